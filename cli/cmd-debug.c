@@ -1,0 +1,170 @@
+/*
+ * cmd-debug.c - `cbuild debug SUBCOMMAND`: run one building block of the
+ * front end (word splitting, shell-word expansion, .dockerignore matching)
+ * on one input.  Used by the peer test vectors and handy when a Dockerfile
+ * does not mean what you think.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "dockerfile.h"
+#include "fsutil.h"
+
+const char cmd_debug_usage[] =
+	"usage: cbuild debug parse-words -- STRING\n"
+	"       cbuild debug expand-word  [--env K=V]... [--escape C] -- WORD\n"
+	"       cbuild debug expand-words [--env K=V]... [--escape C] -- WORD\n"
+	"       cbuild debug ignore-match [--pattern P]... -- PATH\n"
+	"       cbuild debug ignore-read FILE\n"
+	"\n"
+	"parse-words   split a Dockerfile argument string into words, keeping quotes\n"
+	"              (as ENV/LABEL/ARG do); one word per line\n"
+	"expand-word   expand variables and remove quotes, as for one word (WORKDIR,\n"
+	"              COPY paths); prints the result\n"
+	"expand-words  the same, then split into fields (one per line)\n"
+	"ignore-match  print `true` when PATH is excluded by the .dockerignore\n"
+	"              patterns, else `false`; exit 2 for a bad pattern\n"
+	"ignore-read   print the cleaned patterns of a .dockerignore file\n"
+	"\n"
+	"--env K=V     set a variable (repeatable; K alone sets it empty)\n"
+	"--escape C    the escape character: \\ (default) or `\n";
+
+static const struct cli_command *self(void)
+{
+	return cli_find_command("debug");
+}
+
+/* Collect repeated `--opt VALUE` options up to `--`; returns the index after `--`. */
+static int collect_opts(int argc, char **argv, const char *opt, struct cb_strvec *vals, int *escape)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1;
+		if (!strcmp(argv[i], opt) && i + 1 < argc) {
+			cb_strvec_push(vals, argv[++i]);
+		} else if (escape && !strcmp(argv[i], "--escape") && i + 1 < argc) {
+			const char *e = argv[++i];
+
+			if (strcmp(e, "\\") && strcmp(e, "`"))
+				return -1;
+			*escape = e[0];
+		} else {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int debug_parse_words(int argc, char **argv)
+{
+	struct cb_strvec words = CB_STRVEC_INIT;
+	int i = collect_opts(argc, argv, "", &words, NULL);
+
+	if (i < 0 || i != argc - 1)
+		return cli_usage_error(self(), "parse-words takes `-- STRING`");
+	df_parse_words(argv[i], '\\', &words);
+	for (size_t j = 0; j < words.n; j++)
+		printf("%s\n", words.v[j]);
+	cb_strvec_clear(&words);
+	return 0;
+}
+
+static int debug_expand(int argc, char **argv, bool fields)
+{
+	struct shell_lex lex = SHELL_LEX_INIT;
+	struct cb_strvec env = CB_STRVEC_INIT;
+	struct cb_strvec out = CB_STRVEC_INIT;
+	struct cb_error *err = NULL;
+	int i = collect_opts(argc, argv, "--env", &env, &lex.escape);
+	int rc = 0;
+
+	if (i < 0 || i != argc - 1) {
+		cb_strvec_clear(&env);
+		return cli_usage_error(self(), "%s takes [--env K=V]... -- WORD", argv[0]);
+	}
+	if (fields) {
+		if (shell_expand_words(&lex, argv[i], &env, &out, &err) < 0) {
+			cb_error_report(&err);
+			rc = 1;
+		}
+		for (size_t j = 0; j < out.n; j++)
+			printf("%s\n", out.v[j]);
+	} else {
+		cleanup_free char *word = shell_expand_word(&lex, argv[i], &env, &err);
+
+		if (!word) {
+			cb_error_report(&err);
+			rc = 1;
+		} else {
+			printf("%s\n", word);
+		}
+	}
+	cb_strvec_clear(&out);
+	cb_strvec_clear(&env);
+	return rc;
+}
+
+static int debug_ignore_match(int argc, char **argv)
+{
+	struct cb_strvec patterns = CB_STRVEC_INIT;
+	struct ignore_matcher *m;
+	struct cb_error *err = NULL;
+	int i = collect_opts(argc, argv, "--pattern", &patterns, NULL);
+
+	if (i < 0 || i != argc - 1) {
+		cb_strvec_clear(&patterns);
+		return cli_usage_error(self(), "ignore-match takes [--pattern P]... -- PATH");
+	}
+	m = ignore_matcher_new(&patterns, &err);
+	cb_strvec_clear(&patterns);
+	if (!m) {
+		cb_error_report(&err);
+		return 2;
+	}
+	printf("%s\n", ignore_matcher_matches(m, argv[i]) ? "true" : "false");
+	ignore_matcher_free(m);
+	return 0;
+}
+
+static int debug_ignore_read(int argc, char **argv)
+{
+	struct cb_strvec patterns = CB_STRVEC_INIT;
+	struct cb_error *err = NULL;
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (argc != 2)
+		return cli_usage_error(self(), "ignore-read takes FILE");
+	if (cb_read_file(argv[1], 64u << 20, &buf, &len, &err) < 0 ||
+	    dockerignore_read(buf, len, &patterns, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	for (size_t j = 0; j < patterns.n; j++)
+		printf("%s\n", patterns.v[j]);
+	cb_strvec_clear(&patterns);
+	return 0;
+}
+
+int cmd_debug(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error(self(), "missing subcommand");
+	argc--;
+	argv++;
+	if (!strcmp(argv[0], "parse-words"))
+		return debug_parse_words(argc, argv);
+	if (!strcmp(argv[0], "expand-word"))
+		return debug_expand(argc, argv, false);
+	if (!strcmp(argv[0], "expand-words"))
+		return debug_expand(argc, argv, true);
+	if (!strcmp(argv[0], "ignore-match"))
+		return debug_ignore_match(argc, argv);
+	if (!strcmp(argv[0], "ignore-read"))
+		return debug_ignore_read(argc, argv);
+	return cli_usage_error(self(), "unknown subcommand `%s`", argv[0]);
+}

@@ -1,0 +1,117 @@
+/*
+ * main.c - cbuild's entry point and command table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const char help_usage[] = "usage: cbuild help [COMMAND]\n"
+				 "\n"
+				 "Show the list of commands, or the full help of one command.\n";
+static const char version_usage[] = "usage: cbuild version\n"
+				    "\n"
+				    "Print cbuild's version.\n";
+
+static const struct cli_command commands[] = {
+	{ "debug", cmd_debug, "Run the front end's building blocks on one input", cmd_debug_usage },
+	{ "help", cmd_help, "Show help for cbuild or for a command", help_usage },
+	{ "parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage },
+	{ "version", cmd_version, "Print the version", version_usage },
+};
+
+const struct cli_command *cli_find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cbuild %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", cmd->usage);
+	return 2;
+}
+
+bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(cmd->usage, stdout);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void print_main_help(FILE *out)
+{
+	fprintf(out, "usage: cbuild [--version] [--help] COMMAND [ARGS...]\n\n"
+		     "cbuild builds OCI images from Dockerfiles, without a daemon.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun `cbuild help COMMAND` for the options of a command.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		print_main_help(stdout);
+		return 0;
+	}
+	cmd = cli_find_command(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "cbuild help: unknown command `%s`\n", argv[1]);
+		return 2;
+	}
+	fputs(cmd->usage, stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("cbuild version %s\n", CB_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		print_main_help(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+		return cmd_version(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_main_help(stdout);
+		return 0;
+	}
+	cmd = cli_find_command(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "cbuild: unknown command `%s`; see `cbuild --help`\n", argv[1]);
+		return 2;
+	}
+	if (cmd->run != cmd_help && cli_wants_help(cmd, argc - 1, argv + 1))
+		return 0;
+	return cmd->run(argc - 1, argv + 1);
+}

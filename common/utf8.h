@@ -1,0 +1,51 @@
+/*
+ * utf8.h - UTF-8 decoding and the character classes of Go's unicode
+ * package, so that cbuild splits words, recognises names and quotes strings
+ * exactly as BuildKit (written in Go) does.
+ *
+ * Decoding follows Go's utf8.DecodeRune: an invalid or truncated sequence
+ * decodes as CB_RUNE_ERROR (U+FFFD) with width 1.
+ */
+#ifndef CB_COMMON_UTF8_H
+#define CB_COMMON_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+#define CB_RUNE_ERROR 0xFFFDu
+
+struct cb_rune_range {
+	uint32_t lo, hi;
+};
+
+/*
+ * Decode the rune at s (len > 0 bytes available) into *r; returns its width
+ * in bytes (1..4).  Invalid input gives CB_RUNE_ERROR and width 1.
+ */
+size_t cb_utf8_decode(const char *s, size_t len, uint32_t *r);
+
+/* Append the UTF-8 encoding of r (invalid runes as U+FFFD). */
+void cb_strbuf_add_rune(struct cb_strbuf *sb, uint32_t r);
+
+/* Go's unicode.IsSpace, IsLetter, IsDigit and IsPrint. */
+bool cb_rune_is_space(uint32_t r);
+bool cb_rune_is_letter(uint32_t r);
+bool cb_rune_is_digit(uint32_t r);
+bool cb_rune_is_print(uint32_t r);
+
+/*
+ * Append Go's strconv.Quote(s[0:len]): double-quoted, with \a \b \f \n \r \t
+ * \v \\ \", \xNN for bytes that are not valid UTF-8, and \u/\U escapes for
+ * runes that are not printable.
+ */
+void cb_strbuf_add_goquote(struct cb_strbuf *sb, const char *s, size_t len);
+
+extern const struct cb_rune_range cb_unicode_letter[], cb_unicode_digit[], cb_unicode_space[],
+	cb_unicode_print[];
+extern const size_t cb_unicode_letter_len, cb_unicode_digit_len, cb_unicode_space_len,
+	cb_unicode_print_len;
+
+#endif
