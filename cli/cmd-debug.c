@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "builder.h"
 #include "cli.h"
 #include "dockerfile.h"
 #include "fsutil.h"
@@ -18,6 +19,7 @@ const char cmd_debug_usage[] =
 	"       cbuild debug expand-words [--env K=V]... [--escape C] -- WORD\n"
 	"       cbuild debug ignore-match [--pattern P]... -- PATH\n"
 	"       cbuild debug ignore-read FILE\n"
+	"       cbuild debug context [-f DOCKERFILE] DIR [PATH...]\n"
 	"\n"
 	"parse-words   split a Dockerfile argument string into words, keeping quotes\n"
 	"              (as ENV/LABEL/ARG do); one word per line\n"
@@ -27,6 +29,9 @@ const char cmd_debug_usage[] =
 	"ignore-match  print `true` when PATH is excluded by the .dockerignore\n"
 	"              patterns, else `false`; exit 2 for a bad pattern\n"
 	"ignore-read   print the cleaned patterns of a .dockerignore file\n"
+	"context       print which ignore file applies to a build of DIR (with\n"
+	"              DOCKERFILE, default DIR/Dockerfile), then `PATH: excluded` or\n"
+	"              `PATH: included` for each PATH\n"
 	"\n"
 	"--env K=V     set a variable (repeatable; K alone sets it empty)\n"
 	"--escape C    the escape character: \\ (default) or `\n";
@@ -150,6 +155,31 @@ static int debug_ignore_read(int argc, char **argv)
 	return 0;
 }
 
+static int debug_context(int argc, char **argv)
+{
+	struct build_context ctx;
+	struct cb_error *err = NULL;
+	const char *dockerfile = NULL;
+	int i = 1;
+
+	if (i + 1 < argc && !strcmp(argv[i], "-f")) {
+		dockerfile = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return cli_usage_error(self(), "context takes [-f DOCKERFILE] DIR [PATH...]");
+	if (build_context_open(&ctx, argv[i], dockerfile, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	printf("ignore-file: %s\n", ctx.ignore_file ? ctx.ignore_file : "(none)");
+	for (i++; i < argc; i++)
+		printf("%s: %s\n", argv[i],
+		       build_context_excluded(&ctx, argv[i]) ? "excluded" : "included");
+	build_context_release(&ctx);
+	return 0;
+}
+
 int cmd_debug(int argc, char **argv)
 {
 	if (argc < 2)
@@ -166,5 +196,7 @@ int cmd_debug(int argc, char **argv)
 		return debug_ignore_match(argc, argv);
 	if (!strcmp(argv[0], "ignore-read"))
 		return debug_ignore_read(argc, argv);
+	if (!strcmp(argv[0], "context"))
+		return debug_context(argc, argv);
 	return cli_usage_error(self(), "unknown subcommand `%s`", argv[0]);
 }

@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cbuild: unknown command `%s`; see `cbuild --help`\n", argv[1]);
 		return 2;
 	}
-	if (cmd->run != cmd_help && cli_wants_help(cmd, argc - 1, argv + 1))
+	if (cli_wants_help(cmd, argc - 1, argv + 1))
 		return 0;
 	return cmd->run(argc - 1, argv + 1);
 }

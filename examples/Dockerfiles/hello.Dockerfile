@@ -1,0 +1,9 @@
+# syntax=docker/dockerfile:1
+# The smallest useful image: one file, written by a heredoc, no base image.
+FROM scratch
+COPY <<EOF /hello.txt
+Hello from cbuild.
+EOF
+LABEL org.opencontainers.image.title="hello" \
+      org.opencontainers.image.description="a one-file image"
+CMD ["/hello.txt"]
