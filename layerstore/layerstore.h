@@ -1,0 +1,408 @@
+/*
+ * layerstore.h - the content-addressed store of images: blobs, snapshots
+ * (extracted layers ready to be overlay lowerdirs), tags, the build cache
+ * index, and the layer tar diff/apply that moves files between them.
+ *
+ * On-disk layout and crash/concurrency rules: docs/STORE.md.
+ *
+ * Calling sequence for a build step:
+ *
+ *	struct layer_store *s = layer_store_open(root, &err);
+ *	// a base image's layers become snapshots
+ *	layer_store_snapshot_prepare(s, parent_chain, &layer, &chain, &err);
+ *	layer_store_snapshot_lowerdirs(s, &chain, &dirs, &err);
+ *	// ... the runtime mounts dirs + an upperdir, the step writes ...
+ *	struct layer_desc d;
+ *	layer_store_diff(s, upper_fd, &opts, &d, &err);	// a new layer blob
+ *	layer_store_close(s);
+ *
+ * Every object a handle creates or names with layer_store_lease_add() is
+ * protected from prune until the handle is closed (or its process dies), so
+ * builds, loads and prunes may run in parallel processes on one store.
+ * A handle is not thread-safe; parallel stages in one process each open
+ * their own handle (cheap) or serialise on one.
+ */
+#ifndef CB_LAYERSTORE_LAYERSTORE_H
+#define CB_LAYERSTORE_LAYERSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "digest.h"
+#include "error.h"
+#include "strbuf.h"
+
+/* ------------------------------------------------------------------------ */
+/* The store                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct layer_store;
+
+/*
+ * The root to use: `flag` (--root) if non-NULL, else $CBUILD_ROOT, else
+ * /var/lib/cbuild for root, else $XDG_DATA_HOME/cbuild (~/.local/share/cbuild).
+ * Caller frees.
+ */
+char *layer_store_default_root(const char *flag);
+
+/*
+ * Open (creating it with mode 0700 if needed) the store at root, take a
+ * lease, and clean up what crashed processes left half-written (temp files
+ * and unfinished snapshots whose owner is gone).
+ */
+struct layer_store *layer_store_open(const char *root, struct cb_error **err);
+void layer_store_close(struct layer_store *s);
+
+/* The root directory (borrowed for the handle's life) and an fd on it. */
+const char *layer_store_root(const struct layer_store *s);
+int layer_store_root_fd(const struct layer_store *s);
+
+/* Protect digest (a blob) or a snapshot's chain ID from prune while s is open. */
+int layer_store_lease_add(struct layer_store *s, const struct cb_digest *d, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Blobs: blobs/sha256/<hex>, read-only files                                */
+/* ------------------------------------------------------------------------ */
+
+struct blob_writer;
+
+/* Start a blob: a temp file inside the store. */
+struct blob_writer *layer_store_blob_create(struct layer_store *s, struct cb_error **err);
+int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct cb_error **err);
+/* Bytes written so far. */
+int64_t blob_writer_size(const struct blob_writer *w);
+/*
+ * Finish: check the digest (against `expect` when non-NULL) and the size
+ * (against `expect_size` when >= 0), fsync, rename into place (an existing
+ * identical blob is fine), fsync the directory, and add it to the lease.
+ * Frees w whatever happens; on a mismatch nothing enters the store.
+ */
+int blob_writer_commit(struct blob_writer *w, const struct cb_digest *expect, int64_t expect_size,
+		       struct cb_digest *out, struct cb_error **err);
+/* Discard an unfinished blob and free w.  NULL-safe. */
+void blob_writer_abort(struct blob_writer *w);
+
+/* Store a small blob (JSON) in one call. */
+int layer_store_blob_put(struct layer_store *s, const void *buf, size_t len, struct cb_digest *out,
+			 struct cb_error **err);
+/* 1 when the blob exists (and *size set if non-NULL), 0 when not, -1 on error. */
+int layer_store_blob_exists(struct layer_store *s, const struct cb_digest *d, int64_t *size,
+			    struct cb_error **err);
+/* An O_RDONLY|O_CLOEXEC fd on the blob (caller closes). */
+int layer_store_blob_open(struct layer_store *s, const struct cb_digest *d, struct cb_error **err);
+/* Read a whole blob of at most max bytes (caller frees *buf). */
+int layer_store_blob_read(struct layer_store *s, const struct cb_digest *d, size_t max, char **buf,
+			  size_t *len, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Layer tar: diff (directory -> OCI layer) and apply (layer -> directory)   */
+/* ------------------------------------------------------------------------ */
+
+enum layer_compression { LAYER_GZIP, LAYER_ZSTD, LAYER_UNCOMPRESSED };
+
+/* "gzip", "zstd", "none" <-> enum; -1 / NULL for unknown. */
+int layer_compression_parse(const char *name);
+const char *layer_compression_name(enum layer_compression c);
+/* The OCI media type of a layer with this compression. */
+const char *layer_compression_media_type(enum layer_compression c);
+
+/*
+ * Where a layer's bytes go: the store's blob writer, a file, a pipe.
+ * write() returns < 0 with *err set on failure.
+ */
+struct layer_sink {
+	int (*write)(void *ctx, const void *buf, size_t len, struct cb_error **err);
+	void *ctx;
+};
+
+struct layer_diff_opts {
+	enum layer_compression compression;
+	int level;                 /* compression level; -1 = the compressor's default */
+	int64_t source_date_epoch; /* clamp mtimes to this; -1 = keep them */
+	bool overlay;              /* the dir is an overlay upperdir: whiteouts are
+				      0/0 char devices and the opaque xattr */
+	int threads;               /* zstd workers; 0 = one per core */
+};
+#define LAYER_DIFF_OPTS_INIT { LAYER_GZIP, -1, -1, false, 0 }
+
+struct layer_desc {
+	struct cb_digest digest;  /* of the compressed blob */
+	struct cb_digest diff_id; /* of the uncompressed tar */
+	int64_t size;             /* of the compressed blob */
+	enum layer_compression compression;
+};
+
+/*
+ * Write the directory dirfd as an OCI layer tar to sink in one streaming
+ * pass: entries in byte order, whiteouts as .wh.NAME / .wh..wh..opq, PAX for
+ * long names and xattrs, no uname/gname/atime/ctime, hardlinks within the
+ * layer.  Fills *out (digest, diff_id, size) as it goes.  Memory use does
+ * not grow with the layer size.
+ */
+int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct layer_sink *sink,
+		     struct layer_desc *out, struct cb_error **err);
+
+/* layer_diff_write() into a new blob of the store. */
+int layer_store_diff(struct layer_store *s, int dirfd, const struct layer_diff_opts *o,
+		     struct layer_desc *out, struct cb_error **err);
+
+struct layer_apply_opts {
+	uint64_t max_bytes;   /* total uncompressed size limit; 0 = default (64 GiB) */
+	uint64_t max_entries; /* entry count limit; 0 = default (10 million) */
+	bool devices;         /* create device nodes (default: only when euid is 0) */
+	bool overlay;         /* whiteouts in overlay form (else: delete on apply) */
+};
+#define LAYER_APPLY_OPTS_INIT { 0, 0, false, true }
+
+/*
+ * Extract the layer read from fd (gzip, zstd or plain tar, detected by
+ * content) into rootfd, confined to it: names are cleaned, absolute names
+ * and ".." never escape, symlinks resolve inside the root, hardlinks only
+ * target files inside it.  Whiteouts become overlay whiteouts (opts->overlay)
+ * or deletions.  *diff_id gets the uncompressed tar's digest.  On error
+ * the root may hold part of the layer: callers extract into a fresh
+ * directory and discard it on failure.
+ */
+int layer_apply(int rootfd, int fd, const struct layer_apply_opts *o, struct cb_digest *diff_id,
+		struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots: snapshots/<chain-id hex>/, extracted layers for overlay         */
+/* ------------------------------------------------------------------------ */
+
+/* ChainID(parent, diff_id) per the OCI image spec; parent NULL for the first layer. */
+void layer_chain_id(const struct cb_digest *parent, const struct cb_digest *diff_id,
+		    struct cb_digest *out);
+
+/*
+ * Make sure the snapshot of (parent chain, layer) exists, extracting the
+ * layer blob if needed (into a marked temp dir, renamed into place when
+ * complete; concurrent preparers of the same snapshot both succeed).
+ * Checks that the extracted tar's digest equals `diff_id` when non-NULL.
+ */
+int layer_store_snapshot_prepare(struct layer_store *s, const struct cb_digest *parent_chain,
+				 const struct cb_digest *layer_blob, const struct cb_digest *diff_id,
+				 struct cb_digest *chain_out, struct cb_error **err);
+
+/* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
+char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
+
+/* Append the lowerdirs for the stack ending at chain, topmost first. */
+int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,
+				   struct cb_strvec *dirs, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Image model: OCI config (with Docker's extensions), manifest, index       */
+/* ------------------------------------------------------------------------ */
+
+#define MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MEDIA_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MEDIA_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+struct oci_platform {
+	char *os, *architecture, *variant; /* NULL when absent */
+};
+
+struct oci_descriptor {
+	char *media_type;
+	struct cb_digest digest;
+	int64_t size;
+	struct oci_platform platform; /* index entries only */
+	struct cb_strvec annotations; /* "key=value" pairs, sorted by key */
+};
+
+struct oci_healthcheck {
+	struct cb_strvec test; /* ["NONE"] / ["CMD", ...] / ["CMD-SHELL", cmd]; empty = unset */
+	int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+	int retries;
+};
+
+struct oci_history {
+	char *created;    /* RFC 3339, NULL when absent */
+	char *created_by;
+	char *comment;
+	bool empty_layer;
+};
+
+/* The image config (application/vnd.oci.image.config.v1+json plus Docker's fields). */
+struct image_config {
+	char *created;      /* RFC 3339 */
+	char *author;
+	struct oci_platform platform;
+	/* config */
+	char *user;
+	struct cb_strvec exposed_ports; /* "80/tcp", sorted */
+	struct cb_strvec env;           /* "K=V" in order */
+	struct cb_strvec entrypoint;
+	bool has_entrypoint;            /* distinguishes unset from [] */
+	struct cb_strvec cmd;
+	bool has_cmd;
+	struct cb_strvec volumes;       /* sorted */
+	char *working_dir;
+	struct cb_strvec labels;        /* "key=value", sorted by key */
+	char *stop_signal;
+	struct oci_healthcheck healthcheck; /* Docker extension */
+	struct cb_strvec onbuild;       /* Docker extension: trigger expressions */
+	struct cb_strvec shell;         /* Docker extension: SHELL */
+	bool args_escaped;              /* Docker extension, Windows only; kept */
+	/* rootfs and history */
+	struct cb_strvec diff_ids;      /* "sha256:..." */
+	struct oci_history *history;
+	size_t nhistory;
+};
+
+struct image_manifest {
+	char *media_type;             /* OCI or Docker schema2 */
+	struct oci_descriptor config;
+	struct oci_descriptor *layers;
+	size_t nlayers;
+	struct cb_strvec annotations;
+};
+
+struct image_index {
+	char *media_type;             /* OCI index or Docker manifest list */
+	struct oci_descriptor *manifests;
+	size_t nmanifests;
+	struct cb_strvec annotations;
+};
+
+/* Parse JSON (OCI or Docker schema2 forms); unknown fields are ignored. */
+int image_config_parse(const char *json, size_t len, struct image_config *c, struct cb_error **err);
+int image_manifest_parse(const char *json, size_t len, struct image_manifest *m,
+			 struct cb_error **err);
+int image_index_parse(const char *json, size_t len, struct image_index *ix, struct cb_error **err);
+
+/* Canonical JSON (fields in a fixed order, no insignificant space); caller frees. */
+char *image_config_to_json(const struct image_config *c);
+char *image_manifest_to_json(const struct image_manifest *m);
+char *image_index_to_json(const struct image_index *ix);
+
+void image_config_release(struct image_config *c);
+void image_manifest_release(struct image_manifest *m);
+void image_index_release(struct image_index *ix);
+void oci_descriptor_release(struct oci_descriptor *d);
+
+/* ------------------------------------------------------------------------ */
+/* Images in the store                                                       */
+/* ------------------------------------------------------------------------ */
+
+struct store_image {
+	struct cb_digest manifest_digest;
+	struct image_manifest manifest;
+	struct image_config config;
+};
+
+/*
+ * Resolve ref to an image of the store: a tag name (normalised by the
+ * caller), a full manifest digest, or a unique prefix (>= 4 hex digits) of
+ * an image ID (the config digest, as `cbuild images` shows).  An index is
+ * resolved to its manifest for linux/<host arch>.
+ */
+int layer_store_image_get(struct layer_store *s, const char *ref, struct store_image *img,
+			  struct cb_error **err);
+void store_image_release(struct store_image *img);
+
+/*
+ * Store an image: config and manifest blobs (layers must be in the store
+ * already), then tag it as name when name is non-NULL.
+ */
+int layer_store_image_put(struct layer_store *s, const struct image_config *config,
+			  const struct layer_desc *layers, size_t nlayers, const char *name,
+			  struct cb_digest *manifest_out, struct cb_error **err);
+
+enum image_archive_format { IMAGE_ARCHIVE_OCI, IMAGE_ARCHIVE_DOCKER };
+
+/*
+ * `cbuild save`: write the named images as an OCI archive (an OCI layout in
+ * a tar, `org.opencontainers.image.ref.name` annotations) or a
+ * docker-archive (manifest.json, repositories) to out_fd.
+ */
+int layer_store_save(struct layer_store *s, const char *const *names, size_t n,
+		     enum image_archive_format f, int out_fd, struct cb_error **err);
+/* `cbuild load`: either format, any layer compression; appends loaded tag names. */
+int layer_store_load(struct layer_store *s, int in_fd, struct cb_strvec *loaded,
+		     struct cb_error **err);
+/* `cbuild import`: one rootfs tarball becomes a single-layer base image tagged name. */
+int layer_store_import(struct layer_store *s, int tar_fd, const char *name,
+		       const struct layer_diff_opts *o, struct cb_digest *manifest_out,
+		       struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Tags: name -> manifest (or index) digest                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Names are normalised image references ("docker.io/library/busybox:latest",
+ * "cbuild.local/app:1"); the caller normalises.  Setting replaces.
+ */
+int layer_store_tag_set(struct layer_store *s, const char *name, const struct cb_digest *d,
+			struct cb_error **err);
+/* 1 and *d when the tag exists, 0 when not, -1 on error. */
+int layer_store_tag_get(struct layer_store *s, const char *name, struct cb_digest *d,
+			struct cb_error **err);
+/* 1 when removed, 0 when it did not exist. */
+int layer_store_tag_delete(struct layer_store *s, const char *name, struct cb_error **err);
+
+struct layer_store_tag {
+	char *name;
+	struct cb_digest digest;
+};
+/* Every tag, sorted by name (free with layer_store_tags_free). */
+int layer_store_tag_list(struct layer_store *s, struct layer_store_tag **tags, size_t *n,
+			 struct cb_error **err);
+void layer_store_tags_free(struct layer_store_tag *tags, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Build cache index: key -> result, rebuildable from blobs                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A cache record is a small JSON blob (media type
+ * application/vnd.cbuild.cache.record.v1+json) naming its key and result;
+ * cache/<key hex> points at it.  The index is an accelerator: cbuild fsck
+ * --rebuild-cache recreates it by scanning blobs for records.
+ */
+int layer_store_cache_put(struct layer_store *s, const struct cb_digest *key,
+			  const char *record_json, struct cb_error **err);
+/* 1 and *record_json (caller frees) on a hit, 0 on a miss. */
+int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, char **record_json,
+			  struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Maintenance                                                               */
+/* ------------------------------------------------------------------------ */
+
+struct layer_store_usage {
+	uint64_t blobs, blob_bytes;
+	uint64_t snapshots, snapshot_bytes;
+	uint64_t cache_records, cache_bytes; /* records and what only they keep alive */
+	uint64_t images;                     /* tags */
+};
+int layer_store_usage(struct layer_store *s, struct layer_store_usage *u, struct cb_error **err);
+
+struct layer_store_prune_opts {
+	bool all;              /* also drop the build cache, not only unreferenced objects */
+	uint64_t keep_storage; /* with the cache: keep the newest cache up to this many bytes */
+};
+/* Mark from tags, cache records and live leases; sweep the rest.  Reports what went. */
+int layer_store_prune(struct layer_store *s, const struct layer_store_prune_opts *o,
+		      struct layer_store_usage *removed, struct cb_error **err);
+
+/*
+ * Verify every blob against its name (and every snapshot's completeness);
+ * bad blobs move to quarantine/.  Returns the number of problems (> 0 means
+ * the store was not clean), or -1 with *err on an I/O error.
+ */
+int layer_store_fsck(struct layer_store *s, bool rebuild_cache, struct cb_strvec *report,
+		     struct cb_error **err);
+
+#endif
