@@ -130,6 +130,12 @@ int cb_write_file_atomic(int dirfd, const char *path, const void *data, size_t l
 	return fsync_dir_of(dirfd, path, err);
 }
 
+/*
+ * mkdir -p: each prefix of path is created unless it exists.  An existing
+ * prefix must be a directory (or a symlink to one, as with mkdir -p: host
+ * paths such as /var/run are symlinks), otherwise it is ENOTDIR, including
+ * the last component.
+ */
 int cb_mkdir_p(int dirfd, const char *path, mode_t mode, struct cb_error **err)
 {
 	cleanup_free char *p = xstrdup(path);
@@ -139,14 +145,21 @@ int cb_mkdir_p(int dirfd, const char *path, mode_t mode, struct cb_error **err)
 		return 0;
 	for (;;) {
 		char *slash;
+		struct stat st;
 
 		while (*s == '/')
 			s++;
 		slash = strchr(s, '/');
 		if (slash)
 			*slash = '\0';
-		if (*s && mkdirat(dirfd, p, mode) < 0 && errno != EEXIST)
-			return cb_error_set(err, errno, "mkdir `%s`", p);
+		if (*s && mkdirat(dirfd, p, mode) < 0) {
+			if (errno != EEXIST)
+				return cb_error_set(err, errno, "mkdir `%s`", p);
+			if (fstatat(dirfd, p, &st, 0) < 0)
+				return cb_error_set(err, errno, "stat `%s`", p);
+			if (!S_ISDIR(st.st_mode))
+				return cb_error_set(err, ENOTDIR, "mkdir `%s`", p);
+		}
 		if (!slash)
 			break;
 		*slash = '/';

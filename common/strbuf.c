@@ -122,7 +122,8 @@ void cb_strbuf_rtrim(struct cb_strbuf *sb, const char *set)
 {
 	size_t len = sb->len;
 
-	while (len && strchr(set, sb->buf[len - 1]))
+	/* strchr() finds the terminator for '\0': a NUL byte is content, never trimmed */
+	while (len && sb->buf[len - 1] && strchr(set, sb->buf[len - 1]))
 		len--;
 	cb_strbuf_setlen(sb, len);
 }

@@ -214,6 +214,13 @@ static void track_comment(struct parse_state *ps, const char *s, size_t len)
 	cb_strvec_push_take(&ps->comments, steal_pointer(&c));
 }
 
+/* bufio.Scanner's ErrTooLong, located at the line that did not fit. */
+static int too_long(struct parse_state *ps, struct cb_error **err)
+{
+	cb_error_set(err, 0, "dockerfile line greater than max allowed size of %d", DF_MAX_LINE);
+	return located(ps, ps->line + 1, err);
+}
+
 /* Read the bodies of the heredocs announced by child's line. */
 static int read_heredocs(struct parse_state *ps, struct df_node *child, const char *line,
 			 int start, struct cb_error **err)
@@ -244,6 +251,8 @@ static int read_heredocs(struct parse_state *ps, struct df_node *child, const ch
 		}
 		free(h->content);
 		h->content = cb_strbuf_detach(&body, NULL);
+		if (!terminated && ps->rd.too_long)
+			return too_long(ps, err);
 		if (!terminated) {
 			cb_error_set(err, 0, "unterminated heredoc");
 			return located(ps, start, err);
@@ -313,9 +322,15 @@ static int parse_instruction(struct parse_state *ps, struct cb_error **err)
 	cb_strbuf_add(&line, s + off, len);
 	if (join_continuations(ps, &line, cont, &empty_cont, err) < 0)
 		goto fail;
+	if (ps->rd.too_long) {
+		/* report the long line, not whatever its cut-off instruction says */
+		too_long(ps, err);
+		goto fail;
+	}
 	if (empty_cont)
+		/* BuildKit's Warning.Short, word for word */
 		add_warning(ps, ps->line,
-			    xasprintf("empty continuation line found in: %s", line.buf));
+			    xasprintf("Empty continuation line found in: %s", line.buf));
 	child = df_node_from_line(line.buf, &ps->d, &ps->comments, err);
 	if (!child) {
 		located(ps, start, err);
@@ -348,9 +363,7 @@ struct df_ast *df_parse_ast(const char *name, const char *buf, size_t len, struc
 			goto fail;
 	}
 	if (ps.rd.too_long) {
-		cb_error_set(err, 0, "dockerfile line greater than max allowed size of %d",
-			     DF_MAX_LINE);
-		located(&ps, ps.line + 1, err);
+		too_long(&ps, err);
 		goto fail;
 	}
 	if (ast->root->start_line < 0) {

@@ -3,6 +3,7 @@
  * compare byte for byte) and parseWords, the quote-keeping word splitter
  * used by ENV, LABEL and ARG.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "parser-internal.h"
@@ -11,9 +12,10 @@
 static void dump_node(const struct df_node *node, struct cb_strbuf *out)
 {
 	size_t start = out->len;
+	char *lower = df_lower(node->value);
 
-	for (const char *p = node->value; *p; p++)
-		cb_strbuf_addch(out, *p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	cb_strbuf_addstr(out, lower);
+	free(lower);
 	if (node->flags.n) {
 		/* fmt's %q of a []string: ["--a" "--b"] */
 		cb_strbuf_addstr(out, " [");

@@ -6,10 +6,14 @@
  * "--name[=value]" words against them: unknown flags (with a suggestion),
  * repeated single-valued flags, missing values and bad booleans are errors.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cleanup.h"
 #include "flags.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 static struct df_flag *find(struct df_flags *f, const char *name, size_t len)
@@ -52,6 +56,7 @@ struct df_flag *df_flags_add_strings(struct df_flags *f, const char *name)
 	return add(f, name, DF_FLAG_STRINGS, NULL);
 }
 
+/* BuildKit's messages name the flag as written, "--name" (strings.Cut(a, "=")). */
 static int unknown_flag(struct df_flags *f, const char *name, size_t len, struct cb_error **err)
 {
 	const char *options[DF_MAX_FLAGS];
@@ -63,9 +68,9 @@ static int unknown_flag(struct df_flags *f, const char *name, size_t len, struct
 		options[i] = f->defs[i].name;
 	match = df_suggest(n, options, f->n, true, buf, sizeof(buf));
 	if (match)
-		cb_error_set(err, 0, "unknown flag: %s (did you mean %s?)", n, match);
+		cb_error_set(err, 0, "unknown flag: --%s (did you mean %s?)", n, match);
 	else
-		cb_error_set(err, 0, "unknown flag: %s", n);
+		cb_error_set(err, 0, "unknown flag: --%s", n);
 	free(n);
 	return -1;
 }
@@ -73,13 +78,13 @@ static int unknown_flag(struct df_flags *f, const char *name, size_t len, struct
 static int set_bool(struct df_flag *fl, const char *value, bool has_value, struct cb_error **err)
 {
 	if (has_value && !*value)
-		return cb_error_set(err, 0, "missing a value on flag: %s", fl->name);
+		return cb_error_set(err, 0, "missing a value on flag: --%s", fl->name);
 	if (!*value || !strcasecmp(value, "true"))
 		fl->value = "true";
 	else if (!strcasecmp(value, "false"))
 		fl->value = "false";
 	else
-		return cb_error_set(err, 0, "expecting boolean value for flag %s, not: %s",
+		return cb_error_set(err, 0, "expecting boolean value for flag --%s, not: %s",
 				    fl->name, value);
 	return 0;
 }
@@ -103,7 +108,7 @@ int df_flags_parse(struct df_flags *f, const struct cb_strvec *args, struct cb_e
 		if (!fl)
 			return unknown_flag(f, name, nlen, err);
 		if (fl->used && fl->type != DF_FLAG_STRINGS)
-			return cb_error_set(err, 0, "duplicate flag specified: %s", fl->name);
+			return cb_error_set(err, 0, "duplicate flag specified: --%s", fl->name);
 		fl->used = true;
 		switch (fl->type) {
 		case DF_FLAG_BOOL:
@@ -112,12 +117,12 @@ int df_flags_parse(struct df_flags *f, const struct cb_strvec *args, struct cb_e
 			break;
 		case DF_FLAG_STRING:
 			if (!eq)
-				return cb_error_set(err, 0, "missing a value on flag: %s", fl->name);
+				return cb_error_set(err, 0, "missing a value on flag: --%s", fl->name);
 			fl->value = value;
 			break;
 		case DF_FLAG_STRINGS:
 			if (!eq)
-				return cb_error_set(err, 0, "missing a value on flag: %s", fl->name);
+				return cb_error_set(err, 0, "missing a value on flag: --%s", fl->name);
 			cb_strvec_push(&fl->values, value);
 			break;
 		}
@@ -142,12 +147,24 @@ void df_flags_release(struct df_flags *f)
 	f->n = 0;
 }
 
-/* Levenshtein distance with unit costs, on bytes; n and m are short words. */
-static size_t levenshtein(const char *a, const char *b)
+/* The runes of s, for agext/levenshtein, which compares runes; *n gets the count. */
+static uint32_t *runes(const char *s, size_t *n)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t len = strlen(s);
+	uint32_t *r = xcalloc(len + 1, sizeof(*r));
+
+	*n = 0;
+	for (size_t i = 0; i < len;)
+		i += cb_utf8_decode(s + i, len - i, &r[(*n)++]);
+	return r;
+}
+
+/* Levenshtein distance with unit costs, over runes; the words are short. */
+static size_t levenshtein(const char *sa, const char *sb)
+{
+	size_t la, lb, d;
+	uint32_t *a = runes(sa, &la), *b = runes(sb, &lb);
 	size_t *row = xcalloc(lb + 1, sizeof(*row));
-	size_t d;
 
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
@@ -169,42 +186,63 @@ static size_t levenshtein(const char *a, const char *b)
 	}
 	d = row[lb];
 	free(row);
+	free(a);
+	free(b);
 	return d;
 }
 
-static void case_copy(char *dst, size_t sz, const char *s, int mode)
+char *df_upper(const char *s)
 {
-	size_t i;
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	size_t len = strlen(s);
 
-	for (i = 0; s[i] && i + 1 < sz; i++) {
-		char c = s[i];
+	for (size_t i = 0; i < len;) {
+		uint32_t r;
+		size_t w = cb_utf8_decode(s + i, len - i, &r);
 
-		if (mode < 0 && c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		else if (mode > 0 && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		dst[i] = c;
+		if (r >= 'a' && r <= 'z')
+			r -= 32;
+		else if (r == 0x131) /* dotless i */
+			r = 'I';
+		else if (r == 0x17F) /* long s */
+			r = 'S';
+		cb_strbuf_add_rune(&sb, r);
+		i += w;
 	}
-	dst[i] = '\0';
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+/* suggest's matchCase: the (lowercased) option in orig's case, into buf. */
+static const char *match_case(const char *opt, const char *orig, char *buf, size_t bufsz)
+{
+	cleanup_free char *lo = df_lower(orig);
+	cleanup_free char *up = df_upper(orig);
+	cleanup_free char *m = NULL;
+
+	if (strcmp(orig, lo) && !strcmp(orig, up))
+		m = df_upper(opt);
+	else
+		m = df_lower(opt);
+	snprintf(buf, bufsz, "%s", m);
+	return buf;
 }
 
 /*
- * suggest.WrapError's search: the option with the smallest distance below
- * 3; none when val equals an option.  Case-insensitive matching returns the
- * option in val's case (all lower or all upper), as matchCase does.
+ * suggest.WrapError's search: the first option with the smallest distance
+ * below 3; none when val equals an option.  Case-insensitive matching
+ * compares lowercased words and answers in val's case (matchCase).
  */
 const char *df_suggest(const char *val, const char *const *options, size_t n,
 		       bool case_sensitive, char *buf, size_t bufsz)
 {
-	char v[128], o[128];
+	cleanup_free char *v = case_sensitive ? xstrdup(val) : df_lower(val);
 	size_t best = 3;
 	const char *match = NULL;
 
-	case_copy(v, sizeof(v), val, case_sensitive ? 0 : -1);
 	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *o = case_sensitive ? xstrdup(options[i]) : df_lower(options[i]);
 		size_t d;
 
-		case_copy(o, sizeof(o), options[i], case_sensitive ? 0 : -1);
 		if (!strcmp(v, o))
 			return NULL;
 		d = levenshtein(v, o);
@@ -215,14 +253,8 @@ const char *df_suggest(const char *val, const char *const *options, size_t n,
 	}
 	if (!match)
 		return NULL;
-	if (case_sensitive) {
-		case_copy(buf, bufsz, match, 0);
-	} else {
-		char lo[128], up[128];
-
-		case_copy(lo, sizeof(lo), val, -1);
-		case_copy(up, sizeof(up), val, 1);
-		case_copy(buf, bufsz, match, !strcmp(val, lo) ? -1 : !strcmp(val, up) ? 1 : -1);
-	}
+	if (!case_sensitive)
+		return match_case(match, val, buf, bufsz);
+	snprintf(buf, bufsz, "%s", match);
 	return buf;
 }

@@ -39,7 +39,15 @@ int df_flags_parse(struct df_flags *f, const struct cb_strvec *args, struct cb_e
 void df_flags_release(struct df_flags *f);
 
 bool df_flag_true(const struct df_flag *fl);
+
 /* A copy of a string flag's value, NULL when empty. */
 char *df_flag_dup(const struct df_flag *fl);
+
+/*
+ * Go's strings.ToUpper for keyword matching: ASCII letters, plus U+0131 and
+ * U+017F whose uppercase is ASCII ('I', 'S'); invalid UTF-8 becomes U+FFFD.
+ * Caller frees.  (df_lower in parser-internal.h is the other direction.)
+ */
+char *df_upper(const char *s);
 
 #endif

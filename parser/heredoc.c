@@ -39,7 +39,7 @@ int df_parse_heredoc_word(const char *word, struct df_heredoc *doc, struct cb_er
 	bool chomp;
 	int rc = 0;
 
-	/* ^(\d*)<<(-?)([^<]*)$ */
+	/* ^(\d*)<<(-?)\s*([^<]*)$ (\s: Go's ASCII class) */
 	while (*p >= '0' && *p <= '9') {
 		fd = fd > (ULLONG_MAX - 9) / 10 ? ULLONG_MAX : fd * 10 + (unsigned)(*p - '0');
 		p++;
@@ -49,6 +49,7 @@ int df_parse_heredoc_word(const char *word, struct df_heredoc *doc, struct cb_er
 	p += 2;
 	chomp = *p == '-';
 	rest = p + chomp;
+	rest += strspn(rest, " \t\n\f\r");
 	if (!*rest || strchr(rest, '<'))
 		return 0;
 	if (lex_delimiter(rest, false, &words, err) < 0)
@@ -77,6 +78,37 @@ out:
 	return rc;
 }
 
+/*
+ * BuildKit's lexer keeps the blanks right after an unquoted, unescaped "<<"
+ * in the same word (processPossibleHeredoc), so `RUN <<  EOF` announces EOF.
+ * Our lexer (shellword.c) splits there; dropping those blanks from the line
+ * first gives the same words.  Harmless once the lexer does it itself.
+ */
+static char *join_heredoc_blanks(const char *line)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	char quote = 0;
+
+	for (const char *p = line; *p; p++) {
+		cb_strbuf_addch(&sb, *p);
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else if (quote == '"' && *p == '\\' && p[1])
+				cb_strbuf_addch(&sb, *++p);
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '\\' && p[1]) {
+			cb_strbuf_addch(&sb, *++p);
+		} else if (*p == '<' && p[1] == '<') {
+			cb_strbuf_addch(&sb, *++p);
+			while (p[1] == ' ' || p[1] == '\t' || p[1] == '\r')
+				p++;
+		}
+	}
+	return cb_strbuf_detach(&sb, NULL);
+}
+
 int df_heredocs_from_line(const char *line, struct df_heredoc **docs, size_t *n,
 			  struct cb_error **err)
 {
@@ -89,8 +121,12 @@ int df_heredocs_from_line(const char *line, struct df_heredoc **docs, size_t *n,
 	lex.raw_escapes = true;
 	lex.skip_unset_env = true;
 	/* BuildKit ignores a lexing failure here: the line then has no heredocs. */
-	if (shell_expand_words(&lex, line, &env, &words, &ignored) < 0)
-		cb_error_free(&ignored);
+	{
+		cleanup_free char *joined = join_heredoc_blanks(line);
+
+		if (shell_expand_words(&lex, joined, &env, &words, &ignored) < 0)
+			cb_error_free(&ignored);
+	}
 	for (size_t i = 0; i < words.n; i++) {
 		struct df_heredoc doc;
 		int r = df_parse_heredoc_word(words.v[i], &doc, err);

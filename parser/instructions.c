@@ -123,11 +123,16 @@ static int parse_arg(struct request *req, struct df_instruction *in, struct cb_e
 	return 0;
 }
 
-/* handleJSONArgs: exec form keeps the words, shell form is one string. */
+/*
+ * handleJSONArgs: exec form keeps the words, shell form is one string; no
+ * words at all give an empty command line in either form.
+ */
 static void cmdline_args(struct request *req, struct cb_strvec *out)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 
+	if (!req->args.n)
+		return;
 	if (req->node->json) {
 		for (size_t i = 0; i < req->args.n; i++)
 			cb_strvec_push(out, req->args.v[i]);
@@ -157,10 +162,46 @@ static void parse_cmdline(struct request *req, struct df_cmdline *c)
 	c->nfiles = n->nheredocs;
 }
 
+/* The index of v in names (enum order), or -1. */
+static int lookup(const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+static int run_modes(struct df_run *r, const char *network, const char *security,
+		     struct cb_error **err)
+{
+	static const char *const networks[] = { "default", "none", "host" };
+	static const char *const securities[] = { "sandbox", "insecure" };
+	int net = lookup(network, networks, 3), sec = lookup(security, securities, 2);
+	struct cb_strbuf q = CB_STRBUF_INIT;
+
+	if (net < 0) {
+		cb_strbuf_add_goquote(&q, network, strlen(network));
+		cb_error_set(err, 0, "invalid network mode %s", q.buf);
+	} else if (sec < 0) {
+		cb_strbuf_add_goquote(&q, security, strlen(security));
+		cb_error_set(err, 0, "security %s is not valid", q.buf);
+	} else {
+		r->network = (enum df_network)net;
+		r->security = (enum df_security)sec;
+	}
+	cb_strbuf_release(&q);
+	return net < 0 || sec < 0 ? -1 : 0;
+}
+
+/*
+ * RUN's flags come from BuildKit's hooks, registered in file order
+ * (rundevice, runmount, runnetwork, runsecurity): their values are checked
+ * in that order, so the first error reported is the same.
+ */
 static int parse_run(struct request *req, struct df_instruction *in, struct cb_error **err)
 {
-	struct df_flag *mounts = df_flags_add_strings(&req->flags, "mount");
 	struct df_flag *devices = df_flags_add_strings(&req->flags, "device");
+	struct df_flag *mounts = df_flags_add_strings(&req->flags, "mount");
 	struct df_flag *network = df_flags_add_string(&req->flags, "network", "default");
 	struct df_flag *security = df_flags_add_string(&req->flags, "security", "sandbox");
 	struct df_run *r = &in->u.run;
@@ -168,13 +209,6 @@ static int parse_run(struct request *req, struct df_instruction *in, struct cb_e
 	if (parse_flags(req, err) < 0)
 		return -1;
 	parse_cmdline(req, &r->cmdline);
-	if (mounts->values.n)
-		r->mounts = xcalloc(mounts->values.n, sizeof(*r->mounts));
-	for (size_t i = 0; i < mounts->values.n; i++) {
-		if (df_mount_parse(mounts->values.v[i], &r->mounts[i], err) < 0)
-			return -1;
-		r->nmounts++;
-	}
 	if (devices->values.n)
 		r->devices = xcalloc(devices->values.n, sizeof(*r->devices));
 	for (size_t i = 0; i < devices->values.n; i++) {
@@ -182,21 +216,14 @@ static int parse_run(struct request *req, struct df_instruction *in, struct cb_e
 			return -1;
 		r->ndevices++;
 	}
-	if (!strcmp(network->value, "default"))
-		r->network = DF_NET_DEFAULT;
-	else if (!strcmp(network->value, "none"))
-		r->network = DF_NET_NONE;
-	else if (!strcmp(network->value, "host"))
-		r->network = DF_NET_HOST;
-	else
-		return cb_error_set(err, 0, "unsupported network mode \"%s\"", network->value);
-	if (!strcmp(security->value, "sandbox"))
-		r->security = DF_SECURITY_SANDBOX;
-	else if (!strcmp(security->value, "insecure"))
-		r->security = DF_SECURITY_INSECURE;
-	else
-		return cb_error_set(err, 0, "security mode \"%s\" not supported", security->value);
-	return 0;
+	if (mounts->values.n)
+		r->mounts = xcalloc(mounts->values.n, sizeof(*r->mounts));
+	for (size_t i = 0; i < mounts->values.n; i++) {
+		if (df_mount_parse(mounts->values.v[i], &r->mounts[i], err) < 0)
+			return -1;
+		r->nmounts++;
+	}
+	return run_modes(r, network->value, security->value, err);
 }
 
 /* CMD and ENTRYPOINT; `ENTRYPOINT []` is an empty exec form (it clears the entrypoint). */
@@ -208,6 +235,18 @@ static int parse_cmd(struct request *req, struct df_instruction *in, struct cb_e
 	return 0;
 }
 
+/*
+ * MustParseHeredoc: 1 and *doc when word is a heredoc; 0 when it is not, or
+ * when its delimiter does not lex (BuildKit drops that error, and the word
+ * is then an ordinary path).
+ */
+static int heredoc_word(const char *word, struct df_heredoc *doc)
+{
+	cleanup_error struct cb_error *ignored = NULL;
+
+	return df_parse_heredoc_word(word, doc, &ignored) > 0;
+}
+
 /* parseSourcesAndDest: heredoc words among the sources become inline files. */
 static int parse_sources(struct request *req, struct df_copy *c, const char *cmd,
 			 struct cb_error **err)
@@ -215,10 +254,8 @@ static int parse_sources(struct request *req, struct df_copy *c, const char *cmd
 	const struct cb_strvec *a = &req->args;
 	const struct df_node *n = req->node;
 	struct df_heredoc doc;
-	int r = df_parse_heredoc_word(a->v[a->n - 1], &doc, err);
+	int r = heredoc_word(a->v[a->n - 1], &doc);
 
-	if (r < 0)
-		return -1;
 	if (r > 0) {
 		df_heredoc_release(&doc);
 		return cb_error_set(err, 0, "%s cannot accept a heredoc as a destination", cmd);
@@ -228,9 +265,7 @@ static int parse_sources(struct request *req, struct df_copy *c, const char *cmd
 		struct df_source_content *sc;
 		const char *content = "";
 
-		r = df_parse_heredoc_word(a->v[i], &doc, err);
-		if (r < 0)
-			return -1;
+		r = heredoc_word(a->v[i], &doc);
 		if (r == 0) {
 			cb_strvec_push(&c->sources, a->v[i]);
 			continue;
@@ -306,13 +341,21 @@ static bool valid_stage_name(const char *s)
 	return true;
 }
 
+/* strings.EqualFold(word, "as"): Unicode folding also matches U+017F (long s). */
+static bool is_as(const char *w)
+{
+	if ((w[0] | 0x20) != 'a')
+		return false;
+	return ((w[1] | 0x20) == 's' && !w[2]) || !strcmp(w + 1, "\xC5\xBF");
+}
+
 static int parse_from(struct request *req, struct df_instruction *in, struct cb_error **err)
 {
 	const struct cb_strvec *a = &req->args;
 	struct df_from *f = &in->u.from;
 	struct df_flag *platform;
 
-	if (a->n == 3 && !strcasecmp(a->v[1], "as")) {
+	if (a->n == 3 && is_as(a->v[1])) {
 		cleanup_free char *name = df_lower(a->v[2]);
 
 		if (!valid_stage_name(name)) {
@@ -350,10 +393,11 @@ static int parse_onbuild(struct request *req, struct df_instruction *in, struct 
 		return err_at_least_one("ONBUILD", err);
 	if (parse_flags(req, err) < 0)
 		return -1;
-	trigger = df_trim_space(req->args.v[0], strlen(req->args.v[0]));
-	for (char *q = trigger; *q; q++)
-		if (*q >= 'a' && *q <= 'z')
-			*q = (char)(*q - 32);
+	{
+		cleanup_free char *t = df_trim_space(req->args.v[0], strlen(req->args.v[0]));
+
+		trigger = df_upper(t);
+	}
 	if (!strcmp(trigger, "ONBUILD"))
 		return cb_error_set(err, 0, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
 	if (!strcmp(trigger, "MAINTAINER") || !strcmp(trigger, "FROM"))
@@ -386,21 +430,42 @@ static int parse_interval(const struct df_flag *fl, int64_t *out, struct cb_erro
 	return 0;
 }
 
+static int parse_int_error(const char *v, const char *why, struct cb_error **err)
+{
+	struct cb_strbuf q = CB_STRBUF_INIT;
+
+	cb_strbuf_add_goquote(&q, v, strlen(v));
+	cb_error_set(err, 0, "strconv.ParseInt: parsing %s: %s", q.buf, why);
+	cb_strbuf_release(&q);
+	return -1;
+}
+
+/*
+ * strconv.ParseInt(v, 10, 32): an optional sign and decimal digits only.
+ * Like Go, the digits are read left to right and a value past 32 bits is a
+ * range error even when a bad character follows.
+ */
 static int parse_retries(const char *v, int *out, struct cb_error **err)
 {
-	char *end = NULL;
-	long long n;
+	const char *p = v + (*v == '+' || *v == '-');
+	bool neg = *v == '-';
+	unsigned long long n = 0;
 
 	if (!*v)
 		return 0;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*end || errno || n > INT32_MAX || n < INT32_MIN || *v == ' ')
-		return cb_error_set(err, 0, "strconv.ParseInt: parsing \"%s\": %s", v,
-				    errno || (*end == '\0' && *v) ? "value out of range"
-								  : "invalid syntax");
-	if (n < 0)
-		return cb_error_set(err, 0, "--retries cannot be negative (%lld)", n);
+	if (!*p)
+		return parse_int_error(v, "invalid syntax", err);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return parse_int_error(v, "invalid syntax", err);
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > 0xFFFFFFFFull)
+			return parse_int_error(v, "value out of range", err);
+	}
+	if (n > (neg ? 0x80000000ull : 0x7FFFFFFFull))
+		return parse_int_error(v, "value out of range", err);
+	if (neg && n)
+		return cb_error_set(err, 0, "--retries cannot be negative (-%llu)", n);
 	*out = (int)n;
 	return 0;
 }
@@ -414,10 +479,7 @@ static int parse_healthcheck(struct request *req, struct df_instruction *in,
 
 	if (!req->args.n)
 		return err_at_least_one("HEALTHCHECK", err);
-	type = xstrdup(req->args.v[0]);
-	for (char *q = type; *q; q++)
-		if (*q >= 'a' && *q <= 'z')
-			*q = (char)(*q - 32);
+	type = df_upper(req->args.v[0]);
 	if (!strcmp(type, "NONE")) {
 		/* BuildKit does not look at the flags of HEALTHCHECK NONE */
 		if (req->args.n != 1)
@@ -507,7 +569,7 @@ static int parse_shell(struct request *req, struct df_instruction *in, struct cb
 	if (parse_flags(req, err) < 0)
 		return -1;
 	cmdline_args(req, &in->u.list);
-	if (!in->u.list.n || (req->node->json && !req->args.n))
+	if (!in->u.list.n)
 		return err_at_least_one("SHELL", err);
 	if (!req->node->json)
 		return cb_error_set(err, 0, "SHELL requires the arguments to be in JSON form");
@@ -572,11 +634,13 @@ static int parse_instruction(const struct df_node *node, struct df_instruction *
 			     struct cb_error **err)
 {
 	struct request req = { .node = node };
+	cleanup_free char *lower = df_lower(node->value);
 	int k, rc;
 
 	memset(in, 0, sizeof(*in));
+	/* switch strings.ToLower(node.Value) */
 	for (k = 0; k < DF_KIND_COUNT; k++)
-		if (!strcasecmp(node->value, kind_names[k]))
+		if (!strcasecmp(lower, kind_names[k]))
 			break;
 	if (k == DF_KIND_COUNT)
 		return unknown_instruction(node->value, err);

@@ -59,14 +59,33 @@ char *df_trim_space(const char *s, size_t len)
 	return xstrndup(s + lead, trailing_trim(s + lead, len - lead));
 }
 
+/*
+ * Go's strings.ToLower, for the uses the parser has (instruction names,
+ * mount keys, stage names): ASCII letters, plus the two non-ASCII runes whose
+ * simple lowercase is ASCII (U+212A KELVIN SIGN -> 'k', U+0130 -> 'i'), so
+ * that "HEALTHCHEC\u212A" names HEALTHCHECK as it does in BuildKit.  Invalid
+ * UTF-8 becomes U+FFFD, as strings.Map does; other runes are kept (a full
+ * Unicode case table is not needed to recognise ASCII keywords).
+ */
 char *df_lower(const char *s)
 {
-	char *p = xstrdup(s);
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	size_t len = strlen(s);
 
-	for (char *q = p; *q; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q + 32);
-	return p;
+	for (size_t i = 0; i < len;) {
+		uint32_t r;
+		size_t w = cb_utf8_decode(s + i, len - i, &r);
+
+		if (r >= 'A' && r <= 'Z')
+			r += 32;
+		else if (r == 0x212A)
+			r = 'k';
+		else if (r == 0x130)
+			r = 'i';
+		cb_strbuf_add_rune(&sb, r);
+		i += w;
+	}
+	return cb_strbuf_detach(&sb, NULL);
 }
 
 /* Go's unicode.IsSpace(rune(b)) on one byte, as the byte-wise scanners use it. */
@@ -179,16 +198,66 @@ static struct df_node *parse_ws_list(const char *rest)
 	return head;
 }
 
-/* Replace invalid UTF-8 with U+FFFD, as Go's JSON decoder does in strings. */
-static char *utf8_sanitize(const char *s)
+/* The value of the 4 hex digits at s, or -1. */
+static long hex4(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = v * 16 + ((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Length of the escape at s (s[0] == '\\'), appending what jansson should
+ * read instead: Go's decoder turns a \u escape of a lone UTF-16 surrogate
+ * into U+FFFD where jansson would reject the whole array.
+ */
+static size_t json_escape(const char *s, struct cb_strbuf *sb)
+{
+	long hi, lo;
+
+	if (s[1] != 'u' || (hi = hex4(s + 2)) < 0 || hi < 0xD800 || hi > 0xDFFF) {
+		size_t n = s[1] ? 2 : 1;
+
+		cb_strbuf_add(sb, s, n);
+		return n;
+	}
+	if (hi <= 0xDBFF && s[6] == '\\' && s[7] == 'u' && (lo = hex4(s + 8)) >= 0xDC00 &&
+	    lo <= 0xDFFF) {
+		cb_strbuf_add(sb, s, 12);
+		return 12;
+	}
+	cb_strbuf_addstr(sb, "\\ufffd");
+	return 6;
+}
+
+/*
+ * The text jansson should parse for Go's encoding/json: invalid UTF-8 becomes
+ * U+FFFD, as do escaped lone surrogates.
+ */
+static char *go_json_text(const char *s)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len;) {
 		uint32_t r;
-		size_t w = cb_utf8_decode(s + i, len - i, &r);
+		size_t w;
 
+		if (s[i] == '\\') {
+			i += json_escape(s + i, &sb);
+			continue;
+		}
+		w = cb_utf8_decode(s + i, len - i, &r);
 		if (r == CB_RUNE_ERROR && w == 1)
 			cb_strbuf_add_rune(&sb, CB_RUNE_ERROR);
 		else
@@ -215,8 +284,15 @@ static int parse_json(const char *rest, struct df_node **out, struct cb_error **
 	rest += df_leading_space(rest, strlen(rest));
 	if (*rest != '[')
 		return 0;
-	clean = utf8_sanitize(rest);
-	arr = json_loads(clean, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	clean = go_json_text(rest);
+	/*
+	 * json.NewDecoder(...).Decode reads the first value and ignores what
+	 * follows it; numbers decode as float64, so no integer is "too big".
+	 */
+	arr = json_loads(clean,
+			 JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK |
+				 JSON_DECODE_INT_AS_REAL,
+			 &jerr);
 	if (!arr || !json_is_array(arr))
 		return 0;
 	json_array_foreach(arr, i, v) {

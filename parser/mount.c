@@ -1,70 +1,104 @@
 /*
- * mount.c - RUN --mount=... values (BuildKit's ParseMount): CSV fields of
+ * mount.c - RUN --mount=... values (BuildKit's parseMount): CSV fields of
  * key=value pairs (or bare ro/rw/required), typed and checked.  Values may
  * still contain ${VAR}; the builder expands them when it dispatches RUN.
  * Also RUN --device=NAME[,required] (BuildKit's ParseDevice).
+ *
+ * BuildKit parses a mount twice: at parse time, where only `from` is looked
+ * at (it may not hold a variable), and at dispatch time with every value
+ * expanded.  We do both here in that order, checking each value as written;
+ * mode/uid/gid/size values holding a `$` wait for the builder.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cleanup.h"
 #include "parser-internal.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 static const char *const mount_types[] = { "bind", "cache", "tmpfs", "secret", "ssh" };
+static const char *const sharing_modes[] = { "shared", "private", "locked" };
 static const char *const mount_keys[] = { "type",   "from",     "source",   "target", "readonly",
 					  "id",     "sharing",  "required", "size",   "mode",
 					  "uid",    "gid",      "src",      "dst",    "destination",
 					  "ro",     "rw",       "readwrite", "env" };
+static const char *const device_keys[] = { "name", "required" };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* encoding/csv, one record: fields split on ',', "quoted" fields with "" escapes. */
-static int csv_fields(const char *s, struct cb_strvec *out, struct cb_error **err)
+static int csv_error(size_t pos, const char *why, struct cb_error **err)
+{
+	/* encoding/csv's ParseError for a one-line record; columns count bytes from 1 */
+	return cb_error_set(err, 0, "parse error on line 1, column %zu: %s", pos + 1, why);
+}
+
+/* One "quoted" field starting at line[*pos] == '"'; "" is an escaped quote. */
+static int csv_quoted(const char *line, size_t len, size_t *pos, struct cb_strvec *out,
+		      struct cb_error **err)
 {
 	struct cb_strbuf f = CB_STRBUF_INIT;
+	size_t p = *pos + 1;
 
 	for (;;) {
-		cb_strbuf_reset(&f);
-		if (*s == '"') {
-			s++;
-			for (;;) {
-				if (!*s) {
-					cb_strbuf_release(&f);
-					return cb_error_set(err, 0, "extraneous or missing \" in quoted-field");
-				}
-				if (*s == '"' && s[1] == '"') {
-					cb_strbuf_addch(&f, '"');
-					s += 2;
-				} else if (*s == '"') {
-					s++;
-					break;
-				} else {
-					cb_strbuf_addch(&f, *s++);
-				}
-			}
-			if (*s && *s != ',') {
-				cb_strbuf_release(&f);
-				return cb_error_set(err, 0, "extraneous or missing \" in quoted-field");
-			}
-		} else {
-			while (*s && *s != ',') {
-				if (*s == '"') {
-					cb_strbuf_release(&f);
-					return cb_error_set(err, 0, "bare \" in non-quoted-field");
-				}
-				cb_strbuf_addch(&f, *s++);
-			}
+		const char *q = memchr(line + p, '"', len - p);
+
+		if (!q) {
+			cb_strbuf_release(&f);
+			return csv_error(p, "extraneous or missing \" in quoted-field", err);
 		}
-		cb_strvec_push(out, f.buf);
-		if (!*s)
-			break;
-		s++; /* the comma */
+		cb_strbuf_add(&f, line + p, (size_t)(q - (line + p)));
+		p = (size_t)(q - line) + 1;
+		if (p < len && line[p] == '"') {
+			cb_strbuf_addch(&f, '"');
+			p++;
+			continue;
+		}
+		if (p < len && line[p] != ',') {
+			cb_strbuf_release(&f);
+			return csv_error(p - 1, "extraneous or missing \" in quoted-field", err);
+		}
+		cb_strvec_push_take(out, cb_strbuf_detach(&f, NULL));
+		*pos = p;
+		return 0;
 	}
-	cb_strbuf_release(&f);
-	return 0;
+}
+
+/*
+ * go-csvvalue's Fields (encoding/csv on one record): fields split on ',',
+ * "quoted" fields, a bare '"' elsewhere is an error, one trailing newline is
+ * ignored and an empty value is io.EOF.
+ */
+static int csv_fields(const char *line, struct cb_strvec *out, struct cb_error **err)
+{
+	size_t len = strlen(line), pos = 0;
+
+	if (len && line[len - 1] == '\n')
+		len -= len > 1 && line[len - 2] == '\r' ? 2 : 1;
+	if (!len)
+		return cb_error_set(err, 0, "EOF");
+	for (;;) {
+		const char *comma, *quote;
+		size_t end;
+
+		if (pos < len && line[pos] == '"') {
+			if (csv_quoted(line, len, &pos, out, err) < 0)
+				return -1;
+			if (pos == len)
+				return 0;
+			pos++; /* the comma */
+			continue;
+		}
+		comma = memchr(line + pos, ',', len - pos);
+		end = comma ? (size_t)(comma - line) : len;
+		quote = memchr(line + pos, '"', end - pos);
+		if (quote)
+			return csv_error((size_t)(quote - line), "bare \" in non-quoted-field", err);
+		cb_strvec_pushn(out, line + pos, end - pos);
+		if (!comma)
+			return 0;
+		pos = end + 1;
+	}
 }
 
 static int parse_bool(const char *key, const char *v, bool *out, struct cb_error **err)
@@ -86,18 +120,26 @@ static int parse_bool(const char *key, const char *v, bool *out, struct cb_error
 	return cb_error_set(err, 0, "invalid value for %s: %s", key, v);
 }
 
-/* strconv.ParseUint(v, base, 32) for mode/uid/gid; values with variables wait for the builder. */
-static int parse_u32(const char *key, const char *v, int base, long long *out,
+/*
+ * strconv.ParseUint(v, base, 32) for mode (base 8) and uid/gid (base 10):
+ * digits of the base only, no sign, no space, no underscore.  Values with
+ * a variable wait for the builder.
+ */
+static int parse_u32(const char *key, const char *v, unsigned base, long long *out,
 		     struct cb_error **err)
 {
-	char *end = NULL;
-	unsigned long long n;
+	unsigned long long n = 0;
 
 	if (strchr(v, '$'))
 		return 0;
-	errno = 0;
-	n = strtoull(v, &end, base);
-	if (!*v || *end || errno || n > 0xFFFFFFFFull || *v == '-' || *v == '+' || *v == ' ')
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p >= (char)('0' + base))
+			return cb_error_set(err, 0, "invalid value %s for %s", v, key);
+		n = n * base + (unsigned)(*p - '0');
+		if (n > 0xFFFFFFFFull)
+			return cb_error_set(err, 0, "invalid value %s for %s", v, key);
+	}
+	if (!*v)
 		return cb_error_set(err, 0, "invalid value %s for %s", v, key);
 	*out = (long long)n;
 	return 0;
@@ -113,22 +155,57 @@ static const char *type_name(enum df_mount_type t)
 	return mount_types[t];
 }
 
+/* errors.Errorf("... %q", value) wrapped by suggest.WrapError(..., caseSensitive=true). */
+static int suggest_error(const char *what, const char *v, const char *const *options, size_t n,
+			 struct cb_error **err)
+{
+	struct cb_strbuf q = CB_STRBUF_INIT;
+	char buf[64];
+	const char *match = df_suggest(v, options, n, true, buf, sizeof(buf));
+
+	cb_strbuf_add_goquote(&q, v, strlen(v));
+	if (match)
+		cb_error_set(err, 0, "%s %s (did you mean %s?)", what, q.buf, match);
+	else
+		cb_error_set(err, 0, "%s %s", what, q.buf);
+	cb_strbuf_release(&q);
+	return -1;
+}
+
 static int set_type(struct df_mount *m, const char *v, struct cb_error **err)
 {
-	char buf[64];
-	const char *match;
+	cleanup_free char *lower = df_lower(v);
 
 	for (size_t i = 0; i < ARRAY_LEN(mount_types); i++) {
-		if (!strcasecmp(v, mount_types[i])) {
+		if (!strcmp(lower, mount_types[i])) {
 			m->type = (enum df_mount_type)i;
 			return 0;
 		}
 	}
-	match = df_suggest(v, mount_types, ARRAY_LEN(mount_types), true, buf, sizeof(buf));
-	if (match)
-		return cb_error_set(err, 0, "unsupported mount type \"%s\" (did you mean %s?)", v,
-				    match);
-	return cb_error_set(err, 0, "unsupported mount type \"%s\"", v);
+	return suggest_error("unsupported mount type", v, mount_types, ARRAY_LEN(mount_types),
+			     err);
+}
+
+static int set_sharing(struct df_mount *m, const char *v, bool *sharing_set,
+		       struct cb_error **err)
+{
+	cleanup_free char *lower = df_lower(v);
+
+	for (size_t i = 0; i < ARRAY_LEN(sharing_modes); i++) {
+		if (!strcmp(lower, sharing_modes[i])) {
+			m->sharing = (enum df_cache_sharing)i;
+			*sharing_set = true;
+			return 0;
+		}
+	}
+	return suggest_error("unsupported sharing value", v, sharing_modes,
+			     ARRAY_LEN(sharing_modes), err);
+}
+
+static int wrong_type(const struct df_mount *m, const char *key, struct cb_error **err)
+{
+	return cb_error_set(err, 0, "unexpected key '%s' for mount type '%s'", key,
+			    type_name(m->type));
 }
 
 static int bare_field(struct df_mount *m, const char *key, const char *field, bool *ro_auto,
@@ -142,8 +219,7 @@ static int bare_field(struct df_mount *m, const char *key, const char *field, bo
 		*ro_auto = false;
 	} else if (!strcmp(key, "required")) {
 		if (!type_is(m, DF_MOUNT_SECRET) && !type_is(m, DF_MOUNT_SSH))
-			return cb_error_set(err, 0, "unexpected key '%s' for mount type '%s'", key,
-					    type_name(m->type));
+			return wrong_type(m, key, err);
 		m->required = true;
 	} else {
 		return cb_error_set(err, 0, "invalid field '%s' must be a key=value pair", field);
@@ -151,16 +227,18 @@ static int bare_field(struct df_mount *m, const char *key, const char *field, bo
 	return 0;
 }
 
+/* A string value; Go's zero value "" means unset, so an empty value stores NULL. */
 static void set_str(char **slot, const char *v)
 {
 	free(*slot);
-	*slot = xstrdup(v);
+	*slot = *v ? xstrdup(v) : NULL;
 }
 
-static int unknown_key(const char *key, const char *field, struct cb_error **err)
+static int unknown_key(const char *key, const char *field, const char *const *keys, size_t n,
+		       struct cb_error **err)
 {
 	char buf[64];
-	const char *match = df_suggest(key, mount_keys, ARRAY_LEN(mount_keys), true, buf, sizeof(buf));
+	const char *match = df_suggest(key, keys, n, true, buf, sizeof(buf));
 
 	if (match)
 		return cb_error_set(err, 0, "unexpected key '%s' in '%s' (did you mean %s?)", key,
@@ -168,11 +246,36 @@ static int unknown_key(const char *key, const char *field, struct cb_error **err
 	return cb_error_set(err, 0, "unexpected key '%s' in '%s'", key, field);
 }
 
-static int key_field(struct df_mount *m, const char *key, const char *v, const char *field,
-		     bool *ro_auto, bool *sharing_set, struct cb_error **err)
+static int set_readonly(struct df_mount *m, const char *key, const char *v, bool *ro_auto,
+			struct cb_error **err)
 {
 	bool b;
 
+	if (parse_bool(key, v, &b, err) < 0)
+		return -1;
+	m->readonly = (!strcmp(key, "readwrite") || !strcmp(key, "rw")) ? !b : b;
+	*ro_auto = false;
+	return 0;
+}
+
+static int set_size(struct df_mount *m, const char *key, const char *v, struct cb_error **err)
+{
+	cleanup_error struct cb_error *size_err = NULL;
+
+	if (!type_is(m, DF_MOUNT_TMPFS))
+		return wrong_type(m, key, err);
+	if (!strchr(v, '$') && df_parse_ram_bytes(v, &m->size, &size_err) < 0)
+		return cb_error_set(err, 0, "invalid value for %s: %s", key, v);
+	return 0;
+}
+
+struct mount_state {
+	bool ro_auto, sharing_set;
+};
+
+static int key_field(struct df_mount *m, const char *key, const char *v, const char *field,
+		     struct mount_state *st, struct cb_error **err)
+{
 	if (!strcmp(key, "type"))
 		return set_type(m, v, err);
 	if (!strcmp(key, "from"))
@@ -183,55 +286,34 @@ static int key_field(struct df_mount *m, const char *key, const char *v, const c
 		set_str(&m->target, v);
 	else if (!strcmp(key, "id"))
 		set_str(&m->id, v);
-	else if (!strcmp(key, "env"))
-		set_str(&m->env, v);
-	else if (!strcmp(key, "readonly") || !strcmp(key, "ro") || !strcmp(key, "readwrite") ||
-		 !strcmp(key, "rw")) {
-		if (parse_bool(key, v, &b, err) < 0)
-			return -1;
-		bool rw = !strcmp(key, "readwrite") || !strcmp(key, "rw");
-
-		m->readonly = rw ? !b : b;
-		*ro_auto = false;
-	} else if (!strcmp(key, "required")) {
+	else if (!strcmp(key, "env")) {
+		/* env= (empty) is still set: the secret's default variable name */
+		free(m->env);
+		m->env = xstrdup(v);
+	} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") || !strcmp(key, "readwrite") ||
+		   !strcmp(key, "rw"))
+		return set_readonly(m, key, v, &st->ro_auto, err);
+	else if (!strcmp(key, "required")) {
 		if (!type_is(m, DF_MOUNT_SECRET) && !type_is(m, DF_MOUNT_SSH))
-			return cb_error_set(err, 0, "unexpected key '%s' for mount type '%s'", key,
-					    type_name(m->type));
+			return wrong_type(m, key, err);
 		return parse_bool(key, v, &m->required, err);
-	} else if (!strcmp(key, "size")) {
-		if (!type_is(m, DF_MOUNT_TMPFS))
-			return cb_error_set(err, 0, "unexpected key '%s' for mount type '%s'", key,
-					    type_name(m->type));
-		cleanup_error struct cb_error *size_err = NULL;
-
-		if (!strchr(v, '$') && df_parse_ram_bytes(v, &m->size, &size_err) < 0)
-			return cb_error_set(err, 0, "invalid value for %s: %s", key, v);
-	} else if (!strcmp(key, "sharing")) {
-		if (!*v)
-			return 0;
-		*sharing_set = true;
-		if (!strcasecmp(v, "shared"))
-			m->sharing = DF_SHARING_SHARED;
-		else if (!strcasecmp(v, "private"))
-			m->sharing = DF_SHARING_PRIVATE;
-		else if (!strcasecmp(v, "locked"))
-			m->sharing = DF_SHARING_LOCKED;
-		else
-			return cb_error_set(err, 0, "unsupported sharing value \"%s\"", v);
-	} else if (!strcmp(key, "mode")) {
+	} else if (!strcmp(key, "size"))
+		return set_size(m, key, v, err);
+	else if (!strcmp(key, "sharing"))
+		return set_sharing(m, v, &st->sharing_set, err);
+	else if (!strcmp(key, "mode"))
 		return parse_u32("mode", v, 8, &m->mode, err);
-	} else if (!strcmp(key, "uid")) {
+	else if (!strcmp(key, "uid"))
 		return parse_u32("uid", v, 10, &m->uid, err);
-	} else if (!strcmp(key, "gid")) {
+	else if (!strcmp(key, "gid"))
 		return parse_u32("gid", v, 10, &m->gid, err);
-	} else {
-		return unknown_key(key, field, err);
-	}
+	else
+		return unknown_key(key, field, mount_keys, ARRAY_LEN(mount_keys), err);
 	return 0;
 }
 
-/* Cross-field rules, applied once every field is read. */
-static int check_mount(struct df_mount *m, bool ro_auto, bool sharing_set, struct cb_error **err)
+/* Cross-field rules, applied once every field is read, in BuildKit's order. */
+static int check_mount(struct df_mount *m, const struct mount_state *st, struct cb_error **err)
 {
 	bool file_info = type_is(m, DF_MOUNT_SECRET) || type_is(m, DF_MOUNT_SSH) ||
 			 type_is(m, DF_MOUNT_CACHE);
@@ -243,52 +325,83 @@ static int check_mount(struct df_mount *m, bool ro_auto, bool sharing_set, struc
 		return cb_error_set(err, 0, "uid not allowed for \"%s\" type mounts", t);
 	if (!file_info && m->gid >= 0)
 		return cb_error_set(err, 0, "gid not allowed for \"%s\" type mounts", t);
-	if (ro_auto)
+	if (st->ro_auto)
 		m->readonly = !(type_is(m, DF_MOUNT_CACHE) || type_is(m, DF_MOUNT_TMPFS));
-	if (sharing_set && !type_is(m, DF_MOUNT_CACHE))
-		return cb_error_set(err, 0, "invalid cache sharing set for %s mount", t);
 	if (type_is(m, DF_MOUNT_SECRET)) {
 		if (m->from)
 			return cb_error_set(err, 0, "secret mount should not have a from");
-		if (!m->source && !m->target && !m->id && !m->env)
+		if (st->sharing_set)
+			return cb_error_set(err, 0, "secret mount should not define sharing");
+		if (!m->source && !m->target && !m->id)
 			return cb_error_set(err, 0,
 					    "invalid secret mount. one of source, target required");
 		if (m->source && m->id)
 			return cb_error_set(err, 0, "both source and id can't be set");
 	}
+	if (st->sharing_set && !type_is(m, DF_MOUNT_CACHE))
+		return cb_error_set(err, 0, "invalid cache sharing set for %s mount", t);
+	/*
+	 * Not a BuildKit parse error (it mounts at the working directory and
+	 * fails later for "/"), but the builder relies on a target for these.
+	 */
 	if (!m->target && (type_is(m, DF_MOUNT_BIND) || type_is(m, DF_MOUNT_CACHE) ||
 			   type_is(m, DF_MOUNT_TMPFS)))
 		return cb_error_set(err, 0, "mount target is required for \"%s\" type mounts", t);
 	return 0;
 }
 
+/* The parse-time pass: `from` names a stage or image and cannot be a variable. */
+static int check_from(const struct cb_strvec *fields, struct cb_error **err)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		const char *f = fields->v[i], *eq = strchr(f, '=');
+		cleanup_free char *key = eq ? xstrndup(f, (size_t)(eq - f)) : NULL;
+		cleanup_free char *lower = key ? df_lower(key) : NULL;
+		const char *dollar = eq ? strchr(eq + 1, '$') : NULL;
+
+		if (lower && !strcmp(lower, "from") && dollar && dollar[1])
+			return cb_error_set(err, 0,
+					    "'from' doesn't support variable expansion, define "
+					    "alias stage instead");
+	}
+	return 0;
+}
+
+static int mount_fields(struct df_mount *m, const struct cb_strvec *fields,
+			struct mount_state *st, struct cb_error **err)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		const char *field = fields->v[i], *eq = strchr(field, '=');
+		cleanup_free char *raw = eq ? xstrndup(field, (size_t)(eq - field)) : NULL;
+		cleanup_free char *key = df_lower(raw ? raw : field);
+		int rc = eq ? key_field(m, key, eq + 1, field, st, err)
+			    : bare_field(m, key, field, &st->ro_auto, err);
+
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 {
 	struct cb_strvec fields = CB_STRVEC_INIT;
-	bool ro_auto = true, sharing_set = false;
-	int rc = 0;
+	struct mount_state st = { .ro_auto = true };
+	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->type = DF_MOUNT_BIND;
 	m->mode = m->uid = m->gid = -1;
 	if (csv_fields(value, &fields, err) < 0) {
-		cb_error_wrap(err, "failed to parse csv mounts");
-		return -1;
+		cb_strvec_clear(&fields);
+		return cb_error_wrap(err, "failed to parse csv mounts");
 	}
-	for (size_t i = 0; i < fields.n && rc == 0; i++) {
-		const char *field = fields.v[i], *eq = strchr(field, '=');
-		cleanup_free char *key = df_lower(field);
-
-		if (!eq) {
-			rc = bare_field(m, key, field, &ro_auto, err);
-			continue;
-		}
-		key[eq - field] = '\0';
-		rc = key_field(m, key, eq + 1, field, &ro_auto, &sharing_set, err);
-	}
+	rc = check_from(&fields, err);
+	if (rc == 0)
+		rc = mount_fields(m, &fields, &st, err);
 	cb_strvec_clear(&fields);
 	if (rc == 0)
-		rc = check_mount(m, ro_auto, sharing_set, err);
+		rc = check_mount(m, &st, err);
 	if (rc < 0)
 		df_mount_release(m);
 	return rc;
@@ -304,6 +417,37 @@ void df_mount_release(struct df_mount *m)
 	m->from = m->source = m->target = m->id = m->env = NULL;
 }
 
+/* One field of --device; the first bare or unknown word is the CDI name. */
+static int device_field(struct df_device *d, const char *field, struct cb_error **err)
+{
+	const char *eq = strchr(field, '=');
+	cleanup_free char *raw = eq ? xstrndup(field, (size_t)(eq - field)) : NULL;
+	cleanup_free char *key = df_lower(raw ? raw : field);
+
+	if (!eq && !strcmp(key, "required")) {
+		d->required = true;
+		return 0;
+	}
+	if (eq && !strcmp(key, "name")) {
+		if (d->name && *d->name)
+			return cb_error_set(err, 0, "device name already set to %s", d->name);
+		free(d->name);
+		d->name = xstrdup(eq + 1);
+		return 0;
+	}
+	if (eq && !strcmp(key, "required"))
+		return parse_bool(key, eq + 1, &d->required, err);
+	if (!d->name || !*d->name) {
+		/* "vendor.com/class=dev" is a name, '=' and all */
+		free(d->name);
+		d->name = xstrdup(field);
+		return 0;
+	}
+	if (!eq)
+		return cb_error_set(err, 0, "invalid field '%s' must be a key=value pair", field);
+	return unknown_key(key, field, device_keys, ARRAY_LEN(device_keys), err);
+}
+
 int df_device_parse(const char *value, struct df_device *d, struct cb_error **err)
 {
 	struct cb_strvec fields = CB_STRVEC_INIT;
@@ -311,28 +455,13 @@ int df_device_parse(const char *value, struct df_device *d, struct cb_error **er
 
 	memset(d, 0, sizeof(*d));
 	if (csv_fields(value, &fields, err) < 0) {
-		cb_error_wrap(err, "failed to parse csv devices");
-		return -1;
+		cb_strvec_clear(&fields);
+		return cb_error_wrap(err, "failed to parse csv devices");
 	}
-	for (size_t i = 0; i < fields.n && rc == 0; i++) {
-		const char *field = fields.v[i], *eq = strchr(field, '=');
-		cleanup_free char *key = df_lower(field);
-
-		/* the first field is the CDI name, which may hold '=' (vendor/class=dev) */
-		if (i == 0) {
-			d->name = xstrdup(field);
-			continue;
-		}
-		if (eq)
-			key[eq - field] = '\0';
-		if (strcmp(key, "required"))
-			rc = cb_error_set(err, 0, "unexpected key '%s' in '%s'", key, field);
-		else if (!eq)
-			d->required = true;
-		else
-			rc = parse_bool(key, eq + 1, &d->required, err);
-	}
+	for (size_t i = 0; i < fields.n && rc == 0; i++)
+		rc = device_field(d, fields.v[i], err);
 	cb_strvec_clear(&fields);
+	/* BuildKit lets an empty name through to fail at solve time; fail early */
 	if (rc == 0 && (!d->name || !*d->name))
 		rc = cb_error_set(err, 0, "device name is required");
 	if (rc < 0)

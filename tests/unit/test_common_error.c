@@ -1,0 +1,187 @@
+/*
+ * test_common_error.c - the error contract (common/error.h): set once,
+ * strerror suffix, wrap adds context first, line numbers, report/free are
+ * NULL-safe and consume the error.
+ */
+#include "cbtest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+static int fails_with(struct cb_error **err, const char *what)
+{
+	return cb_error_set(err, 0, "cannot %s `%s`", what, "x");
+}
+
+static void test_set_formats_and_returns_minus_one(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	assert_int_equal(fails_with(&err, "open"), -1);
+	assert_non_null(err);
+	assert_string_equal(cb_error_msg(err), "cannot open `x`");
+	assert_int_equal(err->code, 0);
+	assert_int_equal(err->line, 0);
+	cb_error_free(&err);
+	assert_null(err);
+}
+
+static void test_set_with_errno_appends_strerror(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+	char expected[256];
+
+	snprintf(expected, sizeof(expected), "open `a`: %s", strerror(ENOENT));
+	assert_int_equal(cb_error_set(&err, ENOENT, "open `%s`", "a"), -1);
+	assert_string_equal(cb_error_msg(err), expected);
+	assert_int_equal(err->code, ENOENT);
+	cb_error_free(&err);
+}
+
+static void test_set_twice_keeps_first(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	cb_error_set(&err, 0, "first");
+	assert_int_equal(cb_error_set(&err, EIO, "second"), -1);
+	assert_string_equal(cb_error_msg(err), "first");
+	assert_int_equal(err->code, 0);
+	cb_error_free(&err);
+}
+
+static void test_set_null_err_drops(void **state)
+{
+	(void)state;
+	/* a NULL err means "I do not care": still -1, nothing leaks */
+	assert_int_equal(cb_error_set(NULL, 0, "ignored %d", 1), -1);
+	assert_int_equal(cb_error_set_line(NULL, 3, "ignored"), -1);
+	assert_int_equal(cb_error_wrap(NULL, "ctx"), -1);
+}
+
+static void test_wrap_prefixes_context(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	cb_error_set(&err, ECONNREFUSED, "fetch blob %s", "y");
+	assert_int_equal(cb_error_wrap(&err, "pull %s", "x"), -1);
+	cb_error_wrap(&err, "build");
+	assert_true(strncmp(cb_error_msg(err), "build: pull x: fetch blob y: ", 29) == 0);
+	/* the code and line survive wrapping */
+	assert_int_equal(err->code, ECONNREFUSED);
+	cb_error_free(&err);
+}
+
+static void test_wrap_without_error_is_still_an_error(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	assert_int_equal(cb_error_wrap(&err, "load `%s`", "f"), -1);
+	assert_non_null(err);
+	assert_string_equal(cb_error_msg(err),
+			    "load `f`: unknown error (callee failed without setting one)");
+	cb_error_free(&err);
+}
+
+static void test_set_line(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	assert_int_equal(cb_error_set_line(&err, 42, "bad %s", "thing"), -1);
+	assert_string_equal(cb_error_msg(err), "bad thing");
+	assert_int_equal(err->line, 42);
+	assert_int_equal(err->code, 0);
+	cb_error_wrap(&err, "Dockerfile");
+	assert_int_equal(err->line, 42);
+	cb_error_free(&err);
+}
+
+static void test_msg_and_free_null_safe(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+
+	assert_string_equal(cb_error_msg(NULL), "");
+	cb_error_free(&err);
+	cb_error_free(NULL);
+	cb_error_report(&err);
+	cb_error_report(NULL);
+	cb_error_report_prefix(NULL, "x");
+}
+
+/* Run fn with stderr sent to a file; returns what it printed (caller frees). */
+static char *capture_stderr(void (*fn)(struct cb_error **), struct cb_error **err)
+{
+	int saved = dup(STDERR_FILENO);
+	int fd = open("stderr.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char *out = NULL;
+	size_t len = 0;
+
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn(err);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	out = cb_test_read_file("stderr.txt", &len);
+	return out;
+}
+
+static void report_default(struct cb_error **err)
+{
+	cb_error_report(err);
+}
+
+static void report_plain(struct cb_error **err)
+{
+	cb_error_report_prefix(err, NULL);
+}
+
+static void test_report_prints_and_consumes(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+	cleanup_free char *out1 = NULL, *out2 = NULL;
+
+	cb_error_set(&err, 0, "it broke");
+	out1 = capture_stderr(report_default, &err);
+	assert_string_equal(out1, "cbuild: it broke\n");
+	assert_null(err);
+	cb_error_set(&err, 0, "Dockerfile:3: bad");
+	out2 = capture_stderr(report_plain, &err);
+	assert_string_equal(out2, "Dockerfile:3: bad\n");
+	assert_null(err);
+}
+
+static void test_cleanup_error_frees(void **state)
+{
+	(void)state;
+	/* under ASan a leak here fails the test */
+	cleanup_error struct cb_error *err = NULL;
+
+	cb_error_set(&err, 0, "scoped");
+	assert_string_equal(cb_error_msg(err), "scoped");
+}
+
+CB_TEST_MAIN(cmocka_unit_test(test_set_formats_and_returns_minus_one),
+	     cmocka_unit_test(test_set_with_errno_appends_strerror),
+	     cmocka_unit_test(test_set_twice_keeps_first),
+	     cmocka_unit_test(test_set_null_err_drops),
+	     cmocka_unit_test(test_wrap_prefixes_context),
+	     cmocka_unit_test(test_wrap_without_error_is_still_an_error),
+	     cmocka_unit_test(test_set_line), cmocka_unit_test(test_msg_and_free_null_safe),
+	     cmocka_unit_test(test_report_prints_and_consumes),
+	     cmocka_unit_test(test_cleanup_error_frees))
