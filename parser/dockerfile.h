@@ -156,8 +156,15 @@ struct df_cmdline {
 enum df_mount_type { DF_MOUNT_BIND, DF_MOUNT_CACHE, DF_MOUNT_TMPFS, DF_MOUNT_SECRET, DF_MOUNT_SSH };
 enum df_cache_sharing { DF_SHARING_SHARED, DF_SHARING_PRIVATE, DF_SHARING_LOCKED };
 
-/* One RUN --mount.  String fields may still hold unexpanded variables. */
+/*
+ * One RUN --mount.  When a value holds a variable (`target=$DIR`), only the
+ * keys are checked at parse time and `deferred` is set: the builder expands
+ * `raw` with the stage's ARG/ENV and parses it again with df_mount_parse()
+ * (BuildKit also checks mount values only at dispatch).
+ */
 struct df_mount {
+	char *raw;        /* the --mount value as written */
+	bool deferred;    /* values hold variables: typed fields below are not set */
 	enum df_mount_type type;
 	char *from;       /* stage or image for bind/cache sources */
 	char *source;     /* path in `from` (bind, cache) */
@@ -205,7 +212,7 @@ struct df_copy {
 	struct cb_strvec excludes;
 	bool link;
 	bool parents;
-	bool keep_git_dir; /* ADD */
+	int keep_git_dir; /* ADD --keep-git-dir: -1 unset, 0 false, 1 true */
 	int unpack;       /* ADD --unpack: -1 unset (default by source), 0 false, 1 true */
 };
 
@@ -273,7 +280,7 @@ void dockerfile_free(struct dockerfile *df);
 struct dockerfile *dockerfile_parse_fragment(const char *name, const char *buf, size_t len,
 					     struct cb_error **err);
 
-/* The stage named name (case-insensitive), or NULL.  Borrowed. */
+/* The stage named name (case-insensitive; the last of a repeated name), or NULL.  Borrowed. */
 const struct df_stage *dockerfile_stage_by_name(const struct dockerfile *df, const char *name);
 
 /*

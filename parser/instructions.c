@@ -319,13 +319,14 @@ static int parse_copy(struct request *req, struct df_instruction *in, bool add,
 	for (size_t i = 0; i < excludes->values.n; i++)
 		cb_strvec_push(&c->excludes, excludes->values.v[i]);
 	if (add) {
-		c->keep_git_dir = df_flag_true(keep_git);
+		c->keep_git_dir = keep_git->used ? df_flag_true(keep_git) : -1;
 		c->checksum = df_flag_dup(checksum);
 		c->unpack = unpack->used ? df_flag_true(unpack) : -1;
 	} else {
 		c->from = df_flag_dup(from);
 		c->parents = df_flag_true(parents);
 		c->unpack = -1;
+		c->keep_git_dir = -1;
 	}
 	return 0;
 }
@@ -750,6 +751,33 @@ static int located(const char *name, int line, struct cb_error **err)
 }
 
 /* Group instructions into stages; ARGs before the first FROM are meta args. */
+static void warn(struct df_ast *ast, int line, char *msg)
+{
+	ast->warnings = xrealloc(ast->warnings, (ast->nwarnings + 1) * sizeof(*ast->warnings));
+	ast->warnings[ast->nwarnings].line = line;
+	ast->warnings[ast->nwarnings].msg = msg;
+	ast->nwarnings++;
+}
+
+/*
+ * BuildKit's stage-name checks are lint warnings, not errors: a repeated
+ * name (the last stage of that name is the one --from finds) and the
+ * reserved names `context` and `scratch`.
+ */
+static void check_stage_name(struct dockerfile *df, const struct df_instruction *in)
+{
+	const char *sname = in->u.from.name;
+
+	if (!sname)
+		return;
+	if (!strcmp(sname, "context") || !strcmp(sname, "scratch"))
+		warn(df->ast, in->start_line,
+		     xasprintf("Stage name \"%s\" is reserved and should not be used", sname));
+	if (dockerfile_stage_by_name(df, sname))
+		warn(df->ast, in->start_line,
+		     xasprintf("Duplicate stage name \"%s\", stage names should be unique", sname));
+}
+
 static int build_stages(struct dockerfile *df, const char *name, struct cb_error **err)
 {
 	for (size_t i = 0; i < df->ninstrs; i++) {
@@ -757,12 +785,7 @@ static int build_stages(struct dockerfile *df, const char *name, struct cb_error
 		struct df_stage *st;
 
 		if (in->kind == DF_FROM) {
-			const char *sname = in->u.from.name;
-
-			if (sname && dockerfile_stage_by_name(df, sname)) {
-				cb_error_set(err, 0, "duplicate stage name \"%s\"", sname);
-				return located(name, in->start_line, err);
-			}
+			check_stage_name(df, in);
 			df->stages = xrealloc(df->stages, (df->nstages + 1) * sizeof(*df->stages));
 			st = &df->stages[df->nstages++];
 			st->from_index = i;
@@ -835,7 +858,8 @@ void dockerfile_free(struct dockerfile *df)
 
 const struct df_stage *dockerfile_stage_by_name(const struct dockerfile *df, const char *name)
 {
-	for (size_t i = 0; i < df->nstages; i++) {
+	/* the last stage of a repeated name wins, as in BuildKit's stage map */
+	for (size_t i = df->nstages; i-- > 0;) {
 		const char *s = df->instrs[df->stages[i].from_index].u.from.name;
 
 		if (s && !strcasecmp(s, name))

@@ -350,6 +350,15 @@ static int check_mount(struct df_mount *m, const struct mount_state *st, struct 
 	return 0;
 }
 
+/* BuildKit's `\$.`: a '$' followed by anything; a trailing '$' is literal. */
+static bool holds_variable(const char *v)
+{
+	for (const char *d = strchr(v, '$'); d; d = strchr(d + 1, '$'))
+		if (d[1])
+			return true;
+	return false;
+}
+
 /* The parse-time pass: `from` names a stage or image and cannot be a variable. */
 static int check_from(const struct cb_strvec *fields, struct cb_error **err)
 {
@@ -357,9 +366,7 @@ static int check_from(const struct cb_strvec *fields, struct cb_error **err)
 		const char *f = fields->v[i], *eq = strchr(f, '=');
 		cleanup_free char *key = eq ? xstrndup(f, (size_t)(eq - f)) : NULL;
 		cleanup_free char *lower = key ? df_lower(key) : NULL;
-		const char *dollar = eq ? strchr(eq + 1, '$') : NULL;
-
-		if (lower && !strcmp(lower, "from") && dollar && dollar[1])
+		if (lower && !strcmp(lower, "from") && holds_variable(eq + 1))
 			return cb_error_set(err, 0,
 					    "'from' doesn't support variable expansion, define "
 					    "alias stage instead");
@@ -383,6 +390,37 @@ static int mount_fields(struct df_mount *m, const struct cb_strvec *fields,
 	return 0;
 }
 
+/*
+ * A mount whose values hold variables can only be checked once the builder
+ * has expanded them (BuildKit defers the same way): now, only the keys.
+ */
+static int check_keys_only(const struct cb_strvec *fields, struct cb_error **err)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		const char *field = fields->v[i], *eq = strchr(field, '=');
+		cleanup_free char *raw = xstrndup(field, eq ? (size_t)(eq - field) : strlen(field));
+		cleanup_free char *key = df_lower(raw);
+		bool known = false;
+
+		for (size_t k = 0; k < ARRAY_LEN(mount_keys); k++)
+			known |= !strcmp(key, mount_keys[k]);
+		if (!known && eq)
+			return unknown_key(key, field, mount_keys, ARRAY_LEN(mount_keys), err);
+	}
+	return 0;
+}
+
+static bool has_variables(const struct cb_strvec *fields)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		const char *eq = strchr(fields->v[i], '=');
+
+		if (eq && holds_variable(eq + 1))
+			return true;
+	}
+	return false;
+}
+
 int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 {
 	struct cb_strvec fields = CB_STRVEC_INIT;
@@ -397,14 +435,20 @@ int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 		return cb_error_wrap(err, "failed to parse csv mounts");
 	}
 	rc = check_from(&fields, err);
-	if (rc == 0)
+	m->deferred = rc == 0 && has_variables(&fields);
+	if (rc == 0 && m->deferred)
+		rc = check_keys_only(&fields, err);
+	else if (rc == 0)
 		rc = mount_fields(m, &fields, &st, err);
 	cb_strvec_clear(&fields);
-	if (rc == 0)
+	if (rc == 0 && !m->deferred)
 		rc = check_mount(m, &st, err);
-	if (rc < 0)
+	if (rc < 0) {
 		df_mount_release(m);
-	return rc;
+		return rc;
+	}
+	m->raw = xstrdup(value);
+	return 0;
 }
 
 void df_mount_release(struct df_mount *m)
@@ -414,7 +458,8 @@ void df_mount_release(struct df_mount *m)
 	free(m->target);
 	free(m->id);
 	free(m->env);
-	m->from = m->source = m->target = m->id = m->env = NULL;
+	free(m->raw);
+	m->from = m->source = m->target = m->id = m->env = m->raw = NULL;
 }
 
 /* One field of --device; the first bare or unknown word is the CDI name. */

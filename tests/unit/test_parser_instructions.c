@@ -183,10 +183,25 @@ static void test_no_stage_errors(void **state)
 static void test_duplicate_stage_names(void **state)
 {
 	(void)state;
-	df_err("FROM a AS x\nRUN y\nFROM b AS X\n", 3, "duplicate stage name \"x\"");
+	/* BuildKit lints these (DuplicateStageName, ReservedStageName): warnings */
+	cleanup_df struct dockerfile *df =
+		df_ok("FROM a AS x\nRUN y\nFROM b AS X\nFROM c AS scratch\n");
+
+	assert_int_equal(df->nstages, 3);
+	assert_int_equal(df->ast->nwarnings, 2);
+	assert_int_equal(df->ast->warnings[0].line, 3);
+	assert_string_equal(df->ast->warnings[0].msg,
+			    "Duplicate stage name \"x\", stage names should be unique");
+	assert_int_equal(df->ast->warnings[1].line, 4);
+	assert_string_equal(df->ast->warnings[1].msg,
+			    "Stage name \"scratch\" is reserved and should not be used");
+	/* the last stage of a repeated name is the one found */
+	assert_ptr_equal(dockerfile_stage_by_name(df, "x"), &df->stages[1]);
+
 	/* unnamed stages never clash */
-	cleanup_df struct dockerfile *df = df_ok("FROM a\nFROM a\n");
-	assert_int_equal(df->nstages, 2);
+	cleanup_df struct dockerfile *df2 = df_ok("FROM a\nFROM a\n");
+	assert_int_equal(df2->nstages, 2);
+	assert_int_equal(df2->ast->nwarnings, 0);
 }
 
 static void test_stage_by_name(void **state)
@@ -728,11 +743,22 @@ static void test_mount_mode_uid_gid(void **state)
 	assert_int_equal(m.uid, 4294967295LL);
 	assert_int_equal(m.gid, 0);
 	df_mount_release(&m);
-	/* values with variables wait for the builder */
+	/* values with variables wait for the builder: only keys are checked */
 	mount_ok("type=cache,target=$DIR,uid=$UID,mode=${M}", &m);
+	assert_true(m.deferred);
+	assert_string_equal(m.raw, "type=cache,target=$DIR,uid=$UID,mode=${M}");
 	assert_int_equal(m.uid, -1);
 	assert_int_equal(m.mode, -1);
-	assert_string_equal(m.target, "$DIR");
+	assert_null(m.target);
+	df_mount_release(&m);
+	/* even the type and the enum-valued keys (BuildKit checks them after expansion) */
+	mount_ok("type=$T,target=/x,sharing=${S},ro=$RO,size=$Z", &m);
+	assert_true(m.deferred);
+	df_mount_release(&m);
+	mount_err("type=cache,target=$X,bogus=1", "unexpected key 'bogus' in 'bogus=1'");
+	mount_ok("type=cache,target=/x,mode=755", &m);
+	assert_false(m.deferred);
+	assert_string_equal(m.raw, "type=cache,target=/x,mode=755");
 	df_mount_release(&m);
 	mount_err("type=cache,target=/x,mode=8", "invalid value 8 for mode");
 	mount_err("type=cache,target=/x,mode=0o755", "invalid value 0o755 for mode");
@@ -903,7 +929,7 @@ static void test_copy_all_flags(void **state)
 	assert_true(c->parents);
 	check_vec(&c->excludes, VEC("*.md", ".git"));
 	assert_null(c->checksum);
-	assert_false(c->keep_git_dir);
+	assert_int_equal(c->keep_git_dir, -1);
 	assert_int_equal(c->unpack, -1);
 	assert_int_equal(c->ncontents, 0);
 }
@@ -950,7 +976,7 @@ static void test_add_all_flags(void **state)
 
 	check_vec(&c->sources, VEC("https://x/y.tar"));
 	assert_string_equal(c->checksum, "sha256:abc");
-	assert_true(c->keep_git_dir);
+	assert_int_equal(c->keep_git_dir, 1);
 	assert_int_equal(c->unpack, 0);
 	assert_true(c->link);
 	check_vec(&c->excludes, VEC("x"));
@@ -959,7 +985,8 @@ static void test_add_all_flags(void **state)
 	assert_null(c->from);
 	assert_int_equal(in_at(df, 2)->u.copy.unpack, 1);
 	assert_int_equal(in_at(df, 3)->u.copy.unpack, -1);
-	assert_false(in_at(df, 4)->u.copy.keep_git_dir);
+	assert_int_equal(in_at(df, 3)->u.copy.keep_git_dir, -1);
+	assert_int_equal(in_at(df, 4)->u.copy.keep_git_dir, 0);
 	one_err("ADD --from=x a b", "unknown flag: --from");
 	one_err("ADD --parents a b", "unknown flag: --parents");
 	one_err("COPY --unpack a b", "unknown flag: --unpack");
