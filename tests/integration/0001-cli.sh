@@ -40,7 +40,7 @@ expect_rc 1 "$CBUILD" parse Dockerfile
 contains "$T/err" "Dockerfile:2: unsupported sharing value \"bogus\""
 printf 'FROM scratch\nCOPY --form=a b c\n' >Dockerfile
 expect_rc 1 "$CBUILD" parse Dockerfile
-contains "$T/err" "Dockerfile:2: unknown flag: form (did you mean from?)"
+contains "$T/err" "Dockerfile:2: unknown flag: --form (did you mean from?)"
 printf 'FROM scratch\nENV A\n' >Dockerfile
 expect_rc 1 "$CBUILD" parse Dockerfile
 contains "$T/err" "Dockerfile:2: ENV must have two arguments"
@@ -64,7 +64,7 @@ contains "$T/err" "Dockerfile:2: dockerfile line greater than max allowed size o
 # Warnings go to stderr with a location, and do not fail the parse.
 printf 'FROM scratch\nRUN echo a \\\n\n  b\n' >Dockerfile
 expect_rc 0 "$CBUILD" parse Dockerfile
-contains "$T/err" "Dockerfile:4: warning: empty continuation line found in: RUN echo a   b"
+contains "$T/err" "Dockerfile:4: warning: Empty continuation line found in: RUN echo a   b"
 
 # Standard input.
 printf 'FROM scratch\nLABEL a=b\n' | "$CBUILD" parse - >"$T/out"
