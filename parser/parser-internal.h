@@ -71,4 +71,28 @@ int df_parse_ram_bytes(const char *s, long long *out, struct cb_error **err);
 const char *df_suggest(const char *val, const char *const *options, size_t n,
 		       bool case_sensitive, char *buf, size_t bufsz);
 
+/*
+ * ---- shellpattern.c: the shell patterns of shellword.c ----
+ *
+ * BuildKit compiles these patterns to Go regexps ('*' any run of runes but
+ * '\n', '?' any rune but '\n', \* \? \\ literals, \} \/ the bare character);
+ * these functions give the same results.  Each appends its result to out and
+ * returns 0, or, for a pattern with any other escape, sets *err ("invalid
+ * pattern (...) in substitution: invalid escape '\x'"), appends nothing and
+ * returns -1.  Memory stays O(pattern + value) for any lengths.
+ */
+
+/* ${value#pattern} (greedy false) and ${value##pattern} (greedy true). */
+int df_shell_trim_prefix(const char *pattern, const char *value, bool greedy, struct cb_strbuf *out,
+			 struct cb_error **err);
+/* ${value%pattern} and ${value%%pattern}; errors quote the pattern reversed, as BuildKit's. */
+int df_shell_trim_suffix(const char *pattern, const char *value, bool greedy, struct cb_strbuf *out,
+			 struct cb_error **err);
+/*
+ * ${value/pattern/repl} (all false: first match, repl literal) and
+ * ${value//pattern/repl} (Go's ReplaceAllString: repl expands $0, ${0}, $$).
+ */
+int df_shell_replace(const char *pattern, const char *value, const char *repl, bool all,
+		     struct cb_strbuf *out, struct cb_error **err);
+
 #endif

@@ -8,7 +8,7 @@
  *   - the word is read rune by rune as text/scanner does: invalid UTF-8 bytes
  *     read as U+FFFD and a BOM at the very start is skipped;
  *   - shell patterns were Go regular expressions (leftmost-first, '.' not
- *     matching '\n'); matcher_*() below gives the same results;
+ *     matching '\n'); shellpattern.c matches them with the same results;
  *   - ${v%p} reverses rune sequences as Go does, so it also normalises
  *     invalid UTF-8 in the value to U+FFFD;
  *   - ${v//p/r} goes through regexp.ReplaceAllString, whose replacement
@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "dockerfile.h"
+#include "parser-internal.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -83,328 +84,6 @@ static int32_t scan_next(struct scan *sc)
 static void add_rune(struct cb_strbuf *sb, int32_t r)
 {
 	cb_strbuf_add_rune(sb, r < 0 ? CB_RUNE_ERROR : (uint32_t)r);
-}
-
-/*
- * Decode s into runes as Go's []rune(s) does (invalid bytes become U+FFFD);
- * (*offsets)[i] is the byte offset of rune i, (*offsets)[*n] the length.
- */
-static uint32_t *decode_runes(const char *s, size_t **offsets, size_t *n)
-{
-	size_t len = strlen(s), i = 0, k = 0;
-	uint32_t *r = xmalloc(cb_st_mult(len + 1, sizeof(*r)));
-	size_t *off = xmalloc(cb_st_mult(len + 1, sizeof(*off)));
-
-	for (; i < len; k++) {
-		off[k] = i;
-		i += cb_utf8_decode(s + i, len - i, &r[k]);
-	}
-	off[k] = len;
-	*offsets = off;
-	*n = k;
-	return r;
-}
-
-/* ---- Shell patterns (# ## % %% / //) ---- */
-
-/* A compiled pattern is runes, plus two values that no rune can take. */
-#define PAT_STAR 0xFFFFFFFFu
-#define PAT_ANY 0xFFFFFFFEu
-
-struct state {
-	size_t pi, ti; /* position in the pattern and in the text (runes) */
-};
-
-/*
- * A backtracking matcher with a visited set, like Go's own backtracker: the
- * depth-first search tries alternatives in priority order (a greedy star
- * first extends, a lazy one first stops), so the first success is the
- * leftmost-first match Go's regexp reports.  Marking each (pattern, text)
- * state once keeps it O(pattern * text).  The stack is explicit because a
- * long value would otherwise recurse once per rune.
- */
-struct matcher {
-	uint32_t *pat;
-	size_t npat, pat_alloc;
-	bool greedy; /* stars prefer the longest run (Go's .*), else the shortest (.*?) */
-	uint32_t *txt;
-	size_t *off; /* byte offset of each rune of the text; off[ntxt] is its length */
-	size_t ntxt;
-	uint8_t *visited; /* bit pi * (ntxt + 1) + ti */
-	struct state *stack;
-	size_t nstack, stack_alloc;
-};
-
-static void matcher_release(struct matcher *m)
-{
-	free(m->pat);
-	free(m->txt);
-	free(m->off);
-	free(m->visited);
-	free(m->stack);
-}
-
-static int invalid_escape(struct matcher *m, const char *pattern, int32_t tok,
-			  struct cb_error **err)
-{
-	cleanup_strbuf struct cb_strbuf r = CB_STRBUF_INIT;
-
-	matcher_release(m);
-	add_rune(&r, tok);
-	return cb_error_set(err, 0, "invalid pattern (%s) in substitution: invalid escape '\\%s'",
-			    pattern, r.buf);
-}
-
-/*
- * Compile pattern as BuildKit's convertShellPatternToRegex does, minus the
- * regexp: * and ? are wildcards; \* \? \\ are literals; \} and \/ lose the
- * backslash (it only got the character through ${...}); any other escape is
- * an error.  The pattern is read with text/scanner too: a leading BOM goes.
- */
-static int matcher_init(struct matcher *m, const char *pattern, bool greedy, const char *value,
-			struct cb_error **err)
-{
-	struct scan sc;
-	int32_t tok;
-
-	memset(m, 0, sizeof(*m));
-	m->greedy = greedy;
-	scan_init(&sc, pattern, strlen(pattern));
-	while ((tok = scan_next(&sc)) != SCAN_EOF) {
-		uint32_t t = tok == '*' ? PAT_STAR : tok == '?' ? PAT_ANY : (uint32_t)tok;
-
-		if (tok == '\\') {
-			if (scan_peek(&sc) == '}' || scan_peek(&sc) == '/')
-				continue;
-			tok = scan_next(&sc);
-			if (tok != '*' && tok != '?' && tok != '\\')
-				return invalid_escape(m, pattern, tok, err);
-			t = (uint32_t)tok;
-		}
-		CB_ALLOC_GROW(m->pat, m->npat + 1, m->pat_alloc);
-		m->pat[m->npat++] = t;
-	}
-	m->txt = decode_runes(value, &m->off, &m->ntxt);
-	m->visited = xcalloc(cb_st_mult(m->npat + 1, m->ntxt + 1) / 8 + 1, 1);
-	return 0;
-}
-
-/*
- * Between the searches of ${v//p/r}.  A visited state either failed, which
- * stays true whatever the start, or lies on the path of the match just
- * found, whose states sit at text positions a0..a1.  The next search only
- * reaches positions >= a1, so only the states at a1 must be forgotten.
- */
-static void matcher_forget_column(struct matcher *m, size_t ti)
-{
-	for (size_t pi = 0; pi <= m->npat; pi++) {
-		size_t bit = pi * (m->ntxt + 1) + ti;
-
-		m->visited[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
-	}
-}
-
-static void matcher_push(struct matcher *m, size_t pi, size_t ti)
-{
-	CB_ALLOC_GROW(m->stack, m->nstack + 1, m->stack_alloc);
-	m->stack[m->nstack].pi = pi;
-	m->stack[m->nstack].ti = ti;
-	m->nstack++;
-}
-
-/* Match anchored at rune `start`; on success *end is the rune index after the match. */
-static bool matcher_run(struct matcher *m, size_t start, size_t *end)
-{
-	m->nstack = 0;
-	matcher_push(m, 0, start);
-	while (m->nstack) {
-		struct state s = m->stack[--m->nstack];
-		size_t bit = s.pi * (m->ntxt + 1) + s.ti;
-		uint32_t tok;
-		bool can;
-
-		if (m->visited[bit / 8] & (1u << (bit % 8)))
-			continue;
-		m->visited[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		if (s.pi == m->npat) {
-			*end = s.ti;
-			return true;
-		}
-		tok = m->pat[s.pi];
-		/* Go's '.' matches any rune but '\n'. */
-		can = s.ti < m->ntxt &&
-		      (tok < PAT_ANY ? m->txt[s.ti] == tok : m->txt[s.ti] != '\n');
-		if (tok != PAT_STAR) {
-			if (can)
-				matcher_push(m, s.pi + 1, s.ti + 1);
-			continue;
-		}
-		/* The alternative pushed last is tried first. */
-		if (!m->greedy && can)
-			matcher_push(m, s.pi, s.ti + 1);
-		matcher_push(m, s.pi + 1, s.ti);
-		if (m->greedy && can)
-			matcher_push(m, s.pi, s.ti + 1);
-	}
-	return false;
-}
-
-/* Unanchored search from rune `from`: the leftmost start wins. */
-static bool matcher_find(struct matcher *m, size_t from, size_t *a0, size_t *a1)
-{
-	for (size_t start = from; start <= m->ntxt; start++) {
-		if (matcher_run(m, start, a1)) {
-			*a0 = start;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Go's trimPrefix: remove the leftmost-first match anchored at the start. */
-static int trim_prefix(const char *pattern, const char *value, bool greedy, struct cb_strbuf *out,
-		       struct cb_error **err)
-{
-	struct matcher m;
-	size_t end;
-
-	if (matcher_init(&m, pattern, greedy, value, err) < 0)
-		return -1;
-	cb_strbuf_addstr(out, value + (matcher_run(&m, 0, &end) ? m.off[end] : 0));
-	matcher_release(&m);
-	return 0;
-}
-
-/*
- * Go's reverseString (all runes reversed, so invalid bytes come back as
- * U+FFFD) or, for a pattern, reversePattern (each "\x" pair kept in order).
- */
-static char *reverse_runes(const char *s, bool pattern)
-{
-	struct cb_strbuf sb = CB_STRBUF_INIT;
-	cleanup_free size_t *off = NULL;
-	size_t n;
-	uint32_t *r = decode_runes(s, &off, &n);
-	uint32_t *o = xmalloc(cb_st_mult(n + 1, sizeof(*o)));
-
-	for (size_t i = 0; i < n;) {
-		size_t oi = n - 1 - i;
-
-		if (pattern && r[i] == '\\' && i != n - 1) {
-			o[oi - 1] = '\\';
-			o[oi] = r[i + 1];
-			i += 2;
-		} else {
-			o[oi] = r[i++];
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		cb_strbuf_add_rune(&sb, o[i]);
-	free(o);
-	free(r);
-	return cb_strbuf_detach(&sb, NULL);
-}
-
-/*
- * Go's trimSuffix: the shortest/longest suffix is found as a prefix of the
- * reversed value with the reversed pattern (errors quote the reversed one).
- */
-static int trim_suffix(const char *pattern, const char *value, bool greedy, struct cb_strbuf *out,
-		       struct cb_error **err)
-{
-	cleanup_free char *rpat = reverse_runes(pattern, true);
-	cleanup_free char *rval = reverse_runes(value, false);
-	cleanup_free char *back = NULL;
-	cleanup_strbuf struct cb_strbuf tmp = CB_STRBUF_INIT;
-
-	if (trim_prefix(rpat, rval, greedy, &tmp, err) < 0)
-		return -1;
-	back = reverse_runes(tmp.buf, false);
-	cb_strbuf_addstr(out, back);
-	return 0;
-}
-
-/*
- * A $name or ${name} reference in a regexp.Expand template (letters, digits,
- * '_'); *used is its length after the '$'.  Only group 0 (the whole match)
- * exists, and only the exact name "0" refers to it.
- */
-static bool template_ref(const char *s, size_t len, size_t *used, bool *whole)
-{
-	bool brace = len && s[0] == '{';
-	size_t i = brace, start = i;
-
-	while (i < len) {
-		uint32_t r;
-		size_t w = cb_utf8_decode(s + i, len - i, &r);
-
-		if (!cb_rune_is_letter(r) && !cb_rune_is_digit(r) && r != '_')
-			break;
-		i += w;
-	}
-	if (i == start || (brace && (i >= len || s[i] != '}')))
-		return false;
-	*whole = i - start == 1 && s[start] == '0';
-	*used = i + brace;
-	return true;
-}
-
-/* regexp.Expand of tmpl for the match src[m0:m1]. */
-static void expand_template(struct cb_strbuf *out, const char *tmpl, const char *src, size_t m0,
-			    size_t m1)
-{
-	const char *t = tmpl, *end = tmpl + strlen(tmpl), *d;
-
-	while ((d = memchr(t, '$', (size_t)(end - t)))) {
-		size_t used;
-		bool whole;
-
-		cb_strbuf_add(out, t, (size_t)(d - t));
-		t = d + 1;
-		if (t < end && *t == '$') {
-			cb_strbuf_addch(out, '$');
-			t++;
-		} else if (!template_ref(t, (size_t)(end - t), &used, &whole)) {
-			cb_strbuf_addch(out, '$'); /* malformed: a literal '$' */
-		} else {
-			t += used;
-			if (whole)
-				cb_strbuf_add(out, src + m0, m1 - m0);
-		}
-	}
-	cb_strbuf_add(out, t, (size_t)(end - t));
-}
-
-/*
- * ${v/p/r}: replace the leftmost match, literally.  ${v//p/r}: Go's
- * ReplaceAllString: non-overlapping matches left to right, advancing one
- * rune after an empty match, no empty match right after a previous match,
- * and the replacement expanded as a template.
- */
-static int replace_pattern(const char *pattern, const char *value, const char *repl, bool all,
-			   struct cb_strbuf *out, struct cb_error **err)
-{
-	struct matcher m;
-	size_t search = 0, last = 0, a0, a1;
-
-	if (matcher_init(&m, pattern, true, value, err) < 0)
-		return -1;
-	while (search <= m.ntxt && matcher_find(&m, search, &a0, &a1)) {
-		cb_strbuf_add(out, value + m.off[last], m.off[a0] - m.off[last]);
-		if (!all) {
-			cb_strbuf_addstr(out, repl);
-			last = a1;
-			break;
-		}
-		if (a1 > last || a0 == 0)
-			expand_template(out, repl, value, m.off[a0], m.off[a1]);
-		last = a1;
-		search = a1 > search ? a1 : search + 1;
-		matcher_forget_column(&m, a1);
-	}
-	cb_strbuf_addstr(out, value + m.off[last]);
-	matcher_release(&m);
-	return 0;
 }
 
 /* ---- Field splitting (BuildKit's wordsStruct) ---- */
@@ -586,8 +265,8 @@ static int expand_modifier(struct expander *x, const char *name, int32_t op, con
 		const char *pat = word.buf + greedy;
 
 		if (op == '%')
-			return trim_suffix(pat, value ? value : "", greedy, out, err);
-		return trim_prefix(pat, value ? value : "", greedy, out, err);
+			return df_shell_trim_suffix(pat, value ? value : "", greedy, out, err);
+		return df_shell_trim_prefix(pat, value ? value : "", greedy, out, err);
 	}
 	default:
 		return cb_error_set(err, 0, "unsupported modifier (%s) in substitution", chs);
@@ -615,7 +294,7 @@ static int expand_replace(struct expander *x, const char *name, struct cb_strbuf
 		cb_strbuf_addf(out, "${%s/%s/%s}", name, pattern.buf, repl.buf);
 		return 0;
 	}
-	return replace_pattern(pattern.buf, value ? value : "", repl.buf, all, out, err);
+	return df_shell_replace(pattern.buf, value ? value : "", repl.buf, all, out, err);
 }
 
 /* After "${": the name, then '}', a modifier, or a replacement. */

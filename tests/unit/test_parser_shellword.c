@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "dockerfile.h"
@@ -464,6 +466,142 @@ static void test_modifier_replace_all_template(void **state)
 	check_word(&default_lex, ENV("V=abc"), "${V//b/\\$0}", "a\\bc");
 }
 
+/*
+ * ENV and ARG values can be tens of KiB, and a pattern can be built from
+ * one.  The matcher once kept a bit per (pattern rune, value rune), 300 MB
+ * for ${V#$P1} below, and aborted when that allocation failed; it must now
+ * need memory in proportion to pattern + value.  Outside AddressSanitizer
+ * (whose shadow memory needs a huge address space) the address space is
+ * capped at its current size plus LONG_HEADROOM while the words expand.
+ */
+#define LONG_N 60000
+#define LONG_MARK 50000 /* the only 'Z' in the value */
+#define LONG_HEADROOM (64UL << 20)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LONG_NO_RLIMIT
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LONG_NO_RLIMIT
+#endif
+#endif
+
+/* Rune i of the long value: hashed, so that partial matches die quickly. */
+static const char *long_rune(size_t i)
+{
+	/* One- to three-byte runes, so that offsets in runes and bytes differ. */
+	static const char *const alphabet[] = {
+		"a", "b", "c", "d", "e", "f", "\xC3\xA9", "\xED\x95\x9C",
+	};
+	uint32_t x = (uint32_t)i * 2654435761u;
+
+	x ^= x >> 15;
+	x *= 2246822519u;
+	x ^= x >> 13;
+	return i == LONG_MARK ? "Z" : alphabet[x % 8];
+}
+
+/* Append runes [from, to) of the long value, every 7th replaced by '?' when wild. */
+static void add_long(struct cb_strbuf *sb, size_t from, size_t to, bool wild)
+{
+	for (size_t i = from; i < to; i++)
+		cb_strbuf_addstr(sb, wild && i % 7 == 0 ? "?" : long_rune(i));
+}
+
+static void cap_address_space(struct rlimit *saved)
+{
+	assert_int_equal(getrlimit(RLIMIT_AS, saved), 0);
+#ifndef LONG_NO_RLIMIT
+	{
+		cleanup_file FILE *f = fopen("/proc/self/statm", "re");
+		unsigned long pages = 0;
+		struct rlimit lim = *saved;
+
+		assert_non_null(f);
+		assert_int_equal(fscanf(f, "%lu", &pages), 1);
+		lim.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + LONG_HEADROOM;
+		if (saved->rlim_cur == RLIM_INFINITY || lim.rlim_cur < saved->rlim_cur)
+			assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
+	}
+#endif
+}
+
+/* Like check_word, but a failure reports sizes and where, not 60 000 runes. */
+static void check_long(const char *const *env, const char *word, const char *expected)
+{
+	cleanup_free char *msg = NULL;
+	cleanup_free char *got = expand(&default_lex, env, word, &msg);
+	size_t i = 0;
+
+	if (!got)
+		fail_msg("%s: unexpected error: %s", word, msg);
+	while (got[i] && got[i] == expected[i])
+		i++;
+	if (got[i] || expected[i])
+		fail_msg("%s: got %zu bytes, expected %zu, first difference at byte %zu", word,
+			 strlen(got), strlen(expected), i);
+}
+
+static void test_modifier_long_value(void **state)
+{
+	struct cb_strbuf v = CB_STRBUF_INIT, p1 = CB_STRBUF_INIT, p2 = CB_STRBUF_INIT,
+			 p3 = CB_STRBUF_INIT, want = CB_STRBUF_INIT;
+	struct rlimit saved;
+
+	(void)state;
+	cb_strbuf_addstr(&v, "V=");
+	add_long(&v, 0, LONG_N, false);
+	/* 40 000 runes, then up to and around the mark. */
+	cb_strbuf_addstr(&p1, "P1=");
+	add_long(&p1, 0, 40000, true);
+	cb_strbuf_addstr(&p1, "*Z*");
+	/* Any run, then the last 40 000 runes. */
+	cb_strbuf_addstr(&p2, "P2=*");
+	add_long(&p2, 20000, LONG_N, true);
+	/* 15 000 runes from the middle. */
+	cb_strbuf_addstr(&p3, "P3=");
+	add_long(&p3, 30000, 45000, true);
+
+	cap_address_space(&saved);
+	{
+		const char *const *env = ENV(v.buf, p1.buf, p2.buf, p3.buf, "R=[$0]");
+
+		add_long(&want, LONG_MARK + 1, LONG_N, false);
+		check_long(env, "${V#$P1}", want.buf);
+		check_long(env, "${V##$P1}", "");
+		cb_strbuf_reset(&want);
+		add_long(&want, 0, 20000, false);
+		check_long(env, "${V%$P2}", want.buf);
+		check_long(env, "${V%%$P2}", "");
+		cb_strbuf_reset(&want);
+		add_long(&want, 0, 30000, false);
+		cb_strbuf_addstr(&want, "<>");
+		add_long(&want, 45000, LONG_N, false);
+		check_long(env, "${V/$P3/<>}", want.buf);
+		cb_strbuf_reset(&want);
+		add_long(&want, 0, 30000, false);
+		cb_strbuf_addch(&want, '[');
+		add_long(&want, 30000, 45000, false);
+		cb_strbuf_addch(&want, ']');
+		add_long(&want, 45000, LONG_N, false);
+		check_long(env, "${V//$P3/$R}", want.buf);
+		/* No match: the one candidate start fails at the very end. */
+		check_long(env, "${V//${P3}Z/x}", v.buf + 2);
+		check_long(env, "${V#$P3}", v.buf + 2);
+		/* 60 000 matches, each found without rescanning the value. */
+		cb_strbuf_reset(&want);
+		for (size_t i = 0; i < LONG_N; i++)
+			cb_strbuf_addch(&want, 'x');
+		check_long(env, "${V//?/x}", want.buf);
+	}
+	assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
+	cb_strbuf_release(&v);
+	cb_strbuf_release(&p1);
+	cb_strbuf_release(&p2);
+	cb_strbuf_release(&p3);
+	cb_strbuf_release(&want);
+}
+
 static void test_modifier_unsupported(void **state)
 {
 	(void)state;
@@ -673,6 +811,7 @@ CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
 	     cmocka_unit_test(test_modifier_required), cmocka_unit_test(test_modifier_trim),
 	     cmocka_unit_test(test_modifier_trim_rejects), cmocka_unit_test(test_modifier_replace),
 	     cmocka_unit_test(test_modifier_replace_all_template),
+	     cmocka_unit_test(test_modifier_long_value),
 	     cmocka_unit_test(test_modifier_unsupported), cmocka_unit_test(test_syntax_errors),
 	     cmocka_unit_test(test_quotes_and_escapes), cmocka_unit_test(test_backtick_escape),
 	     cmocka_unit_test(test_raw_quotes), cmocka_unit_test(test_raw_escapes),
