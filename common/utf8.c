@@ -118,6 +118,42 @@ bool cb_rune_is_print(uint32_t r)
 	return in_ranges(cb_unicode_print, cb_unicode_print_len, r);
 }
 
+/* Apply the case range holding r, if any (the ranges are sorted and disjoint). */
+static uint32_t map_case(const struct cb_case_range *t, size_t n, uint32_t r)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r < t[mid].lo) {
+			hi = mid;
+		} else if (r > t[mid].hi) {
+			lo = mid + 1;
+		} else {
+			/* a stride-2 range skips the letters of the other case */
+			if ((r - t[mid].lo) % t[mid].stride)
+				return r;
+			return (uint32_t)((int64_t)r + t[mid].delta);
+		}
+	}
+	return r;
+}
+
+uint32_t cb_rune_to_lower(uint32_t r)
+{
+	if (r < 0x80)
+		return r >= 'A' && r <= 'Z' ? r + 32 : r;
+	return map_case(cb_unicode_to_lower, cb_unicode_to_lower_len, r);
+}
+
+uint32_t cb_rune_to_upper(uint32_t r)
+{
+	if (r < 0x80)
+		return r >= 'a' && r <= 'z' ? r - 32 : r;
+	return map_case(cb_unicode_to_upper, cb_unicode_to_upper_len, r);
+}
+
 void cb_strbuf_add_goquote(struct cb_strbuf *sb, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -21,6 +21,13 @@ struct cb_rune_range {
 	uint32_t lo, hi;
 };
 
+/* lo, lo + stride, ... up to hi map to themselves plus delta. */
+struct cb_case_range {
+	uint32_t lo, hi;
+	int32_t delta;
+	uint32_t stride; /* 1, or 2 for alternating upper and lower case letters */
+};
+
 /*
  * Decode the rune at s (len > 0 bytes available) into *r; returns its width
  * in bytes (1..4).  Invalid input gives CB_RUNE_ERROR and width 1.
@@ -37,6 +44,16 @@ bool cb_rune_is_digit(uint32_t r);
 bool cb_rune_is_print(uint32_t r);
 
 /*
+ * Go's unicode.ToLower and unicode.ToUpper: the simple (one rune to one
+ * rune) case mappings of UnicodeData.txt, without SpecialCasing.txt, so
+ * U+0130 lowers to 'i', U+00DF stays itself in uppercase and U+1F80 uppers
+ * to U+1F88.  A rune without a mapping, or a value that is no rune, comes
+ * back unchanged.
+ */
+uint32_t cb_rune_to_lower(uint32_t r);
+uint32_t cb_rune_to_upper(uint32_t r);
+
+/*
  * Append Go's strconv.Quote(s[0:len]): double-quoted, with \a \b \f \n \r \t
  * \v \\ \", \xNN for bytes that are not valid UTF-8, and \u/\U escapes for
  * runes that are not printable.
@@ -47,5 +64,7 @@ extern const struct cb_rune_range cb_unicode_letter[], cb_unicode_digit[], cb_un
 	cb_unicode_print[];
 extern const size_t cb_unicode_letter_len, cb_unicode_digit_len, cb_unicode_space_len,
 	cb_unicode_print_len;
+extern const struct cb_case_range cb_unicode_to_lower[], cb_unicode_to_upper[];
+extern const size_t cb_unicode_to_lower_len, cb_unicode_to_upper_len;
 
 #endif

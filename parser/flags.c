@@ -117,12 +117,14 @@ int df_flags_parse(struct df_flags *f, const struct cb_strvec *args, struct cb_e
 			break;
 		case DF_FLAG_STRING:
 			if (!eq)
-				return cb_error_set(err, 0, "missing a value on flag: --%s", fl->name);
+				return cb_error_set(err, 0, "missing a value on flag: --%s",
+						    fl->name);
 			fl->value = value;
 			break;
 		case DF_FLAG_STRINGS:
 			if (!eq)
-				return cb_error_set(err, 0, "missing a value on flag: --%s", fl->name);
+				return cb_error_set(err, 0, "missing a value on flag: --%s",
+						    fl->name);
 			cb_strvec_push(&fl->values, value);
 			break;
 		}
@@ -200,13 +202,7 @@ char *df_upper(const char *s)
 		uint32_t r;
 		size_t w = cb_utf8_decode(s + i, len - i, &r);
 
-		if (r >= 'a' && r <= 'z')
-			r -= 32;
-		else if (r == 0x131) /* dotless i */
-			r = 'I';
-		else if (r == 0x17F) /* long s */
-			r = 'S';
-		cb_strbuf_add_rune(&sb, r);
+		cb_strbuf_add_rune(&sb, cb_rune_to_upper(r));
 		i += w;
 	}
 	return cb_strbuf_detach(&sb, NULL);
@@ -232,8 +228,8 @@ static const char *match_case(const char *opt, const char *orig, char *buf, size
  * below 3; none when val equals an option.  Case-insensitive matching
  * compares lowercased words and answers in val's case (matchCase).
  */
-const char *df_suggest(const char *val, const char *const *options, size_t n,
-		       bool case_sensitive, char *buf, size_t bufsz)
+const char *df_suggest(const char *val, const char *const *options, size_t n, bool case_sensitive,
+		       char *buf, size_t bufsz)
 {
 	cleanup_free char *v = case_sensitive ? xstrdup(val) : df_lower(val);
 	size_t best = 3;

@@ -23,7 +23,7 @@ struct df_flag {
 	const char *name;
 	enum df_flag_type type;
 	bool used;
-	const char *value;       /* bool: "true"/"false"; string: the value */
+	const char *value;	 /* bool: "true"/"false"; string: the value */
 	struct cb_strvec values; /* strings: every value, in order */
 };
 
@@ -44,9 +44,10 @@ bool df_flag_true(const struct df_flag *fl);
 char *df_flag_dup(const struct df_flag *fl);
 
 /*
- * Go's strings.ToUpper for keyword matching: ASCII letters, plus U+0131 and
- * U+017F whose uppercase is ASCII ('I', 'S'); invalid UTF-8 becomes U+FFFD.
- * Caller frees.  (df_lower in parser-internal.h is the other direction.)
+ * Go's strings.ToUpper (ONBUILD triggers, HEALTHCHECK types, suggestions):
+ * each rune through unicode.ToUpper, so U+0131 and U+017F become 'I' and
+ * 'S' as in Go; invalid UTF-8 becomes U+FFFD.  Caller frees.  (df_lower in
+ * parser-internal.h is the other direction.)
  */
 char *df_upper(const char *s);
 

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <string.h>
 
-#include "cleanup.h"
 #include "parser-internal.h"
 #include "xalloc.h"
 
@@ -62,7 +61,8 @@ int df_parse_heredoc_word(const char *word, struct df_heredoc *doc, struct cb_er
 	}
 	if (raw.n != words.n) {
 		rc = cb_error_set(err, 0,
-				  "internal lexing of heredoc produced inconsistent results: %s", rest);
+				  "internal lexing of heredoc produced inconsistent results: %s",
+				  rest);
 		goto out;
 	}
 	memset(doc, 0, sizeof(*doc));
@@ -78,37 +78,6 @@ out:
 	return rc;
 }
 
-/*
- * BuildKit's lexer keeps the blanks right after an unquoted, unescaped "<<"
- * in the same word (processPossibleHeredoc), so `RUN <<  EOF` announces EOF.
- * Our lexer (shellword.c) splits there; dropping those blanks from the line
- * first gives the same words.  Harmless once the lexer does it itself.
- */
-static char *join_heredoc_blanks(const char *line)
-{
-	struct cb_strbuf sb = CB_STRBUF_INIT;
-	char quote = 0;
-
-	for (const char *p = line; *p; p++) {
-		cb_strbuf_addch(&sb, *p);
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			else if (quote == '"' && *p == '\\' && p[1])
-				cb_strbuf_addch(&sb, *++p);
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-		} else if (*p == '\\' && p[1]) {
-			cb_strbuf_addch(&sb, *++p);
-		} else if (*p == '<' && p[1] == '<') {
-			cb_strbuf_addch(&sb, *++p);
-			while (p[1] == ' ' || p[1] == '\t' || p[1] == '\r')
-				p++;
-		}
-	}
-	return cb_strbuf_detach(&sb, NULL);
-}
-
 int df_heredocs_from_line(const char *line, struct df_heredoc **docs, size_t *n,
 			  struct cb_error **err)
 {
@@ -120,13 +89,12 @@ int df_heredocs_from_line(const char *line, struct df_heredoc **docs, size_t *n,
 	lex.raw_quotes = true;
 	lex.raw_escapes = true;
 	lex.skip_unset_env = true;
-	/* BuildKit ignores a lexing failure here: the line then has no heredocs. */
-	{
-		cleanup_free char *joined = join_heredoc_blanks(line);
-
-		if (shell_expand_words(&lex, joined, &env, &words, &ignored) < 0)
-			cb_error_free(&ignored);
-	}
+	/*
+	 * BuildKit ignores a lexing failure here: the line then has no
+	 * heredocs.  The lexer keeps `<<  EOF` in one word (shellword.c).
+	 */
+	if (shell_expand_words(&lex, line, &env, &words, &ignored) < 0)
+		cb_error_free(&ignored);
 	for (size_t i = 0; i < words.n; i++) {
 		struct df_heredoc doc;
 		int r = df_parse_heredoc_word(words.v[i], &doc, err);

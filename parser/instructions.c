@@ -1,6 +1,6 @@
 /*
- * instructions.c - AST nodes to typed instructions (BuildKit's
- * instructions.ParseInstruction), and instructions to stages.
+ * instructions.c - one AST node to a typed instruction (BuildKit's
+ * instructions.ParseInstruction); stages.c drives it over a whole file.
  *
  * Each parse_* function checks the argument count and the flags the
  * instruction accepts, in the order BuildKit does (so the first error
@@ -19,9 +19,9 @@
 #include "xalloc.h"
 
 static const char *const kind_names[DF_KIND_COUNT] = {
-	"ADD",	       "ARG",	"CMD",	  "COPY",  "ENTRYPOINT", "ENV",	    "EXPOSE",
-	"FROM",	       "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
-	"STOPSIGNAL", "USER",	 "VOLUME", "WORKDIR",
+	"ADD",	  "ARG",   "CMD",	  "COPY",  "ENTRYPOINT", "ENV",
+	"EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+	"RUN",	  "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",	 "WORKDIR",
 };
 
 const char *df_kind_name(enum df_kind kind)
@@ -174,8 +174,8 @@ static int lookup(const char *v, const char *const *names, int n)
 static int run_modes(struct df_run *r, const char *network, const char *security,
 		     struct cb_error **err)
 {
-	static const char *const networks[] = { "default", "none", "host" };
-	static const char *const securities[] = { "sandbox", "insecure" };
+	static const char *const networks[] = {"default", "none", "host"};
+	static const char *const securities[] = {"sandbox", "insecure"};
 	int net = lookup(network, networks, 3), sec = lookup(security, securities, 2);
 	struct cb_strbuf q = CB_STRBUF_INIT;
 
@@ -471,8 +471,7 @@ static int parse_retries(const char *v, int *out, struct cb_error **err)
 	return 0;
 }
 
-static int parse_healthcheck(struct request *req, struct df_instruction *in,
-			     struct cb_error **err)
+static int parse_healthcheck(struct request *req, struct df_instruction *in, struct cb_error **err)
 {
 	struct df_healthcheck *h = &in->u.health;
 	struct df_flag *interval, *timeout, *start_period, *start_interval, *retries;
@@ -537,8 +536,9 @@ static int parse_list(struct request *req, struct df_instruction *in, struct cb_
 	if (parse_flags(req, err) < 0)
 		return -1;
 	for (size_t i = 0; i < req->args.n; i++) {
-		char *v = in->kind == DF_VOLUME ? df_trim_space(req->args.v[i], strlen(req->args.v[i]))
-						: xstrdup(req->args.v[i]);
+		char *v = in->kind == DF_VOLUME
+				  ? df_trim_space(req->args.v[i], strlen(req->args.v[i]))
+				  : xstrdup(req->args.v[i]);
 
 		if (!*v) {
 			free(v);
@@ -628,13 +628,10 @@ static int unknown_instruction(const char *value, struct cb_error **err)
 	return cb_error_set(err, 0, "unknown instruction: %s", value);
 }
 
-static void instruction_release(struct df_instruction *in);
-
-/* ParseInstruction: one AST node to *in. */
-static int parse_instruction(const struct df_node *node, struct df_instruction *in,
-			     struct cb_error **err)
+int df_instruction_parse(const struct df_node *node, struct df_instruction *in,
+			 struct cb_error **err)
 {
-	struct request req = { .node = node };
+	struct request req = {.node = node};
 	cleanup_free char *lower = df_lower(node->value);
 	int k, rc;
 
@@ -655,215 +652,6 @@ static int parse_instruction(const struct df_node *node, struct df_instruction *
 	cb_strvec_clear(&req.args);
 	df_flags_release(&req.flags);
 	if (rc < 0)
-		instruction_release(in);
+		df_instruction_release(in);
 	return rc;
-}
-
-static void cmdline_release(struct df_cmdline *c)
-{
-	cb_strvec_clear(&c->args);
-	for (size_t i = 0; i < c->nfiles; i++) {
-		free(c->files[i].name);
-		free(c->files[i].data);
-	}
-	free(c->files);
-}
-
-static void copy_release(struct df_copy *c)
-{
-	cb_strvec_clear(&c->sources);
-	for (size_t i = 0; i < c->ncontents; i++) {
-		free(c->contents[i].path);
-		free(c->contents[i].data);
-	}
-	free(c->contents);
-	free(c->dest);
-	free(c->from);
-	free(c->chown);
-	free(c->chmod);
-	free(c->checksum);
-	cb_strvec_clear(&c->excludes);
-}
-
-static void instruction_release(struct df_instruction *in)
-{
-	switch (in->kind) {
-	case DF_RUN:
-		cmdline_release(&in->u.run.cmdline);
-		for (size_t i = 0; i < in->u.run.nmounts; i++)
-			df_mount_release(&in->u.run.mounts[i]);
-		free(in->u.run.mounts);
-		for (size_t i = 0; i < in->u.run.ndevices; i++)
-			df_device_release(&in->u.run.devices[i]);
-		free(in->u.run.devices);
-		break;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-		cmdline_release(&in->u.cmd);
-		break;
-	case DF_ADD:
-	case DF_COPY:
-		copy_release(&in->u.copy);
-		break;
-	case DF_FROM:
-		free(in->u.from.base);
-		free(in->u.from.name);
-		free(in->u.from.platform);
-		free(in->u.from.comment);
-		break;
-	case DF_HEALTHCHECK:
-		cb_strvec_clear(&in->u.health.test);
-		break;
-	case DF_ENV:
-	case DF_LABEL:
-	case DF_ARG:
-		for (size_t i = 0; i < in->u.kvs.n; i++) {
-			free(in->u.kvs.items[i].key);
-			free(in->u.kvs.items[i].value);
-			free(in->u.kvs.items[i].comment);
-		}
-		free(in->u.kvs.items);
-		break;
-	case DF_EXPOSE:
-	case DF_VOLUME:
-	case DF_SHELL:
-		cb_strvec_clear(&in->u.list);
-		break;
-	case DF_MAINTAINER:
-	case DF_ONBUILD:
-	case DF_STOPSIGNAL:
-	case DF_USER:
-	case DF_WORKDIR:
-		free(in->u.value);
-		break;
-	case DF_KIND_COUNT:
-		break;
-	}
-	free(in->code);
-	memset(in, 0, sizeof(*in));
-}
-
-static int located(const char *name, int line, struct cb_error **err)
-{
-	cb_error_wrap(err, "%s:%d", name, line);
-	(*err)->line = line;
-	return -1;
-}
-
-/* Group instructions into stages; ARGs before the first FROM are meta args. */
-static void warn(struct df_ast *ast, int line, char *msg)
-{
-	ast->warnings = xrealloc(ast->warnings, (ast->nwarnings + 1) * sizeof(*ast->warnings));
-	ast->warnings[ast->nwarnings].line = line;
-	ast->warnings[ast->nwarnings].msg = msg;
-	ast->nwarnings++;
-}
-
-/*
- * BuildKit's stage-name checks are lint warnings, not errors: a repeated
- * name (the last stage of that name is the one --from finds) and the
- * reserved names `context` and `scratch`.
- */
-static void check_stage_name(struct dockerfile *df, const struct df_instruction *in)
-{
-	const char *sname = in->u.from.name;
-
-	if (!sname)
-		return;
-	if (!strcmp(sname, "context") || !strcmp(sname, "scratch"))
-		warn(df->ast, in->start_line,
-		     xasprintf("Stage name \"%s\" is reserved and should not be used", sname));
-	if (dockerfile_stage_by_name(df, sname))
-		warn(df->ast, in->start_line,
-		     xasprintf("Duplicate stage name \"%s\", stage names should be unique", sname));
-}
-
-static int build_stages(struct dockerfile *df, const char *name, struct cb_error **err)
-{
-	for (size_t i = 0; i < df->ninstrs; i++) {
-		const struct df_instruction *in = &df->instrs[i];
-		struct df_stage *st;
-
-		if (in->kind == DF_FROM) {
-			check_stage_name(df, in);
-			df->stages = xrealloc(df->stages, (df->nstages + 1) * sizeof(*df->stages));
-			st = &df->stages[df->nstages++];
-			st->from_index = i;
-			st->first = i + 1;
-			st->count = 0;
-			continue;
-		}
-		if (!df->nstages) {
-			if (in->kind == DF_ARG) {
-				df->nmeta_args++;
-				continue;
-			}
-			cb_error_set(err, 0, "no build stage in current context");
-			return located(name, in->start_line, err);
-		}
-		df->stages[df->nstages - 1].count++;
-	}
-	return 0;
-}
-
-static struct dockerfile *parse(const char *name, const char *buf, size_t len, bool stages,
-				struct cb_error **err)
-{
-	struct dockerfile *df = xcalloc(1, sizeof(*df));
-	const struct df_node *root;
-
-	df->ast = df_parse_ast(name, buf, len, err);
-	if (!df->ast)
-		goto fail;
-	root = df->ast->root;
-	df->instrs = xcalloc(root->nchildren, sizeof(*df->instrs));
-	for (size_t i = 0; i < root->nchildren; i++) {
-		if (parse_instruction(root->children[i], &df->instrs[i], err) < 0) {
-			located(name, root->children[i]->start_line, err);
-			goto fail;
-		}
-		df->ninstrs++;
-	}
-	if (stages && build_stages(df, name, err) < 0)
-		goto fail;
-	return df;
-fail:
-	dockerfile_free(df);
-	return NULL;
-}
-
-struct dockerfile *dockerfile_parse(const char *name, const char *buf, size_t len,
-				    struct cb_error **err)
-{
-	return parse(name, buf, len, true, err);
-}
-
-struct dockerfile *dockerfile_parse_fragment(const char *name, const char *buf, size_t len,
-					     struct cb_error **err)
-{
-	return parse(name, buf, len, false, err);
-}
-
-void dockerfile_free(struct dockerfile *df)
-{
-	if (!df)
-		return;
-	for (size_t i = 0; i < df->ninstrs; i++)
-		instruction_release(&df->instrs[i]);
-	free(df->instrs);
-	free(df->stages);
-	df_ast_free(df->ast);
-	free(df);
-}
-
-const struct df_stage *dockerfile_stage_by_name(const struct dockerfile *df, const char *name)
-{
-	/* the last stage of a repeated name wins, as in BuildKit's stage map */
-	for (size_t i = df->nstages; i-- > 0;) {
-		const char *s = df->instrs[df->stages[i].from_index].u.from.name;
-
-		if (s && !strcasecmp(s, name))
-			return &df->stages[i];
-	}
-	return NULL;
 }

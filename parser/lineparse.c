@@ -60,12 +60,10 @@ char *df_trim_space(const char *s, size_t len)
 }
 
 /*
- * Go's strings.ToLower, for the uses the parser has (instruction names,
- * mount keys, stage names): ASCII letters, plus the two non-ASCII runes whose
- * simple lowercase is ASCII (U+212A KELVIN SIGN -> 'k', U+0130 -> 'i'), so
- * that "HEALTHCHEC\u212A" names HEALTHCHECK as it does in BuildKit.  Invalid
- * UTF-8 becomes U+FFFD, as strings.Map does; other runes are kept (a full
- * Unicode case table is not needed to recognise ASCII keywords).
+ * Go's strings.ToLower (instruction names, mount keys, stage names): each
+ * rune through unicode.ToLower, so "HEALTHCHEC\u212A" (KELVIN SIGN) names
+ * HEALTHCHECK and the AST dump of "ÉCHO" reads "écho", as in BuildKit.
+ * Invalid UTF-8 becomes U+FFFD, as strings.Map makes it.
  */
 char *df_lower(const char *s)
 {
@@ -76,13 +74,7 @@ char *df_lower(const char *s)
 		uint32_t r;
 		size_t w = cb_utf8_decode(s + i, len - i, &r);
 
-		if (r >= 'A' && r <= 'Z')
-			r += 32;
-		else if (r == 0x212A)
-			r = 'k';
-		else if (r == 0x130)
-			r = 'i';
-		cb_strbuf_add_rune(&sb, r);
+		cb_strbuf_add_rune(&sb, cb_rune_to_lower(r));
 		i += w;
 	}
 	return cb_strbuf_detach(&sb, NULL);

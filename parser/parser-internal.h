@@ -12,8 +12,8 @@
 
 /* Per-file directive state (BuildKit's `directives` + DirectiveParser). */
 struct df_directives {
-	int escape;          /* '\\' or '`' */
-	bool done;           /* a non-directive line was seen */
+	int escape; /* '\\' or '`' */
+	bool done;  /* a non-directive line was seen */
 	bool seen_syntax, seen_escape, seen_check;
 	char *syntax, *check; /* values, owned */
 };
@@ -29,6 +29,16 @@ void df_node_free(struct df_node *node);
  */
 struct df_node *df_node_from_line(const char *line, const struct df_directives *d,
 				  const struct cb_strvec *comments, struct cb_error **err);
+
+/*
+ * instructions.c: ParseInstruction, one instruction node to *in (which it
+ * zeroes first).  On failure *in is released and empty; errors carry no
+ * location (stages.c adds "NAME:LINE").
+ */
+int df_instruction_parse(const struct df_node *node, struct df_instruction *in,
+			 struct cb_error **err);
+/* stages.c: free what *in owns and zero it; a zeroed instruction is a no-op. */
+void df_instruction_release(struct df_instruction *in);
 
 /* True when node may carry heredocs: RUN, COPY or ADD (also under ONBUILD), shell form. */
 bool df_node_can_contain_heredoc(const struct df_node *node);
@@ -61,15 +71,15 @@ char *df_trim_space(const char *s, size_t len);
 /* Length of the leading Unicode white space of s[0:len]. */
 size_t df_leading_space(const char *s, size_t len);
 
-/* ASCII lowercase copy; caller frees. */
+/* Go's strings.ToLower (simple Unicode case mapping); caller frees. */
 char *df_lower(const char *s);
 
 /* units.c: docker's units.RAMInBytes ("64m", "1.5g", "100"). */
 int df_parse_ram_bytes(const char *s, long long *out, struct cb_error **err);
 
 /* Levenshtein suggestion: the closest option (distance < 3) or NULL. Borrowed. */
-const char *df_suggest(const char *val, const char *const *options, size_t n,
-		       bool case_sensitive, char *buf, size_t bufsz);
+const char *df_suggest(const char *val, const char *const *options, size_t n, bool case_sensitive,
+		       char *buf, size_t bufsz);
 
 /*
  * ---- shellpattern.c: the shell patterns of shellword.c ----
@@ -94,5 +104,41 @@ int df_shell_trim_suffix(const char *pattern, const char *value, bool greedy, st
  */
 int df_shell_replace(const char *pattern, const char *value, const char *repl, bool all,
 		     struct cb_strbuf *out, struct cb_error **err);
+
+/*
+ * ---- goregexp.c: the Go regexp subset behind .dockerignore patterns ----
+ *
+ * dockerignore.c translates each pattern into Go regexp text, as
+ * moby/patternmatcher does, and runs it here.  The engine accepts exactly
+ * the texts Go's regexp.Compile accepts among those the translation can
+ * produce, and answers as regexp.MatchString does (an unanchored search;
+ * '.' does not match '\n'; invalid UTF-8 reads as U+FFFD).
+ *
+ *	struct df_rx_prog prog = { 0 };
+ *	if (!df_rx_compile(text, len, &prog)) ... Go would reject the text ...
+ *	... df_rx_run(&prog, path, strlen(path)) ...
+ *	df_rx_prog_release(&prog);
+ */
+struct df_rx_inst;  /* one NFA instruction (goregexp.c) */
+struct df_rx_class; /* one bracket or named class (goregexp.c) */
+
+/* A compiled program; owns its arrays.  Zero-initialised means empty. */
+struct df_rx_prog {
+	struct df_rx_inst *code;
+	size_t n, alloc;
+	struct df_rx_class *cls;
+	size_t ncls, clsalloc;
+};
+
+/*
+ * Compile re[0:len] into *prog (which must be empty).  Returns false, with
+ * *prog left empty, when Go's regexp.Compile would fail; the caller reports
+ * the error in its own terms, as patternmatcher turns it into ErrBadPattern.
+ */
+bool df_rx_compile(const char *re, size_t len, struct df_rx_prog *prog);
+/* regexp.MatchString: does prog match anywhere in s[0:n]? */
+bool df_rx_run(const struct df_rx_prog *prog, const char *s, size_t n);
+/* Free prog's arrays and leave it empty; releasing an empty program is a no-op. */
+void df_rx_prog_release(struct df_rx_prog *prog);
 
 #endif

@@ -12,7 +12,10 @@
  *   - ${v%p} reverses rune sequences as Go does, so it also normalises
  *     invalid UTF-8 in the value to U+FFFD;
  *   - ${v//p/r} goes through regexp.ReplaceAllString, whose replacement
- *     expands $0 / ${0} / $$ (and drops other $name references).
+ *     expands $0 / ${0} / $$ (and drops other $name references);
+ *   - an unquoted "<<" keeps the blanks after it in its field (BuildKit
+ *     v0.22's processPossibleHeredoc, moby/buildkit#5817), so `cat <<  EOF`
+ *     splits into "cat" and "<<  EOF".
  *
  * Where the two Go versions differ, this follows the behaviour that the
  * shared vectors pin: ${v:#p} and ${v:%p} are rejected up front, and each
@@ -422,15 +425,40 @@ static int double_quote(struct expander *x, struct cb_strbuf *out, struct cb_err
 	return 0;
 }
 
-/* Expand a '$' or a quoted section; returns 1 when ch is neither. */
+/* lex.go's isWhitespace: the blanks that processPossibleHeredoc takes. */
+static bool heredoc_blank(int32_t ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/*
+ * At '<' (BuildKit's processPossibleHeredoc): "<<" takes the blanks right
+ * after it into the same field, so that heredocsFromLine sees `<<  EOF` as
+ * one word, as its `<<(-?)\s*` pattern expects.  The text itself is copied
+ * unchanged: only field splitting differs from an ordinary '<'.  BuildKit
+ * does this in every mode, outside quotes and not after an escape.
+ */
+static void possible_heredoc(struct expander *x, struct cb_strbuf *out)
+{
+	add_rune(out, scan_next(&x->sc));
+	if (scan_peek(&x->sc) != '<')
+		return;
+	add_rune(out, scan_next(&x->sc));
+	while (heredoc_blank(scan_peek(&x->sc)))
+		add_rune(out, scan_next(&x->sc));
+}
+
+/* Expand a '$', a possible heredoc or a quoted section; returns 1 when ch is none. */
 static int special(struct expander *x, int32_t ch, struct cb_strbuf *out, struct fields *f,
 		   struct cb_error **err)
 {
 	cleanup_strbuf struct cb_strbuf tmp = CB_STRBUF_INIT;
-	int ret;
+	int ret = 0;
 
 	if (ch == '$')
 		ret = expand_dollar(x, &tmp, err);
+	else if (ch == '<')
+		possible_heredoc(x, &tmp);
 	else if (x->lex->skip_process_quotes || (ch != '\'' && ch != '"'))
 		return 1;
 	else if (ch == '\'')
@@ -440,7 +468,7 @@ static int special(struct expander *x, int32_t ch, struct cb_strbuf *out, struct
 	if (ret < 0)
 		return ret;
 	cb_strbuf_add(out, tmp.buf, tmp.len);
-	/* Field splitting applies to expansions, not to quoted text. */
+	/* Field splitting applies to expansions, not to quoted text or "<<" blanks. */
 	if (ch == '$')
 		fields_string(f, tmp.buf, tmp.len);
 	else

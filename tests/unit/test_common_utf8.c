@@ -132,5 +132,94 @@ static void test_goquote(void **state)
 	QUOTE("a\xCC\x81", "\"a\xCC\x81\"");
 }
 
+/* Go's unicode.ToLower / ToUpper (printed by Go; Unicode 13 letters only). */
+static void test_case_mapping(void **state)
+{
+	static const struct {
+		uint32_t r, lower, upper;
+	} cases[] = {
+		{'A', 'a', 'A'},
+		{'z', 'z', 'Z'},
+		{'0', '0', '0'},
+		{0xC0, 0xE0, 0xC0},
+		{0xFF, 0xFF, 0x178},
+		{0x178, 0xFF, 0x178},
+		{0xB5, 0xB5, 0x39C},
+		/* SpecialCasing is not used: no "SS", and U+0130 lowers to plain 'i' */
+		{0xDF, 0xDF, 0xDF},
+		{0x1E9E, 0xDF, 0x1E9E},
+		{0x130, 'i', 0x130},
+		{0x131, 0x131, 'I'},
+		{0x17F, 0x17F, 'S'},
+		{0x212A, 'k', 0x212A},
+		{0x212B, 0xE5, 0x212B},
+		/* alternating upper and lower case (a stride-2 table range) */
+		{0x100, 0x101, 0x100},
+		{0x101, 0x101, 0x100},
+		/* titlecase digraph, and Greek with ypogegrammeni */
+		{0x1C5, 0x1C6, 0x1C4},
+		{0x1F80, 0x1F80, 0x1F88},
+		{0x1F88, 0x1F80, 0x1F88},
+		{0x1FB3, 0x1FB3, 0x1FBC},
+		{0x1FBC, 0x1FB3, 0x1FBC},
+		{0x3A3, 0x3C3, 0x3A3},
+		{0x3C2, 0x3C2, 0x3A3},
+		/* Georgian Mtavruli, Cherokee, Deseret, Adlam */
+		{0x10D0, 0x10D0, 0x1C90},
+		{0x1C90, 0x10D0, 0x1C90},
+		{0x13A0, 0xAB70, 0x13A0},
+		{0xAB70, 0xAB70, 0x13A0},
+		{0x13F8, 0x13F8, 0x13F0},
+		{0x10400, 0x10428, 0x10400},
+		{0x10428, 0x10428, 0x10400},
+		{0x1E900, 0x1E922, 0x1E900},
+		{0x1E922, 0x1E922, 0x1E900},
+		/* letter-like symbols with case; a ligature without a simple mapping */
+		{0x2160, 0x2170, 0x2160},
+		{0x24B6, 0x24D0, 0x24B6},
+		{0xFF21, 0xFF41, 0xFF21},
+		{0xFB00, 0xFB00, 0xFB00},
+		/* not letters, or not runes at all */
+		{0x10FFFF, 0x10FFFF, 0x10FFFF},
+		{0xD800, 0xD800, 0xD800},
+		{0x110000, 0x110000, 0x110000},
+		{0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t l = cb_rune_to_lower(cases[i].r), u = cb_rune_to_upper(cases[i].r);
+
+		if (l != cases[i].lower || u != cases[i].upper)
+			fail_msg("U+%04X: lower U+%04X upper U+%04X, expected U+%04X U+%04X",
+				 cases[i].r, l, u, cases[i].lower, cases[i].upper);
+	}
+}
+
+/*
+ * Over every rune: a simple mapping is idempotent and stays inside Unicode
+ * (a wrong delta or stride in the tables would break one or the other), and
+ * the number of runes that change is what tools/gen_unicode_tables.py found.
+ */
+static void test_case_mapping_round_trip(void **state)
+{
+	size_t nlower = 0, nupper = 0;
+
+	(void)state;
+	for (uint32_t r = 0; r <= 0x10FFFF; r++) {
+		uint32_t l = cb_rune_to_lower(r), u = cb_rune_to_upper(r);
+
+		assert_true(l <= 0x10FFFF && u <= 0x10FFFF);
+		assert_int_equal(cb_rune_to_lower(l), l);
+		assert_int_equal(cb_rune_to_upper(u), u);
+		nlower += l != r;
+		nupper += u != r;
+	}
+	/* Unicode 14.0.0, the version common/unicode_tables.c was generated from */
+	assert_int_equal(nlower, 1433);
+	assert_int_equal(nupper, 1450);
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_decode), cmocka_unit_test(test_add_rune),
-	     cmocka_unit_test(test_rune_classes), cmocka_unit_test(test_goquote))
+	     cmocka_unit_test(test_rune_classes), cmocka_unit_test(test_goquote),
+	     cmocka_unit_test(test_case_mapping), cmocka_unit_test(test_case_mapping_round_trip))

@@ -627,6 +627,28 @@ static void test_dump_case_and_kelvin(void **state)
 	assert_string_equal(child(ast, 0)->value, "cOpY");
 }
 
+static void test_dump_unicode_case(void **state)
+{
+	(void)state;
+	/*
+	 * An unknown word keeps one empty argument (parseIgnore); Dump lowercases
+	 * every rune of the word as unicode.ToLower does.  (Octal escapes where a
+	 * hex one would swallow the letters after it.)
+	 */
+	check_dump("\303\211CHO hi\n", "(\303\251cho \"\")\n");
+	check_dump("\xCE\xA3\xCE\xA4\xCE\x9F\xCE\xA0 x\n",
+		   "(\xCF\x83\xCF\x84\xCE\xBF\xCF\x80 \"\")\n");
+	/* simple mappings only: U+0130 becomes a plain 'i', U+1E9E becomes U+00DF */
+	check_dump("\xC4\xB0NCLUDE x\n", "(include \"\")\n");
+	check_dump("ENTRYPO\xC4\xB0NT x\n", "(entrypoint \"x\")\n");
+	check_dump("\xE1\xBA\x9EX y\n", "(\xC3\x9Fx \"\")\n");
+	/* invalid UTF-8 reads as U+FFFD, as strings.Map makes it */
+	check_dump("R\xFFN x\n", "(r\xEF\xBF\xBDn \"\")\n");
+	/* arguments keep their case; an ONBUILD trigger's word is lowercased too */
+	check_dump("RUN \303\211CHO\n", "(run \"\303\211CHO\")\n");
+	check_dump("ONBUILD \303\211CHO hi\n", "(onbuild (\303\251cho \"\"))\n");
+}
+
 static void test_env_label_errors(void **state)
 {
 	(void)state;
@@ -943,8 +965,8 @@ CB_TEST_MAIN(
 	cmocka_unit_test(test_json_non_strings_error),
 	cmocka_unit_test(test_json_go_decoder_quirks),
 	cmocka_unit_test(test_dump_instruction_forms), cmocka_unit_test(test_dump_flags_quoting),
-	cmocka_unit_test(test_dump_case_and_kelvin), cmocka_unit_test(test_env_label_errors),
-	cmocka_unit_test(test_parse_words_vectors),
+	cmocka_unit_test(test_dump_case_and_kelvin), cmocka_unit_test(test_dump_unicode_case),
+	cmocka_unit_test(test_env_label_errors), cmocka_unit_test(test_parse_words_vectors),
 	cmocka_unit_test(test_parse_words_escape_and_quotes),
 	cmocka_unit_test(test_node_dump_single), cmocka_unit_test(test_line_ranges),
 	cmocka_unit_test(test_line_ranges_buildkit_testfile),

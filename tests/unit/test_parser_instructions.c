@@ -1094,6 +1094,10 @@ static void test_healthcheck_errors(void **state)
 	one_err("HEALTHCHECK NONE x", "HEALTHCHECK NONE takes no arguments");
 	one_err("HEALTHCHECK FOO x", "Unknown type \"FOO\" in HEALTHCHECK (try CMD)");
 	one_err("HEALTHCHECK foo x", "Unknown type \"FOO\" in HEALTHCHECK (try CMD)");
+	/* the type is uppercased as strings.ToUpper does, rune by rune */
+	one_err("HEALTHCHECK \xC3\xB1one x",
+		"Unknown type \"\xC3\x91ONE\" in HEALTHCHECK (try CMD)");
+	one_err("HEALTHCHECK \xC7\x86md x", "Unknown type \"\xC7\x84MD\" in HEALTHCHECK (try CMD)");
 	one_err("HEALTHCHECK CMD", "Missing command after HEALTHCHECK CMD");
 	one_err("HEALTHCHECK CMD []", "Missing command after HEALTHCHECK CMD");
 	one_err("HEALTHCHECK --intervall=1s CMD x",

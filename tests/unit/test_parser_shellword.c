@@ -776,6 +776,39 @@ static void test_field_splitting(void **state)
 	check_fields(&default_lex, env, "'", NULL);
 }
 
+/*
+ * BuildKit's processPossibleHeredoc (moby/buildkit#5817): an unquoted,
+ * unescaped "<<" keeps the ' ', '\t' and '\r' after it in its field, in
+ * every mode; the expanded word itself is unchanged.  Expected values are
+ * the newest lex.go's.
+ */
+static void test_heredoc_blanks(void **state)
+{
+	const struct shell_lex raw =
+		LEX(.raw_quotes = true, .raw_escapes = true, .skip_unset_env = true);
+	const char *const *env = ENV("A=1 2");
+
+	(void)state;
+	check_fields(&default_lex, NOENV, "cat <<  EOF > f", FIELDS("cat", "<<  EOF", ">", "f"));
+	check_word(&default_lex, NOENV, "cat <<  EOF > f", "cat <<  EOF > f");
+	check_fields(&raw, NOENV, "3<<  EOF", FIELDS("3<<  EOF"));
+	check_fields(&default_lex, NOENV, "<<\t\r\rx", FIELDS("<<\t\r\rx"));
+	check_fields(&default_lex, NOENV, "x <<  ", FIELDS("x", "<<  "));
+	/* Other blanks still split; so does a blank after "<<-" or a lone '<'. */
+	check_fields(&default_lex, NOENV, "<<\vx", FIELDS("<<", "x"));
+	check_fields(&default_lex, NOENV, "<<-  EOF", FIELDS("<<-", "EOF"));
+	check_fields(&default_lex, NOENV, "< < x", FIELDS("<", "<", "x"));
+	check_fields(&default_lex, NOENV, "a<<<  b", FIELDS("a<<<", "b"));
+	/* An escaped '<' is ordinary text. */
+	check_fields(&default_lex, NOENV, "\\<<  x", FIELDS("<<", "x"));
+	check_fields(&raw, NOENV, "<\\<  x", FIELDS("<\\<", "x"));
+	/* Quoted text is not looked at; expansions split as usual. */
+	check_fields(&raw, NOENV, "'<<  x' y", FIELDS("'<<  x'", "y"));
+	check_fields(&default_lex, env, "$A<< b", FIELDS("1", "2<< b"));
+	check_fields(&default_lex, env, "${A:-<<  x} y", FIELDS("1", "2", "y"));
+	check_fields(&default_lex, NOENV, "${U:-<<  x} y", FIELDS("<<", "x", "y"));
+}
+
 static void test_utf8(void **state)
 {
 	(void)state;
@@ -817,4 +850,5 @@ CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
 	     cmocka_unit_test(test_raw_quotes), cmocka_unit_test(test_raw_escapes),
 	     cmocka_unit_test(test_skip_unset_env), cmocka_unit_test(test_skip_process_quotes),
 	     cmocka_unit_test(test_names_and_special_params), cmocka_unit_test(test_env_rules),
-	     cmocka_unit_test(test_field_splitting), cmocka_unit_test(test_utf8))
+	     cmocka_unit_test(test_field_splitting), cmocka_unit_test(test_heredoc_blanks),
+	     cmocka_unit_test(test_utf8))
