@@ -22,9 +22,9 @@
 #define BUILD_MAX_IGNORE_FILE (16u << 20)
 
 struct build_context {
-	char *dir;                     /* the context directory */
-	char *dockerfile;              /* the Dockerfile's path */
-	char *ignore_file;             /* the ignore file in use, NULL when none */
+	char *dir;	   /* the context directory */
+	char *dockerfile;  /* the Dockerfile's path */
+	char *ignore_file; /* the ignore file in use, NULL when none */
 	struct cb_strvec ignore_patterns;
 	struct ignore_matcher *ignore; /* NULL when there are no patterns */
 };

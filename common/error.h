@@ -44,7 +44,8 @@ int cb_error_set_line(struct cb_error **err, int line, const char *fmt, ...)
  * If *err is NULL (a bug in the callee) a generic error is created instead,
  * so the caller never reports success by accident.
  */
-int cb_error_wrap(struct cb_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cb_error_wrap(struct cb_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Print "cbuild: <msg>" (or "<prefix>: <msg>") to stderr and free *err.  NULL-safe. */
 void cb_error_report(struct cb_error **err);

@@ -23,7 +23,10 @@ struct cb_strbuf {
 };
 
 extern char cb_strbuf_empty[];
-#define CB_STRBUF_INIT { cb_strbuf_empty, 0, 0 }
+#define CB_STRBUF_INIT                                                                             \
+	{                                                                                          \
+		cb_strbuf_empty, 0, 0                                                              \
+	}
 
 void cb_strbuf_init(struct cb_strbuf *sb);
 void cb_strbuf_release(struct cb_strbuf *sb);
@@ -32,7 +35,8 @@ void cb_strbuf_grow(struct cb_strbuf *sb, size_t extra);
 void cb_strbuf_add(struct cb_strbuf *sb, const void *data, size_t len);
 void cb_strbuf_addstr(struct cb_strbuf *sb, const char *s);
 void cb_strbuf_addch(struct cb_strbuf *sb, int c);
-void cb_strbuf_addf(struct cb_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cb_strbuf_addf(struct cb_strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void cb_strbuf_addvf(struct cb_strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Truncate (or, with grow first, extend) to len bytes. */
@@ -52,13 +56,17 @@ struct cb_strvec {
 	size_t n;
 	size_t alloc;
 };
-#define CB_STRVEC_INIT { NULL, 0, 0 }
+#define CB_STRVEC_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void cb_strvec_push(struct cb_strvec *sv, const char *s);
 void cb_strvec_pushn(struct cb_strvec *sv, const char *s, size_t len);
 /* Append s, taking ownership of it. */
 void cb_strvec_push_take(struct cb_strvec *sv, char *s);
-void cb_strvec_pushf(struct cb_strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cb_strvec_pushf(struct cb_strvec *sv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void cb_strvec_clear(struct cb_strvec *sv);
 /* Index of s in sv, or -1. */
 long cb_strvec_find(const struct cb_strvec *sv, const char *s);

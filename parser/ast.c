@@ -222,8 +222,8 @@ static int too_long(struct parse_state *ps, struct cb_error **err)
 }
 
 /* Read the bodies of the heredocs announced by child's line. */
-static int read_heredocs(struct parse_state *ps, struct df_node *child, const char *line,
-			 int start, struct cb_error **err)
+static int read_heredocs(struct parse_state *ps, struct df_node *child, const char *line, int start,
+			 struct cb_error **err)
 {
 	if (!df_node_can_contain_heredoc(child) || !strstr(line, "<<"))
 		return 0;
@@ -351,7 +351,7 @@ fail:
 
 struct df_ast *df_parse_ast(const char *name, const char *buf, size_t len, struct cb_error **err)
 {
-	struct parse_state ps = { .name = name, .rd = { .buf = buf, .len = len } };
+	struct parse_state ps = {.name = name, .rd = {.buf = buf, .len = len}};
 	struct df_ast *ast = xcalloc(1, sizeof(*ast));
 
 	ps.d.escape = '\\';

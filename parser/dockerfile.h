@@ -49,16 +49,16 @@ struct df_heredoc {
 };
 
 struct df_node {
-	char *value;             /* the instruction (as written) or one argument */
-	size_t value_len;        /* its length: a JSON string may hold "\u0000" */
-	struct df_node *next;    /* the next argument */
+	char *value;	      /* the instruction (as written) or one argument */
+	size_t value_len;     /* its length: a JSON string may hold "\u0000" */
+	struct df_node *next; /* the next argument */
 	struct df_node **children;
 	size_t nchildren;
 	struct df_heredoc *heredocs;
 	size_t nheredocs;
-	bool json;               /* exec (JSON array) form */
-	char *original;          /* the logical line, continuations joined */
-	struct cb_strvec flags;  /* "--name=value" words before the arguments */
+	bool json;		/* exec (JSON array) form */
+	char *original;		/* the logical line, continuations joined */
+	struct cb_strvec flags; /* "--name=value" words before the arguments */
 	int start_line, end_line;
 	struct cb_strvec prev_comment; /* comment lines directly above */
 };
@@ -69,10 +69,10 @@ struct df_warning {
 };
 
 struct df_ast {
-	struct df_node *root;    /* root->children are the instructions */
-	int escape;              /* the escape token: '\\' or '`' */
-	char *syntax;            /* `# syntax=` value, NULL if absent */
-	char *check;             /* `# check=` value, NULL if absent */
+	struct df_node *root; /* root->children are the instructions */
+	int escape;	      /* the escape token: '\\' or '`' */
+	char *syntax;	      /* `# syntax=` value, NULL if absent */
+	char *check;	      /* `# check=` value, NULL if absent */
 	struct df_warning *warnings;
 	size_t nwarnings;
 };
@@ -127,7 +127,7 @@ const char *df_kind_name(enum df_kind kind);
 
 struct df_kv {
 	char *key;
-	char *value; /* NULL for an ARG without a default */
+	char *value;   /* NULL for an ARG without a default */
 	char *comment; /* ARG: "# NAME text" comment above, NULL if none */
 };
 
@@ -163,21 +163,21 @@ enum df_cache_sharing { DF_SHARING_SHARED, DF_SHARING_PRIVATE, DF_SHARING_LOCKED
  * (BuildKit also checks mount values only at dispatch).
  */
 struct df_mount {
-	char *raw;        /* the --mount value as written */
-	bool deferred;    /* values hold variables: typed fields below are not set */
+	char *raw;     /* the --mount value as written */
+	bool deferred; /* values hold variables: typed fields below are not set */
 	enum df_mount_type type;
-	char *from;       /* stage or image for bind/cache sources */
-	char *source;     /* path in `from` (bind, cache) */
-	char *target;     /* path in the container; may be NULL for secret/ssh */
-	char *id;         /* cache id, secret id or ssh id */
-	char *env;        /* secret: also expose as this environment variable */
+	char *from;   /* stage or image for bind/cache sources */
+	char *source; /* path in `from` (bind, cache) */
+	char *target; /* path in the container; may be NULL for secret/ssh */
+	char *id;     /* cache id, secret id or ssh id */
+	char *env;    /* secret: also expose as this environment variable */
 	bool readonly;
-	bool required;    /* secret/ssh: fail when missing */
+	bool required; /* secret/ssh: fail when missing */
 	enum df_cache_sharing sharing;
-	long long mode;   /* -1 when unset */
-	long long uid;    /* -1 when unset */
-	long long gid;    /* -1 when unset */
-	long long size;   /* tmpfs size in bytes, 0 when unset */
+	long long mode; /* -1 when unset */
+	long long uid;	/* -1 when unset */
+	long long gid;	/* -1 when unset */
+	long long size; /* tmpfs size in bytes, 0 when unset */
 };
 
 /* One RUN --device=NAME[,required[=BOOL]] (a CDI device, dockerfile 1-labs). */
@@ -201,26 +201,26 @@ struct df_run {
 
 /* COPY and ADD. */
 struct df_copy {
-	struct cb_strvec sources;          /* paths/URLs, unexpanded */
+	struct cb_strvec sources;	    /* paths/URLs, unexpanded */
 	struct df_source_content *contents; /* heredoc sources */
 	size_t ncontents;
 	char *dest;
-	char *from;       /* COPY --from */
+	char *from; /* COPY --from */
 	char *chown;
 	char *chmod;
-	char *checksum;   /* ADD --checksum */
+	char *checksum; /* ADD --checksum */
 	struct cb_strvec excludes;
 	bool link;
 	bool parents;
 	int keep_git_dir; /* ADD --keep-git-dir: -1 unset, 0 false, 1 true */
-	int unpack;       /* ADD --unpack: -1 unset (default by source), 0 false, 1 true */
+	int unpack;	  /* ADD --unpack: -1 unset (default by source), 0 false, 1 true */
 };
 
 struct df_from {
-	char *base;     /* image reference or stage name, unexpanded */
-	char *name;     /* `AS name`, lowercased; NULL if none */
+	char *base;	/* image reference or stage name, unexpanded */
+	char *name;	/* `AS name`, lowercased; NULL if none */
 	char *platform; /* --platform, NULL if none */
-	char *comment;  /* "# name text" comment above, NULL if none */
+	char *comment;	/* "# name text" comment above, NULL if none */
 };
 
 struct df_healthcheck {
@@ -233,7 +233,7 @@ struct df_instruction {
 	enum df_kind kind;
 	int start_line, end_line;
 	const struct df_node *node; /* the AST node, owned by the dockerfile's AST */
-	char *code;                 /* the source line, trimmed (history/cache key) */
+	char *code;		    /* the source line, trimmed (history/cache key) */
 	union {
 		struct df_run run;
 		struct df_cmdline cmd; /* CMD, ENTRYPOINT */
@@ -243,14 +243,14 @@ struct df_instruction {
 		struct {
 			struct df_kv *items;
 			size_t n;
-		} kvs;                    /* ENV, LABEL, ARG */
-		struct cb_strvec list;    /* EXPOSE ports (sorted), VOLUME paths, SHELL argv */
-		char *value;              /* USER, WORKDIR, STOPSIGNAL, MAINTAINER, ONBUILD expr */
+		} kvs;		       /* ENV, LABEL, ARG */
+		struct cb_strvec list; /* EXPOSE ports (sorted), VOLUME paths, SHELL argv */
+		char *value;	       /* USER, WORKDIR, STOPSIGNAL, MAINTAINER, ONBUILD expr */
 	} u;
 };
 
 struct df_stage {
-	size_t from_index;  /* index of the FROM in dockerfile.instrs */
+	size_t from_index;   /* index of the FROM in dockerfile.instrs */
 	size_t first, count; /* the instructions after FROM: instrs[first .. first+count) */
 };
 
@@ -258,7 +258,7 @@ struct dockerfile {
 	struct df_ast *ast;
 	struct df_instruction *instrs; /* every instruction, in file order */
 	size_t ninstrs;
-	size_t nmeta_args;             /* instrs[0 .. nmeta_args) are ARGs before the first FROM */
+	size_t nmeta_args; /* instrs[0 .. nmeta_args) are ARGs before the first FROM */
 	struct df_stage *stages;
 	size_t nstages;
 };
@@ -311,18 +311,21 @@ void df_device_release(struct df_device *d);
  * key repeats the last one wins.
  */
 struct shell_lex {
-	int escape;               /* escape token: '\\' (default) or '`' */
-	bool raw_quotes;          /* keep quote characters in the result */
-	bool raw_escapes;         /* keep escape tokens in the result */
+	int escape;		  /* escape token: '\\' (default) or '`' */
+	bool raw_quotes;	  /* keep quote characters in the result */
+	bool raw_escapes;	  /* keep escape tokens in the result */
 	bool skip_process_quotes; /* quotes are ordinary characters */
-	bool skip_unset_env;      /* leave references to unset variables as written */
+	bool skip_unset_env;	  /* leave references to unset variables as written */
 };
 
-#define SHELL_LEX_INIT { '\\', false, false, false, false }
+#define SHELL_LEX_INIT                                                                             \
+	{                                                                                          \
+		'\\', false, false, false, false                                                   \
+	}
 
 struct shell_result {
-	char *word;                 /* the single-word result (ProcessWord) */
-	struct cb_strvec words;     /* the field-split result (ProcessWords) */
+	char *word;		    /* the single-word result (ProcessWord) */
+	struct cb_strvec words;	    /* the field-split result (ProcessWords) */
 	struct cb_strvec matched;   /* variables referenced and set, sorted, unique */
 	struct cb_strvec unmatched; /* variables referenced and unset, sorted, unique */
 };

@@ -287,12 +287,13 @@ static int parse_json(const char *rest, struct df_node **out, struct cb_error **
 			 &jerr);
 	if (!arr || !json_is_array(arr))
 		return 0;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach (arr, i, v) {
 		if (!json_is_string(v)) {
 			df_node_free(head);
-			return cb_error_set(err, 0,
-					    "when using JSON array syntax, arrays must be comprised "
-					    "of strings only");
+			return cb_error_set(
+				err, 0,
+				"when using JSON array syntax, arrays must be comprised "
+				"of strings only");
 		}
 		*tail = df_node_newn(json_string_value(v), json_string_length(v));
 		tail = &(*tail)->next;
@@ -440,15 +441,12 @@ static enum line_syntax syntax_of(const char *lower)
 		const char *name;
 		enum line_syntax syn;
 	} table[] = {
-		{ "add", SYN_JSON_LIST },      { "arg", SYN_ARG },
-		{ "cmd", SYN_JSON },           { "copy", SYN_JSON_LIST },
-		{ "entrypoint", SYN_JSON },    { "env", SYN_ENV },
-		{ "expose", SYN_WS_LIST },     { "from", SYN_WS_LIST },
-		{ "healthcheck", SYN_HEALTH }, { "label", SYN_LABEL },
-		{ "maintainer", SYN_STRING },  { "onbuild", SYN_ONBUILD },
-		{ "run", SYN_JSON },           { "shell", SYN_JSON },
-		{ "stopsignal", SYN_STRING },  { "user", SYN_STRING },
-		{ "volume", SYN_JSON_LIST },   { "workdir", SYN_STRING },
+		{"add", SYN_JSON_LIST},	 {"arg", SYN_ARG},	     {"cmd", SYN_JSON},
+		{"copy", SYN_JSON_LIST}, {"entrypoint", SYN_JSON},   {"env", SYN_ENV},
+		{"expose", SYN_WS_LIST}, {"from", SYN_WS_LIST},	     {"healthcheck", SYN_HEALTH},
+		{"label", SYN_LABEL},	 {"maintainer", SYN_STRING}, {"onbuild", SYN_ONBUILD},
+		{"run", SYN_JSON},	 {"shell", SYN_JSON},	     {"stopsignal", SYN_STRING},
+		{"user", SYN_STRING},	 {"volume", SYN_JSON_LIST},  {"workdir", SYN_STRING},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

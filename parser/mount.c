@@ -17,13 +17,13 @@
 #include "utf8.h"
 #include "xalloc.h"
 
-static const char *const mount_types[] = { "bind", "cache", "tmpfs", "secret", "ssh" };
-static const char *const sharing_modes[] = { "shared", "private", "locked" };
-static const char *const mount_keys[] = { "type",   "from",     "source",   "target", "readonly",
-					  "id",     "sharing",  "required", "size",   "mode",
-					  "uid",    "gid",      "src",      "dst",    "destination",
-					  "ro",     "rw",       "readwrite", "env" };
-static const char *const device_keys[] = { "name", "required" };
+static const char *const mount_types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+static const char *const sharing_modes[] = {"shared", "private", "locked"};
+static const char *const mount_keys[] = {"type", "from",    "source",	 "target", "readonly",
+					 "id",	 "sharing", "required",	 "size",   "mode",
+					 "uid",	 "gid",	    "src",	 "dst",	   "destination",
+					 "ro",	 "rw",	    "readwrite", "env"};
+static const char *const device_keys[] = {"name", "required"};
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -93,7 +93,8 @@ static int csv_fields(const char *line, struct cb_strvec *out, struct cb_error *
 		end = comma ? (size_t)(comma - line) : len;
 		quote = memchr(line + pos, '"', end - pos);
 		if (quote)
-			return csv_error((size_t)(quote - line), "bare \" in non-quoted-field", err);
+			return csv_error((size_t)(quote - line), "bare \" in non-quoted-field",
+					 err);
 		cb_strvec_pushn(out, line + pos, end - pos);
 		if (!comma)
 			return 0;
@@ -104,8 +105,8 @@ static int csv_fields(const char *line, struct cb_strvec *out, struct cb_error *
 static int parse_bool(const char *key, const char *v, bool *out, struct cb_error **err)
 {
 	/* strconv.ParseBool */
-	static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False" };
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
 
 	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
 		if (!strcmp(v, t[i])) {
@@ -182,12 +183,10 @@ static int set_type(struct df_mount *m, const char *v, struct cb_error **err)
 			return 0;
 		}
 	}
-	return suggest_error("unsupported mount type", v, mount_types, ARRAY_LEN(mount_types),
-			     err);
+	return suggest_error("unsupported mount type", v, mount_types, ARRAY_LEN(mount_types), err);
 }
 
-static int set_sharing(struct df_mount *m, const char *v, bool *sharing_set,
-		       struct cb_error **err)
+static int set_sharing(struct df_mount *m, const char *v, bool *sharing_set, struct cb_error **err)
 {
 	cleanup_free char *lower = df_lower(v);
 
@@ -344,8 +343,8 @@ static int check_mount(struct df_mount *m, const struct mount_state *st, struct 
 	 * Not a BuildKit parse error (it mounts at the working directory and
 	 * fails later for "/"), but the builder relies on a target for these.
 	 */
-	if (!m->target && (type_is(m, DF_MOUNT_BIND) || type_is(m, DF_MOUNT_CACHE) ||
-			   type_is(m, DF_MOUNT_TMPFS)))
+	if (!m->target &&
+	    (type_is(m, DF_MOUNT_BIND) || type_is(m, DF_MOUNT_CACHE) || type_is(m, DF_MOUNT_TMPFS)))
 		return cb_error_set(err, 0, "mount target is required for \"%s\" type mounts", t);
 	return 0;
 }
@@ -374,8 +373,8 @@ static int check_from(const struct cb_strvec *fields, struct cb_error **err)
 	return 0;
 }
 
-static int mount_fields(struct df_mount *m, const struct cb_strvec *fields,
-			struct mount_state *st, struct cb_error **err)
+static int mount_fields(struct df_mount *m, const struct cb_strvec *fields, struct mount_state *st,
+			struct cb_error **err)
 {
 	for (size_t i = 0; i < fields->n; i++) {
 		const char *field = fields->v[i], *eq = strchr(field, '=');
@@ -424,7 +423,7 @@ static bool has_variables(const struct cb_strvec *fields)
 int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 {
 	struct cb_strvec fields = CB_STRVEC_INIT;
-	struct mount_state st = { .ro_auto = true };
+	struct mount_state st = {.ro_auto = true};
 	int rc;
 
 	memset(m, 0, sizeof(*m));

@@ -18,14 +18,11 @@ static const struct {
 	const char *name;
 	uint64_t ns;
 } duration_units[] = {
-	{ "ns", 1ULL },
-	{ "us", 1000ULL },
-	{ "\xC2\xB5s", 1000ULL }, /* U+00B5 micro sign */
-	{ "\xCE\xBCs", 1000ULL }, /* U+03BC Greek mu */
-	{ "ms", 1000000ULL },
-	{ "s", 1000000000ULL },
-	{ "m", 60000000000ULL },
-	{ "h", 3600000000000ULL },
+	{"ns", 1ULL},		{"us", 1000ULL},
+	{"\xC2\xB5s", 1000ULL}, /* U+00B5 micro sign */
+	{"\xCE\xBCs", 1000ULL}, /* U+03BC Greek mu */
+	{"ms", 1000000ULL},	{"s", 1000000000ULL},
+	{"m", 60000000000ULL},	{"h", 3600000000000ULL},
 };
 
 /* The time package's quote(): ASCII as is (with \" and \\), other bytes as \xNN. */
@@ -121,7 +118,8 @@ static void leading_fraction(const char **pp, uint64_t *x, double *scale)
 static uint64_t unit_ns(const char *u, size_t ulen)
 {
 	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
-		if (strlen(duration_units[i].name) == ulen && !memcmp(u, duration_units[i].name, ulen))
+		if (strlen(duration_units[i].name) == ulen &&
+		    !memcmp(u, duration_units[i].name, ulen))
 			return duration_units[i].ns;
 	return 0;
 }

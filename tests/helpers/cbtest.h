@@ -37,7 +37,7 @@ char *cb_test_read_file(const char *path, size_t *len);
 #define CB_TEST_MAIN(...)                                                                          \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
-		const struct CMUnitTest cb_tests_[] = { __VA_ARGS__ };                             \
+		const struct CMUnitTest cb_tests_[] = {__VA_ARGS__};                               \
 		return cb_test_main(argc, argv, cb_tests_,                                         \
 				    sizeof(cb_tests_) / sizeof(cb_tests_[0]));                     \
 	}

@@ -678,8 +678,7 @@ static void test_parse_words_vectors(void **state)
 	if (!root)
 		fail_msg("%s: %s", path, jerr.text);
 	cases = json_object_get(root, "parse_words");
-	json_array_foreach(cases, i, c)
-	{
+	json_array_foreach (cases, i, c) {
 		struct cb_strvec out = CB_STRVEC_INIT;
 		json_t *exp = json_object_get(c, "expect");
 

@@ -173,7 +173,8 @@ static int run_case(json_t *pats, const char *text, bool want, bool want_err)
 	json_t *p;
 	int bad = 0;
 
-	json_array_foreach(pats, i, p) cb_strvec_push(&v, json_string_value(p));
+	json_array_foreach (pats, i, p)
+		cb_strvec_push(&v, json_string_value(p));
 	m = ignore_matcher_new(&v, &err);
 	if (!m) {
 		if (!want_err) {
@@ -200,8 +201,7 @@ static void run_section(const char *section, bool single)
 	size_t i;
 	int bad = 0, total = 0;
 
-	json_array_foreach(json_object_get(root, section), i, c)
-	{
+	json_array_foreach (json_object_get(root, section), i, c) {
 		json_auto_t *pats = NULL;
 
 		if (!json_object_get(c, "text"))
@@ -244,14 +244,13 @@ static void test_vectors_misc(void **state)
 
 	(void)state;
 	run_section("misc_from_small_tests", false);
-	json_array_foreach(json_object_get(root, "misc_from_small_tests"), i, c)
-	{
+	json_array_foreach (json_object_get(root, "misc_from_small_tests"), i, c) {
 		struct cb_strvec pats = CB_STRVEC_INIT;
 		struct ignore_parent_info info, out;
 		struct ignore_matcher *m;
 		size_t k;
 
-		json_array_foreach(json_object_get(c, "patterns"), k, v)
+		json_array_foreach (json_object_get(c, "patterns"), k, v)
 			cb_strvec_push(&pats, json_string_value(v));
 		m = ignore_matcher_new(&pats, NULL);
 		cb_strvec_clear(&pats);
@@ -281,8 +280,7 @@ static void test_vectors_compile(void **state)
 
 	(void)state;
 	/* the fast-path kind is internal; every pattern must at least compile */
-	json_array_foreach(json_object_get(root, "compile"), i, c)
-	{
+	json_array_foreach (json_object_get(root, "compile"), i, c) {
 		const char *p = json_string_value(json_object_get(c, "pattern"));
 		cleanup_free char *msg = NULL;
 		struct ignore_matcher *m = matcher(PATS(p), &msg);
@@ -303,7 +301,8 @@ static void test_vectors_readall(void **state)
 
 	(void)state;
 	assert_true(json_array_size(json_object_get(v, "expected")) < 64);
-	json_array_foreach(json_object_get(v, "expected"), i, e) want[i] = json_string_value(e);
+	json_array_foreach (json_object_get(v, "expected"), i, e)
+		want[i] = json_string_value(e);
 	want[json_array_size(json_object_get(v, "expected"))] = NULL;
 	check_read(input, strlen(input), want);
 }
