@@ -8,7 +8,9 @@ secs=${1:-60}
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 CC=clang cmake -S . -B build-fuzz -DCB_TESTS=OFF -DCB_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-fuzz -j "$(nproc)" >/dev/null
+targets=$(for src in tests/fuzz/fuzz_*.c; do basename "$src" .c; done)
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j "$(nproc)" --target $targets >/dev/null
 out=$top/build-fuzz/tests/fuzz
 status=0
 pids=""
