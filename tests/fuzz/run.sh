@@ -18,7 +18,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	exe=$(basename "$src" .c)
 	name=${exe#fuzz_}
 	dict=""
-	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=$top/tests/fuzz/$name.dict"
 	mkdir -p "$out/corpus-$name"
 	(
 		cd "$out"
