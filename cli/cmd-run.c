@@ -1,0 +1,582 @@
+/*
+ * cmd-run.c - `cbuild run`: run a command in the same sandbox RUN steps
+ * use, over a plain directory or an overlay of layer directories.  (The
+ * image form, `cbuild run IMAGE`, turns an image's config and snapshot
+ * layers into the same struct runtime_spec; it comes with the store.)
+ *
+ * SIGINT, SIGTERM and SIGHUP are routed to the runtime through a signalfd
+ * (its cancel_fd): the step is killed through its cgroup, cleaned up, and
+ * cbuild exits 128 + the signal.  Exit codes: the step's own, or 125 when
+ * the sandbox could not be set up, 126/127 when the command could not be
+ * executed, 2 for usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "runtime.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+const char cmd_run_usage[] =
+	"usage: cbuild run [OPTIONS] --rootfs DIR [--] COMMAND [ARG...]\n"
+	"       cbuild run [OPTIONS] --overlay-lower DIR... [--overlay-upper DIR\n"
+	"                  --overlay-work DIR] [--] COMMAND [ARG...]\n"
+	"\n"
+	"Run COMMAND in the sandbox RUN steps use: new mount, PID, UTS, IPC and\n"
+	"cgroup namespaces, Docker's default capabilities and seccomp profile.\n"
+	"\n"
+	"Root filesystem:\n"
+	"  --rootfs DIR            a plain directory, used in place\n"
+	"  --rm                    with --rootfs: DIR is a read-only layer and writes go\n"
+	"                          to a throwaway upper layer\n"
+	"  --overlay-lower DIR     an overlay layer, top first (repeatable)\n"
+	"  --overlay-upper DIR     the overlay's upper layer (default: a throwaway one)\n"
+	"  --overlay-work DIR      the overlay's work directory, with --overlay-upper\n"
+	"  --read-only             mount the root filesystem read-only\n"
+	"Process:\n"
+	"  -e, --env KEY=VALUE     set an environment variable (KEY alone: from cbuild's)\n"
+	"  -w, --workdir DIR       working directory (default /)\n"
+	"  -u, --user USER[:GROUP] names from the rootfs's /etc/passwd and /etc/group\n"
+	"  --group-add GID         an extra supplementary group\n"
+	"  --hostname NAME         (default cbuild)\n"
+	"  --network host|none     share the host's network, or only lo (default host)\n"
+	"Mounts:\n"
+	"  -v, --volume SRC:DST[:ro]\n"
+	"  --mount type=bind,source=SRC,target=DST[,readonly]\n"
+	"  --mount type=tmpfs,target=DST[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]\n"
+	"  --tmpfs DST\n"
+	"Limits:\n"
+	"  -m, --memory BYTES      memory limit (\"64m\", \"1g\")\n"
+	"  --memory-swap BYTES     memory + swap limit; -1 unlimited (default 2 x memory)\n"
+	"  --pids-limit N          processes and threads\n"
+	"  --cpus N                CPUs (\"0.5\"), as a CFS quota over a 100ms period\n"
+	"  --cpu-period US, --cpu-quota US, -c, --cpu-shares N\n"
+	"Security:\n"
+	"  --security-opt seccomp=PROFILE.json|unconfined\n"
+	"  --security-opt no-new-privileges[=true|false]\n"
+	"  --cap-add CAP, --cap-drop CAP   (CAP_ prefix optional; ALL)\n"
+	"Cgroups:\n"
+	"  --cgroup-manager auto|v1|v2|none   (default auto: v1 on hybrid hosts)\n"
+	"  --cgroup-parent NAME    parent cgroup of the step (default cbuild)\n"
+	"  --cgroup-root DIR       v2: use the cgroup2 hierarchy mounted at DIR\n";
+
+enum {
+	OPT_ROOTFS = 256,
+	OPT_RM,
+	OPT_LOWER,
+	OPT_UPPER,
+	OPT_WORK,
+	OPT_READ_ONLY,
+	OPT_GROUP_ADD,
+	OPT_HOSTNAME,
+	OPT_NETWORK,
+	OPT_MOUNT,
+	OPT_TMPFS,
+	OPT_MEMORY_SWAP,
+	OPT_PIDS,
+	OPT_CPUS,
+	OPT_CPU_PERIOD,
+	OPT_CPU_QUOTA,
+	OPT_SECURITY,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_CG_MANAGER,
+	OPT_CG_PARENT,
+	OPT_CG_ROOT,
+};
+
+static const struct option long_options[] = {
+	{"rootfs", required_argument, NULL, OPT_ROOTFS},
+	{"rm", no_argument, NULL, OPT_RM},
+	{"overlay-lower", required_argument, NULL, OPT_LOWER},
+	{"overlay-upper", required_argument, NULL, OPT_UPPER},
+	{"overlay-work", required_argument, NULL, OPT_WORK},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"env", required_argument, NULL, 'e'},
+	{"workdir", required_argument, NULL, 'w'},
+	{"user", required_argument, NULL, 'u'},
+	{"group-add", required_argument, NULL, OPT_GROUP_ADD},
+	{"hostname", required_argument, NULL, OPT_HOSTNAME},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"volume", required_argument, NULL, 'v'},
+	{"mount", required_argument, NULL, OPT_MOUNT},
+	{"tmpfs", required_argument, NULL, OPT_TMPFS},
+	{"memory", required_argument, NULL, 'm'},
+	{"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
+	{"pids-limit", required_argument, NULL, OPT_PIDS},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
+	{"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+	{"cpu-shares", required_argument, NULL, 'c'},
+	{"security-opt", required_argument, NULL, OPT_SECURITY},
+	{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+	{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+	{"cgroup-manager", required_argument, NULL, OPT_CG_MANAGER},
+	{"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
+	{"cgroup-root", required_argument, NULL, OPT_CG_ROOT},
+	{NULL, 0, NULL, 0},
+};
+
+/* Everything the options build; released by run_opts_release(). */
+struct run_opts {
+	struct runtime_spec spec;
+	struct runtime_options rt;
+	struct cb_strvec lowers, env;
+	struct runtime_mount *mounts;
+	size_t nmounts, alloc_mounts;
+	struct cb_strvec strings; /* owned strings the spec points into */
+	gid_t *groups;
+	size_t ngroups;
+	char *profile;
+	bool rm;
+};
+
+static void run_opts_release(struct run_opts *o)
+{
+	cb_strvec_clear(&o->lowers);
+	cb_strvec_clear(&o->env);
+	cb_strvec_clear(&o->strings);
+	free(o->mounts);
+	free(o->groups);
+	free(o->profile);
+}
+
+static const char *keep(struct run_opts *o, char *s)
+{
+	cb_strvec_push_take(&o->strings, s);
+	return s;
+}
+
+/* Docker's RAMInBytes: "64m", "1.5g", "512k", "100", "64MiB"; -1 when invalid. */
+static int64_t parse_bytes(const char *s)
+{
+	static const char units[] = "bkmgtp";
+	char *end;
+	double v = strtod(s, &end);
+	const char *u;
+	int shift;
+
+	if (end == s || v < 0)
+		return -1;
+	if (!*end)
+		return (int64_t)v;
+	u = strchr(units, (char)(*end | 0x20));
+	if (!u)
+		return -1;
+	shift = 10 * (int)(u - units);
+	end++;
+	if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
+		return -1;
+	if (u == units && *end)
+		return -1;
+	v *= (double)(1ULL << shift);
+	return v > 9.2e18 ? -1 : (int64_t)v;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "0.5" -> quota in microseconds over the 100 ms period, without floating point drift. */
+static int parse_cpus(const char *s, struct runtime_limits *l)
+{
+	uint64_t whole = 0, frac = 0, scale = 100000;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+	if (*p || p == s || whole > 1024 || (!whole && !frac))
+		return -1;
+	l->cpu_period = 100000;
+	l->cpu_quota = (int64_t)(whole * 100000 + frac);
+	return 0;
+}
+
+static struct runtime_mount *new_mount(struct run_opts *o)
+{
+	CB_ALLOC_GROW(o->mounts, o->nmounts + 1, o->alloc_mounts);
+	memset(&o->mounts[o->nmounts], 0, sizeof(o->mounts[0]));
+	return &o->mounts[o->nmounts++];
+}
+
+/* -v SRC:DST[:ro|:rw] */
+static int parse_volume(struct run_opts *o, const char *arg)
+{
+	char *s = xstrdup(arg), *dst = strchr(s, ':'), *mode;
+	struct runtime_mount *m;
+
+	keep(o, s);
+	if (!dst || dst == s)
+		return -1;
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
+			return -1;
+	}
+	m = new_mount(o);
+	m->type = RUNTIME_MOUNT_BIND;
+	m->source = s;
+	m->target = dst;
+	m->readonly = mode && !strcmp(mode, "ro");
+	return *dst == '/' ? 0 : -1;
+}
+
+static int mount_field(struct run_opts *o, struct runtime_mount *m, char *kv)
+{
+	char *v = strchr(kv, '=');
+	int64_t n;
+
+	if (v)
+		*v++ = '\0';
+	if (!strcmp(kv, "type") && v)
+		m->type = !strcmp(v, "tmpfs") ? RUNTIME_MOUNT_TMPFS : RUNTIME_MOUNT_BIND;
+	else if ((!strcmp(kv, "source") || !strcmp(kv, "src")) && v)
+		m->source = keep(o, xstrdup(v));
+	else if ((!strcmp(kv, "target") || !strcmp(kv, "dst") || !strcmp(kv, "destination")) && v)
+		m->target = keep(o, xstrdup(v));
+	else if (!strcmp(kv, "readonly") || !strcmp(kv, "ro"))
+		m->readonly = !v || !strcmp(v, "true") || !strcmp(v, "1");
+	else if (!strcmp(kv, "tmpfs-size") && v && (n = parse_bytes(v)) > 0)
+		m->tmpfs_size = (uint64_t)n;
+	else if (!strcmp(kv, "tmpfs-mode") && v)
+		m->tmpfs_mode = (mode_t)strtoul(v, NULL, 8);
+	else
+		return -1;
+	return 0;
+}
+
+/* --mount type=bind,source=S,target=T,readonly | type=tmpfs,target=T,tmpfs-size=N */
+static int parse_mount(struct run_opts *o, const char *arg)
+{
+	cleanup_free char *s = xstrdup(arg);
+	struct runtime_mount *m = new_mount(o);
+	char *save = NULL;
+
+	m->type = RUNTIME_MOUNT_BIND;
+	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+		if (mount_field(o, m, kv) < 0)
+			return -1;
+	if (!m->target || (m->type == RUNTIME_MOUNT_BIND && !m->source))
+		return -1;
+	return 0;
+}
+
+static int cap_bit(const char *name, uint64_t *bit)
+{
+	int cap;
+
+	if (!strcasecmp(name, "ALL") || !strcasecmp(name, "CAP_ALL")) {
+		*bit = ~0ULL;
+		return 0;
+	}
+	cap = runtime_cap_from_name(name);
+	if (cap < 0)
+		return -1;
+	*bit = 1ULL << cap;
+	return 0;
+}
+
+static int parse_security(struct run_opts *o, const char *arg, struct cb_error **err)
+{
+	if (!strcmp(arg, "seccomp=unconfined") || !strcmp(arg, "seccomp:unconfined")) {
+		o->spec.seccomp = RUNTIME_SECCOMP_UNCONFINED;
+		return 0;
+	}
+	if (!strncmp(arg, "seccomp=", 8) || !strncmp(arg, "seccomp:", 8)) {
+		free(o->profile);
+		o->profile = NULL;
+		if (cb_read_file(arg + 8, 1u << 20, &o->profile, NULL, err) < 0)
+			return cb_error_wrap(err, "seccomp profile");
+		o->spec.seccomp = RUNTIME_SECCOMP_PROFILE;
+		o->spec.seccomp_profile = o->profile;
+		return 0;
+	}
+	if (!strcmp(arg, "no-new-privileges") || !strcmp(arg, "no-new-privileges=true") ||
+	    !strcmp(arg, "no-new-privileges:true")) {
+		o->spec.no_new_privileges = true;
+		return 0;
+	}
+	if (!strcmp(arg, "no-new-privileges=false") || !strcmp(arg, "no-new-privileges:false")) {
+		o->spec.no_new_privileges = false;
+		return 0;
+	}
+	return cb_error_set(err, 0, "unsupported --security-opt `%s`", arg);
+}
+
+static int parse_env(struct run_opts *o, const char *arg)
+{
+	const char *v;
+
+	if (!*arg || *arg == '=')
+		return -1;
+	if (strchr(arg, '=')) {
+		cb_strvec_push(&o->env, arg);
+	} else if ((v = getenv(arg))) {
+		cb_strvec_pushf(&o->env, "%s=%s", arg, v);
+	}
+	return 0;
+}
+
+static int parse_driver(const char *s, enum runtime_cgroup_driver *d)
+{
+	static const char *const names[] = {"auto", "v1", "v2", "none"};
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*d = (enum runtime_cgroup_driver)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One option; 0, or -1 after a usage error (message in *err), or -2 for other failures. */
+static int apply_limit(struct run_opts *o, int c, const char *arg)
+{
+	struct runtime_limits *l = &o->spec.limits;
+	uint64_t u;
+
+	switch (c) {
+	case 'm':
+		return (l->memory = parse_bytes(arg)) > 0 ? 0 : -1;
+	case OPT_MEMORY_SWAP:
+		l->memory_swap = !strcmp(arg, "-1") ? -1 : parse_bytes(arg);
+		return l->memory_swap == -1 && strcmp(arg, "-1") ? -1 : 0;
+	case OPT_PIDS:
+		if (parse_u64(arg, &u) < 0 || u > INT64_MAX)
+			return -1;
+		l->pids = (int64_t)u;
+		return 0;
+	case OPT_CPUS:
+		return parse_cpus(arg, l);
+	case OPT_CPU_PERIOD:
+		return parse_u64(arg, &l->cpu_period);
+	case OPT_CPU_QUOTA:
+		if (parse_u64(arg, &u) < 0 || u > INT64_MAX)
+			return -1;
+		l->cpu_quota = (int64_t)u;
+		return 0;
+	case 'c':
+		return parse_u64(arg, &l->cpu_shares);
+	}
+	return -1;
+}
+
+static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_error **err)
+{
+	uint64_t bit, u;
+
+	switch (c) {
+	case OPT_ROOTFS:
+		o->spec.rootfs = arg;
+		return 0;
+	case OPT_RM:
+		o->rm = true;
+		return 0;
+	case OPT_LOWER:
+		cb_strvec_push(&o->lowers, arg);
+		return 0;
+	case OPT_UPPER:
+		o->spec.upperdir = arg;
+		return 0;
+	case OPT_WORK:
+		o->spec.workdir = arg;
+		return 0;
+	case OPT_READ_ONLY:
+		o->spec.readonly_rootfs = true;
+		return 0;
+	case 'e':
+		return parse_env(o, arg);
+	case 'w':
+		o->spec.cwd = arg;
+		return 0;
+	case 'u':
+		o->spec.user = arg;
+		return 0;
+	case OPT_GROUP_ADD:
+		if (parse_u64(arg, &u) < 0 || u >= 0xffffffffULL)
+			return -1;
+		o->groups = xrealloc(o->groups, (o->ngroups + 1) * sizeof(*o->groups));
+		o->groups[o->ngroups++] = (gid_t)u;
+		return 0;
+	case OPT_HOSTNAME:
+		o->spec.hostname = arg;
+		return 0;
+	case OPT_NETWORK:
+		if (strcmp(arg, "host") && strcmp(arg, "none"))
+			return -1;
+		o->spec.network =
+			!strcmp(arg, "none") ? RUNTIME_NETWORK_NONE : RUNTIME_NETWORK_HOST;
+		return 0;
+	case 'v':
+		return parse_volume(o, arg);
+	case OPT_MOUNT:
+		return parse_mount(o, arg);
+	case OPT_TMPFS: {
+		struct runtime_mount *m = new_mount(o);
+
+		m->type = RUNTIME_MOUNT_TMPFS;
+		m->target = arg;
+		return 0;
+	}
+	case OPT_SECURITY:
+		return parse_security(o, arg, err) < 0 ? -2 : 0;
+	case OPT_CAP_ADD:
+	case OPT_CAP_DROP:
+		if (cap_bit(arg, &bit) < 0)
+			return -1;
+		o->spec.caps = c == OPT_CAP_ADD ? o->spec.caps | bit : o->spec.caps & ~bit;
+		return 0;
+	case OPT_CG_MANAGER:
+		return parse_driver(arg, &o->rt.cgroup_driver);
+	case OPT_CG_PARENT:
+		o->rt.cgroup_parent = arg;
+		return 0;
+	case OPT_CG_ROOT:
+		o->rt.cgroup_root = arg;
+		return 0;
+	}
+	return apply_limit(o, c, arg);
+}
+
+static int parse_args(const struct cli_command *cmd, struct run_opts *o, int argc, char **argv)
+{
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+e:w:u:v:m:c:", long_options, NULL)) != -1) {
+		struct cb_error *err = NULL;
+		int rc;
+
+		if (c == '?' || c == ':')
+			return cli_usage_error(cmd, "unknown option or missing value: `%s`",
+					       argv[optind - 1]);
+		rc = apply_option(o, c, optarg, &err);
+		if (rc == -2) {
+			cb_error_report_prefix(&err, "cbuild run");
+			return 125;
+		}
+		if (rc < 0)
+			return cli_usage_error(cmd, "invalid value `%s` for `%s`", optarg,
+					       argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "no command given");
+	if (!o->spec.rootfs == !o->lowers.n)
+		return cli_usage_error(cmd, "give either --rootfs or --overlay-lower");
+	if (o->rm && o->spec.upperdir)
+		return cli_usage_error(cmd,
+				       "--rm throws the upper layer away; drop --overlay-upper");
+	o->spec.argv = (const char *const *)argv + optind;
+	return 0;
+}
+
+/* Wire the parsed options into the spec. */
+static void finish_spec(struct run_opts *o)
+{
+	if (o->rm && o->spec.rootfs) {
+		/* the directory becomes the only layer; writes go to a throwaway upper */
+		cb_strvec_push(&o->lowers, o->spec.rootfs);
+		o->spec.rootfs = NULL;
+	}
+	o->spec.lowerdirs = (const char *const *)o->lowers.v;
+	o->spec.nlowerdirs = o->lowers.n;
+	o->spec.env = (const char *const *)o->env.v;
+	o->spec.mounts = o->mounts;
+	o->spec.nmounts = o->nmounts;
+	o->spec.extra_groups = o->groups;
+	o->spec.nextra_groups = o->ngroups;
+}
+
+static int exit_code(const struct runtime_result *res, int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	if (res->cancelled) {
+		if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			return 128 + (int)si.ssi_signo;
+		return 130;
+	}
+	/* a SIGPIPE death is what `cbuild run ... | head` looks like: not worth a line */
+	if (res->message && ((res->signal && res->signal != SIGPIPE) || res->oom_killed ||
+			     res->pids_limited || res->exec_failed))
+		fprintf(stderr, "cbuild run: %s\n", res->message);
+	return res->exit_code;
+}
+
+static int run_step(struct run_opts *o)
+{
+	struct cb_error *err = NULL;
+	struct runtime *rt = runtime_new(&o->rt, &err);
+	struct runtime_result res;
+	sigset_t mask;
+	int sigfd, rc;
+
+	if (!rt) {
+		cb_error_report_prefix(&err, "cbuild run");
+		return 125;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	o->spec.cancel_fd = sigfd;
+	if (runtime_run(rt, &o->spec, &res, &err) < 0) {
+		cb_error_report_prefix(&err, "cbuild run");
+		rc = 125;
+	} else {
+		rc = exit_code(&res, sigfd);
+		runtime_result_release(&res);
+	}
+	if (sigfd >= 0)
+		close(sigfd);
+	runtime_free(rt);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const struct cli_command *cmd = cli_find_command("run");
+	struct run_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	runtime_spec_init(&o.spec);
+	rc = parse_args(cmd, &o, argc, argv);
+	if (rc == 0) {
+		finish_spec(&o);
+		rc = run_step(&o);
+	}
+	run_opts_release(&o);
+	return rc;
+}

@@ -1,0 +1,225 @@
+/*
+ * runtime.h - run one build step (or `cbuild run`) in an isolated sandbox:
+ * new mount, pid, uts, ipc and cgroup namespaces (a net namespace for
+ * network "none", a user namespace when not root), pivot_root into an
+ * overlay or a plain directory, fresh /proc /dev /sys, cgroup limits (v1 or
+ * v2, chosen at run time), Docker's default capabilities and seccomp
+ * profile.  docs/RUNTIME.md describes the design.
+ *
+ * Calling sequence:
+ *
+ *	struct runtime *rt = runtime_new(NULL, &err);	// once per process or build
+ *	struct runtime_spec spec;
+ *	runtime_spec_init(&spec);			// Docker's defaults
+ *	spec.lowerdirs = lowers; spec.nlowerdirs = n;	// top layer first
+ *	spec.upperdir = up; spec.workdir = work;
+ *	spec.argv = argv; spec.env = env; spec.cwd = "/src";
+ *	spec.limits.memory = 256 << 20;
+ *	struct runtime_result res;
+ *	if (runtime_run(rt, &spec, &res, &err) < 0)	// the sandbox could not start
+ *		return cb_error_wrap(&err, "RUN %s", line);
+ *	if (res.exit_code != 0) ... res.message ...
+ *	runtime_result_release(&res);
+ *	runtime_free(rt);
+ *
+ * Ownership: a spec only borrows its strings and arrays, for the duration of
+ * runtime_run(); nothing in it is kept.  A struct runtime is read-only after
+ * runtime_new() (but for an atomic counter), so several threads may call
+ * runtime_run() on it at once (parallel stages).  runtime_run() blocks
+ * until the step has ended and everything it created (mounts, cgroups,
+ * processes) is gone.  It must be called from a thread that lives until it
+ * returns (the sandbox dies with that thread: PR_SET_PDEATHSIG).  The
+ * sandbox's processes are created with no exit signal, so a SIGCHLD handler
+ * or waitpid(-1) elsewhere in the program never reaps them.
+ */
+#ifndef CB_RUNTIME_H
+#define CB_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct runtime;
+
+enum runtime_cgroup_driver {
+	RUNTIME_CGROUP_AUTO = 0, /* v1 when v1 controllers are mounted (hybrid), else v2 */
+	RUNTIME_CGROUP_V1,
+	RUNTIME_CGROUP_V2,
+	RUNTIME_CGROUP_NONE, /* no cgroups: limits are refused */
+};
+
+struct runtime_options {
+	enum runtime_cgroup_driver cgroup_driver;
+	/*
+	 * v2 only: the mount point of the cgroup2 hierarchy to use instead of
+	 * the one in /proc/self/mountinfo (tests use a private mount).
+	 */
+	const char *cgroup_root;
+	/*
+	 * Name of the parent cgroup of the steps ("cbuild" by default).  On v1
+	 * it is created under the caller's own cgroup of each hierarchy; on v2
+	 * under the root of the hierarchy (a v2 cgroup holding processes cannot
+	 * give controllers to children).  It is left in place; each step's own
+	 * cgroup below it is always removed.
+	 */
+	const char *cgroup_parent;
+};
+
+/*
+ * Detect the cgroup layout and the host's capabilities.  opts may be NULL
+ * (defaults).  Fails when the requested cgroup driver is unavailable.
+ * Returns a new runtime, freed with runtime_free().
+ */
+struct runtime *runtime_new(const struct runtime_options *opts, struct cb_error **err);
+void runtime_free(struct runtime *rt); /* NULL is a no-op */
+
+/* "v1", "v2" or "none": the cgroup manager runtime_new() chose.  Static string. */
+const char *runtime_cgroup_driver_name(const struct runtime *rt);
+
+/* True when cbuild runs rootless (not root: a user namespace maps it to root). */
+bool runtime_is_rootless(const struct runtime *rt);
+
+enum runtime_network {
+	RUNTIME_NETWORK_HOST = 0, /* share the host's network namespace */
+	RUNTIME_NETWORK_NONE,	  /* a new network namespace with only lo, up */
+};
+
+enum runtime_seccomp {
+	RUNTIME_SECCOMP_DEFAULT = 0, /* Docker's default profile */
+	RUNTIME_SECCOMP_PROFILE,     /* spec->seccomp_profile (Docker or OCI JSON) */
+	RUNTIME_SECCOMP_UNCONFINED,  /* no filter */
+};
+
+enum runtime_mount_type {
+	RUNTIME_MOUNT_BIND = 0, /* source: a host file or directory */
+	RUNTIME_MOUNT_TMPFS,
+};
+
+/*
+ * An extra mount (RUN --mount bind/cache/tmpfs/secret: the builder prepares
+ * the source; a secret is a bind of a file it wrote).  A target that does
+ * not exist is created, never in the step's upperdir (see docs/RUNTIME.md).
+ */
+struct runtime_mount {
+	enum runtime_mount_type type;
+	const char *source; /* host path, BIND only */
+	const char *target; /* absolute path in the sandbox */
+	bool readonly;
+	uint64_t tmpfs_size; /* bytes, 0 = the kernel's default; TMPFS only */
+	mode_t tmpfs_mode;   /* 0 = 01777; TMPFS only */
+};
+
+/* 0 means "no limit" for every field. */
+struct runtime_limits {
+	int64_t memory;	     /* bytes */
+	int64_t memory_swap; /* memory + swap, bytes; -1 unlimited swap; 0 = Docker's 2 x memory */
+	int64_t pids;	     /* processes and threads */
+	int64_t cpu_quota;   /* microseconds of CPU per period */
+	uint64_t cpu_period; /* microseconds; 0 = 100000 */
+	uint64_t cpu_shares; /* Docker's relative weight (2..262144); v2 maps it to cpu.weight */
+};
+
+/* Docker's 14 default capabilities: CapEff 00000000a80425fb for uid 0. */
+#define RUNTIME_DEFAULT_CAPS 0x00000000a80425fbULL
+
+/* "CAP_SYS_ADMIN", "sys_admin" -> 21; -1 when unknown. */
+int runtime_cap_from_name(const char *name);
+
+struct runtime_spec {
+	/*
+	 * The root filesystem: either rootfs (a plain directory, used in
+	 * place) or an overlay of lowerdirs (top layer first) with upperdir
+	 * and workdir.  With lowerdirs but no upperdir, writes go to a
+	 * throwaway upper layer on tmpfs (`cbuild run --rm`).
+	 */
+	const char *rootfs;
+	const char *const *lowerdirs;
+	size_t nlowerdirs;
+	const char *upperdir;
+	const char *workdir;
+	bool readonly_rootfs;
+
+	const char *const *argv; /* argv[0] is looked up in the step's PATH */
+	const char *const *env;	 /* "KEY=VALUE", NULL-terminated; PATH and HOME get defaults */
+	const char *cwd;	 /* must exist; NULL = "/" */
+	/*
+	 * "", NULL, "user", "uid", "user:group" or "uid:gid"; names are looked
+	 * up in the rootfs's /etc/passwd and /etc/group, and the user's
+	 * supplementary groups come from /etc/group.
+	 */
+	const char *user;
+	const gid_t *extra_groups; /* added to the supplementary groups */
+	size_t nextra_groups;
+	const char *hostname; /* NULL = "cbuild" */
+	enum runtime_network network;
+	struct runtime_limits limits;
+	const struct runtime_mount *mounts; /* at most 128 */
+	size_t nmounts;
+
+	uint64_t caps; /* bounding set, and effective set for uid 0; default RUNTIME_DEFAULT_CAPS */
+	enum runtime_seccomp seccomp;
+	const char *seccomp_profile; /* JSON text, for RUNTIME_SECCOMP_PROFILE */
+	bool no_new_privileges;	     /* off by default, as in BuildKit, so sudo works */
+
+	int stdio[3]; /* fds for the step's 0, 1, 2; -1 = cbuild's own */
+	/*
+	 * When this fd becomes readable the step is killed (through its
+	 * cgroup) and res->cancelled is set.  The runtime never reads it: an
+	 * eventfd written once, a pipe whose write end was closed, or a
+	 * signalfd for SIGINT/SIGTERM all work, and one fd can cancel many
+	 * parallel steps.  -1 = none.
+	 */
+	int cancel_fd;
+};
+
+/* Fill *spec with the defaults above (all pointers NULL, fds -1). */
+void runtime_spec_init(struct runtime_spec *spec);
+
+struct runtime_result {
+	int exit_code;	   /* 0..255, or 128+N when killed by signal N (Docker's convention) */
+	int signal;	   /* the signal that killed the step's process, 0 if it exited */
+	bool oom_killed;   /* the memory limit was hit and the kernel killed a process */
+	bool pids_limited; /* fork failed at least once because of the pids limit */
+	bool cancelled;	   /* killed because cancel_fd became readable */
+	bool exec_failed;  /* the command could not be executed (exit code 127 or 126) */
+	/*
+	 * Why the step failed, for the user; NULL when it exited 0.  E.g.
+	 * "killed: out of memory (limit 256 MiB)".  Owned by the result.
+	 */
+	char *message;
+};
+
+/*
+ * Run spec in a new sandbox and wait for it.  Returns 0 when the step ran,
+ * whatever its exit status (filled into *res; a command that cannot be
+ * executed is a step that failed with 127 or 126 and res->exec_failed).
+ * Returns -1 when the sandbox could not be set up: a bad spec, a mount or
+ * cgroup failure, an unknown user, a missing cwd.  On failure *res is
+ * untouched; on success release it with runtime_result_release().
+ */
+int runtime_run(struct runtime *rt, const struct runtime_spec *spec, struct runtime_result *res,
+		struct cb_error **err);
+void runtime_result_release(struct runtime_result *res);
+
+/* Resolved user: what runtime_resolve_user() returns. */
+#define RUNTIME_MAX_GROUPS 64
+struct runtime_ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[RUNTIME_MAX_GROUPS]; /* supplementary groups */
+	size_t ngroups;
+	char home[256]; /* from /etc/passwd; "/" when unknown */
+};
+
+/*
+ * Resolve user (as spec->user) against the /etc/passwd and /etc/group of
+ * the directory tree at rootfs_dirfd (symlinks resolved inside it), e.g.
+ * for COPY --chown.  Fails when a name is unknown or a file is malformed.
+ */
+int runtime_resolve_user(int rootfs_dirfd, const char *user, struct runtime_ids *ids,
+			 struct cb_error **err);
+
+#endif

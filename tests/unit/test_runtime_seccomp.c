@@ -1,0 +1,289 @@
+/*
+ * test_runtime_seccomp.c - Docker's default profile and JSON profiles:
+ * compiled with libseccomp, then loaded into a child process that tries
+ * the calls (runtime/seccomp*.c).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <seccomp.h>
+#include <unistd.h>
+
+#include "cbtest.h"
+#include "runtime-internal.h"
+
+/* i386 system call through int 0x80; -errno on failure. */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "memory", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15");
+	return ret;
+}
+
+struct call {
+	long nr; /* x86_64 number, or i386 number when i386 */
+	bool i386;
+	long a, b, c;
+};
+
+/* In a child: load bpf, make the call, return its errno (0 when it succeeded). */
+static int errno_under(const struct rt_bpf *bpf, struct call c)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		long r;
+
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (sc_install(bpf) < 0)
+			_exit(255);
+		if (c.i386) {
+			r = int80(c.nr, c.a, c.b, c.c);
+			_exit(r < 0 && r > -4096 ? (int)-r : 0);
+		}
+		r = syscall(c.nr, c.a, c.b, c.c, 0, 0, 0);
+		_exit(r < 0 ? errno : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		return 1000 + WTERMSIG(status);
+	assert_int_not_equal(WEXITSTATUS(status), 255);
+	return WEXITSTATUS(status);
+}
+
+static struct rt_bpf default_bpf(void)
+{
+	struct rt_bpf b = {.len = sc_default_bpf_len,
+			   .insns = (struct sock_filter *)sc_default_bpf};
+
+	return b;
+}
+
+/* The filter embedded at build time is what libseccomp makes of the table now. */
+static void test_default_matches_embedded(void **state)
+{
+	struct cb_error *err = NULL;
+	struct rt_bpf b = {0};
+
+	(void)state;
+	assert_int_equal(
+		sc_compile_for(sc_default_profile(), RUNTIME_DEFAULT_CAPS, 1000000, &b, &err), 0);
+	assert_int_equal(b.len, sc_default_bpf_len);
+	assert_memory_equal(b.insns, sc_default_bpf, b.len * sizeof(*b.insns));
+	assert_int_equal(sc_default_bpf_min_kernel, 4008);
+	rt_bpf_release(&b);
+}
+
+/* All three x86 ABIs are covered: the filter checks AUDIT_ARCH_I386 and the x32 bit. */
+static void test_default_covers_abis(void **state)
+{
+	bool i386 = false, x86_64 = false, x32 = false;
+
+	(void)state;
+	assert_int_equal(sc_default_profile()->narches, 2);
+	assert_int_equal(sc_default_profile()->arches[0], SCMP_ARCH_X86);
+	assert_int_equal(sc_default_profile()->arches[1], SCMP_ARCH_X32);
+	for (unsigned i = 0; i < sc_default_bpf_len; i++) {
+		i386 |= sc_default_bpf[i].k == 0x40000003;   /* AUDIT_ARCH_I386 */
+		x86_64 |= sc_default_bpf[i].k == 0xc000003e; /* AUDIT_ARCH_X86_64 */
+		x32 |= sc_default_bpf[i].k == 0x40000000;    /* __X32_SYSCALL_BIT */
+	}
+	assert_true(i386 && x86_64 && x32);
+}
+
+static void test_default_denies(void **state)
+{
+	struct rt_bpf b = default_bpf();
+
+	(void)state;
+	assert_int_equal(errno_under(&b, (struct call){SYS_keyctl, false, 0, -3, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_unshare, false, 0x10000000}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_mount, false, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_bpf, false, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, 38, SOCK_SEQPACKET}),
+			 EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, 40, SOCK_STREAM}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_clone3, false, 0, 0}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct call){SYS_clone, false, 0x10000000 | SIGCHLD}),
+			 EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0x1234}), EPERM);
+	/* i386 through int 0x80: keyctl 288, unshare 310, mount 21, bpf 357, socket 359 */
+	assert_int_equal(errno_under(&b, (struct call){288, true, 0, -3, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){310, true, 0x10000000}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){21, true, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){357, true, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){359, true, 38, SOCK_SEQPACKET}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){435, true, 0, 0}), ENOSYS);
+}
+
+static void test_default_allows(void **state)
+{
+	struct rt_bpf b = default_bpf();
+
+	(void)state;
+	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, AF_INET, SOCK_DGRAM}), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, AF_UNIX, SOCK_STREAM}),
+			 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0xffffffff}), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_clone, false, SIGCHLD}), 0);
+	assert_int_equal(errno_under(&b, (struct call){20 /* getpid */, true}), 0);
+	assert_int_equal(errno_under(&b, (struct call){359, true, AF_INET, SOCK_DGRAM}), 0);
+}
+
+/* Rules follow the capabilities: with CAP_SYS_ADMIN, mount and clone3 are allowed. */
+static void test_rules_follow_caps(void **state)
+{
+	struct cb_error *err = NULL;
+	struct rt_bpf b = {0};
+
+	(void)state;
+	assert_int_equal(
+		sc_compile(sc_default_profile(), RUNTIME_DEFAULT_CAPS | (1ULL << 21), &b, &err), 0);
+	assert_int_not_equal(errno_under(&b, (struct call){SYS_mount, false, 0, 0, 0}), EPERM);
+	assert_int_not_equal(errno_under(&b, (struct call){SYS_clone3, false, 0, 0}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct call){SYS_keyctl, false, 0, -3, 0}), EPERM);
+	rt_bpf_release(&b);
+}
+
+static struct sc_profile *parse_ok(const char *json)
+{
+	struct cb_error *err = NULL;
+	struct sc_profile *p = NULL;
+
+	if (sc_profile_parse(json, &p, &err) < 0)
+		fail_msg("parse: %s", cb_error_msg(err));
+	return p;
+}
+
+static void test_json_docker(void **state)
+{
+	struct sc_profile *p = parse_ok(
+		"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": ["
+		" {\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": "
+		"[\"SCMP_ARCH_X86\"]},"
+		" {\"architecture\": \"SCMP_ARCH_AARCH64\", \"subArchitectures\": "
+		"[\"SCMP_ARCH_ARM\"]}],"
+		" \"syscalls\": ["
+		"  {\"names\": [\"getpid\", \"no_such_call\"], \"action\": \"SCMP_ACT_ERRNO\","
+		"   \"errnoRet\": 38, \"comment\": \"ignored\"},"
+		"  {\"name\": \"getppid\", \"action\": \"SCMP_ACT_ERRNO\","
+		"   \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"], \"minKernel\": \"4.8\"}},"
+		"  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": ["
+		"   {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"},"
+		"   {\"index\": 0, \"value\": 2, \"op\": \"SCMP_CMP_EQ\"}]}]}");
+	struct cb_error *err = NULL;
+	struct rt_bpf b = {0};
+
+	(void)state;
+	assert_int_equal(p->default_action, SC_ALLOW);
+	assert_int_equal(p->narches, 2); /* x86_64 itself and x86; the aarch64 entry is not ours */
+	assert_int_equal(p->nrules, 3);
+	assert_int_equal(p->rules[0].nnames, 2);
+	assert_int_equal(p->rules[0].errno_ret, 38);
+	assert_string_equal(p->rules[1].names[0], "getppid");
+	assert_int_equal(p->rules[1].caps_incl, 1ULL << 21);
+	assert_int_equal(p->rules[1].min_kernel, 4008);
+	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS, &b, &err), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct call){20, true}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct call){SYS_getppid, false}), 0);
+	/* two conditions on one argument are ORed */
+	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 1}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 2}), EPERM);
+	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0xffffffff}), 0);
+	rt_bpf_release(&b);
+	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS | (1ULL << 21), &b, &err), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_getppid, false}), EPERM);
+	rt_bpf_release(&b);
+	sc_profile_free(p);
+}
+
+/* The OCI form, and a whole config.json; an unlisted ABI is killed. */
+static void test_json_oci(void **state)
+{
+	struct sc_profile *p = parse_ok(
+		"{\"ociVersion\": \"1.0.2\", \"linux\": {\"seccomp\": {"
+		" \"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\"],"
+		" \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\","
+		"  \"errnoRet\": 13}]}}}");
+	struct cb_error *err = NULL;
+	struct rt_bpf b = {0};
+
+	(void)state;
+	assert_int_equal(p->narches, 1);
+	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS, &b, &err), 0);
+	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), EACCES);
+	assert_int_equal(errno_under(&b, (struct call){20, true}), 1000 + SIGSYS);
+	rt_bpf_release(&b);
+	sc_profile_free(p);
+}
+
+static void expect_parse_error(const char *json, const char *want)
+{
+	struct cb_error *err = NULL;
+	struct sc_profile *p = (struct sc_profile *)0x1;
+
+	assert_int_equal(sc_profile_parse(json, &p, &err), -1);
+	assert_ptr_equal(p, (struct sc_profile *)0x1);
+	if (!strstr(cb_error_msg(err), want))
+		fail_msg("error `%s` lacks `%s`", cb_error_msg(err), want);
+	cb_error_free(&err);
+}
+
+static void test_json_errors(void **state)
+{
+	(void)state;
+	expect_parse_error("{", "seccomp profile: line 1:");
+	expect_parse_error("[]", "not a JSON object");
+	expect_parse_error("{}", "no `defaultAction`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "unsupported action");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": {}}",
+			   "`syscalls` must be an array");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{}]}",
+			   "syscall rule 1: a syscall rule has no `names`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
+			   "[{\"names\": [\"read\"]}]}",
+			   "no `action`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+			   "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]}",
+			   "`errnoRet` is only valid with SCMP_ACT_ERRNO");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+			   "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 6, "
+			   "\"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+			   "argument `index` must be 0..5");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+			   "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, "
+			   "\"value\": 1, \"op\": \"SCMP_CMP_ALMOST\"}]}]}",
+			   "unsupported operator `SCMP_CMP_ALMOST`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+			   "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": "
+			   "{\"minKernel\": \"four\"}}]}",
+			   "invalid minKernel `four`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": "
+			   "[\"SCMP_ARCH_X86_64\"], \"archMap\": [{\"architecture\": "
+			   "\"SCMP_ARCH_X86_64\"}]}",
+			   "both `architectures` and `archMap` are set");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": "
+			   "[\"SCMP_ARCH_PDP11\"]}",
+			   "unknown architecture `SCMP_ARCH_PDP11`");
+	expect_parse_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultAction\": \"x\"}",
+			   "duplicate");
+}
+
+CB_TEST_MAIN(cmocka_unit_test(test_default_matches_embedded),
+	     cmocka_unit_test(test_default_covers_abis), cmocka_unit_test(test_default_denies),
+	     cmocka_unit_test(test_default_allows), cmocka_unit_test(test_rules_follow_caps),
+	     cmocka_unit_test(test_json_docker), cmocka_unit_test(test_json_oci),
+	     cmocka_unit_test(test_json_errors))
