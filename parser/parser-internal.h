@@ -92,6 +92,14 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, bo
  * returns -1.  Memory stays O(pattern + value) for any lengths.
  */
 
+/*
+ * Bounds on one expansion: `${F//a/${F//a/$F}}` grows exponentially with
+ * the nesting and deep nesting recurses; past these limits expansion fails
+ * with a clear error instead of exhausting memory or the stack.
+ */
+#define DF_SHELL_MAX_RESULT (16u << 20)
+#define DF_SHELL_MAX_DEPTH 256
+
 /* ${value#pattern} (greedy false) and ${value##pattern} (greedy true). */
 int df_shell_trim_prefix(const char *pattern, const char *value, bool greedy, struct cb_strbuf *out,
 			 struct cb_error **err);

@@ -417,6 +417,11 @@ int df_shell_replace(const char *pattern, const char *value, const char *repl, b
 		if (a1 > last || a0 == 0)
 			expand_template(out, repl, value, m.off[a0], m.off[a1]);
 		last = a1;
+		if (out->len > DF_SHELL_MAX_RESULT) {
+			matcher_release(&m);
+			return cb_error_set(err, 0, "expansion larger than %u bytes",
+					    DF_SHELL_MAX_RESULT);
+		}
 		search = a1 > search ? a1 : search + 1;
 	}
 	cb_strbuf_addstr(out, value + m.off[last]);

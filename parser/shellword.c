@@ -153,6 +153,7 @@ struct expander {
 	const struct cb_strvec *env;
 	struct scan sc;
 	bool raw_escapes; /* the lexer's setting, overridden inside patterns */
+	int depth;        /* nesting of ${...} (DF_SHELL_MAX_DEPTH) */
 	struct cb_strvec matched, unmatched;
 };
 
@@ -348,8 +349,19 @@ static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_er
 
 	scan_next(&x->sc);
 	if (scan_peek(&x->sc) == '{') {
+		int ret;
+
 		scan_next(&x->sc);
-		return expand_braced(x, out, err);
+		if (x->depth >= DF_SHELL_MAX_DEPTH)
+			return cb_error_set(err, 0, "substitutions nested more than %d deep",
+					    DF_SHELL_MAX_DEPTH);
+		x->depth++;
+		ret = expand_braced(x, out, err);
+		x->depth--;
+		if (ret == 0 && out->len > DF_SHELL_MAX_RESULT)
+			return cb_error_set(err, 0, "expansion larger than %u bytes",
+					    DF_SHELL_MAX_RESULT);
+		return ret;
 	}
 	read_name(x, &name);
 	if (!name.len) {
@@ -361,6 +373,8 @@ static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_er
 		cb_strbuf_addf(out, "$%s", name.buf);
 	else
 		cb_strbuf_addstr(out, value ? value : "");
+	if (out->len > DF_SHELL_MAX_RESULT)
+		return cb_error_set(err, 0, "expansion larger than %u bytes", DF_SHELL_MAX_RESULT);
 	return 0;
 }
 
@@ -467,6 +481,8 @@ static int special(struct expander *x, int32_t ch, struct cb_strbuf *out, struct
 		ret = double_quote(x, &tmp, err);
 	if (ret < 0)
 		return ret;
+	if (out->len + tmp.len > DF_SHELL_MAX_RESULT)
+		return cb_error_set(err, 0, "expansion larger than %u bytes", DF_SHELL_MAX_RESULT);
 	cb_strbuf_add(out, tmp.buf, tmp.len);
 	/* Field splitting applies to expansions, not to quoted text or "<<" blanks. */
 	if (ch == '$')

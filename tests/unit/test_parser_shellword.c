@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "dockerfile.h"
+#include "parser-internal.h"
 #include "xalloc.h"
 
 #define LEX(...) ((struct shell_lex){.escape = '\\', __VA_ARGS__})
@@ -837,7 +838,57 @@ static void test_utf8(void **state)
 		   "${V#$P}", "b");
 }
 
+/*
+ * Nested replacements grow exponentially and deep nesting recurses: both
+ * stop with an error instead of exhausting memory or the stack.
+ */
+static void test_expansion_limits(void **state)
+{
+	struct shell_lex lex = SHELL_LEX_INIT;
+	const char *const env[] = { "F=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				    NULL };
+	const char *word = "${F//a/${F//a/${F//a/${F//a/$F}}}}";
+	cleanup_free char *msg = NULL;
+	cleanup_free char *got = NULL;
+	struct cb_strbuf deep = CB_STRBUF_INIT;
+
+	(void)state;
+	/* 100^5 bytes if it were allowed */
+	got = expand(&lex, env, word, &msg);
+	assert_null(got);
+	assert_non_null(strstr(msg, "expansion larger than 16777216 bytes"));
+	/* three levels (1 MB) are fine */
+	free(msg);
+	msg = NULL;
+	got = expand(&lex, env, "${F//a/${F//a/$F}}", &msg);
+	assert_non_null(got);
+	assert_int_equal(strlen(got), 1000000);
+	free(got);
+	got = NULL;
+
+	for (int i = 0; i < DF_SHELL_MAX_DEPTH; i++)
+		cb_strbuf_addstr(&deep, "${A:-");
+	cb_strbuf_addch(&deep, 'x');
+	for (int i = 0; i < DF_SHELL_MAX_DEPTH; i++)
+		cb_strbuf_addch(&deep, '}');
+	check_word(&lex, NULL, deep.buf, "x");
+	cb_strbuf_reset(&deep);
+	for (int i = 0; i <= DF_SHELL_MAX_DEPTH; i++)
+		cb_strbuf_addstr(&deep, "${A:-");
+	cb_strbuf_addch(&deep, 'x');
+	for (int i = 0; i <= DF_SHELL_MAX_DEPTH; i++)
+		cb_strbuf_addch(&deep, '}');
+	free(msg);
+	msg = NULL;
+	got = expand(&lex, NULL, deep.buf, &msg);
+	assert_null(got);
+	assert_non_null(strstr(msg, "substitutions nested more than 256 deep"));
+	cb_strbuf_release(&deep);
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
+	     cmocka_unit_test(test_expansion_limits),
 	     cmocka_unit_test(test_vectors_defective_case_corrected),
 	     cmocka_unit_test(test_vectors_envvar), cmocka_unit_test(test_vectors_words),
 	     cmocka_unit_test(test_modifier_default_and_alternative),
