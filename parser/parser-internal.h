@@ -97,7 +97,7 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, bo
  * the nesting and deep nesting recurses; past these limits expansion fails
  * with a clear error instead of exhausting memory or the stack.
  */
-#define DF_SHELL_MAX_RESULT (16u << 20)
+#define DF_SHELL_MAX_RESULT (4u << 20)
 #define DF_SHELL_MAX_DEPTH 256
 
 /* ${value#pattern} (greedy false) and ${value##pattern} (greedy true). */

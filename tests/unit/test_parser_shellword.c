@@ -857,7 +857,7 @@ static void test_expansion_limits(void **state)
 	/* 100^5 bytes if it were allowed */
 	got = expand(&lex, env, word, &msg);
 	assert_null(got);
-	assert_non_null(strstr(msg, "expansion larger than 16777216 bytes"));
+	assert_non_null(strstr(msg, "expansion larger than 4194304 bytes"));
 	/* three levels (1 MB) are fine */
 	free(msg);
 	msg = NULL;
