@@ -1,0 +1,212 @@
+/*
+ * cli-store.c - what the store commands share: --root, opening the store,
+ * turning what users type into the store's names, resolving IMAGE
+ * arguments, and Docker's formats for sizes and ages.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "layerstore.h"
+#include "registry.h"
+#include "xalloc.h"
+
+int cli_store_root_opt(const struct cli_command *cmd, int argc, char **argv, int *i,
+		       const char **root)
+{
+	const char *a = argv[*i];
+
+	if (cb_str_starts_with(a, "--root=")) {
+		*root = a + 7;
+	} else if (!strcmp(a, "--root")) {
+		if (*i + 1 >= argc)
+			return cli_usage_error(cmd, "--root needs a directory");
+		*root = argv[++*i];
+	} else {
+		return 0;
+	}
+	if (!**root)
+		return cli_usage_error(cmd, "--root needs a directory");
+	return 1;
+}
+
+struct layer_store *cli_store_open(const char *root_flag)
+{
+	struct cb_error *err = NULL;
+	char *root = layer_store_default_root(root_flag);
+	struct layer_store *s = layer_store_open(root, &err);
+
+	if (!s)
+		cb_error_report(&err);
+	free(root);
+	return s;
+}
+
+char *cli_store_normalize(const char *name, struct cb_error **err)
+{
+	return image_ref_normalize(name, err);
+}
+
+char *cli_store_familiar(const char *name, char **tag)
+{
+	struct image_ref r;
+	struct cb_error *err = NULL;
+	char *out;
+
+	if (image_ref_parse(name, &r, &err) < 0) {
+		/* Not a reference (a tag made by another tool): show it whole. */
+		cb_error_free(&err);
+		*tag = xstrdup("<none>");
+		return xstrdup(name);
+	}
+	out = image_ref_familiar_name(&r);
+	*tag = xstrdup(r.tag ? r.tag : "<none>");
+	image_ref_release(&r);
+	return out;
+}
+
+int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image *img,
+		      char **tag_out, struct cb_error **err)
+{
+	struct cb_error *nerr = NULL;
+	char *name = image_ref_normalize(arg, &nerr);
+	struct cb_digest d;
+	int ret;
+
+	if (tag_out)
+		*tag_out = NULL;
+	cb_error_free(&nerr); /* not a name: maybe an ID or a digest */
+	if (name) {
+		ret = layer_store_tag_get(s, name, &d, err);
+		if (ret < 0) {
+			free(name);
+			return -1;
+		}
+		if (ret > 0) {
+			ret = layer_store_image_get(s, name, img, err);
+			if (ret == 0 && tag_out)
+				*tag_out = name;
+			else
+				free(name);
+			return ret;
+		}
+		free(name);
+	}
+	/* name@sha256:... of an image we hold under another name: use the digest. */
+	{
+		const char *at = strrchr(arg, '@');
+
+		if (at && cb_digest_valid(at + 1))
+			arg = at + 1;
+	}
+	return layer_store_image_get(s, arg, img, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sizes and times, as Docker prints them                                    */
+/* ------------------------------------------------------------------------ */
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmgtp";
+	char *end;
+	double v;
+	const char *u;
+	double mult = 1;
+
+	/* go-units' RAMInBytes: binary multiples, "10g", "10GB", "10GiB", "512m", "100". */
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	if (*end == ' ')
+		end++;
+	if (*end && (u = strchr(units, tolower((unsigned char)*end)))) {
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+		end++;
+		if (tolower((unsigned char)*end) == 'i')
+			end++;
+	}
+	if (tolower((unsigned char)*end) == 'b')
+		end++;
+	if (*end || v * mult > 1.8e19)
+		return -1;
+	*out = (uint64_t)(v * mult);
+	return 0;
+}
+
+void cli_format_size(uint64_t n, char out[16])
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+	double v = (double)n;
+	size_t i = 0;
+
+	/* go-units' HumanSize: decimal units, 4 significant digits. */
+	while (v >= 1000 && i + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(out, 16, "%.4g%s", v, units[i]);
+}
+
+static bool parse_rfc3339(const char *s, time_t *t)
+{
+	struct tm tm;
+	const char *p;
+	long off = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return false;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':')
+		off = (*p == '-' ? -1 : 1) * (atol(p + 1) * 3600 + atol(p + 4) * 60);
+	else if (strcmp(p, "Z") && strcmp(p, "z"))
+		return false;
+	*t = timegm(&tm) - off;
+	return true;
+}
+
+void cli_format_ago(const char *rfc3339, char out[32])
+{
+	time_t t;
+	double secs;
+	long h;
+
+	if (!rfc3339 || !parse_rfc3339(rfc3339, &t)) {
+		snprintf(out, 32, "N/A");
+		return;
+	}
+	/* go-units' HumanDuration, then " ago", as `docker images` prints CREATED. */
+	secs = difftime(time(NULL), t);
+	h = (long)(secs / 3600 + 0.5); /* Go rounds the hours */
+	if (secs < 1)
+		snprintf(out, 32, "Less than a second ago");
+	else if (secs < 2)
+		snprintf(out, 32, "1 second ago");
+	else if (secs < 60)
+		snprintf(out, 32, "%d seconds ago", (int)secs);
+	else if (secs < 120)
+		snprintf(out, 32, "About a minute ago");
+	else if (secs < 3600)
+		snprintf(out, 32, "%d minutes ago", (int)(secs / 60));
+	else if (h == 1)
+		snprintf(out, 32, "About an hour ago");
+	else if (h < 48)
+		snprintf(out, 32, "%ld hours ago", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, 32, "%ld days ago", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, 32, "%ld weeks ago", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(out, 32, "%ld months ago", h / 24 / 30);
+	else
+		snprintf(out, 32, "%ld years ago", (long)(secs / 3600) / 24 / 365);
+}

@@ -1,0 +1,584 @@
+/*
+ * cmd-images.c - `cbuild images`, `inspect`, `tag` and `rmi`: the images of
+ * the store, by name.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "layerstore.h"
+#include "xalloc.h"
+
+const char cmd_images_usage[] =
+	"usage: cbuild images [--root DIR] [--format table|json] [--quiet] [--no-trunc]\n"
+	"\n"
+	"List the tagged images of the store: REPOSITORY TAG IMAGE ID CREATED SIZE.\n"
+	"IMAGE ID is the config digest; SIZE counts the config and the compressed\n"
+	"layers.  --format json prints a JSON array (full names, digests, bytes).\n"
+	"\n"
+	"--root DIR    the store (default: $CBUILD_ROOT, /var/lib/cbuild for root,\n"
+	"              else $XDG_DATA_HOME/cbuild)\n"
+	"--quiet, -q   print image IDs only\n"
+	"--no-trunc    print full image IDs\n";
+
+const char cmd_inspect_usage[] =
+	"usage: cbuild inspect [--root DIR] [--format json|manifest|config] IMAGE...\n"
+	"\n"
+	"Print what the store knows about each IMAGE (a name, a manifest digest or an\n"
+	"image ID prefix) as a JSON array.  --format manifest or config prints the\n"
+	"stored manifest or config blob of one IMAGE byte for byte.\n";
+
+const char cmd_tag_usage[] =
+	"usage: cbuild tag [--root DIR] SOURCE TARGET\n"
+	"\n"
+	"Give the image SOURCE (a name, digest or image ID) the name TARGET.\n";
+
+const char cmd_rmi_usage[] =
+	"usage: cbuild rmi [--root DIR] [--force] [--no-prune] IMAGE...\n"
+	"\n"
+	"Remove the names of each IMAGE.  A name removes that tag; an image ID or\n"
+	"digest removes every tag of the image (--force when there are several).\n"
+	"Then the objects nothing references any more are deleted, as `cbuild prune`\n"
+	"does (not with --no-prune); the build cache is kept.\n";
+
+/* Options every command here takes: --root and, for some, --format. */
+struct opts {
+	const char *root, *format;
+	bool quiet, no_trunc, force, no_prune;
+	int first_arg;
+};
+
+static int parse_opts(const struct cli_command *self, int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
+
+		if (r == 2)
+			return 2;
+		if (r == 1)
+			continue;
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			o->format = argv[++i];
+		} else if (cb_str_starts_with(argv[i], "--format=")) {
+			o->format = argv[i] + 9;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			o->quiet = true;
+		} else if (!strcmp(argv[i], "--no-trunc")) {
+			o->no_trunc = true;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) {
+			o->force = true;
+		} else if (!strcmp(argv[i], "--no-prune")) {
+			o->no_prune = true;
+		} else {
+			return cli_usage_error(self, "unknown option `%s`", argv[i]);
+		}
+	}
+	o->first_arg = i;
+	return 0;
+}
+
+static bool self_takes(const char *name, const char *opt)
+{
+	static const char *const table[][2] = {
+		{"images", "-q --quiet --no-trunc --format"},
+		{"inspect", "--format"},
+		{"rmi", "-f --force --no-prune"},
+		{"tag", ""},
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i][0], name))
+			return !*opt || strstr(table[i][1], opt) != NULL;
+	return false;
+}
+
+/* parse_opts, then refuse the options this command does not take. */
+static int command_opts(const char *name, int argc, char **argv, struct opts *o)
+{
+	const struct cli_command *self = cli_find_command(name);
+	int r = parse_opts(self, argc, argv, o);
+
+	if (r)
+		return r;
+	if ((o->quiet && !self_takes(name, "--quiet")) ||
+	    (o->no_trunc && !self_takes(name, "--no-trunc")) ||
+	    (o->format && !self_takes(name, "--format")) ||
+	    (o->force && !self_takes(name, "--force")) ||
+	    (o->no_prune && !self_takes(name, "--no-prune")))
+		return cli_usage_error(self, "an option does not apply to `%s`", name);
+	return 0;
+}
+
+static uint64_t image_size(const struct store_image *img)
+{
+	uint64_t n = (uint64_t)img->manifest.config.size;
+
+	for (size_t i = 0; i < img->manifest.nlayers; i++)
+		n += (uint64_t)img->manifest.layers[i].size;
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* images                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct row {
+	char *repo, *tag, *id, *created, *ago;
+	char size[16];
+};
+
+static void print_table(struct row *rows, size_t n)
+{
+	int w[4] = {10, 3, 8, 7};
+
+	for (size_t i = 0; i < n; i++) {
+		const char *cols[4] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].ago};
+
+		for (int k = 0; k < 4; k++)
+			if ((int)strlen(cols[k]) > w[k])
+				w[k] = (int)strlen(cols[k]);
+	}
+	printf("%-*s   %-*s   %-*s   %-*s   %s\n", w[0], "REPOSITORY", w[1], "TAG", w[2],
+	       "IMAGE ID", w[3], "CREATED", "SIZE");
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s   %-*s   %-*s   %-*s   %s\n", w[0], rows[i].repo, w[1], rows[i].tag,
+		       w[2], rows[i].id, w[3], rows[i].ago, rows[i].size);
+}
+
+static void add_row_json(json_t *arr, const struct layer_store_tag *t, const struct row *r,
+			 const struct store_image *img)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "Repository", json_string(r->repo));
+	json_object_set_new(o, "Tag", json_string(r->tag));
+	json_object_set_new(o, "Name", json_string(t->name));
+	json_object_set_new(o, "ID",
+			    img ? json_string(img->manifest.config.digest.str) : json_null());
+	json_object_set_new(o, "Digest", json_string(t->digest.str));
+	json_object_set_new(o, "Created", r->created ? json_string(r->created) : json_null());
+	json_object_set_new(o, "Size",
+			    img ? json_integer((json_int_t)image_size(img)) : json_null());
+	json_array_append_new(arr, o);
+}
+
+static void fill_row(struct row *r, const struct layer_store_tag *t, const struct store_image *img,
+		     bool no_trunc)
+{
+	char ago[32];
+
+	r->repo = cli_store_familiar(t->name, &r->tag);
+	if (!img) {
+		r->id = xstrdup("<broken>");
+		r->ago = xstrdup("N/A");
+		snprintf(r->size, sizeof(r->size), "N/A");
+		return;
+	}
+	r->id = no_trunc ? xstrdup(img->manifest.config.digest.str)
+			 : xstrndup(cb_digest_hex(&img->manifest.config.digest), 12);
+	r->created = img->config.created ? xstrdup(img->config.created) : NULL;
+	cli_format_ago(r->created, ago);
+	r->ago = xstrdup(ago);
+	cli_format_size(image_size(img), r->size);
+}
+
+static int list_images(struct layer_store *s, const struct opts *o)
+{
+	struct layer_store_tag *tags = NULL;
+	struct cb_error *err = NULL;
+	json_auto_t *arr = json_array();
+	struct row *rows;
+	size_t n = 0;
+
+	if (layer_store_tag_list(s, &tags, &n, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	rows = xcalloc(n + 1, sizeof(*rows));
+	for (size_t i = 0; i < n; i++) {
+		struct store_image img;
+		bool ok = layer_store_image_get(s, tags[i].name, &img, &err) == 0;
+
+		if (!ok)
+			cb_error_report_prefix(&err, "cbuild images: warning");
+		fill_row(&rows[i], &tags[i], ok ? &img : NULL, o->no_trunc);
+		add_row_json(arr, &tags[i], &rows[i], ok ? &img : NULL);
+		if (ok)
+			store_image_release(&img);
+	}
+	if (o->format && !strcmp(o->format, "json")) {
+		char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text ? text : "[]");
+		free(text);
+	} else if (o->quiet) {
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || strcmp(rows[i].id, rows[i - 1].id))
+				printf("%s\n", rows[i].id);
+	} else {
+		print_table(rows, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].repo);
+		free(rows[i].tag);
+		free(rows[i].id);
+		free(rows[i].created);
+		free(rows[i].ago);
+	}
+	free(rows);
+	layer_store_tags_free(tags, n);
+	return 0;
+}
+
+int cmd_images(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("images");
+	struct layer_store *s;
+	struct opts o;
+	int rc = command_opts("images", argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.first_arg != argc)
+		return cli_usage_error(self, "unexpected argument `%s`", argv[o.first_arg]);
+	if (o.format && strcmp(o.format, "json") && strcmp(o.format, "table"))
+		return cli_usage_error(self, "unknown format `%s` (want table or json)", o.format);
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	rc = list_images(s, &o);
+	layer_store_close(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* inspect                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The tags whose image is the manifest d (directly, or through an index). */
+static int tags_of(struct layer_store *s, const struct cb_digest *d, struct cb_strvec *out,
+		   struct cb_error **err)
+{
+	struct layer_store_tag *tags = NULL;
+	size_t n = 0;
+
+	if (layer_store_tag_list(s, &tags, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_image img;
+		struct cb_error *ignored = NULL;
+
+		if (cb_digest_equal(&tags[i].digest, d)) {
+			cb_strvec_push(out, tags[i].name);
+			continue;
+		}
+		if (layer_store_image_get(s, tags[i].name, &img, &ignored) < 0) {
+			cb_error_free(&ignored); /* a broken tag is not this image's */
+			continue;
+		}
+		if (cb_digest_equal(&img.manifest_digest, d))
+			cb_strvec_push(out, tags[i].name);
+		store_image_release(&img);
+	}
+	layer_store_tags_free(tags, n);
+	return 0;
+}
+
+static json_t *strvec_json(const struct cb_strvec *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(a, json_string(v->v[i]));
+	return a;
+}
+
+static json_t *layers_json(const struct image_manifest *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->nlayers; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "MediaType",
+						   m->layers[i].media_type, "Digest",
+						   m->layers[i].digest.str, "Size",
+						   (json_int_t)m->layers[i].size));
+	return a;
+}
+
+static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
+			   struct cb_error **err)
+{
+	const struct image_config *c = &img->config;
+	struct cb_strvec tags = CB_STRVEC_INIT;
+	cleanup_free char *cjson = NULL;
+	json_auto_t *cfg = NULL;
+	json_t *o;
+	size_t len = 0;
+
+	if (layer_store_blob_read(s, &img->manifest.config.digest, 16u << 20, &cjson, &len, err) <
+		    0 ||
+	    tags_of(s, &img->manifest_digest, &tags, err) < 0) {
+		cb_strvec_clear(&tags);
+		return NULL;
+	}
+	cfg = json_loadb(cjson, len, 0, NULL); /* parsed once already: it is valid */
+	o = json_object();
+	json_object_set_new(o, "Id", json_string(img->manifest.config.digest.str));
+	json_object_set_new(o, "Digest", json_string(img->manifest_digest.str));
+	json_object_set_new(o, "RepoTags", strvec_json(&tags));
+	json_object_set_new(o, "Created", c->created ? json_string(c->created) : json_null());
+	json_object_set_new(o, "Author", json_string(c->author ? c->author : ""));
+	json_object_set_new(o, "Architecture", json_string(c->platform.architecture ?: ""));
+	json_object_set_new(o, "Os", json_string(c->platform.os ?: ""));
+	if (c->platform.variant)
+		json_object_set_new(o, "Variant", json_string(c->platform.variant));
+	json_object_set_new(o, "Size", json_integer((json_int_t)image_size(img)));
+	json_object_set(o, "Config", json_object_get(cfg, "config") ?: json_object());
+	json_object_set_new(
+		o, "RootFS",
+		json_pack("{s:s, s:o}", "Type", "layers", "Layers", strvec_json(&c->diff_ids)));
+	json_object_set_new(o, "Layers", layers_json(&img->manifest));
+	json_object_set(o, "History", json_object_get(cfg, "history") ?: json_array());
+	json_object_set_new(o, "ManifestMediaType",
+			    json_string(img->manifest.media_type ?: MEDIA_OCI_MANIFEST));
+	cb_strvec_clear(&tags);
+	return o;
+}
+
+static int print_raw(struct layer_store *s, const struct store_image *img, bool config)
+{
+	const struct cb_digest *d = config ? &img->manifest.config.digest : &img->manifest_digest;
+	struct cb_error *err = NULL;
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (layer_store_blob_read(s, d, 16u << 20, &buf, &len, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	fwrite(buf, 1, len, stdout);
+	return 0;
+}
+
+static int inspect(struct layer_store *s, const struct opts *o, int argc, char **argv)
+{
+	json_auto_t *arr = json_array();
+	bool raw = o->format && strcmp(o->format, "json");
+	char *text;
+	int rc = 0;
+
+	for (int i = o->first_arg; i < argc; i++) {
+		struct cb_error *err = NULL;
+		struct store_image img;
+		json_t *one;
+
+		if (cli_store_resolve(s, argv[i], &img, NULL, &err) < 0) {
+			cb_error_report(&err);
+			rc = 1;
+			continue;
+		}
+		if (raw) {
+			rc |= print_raw(s, &img, !strcmp(o->format, "config"));
+		} else if ((one = inspect_one(s, &img, &err))) {
+			json_array_append_new(arr, one);
+		} else {
+			cb_error_report(&err);
+			rc = 1;
+		}
+		store_image_release(&img);
+	}
+	if (raw)
+		return rc;
+	text = json_dumps(arr, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	printf("%s\n", text ? text : "[]");
+	free(text);
+	return rc;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("inspect");
+	struct layer_store *s;
+	struct opts o;
+	int rc = command_opts("inspect", argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.first_arg >= argc)
+		return cli_usage_error(self, "missing IMAGE");
+	if (o.format && strcmp(o.format, "json") && strcmp(o.format, "manifest") &&
+	    strcmp(o.format, "config"))
+		return cli_usage_error(self, "unknown format `%s` (want json, manifest or config)",
+				       o.format);
+	if (o.format && strcmp(o.format, "json") && argc - o.first_arg != 1)
+		return cli_usage_error(self, "--format %s takes exactly one IMAGE", o.format);
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	rc = inspect(s, &o, argc, argv);
+	layer_store_close(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* tag                                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* What SOURCE names: a tag's own target (maybe an index), else the image's manifest. */
+static int source_digest(struct layer_store *s, const char *src, struct cb_digest *d,
+			 struct cb_error **err)
+{
+	struct store_image img;
+	char *tag = NULL;
+
+	if (cli_store_resolve(s, src, &img, &tag, err) < 0)
+		return -1;
+	*d = img.manifest_digest;
+	store_image_release(&img);
+	if (tag) {
+		int ret = layer_store_tag_get(s, tag, d, err);
+
+		free(tag);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int tag_image(struct layer_store *s, const char *src, const char *dst)
+{
+	struct cb_error *err = NULL;
+	cleanup_free char *name = NULL;
+	struct cb_digest d;
+
+	if (strchr(dst, '@')) {
+		fprintf(stderr,
+			"cbuild tag: refusing to create a tag with a digest reference "
+			"`%s`\n",
+			dst);
+		return 1;
+	}
+	name = cli_store_normalize(dst, &err);
+	if (!name || source_digest(s, src, &d, &err) < 0 ||
+	    layer_store_tag_set(s, name, &d, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_tag(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("tag");
+	struct layer_store *s;
+	struct opts o;
+	int rc = command_opts("tag", argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (argc - o.first_arg != 2)
+		return cli_usage_error(self, "want SOURCE and TARGET");
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	rc = tag_image(s, argv[o.first_arg], argv[o.first_arg + 1]);
+	layer_store_close(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* rmi                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void untag(struct layer_store *s, const char *name, int *rc)
+{
+	struct cb_error *err = NULL;
+	char *tag = NULL;
+	char *repo = cli_store_familiar(name, &tag);
+
+	if (layer_store_tag_delete(s, name, &err) < 0) {
+		cb_error_report(&err);
+		*rc = 1;
+	} else {
+		printf("Untagged: %s:%s\n", repo, tag);
+	}
+	free(repo);
+	free(tag);
+}
+
+static int rmi_one(struct layer_store *s, const char *arg, bool force)
+{
+	struct cb_strvec tags = CB_STRVEC_INIT;
+	struct cb_error *err = NULL;
+	struct store_image img;
+	char *tag = NULL;
+	int rc = 0;
+
+	if (cli_store_resolve(s, arg, &img, &tag, &err) < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	if (tag) {
+		untag(s, tag, &rc);
+		free(tag);
+		store_image_release(&img);
+		return rc;
+	}
+	if (tags_of(s, &img.manifest_digest, &tags, &err) < 0) {
+		cb_error_report(&err);
+		rc = 1;
+	} else if (tags.n > 1 && !force) {
+		fprintf(stderr,
+			"cbuild rmi: image `%s` has %zu names (%s, ...); remove them one by "
+			"one or use --force\n",
+			arg, tags.n, tags.v[0]);
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < tags.n; i++)
+			untag(s, tags.v[i], &rc);
+	}
+	cb_strvec_clear(&tags);
+	store_image_release(&img);
+	return rc;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("rmi");
+	struct layer_store_prune_opts po = {false, 0};
+	struct layer_store_usage gone;
+	struct cb_error *err = NULL;
+	struct layer_store *s;
+	struct opts o;
+	int rc = command_opts("rmi", argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.first_arg >= argc)
+		return cli_usage_error(self, "missing IMAGE");
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	for (int i = o.first_arg; i < argc; i++)
+		rc |= rmi_one(s, argv[i], o.force);
+	if (!o.no_prune && layer_store_prune(s, &po, &gone, &err) < 0) {
+		cb_error_report(&err);
+		rc = 1;
+	} else if (!o.no_prune && (gone.blobs || gone.snapshots)) {
+		char size[16];
+
+		cli_format_size(gone.blob_bytes + gone.snapshot_bytes, size);
+		printf("Deleted: %llu blobs, %llu snapshots (%s)\n", (unsigned long long)gone.blobs,
+		       (unsigned long long)gone.snapshots, size);
+	}
+	layer_store_close(s);
+	return rc;
+}

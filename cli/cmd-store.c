@@ -1,0 +1,205 @@
+/*
+ * cmd-store.c - `cbuild prune`, `df` and `fsck`: the store's upkeep.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "layerstore.h"
+
+const char cmd_prune_usage[] =
+	"usage: cbuild prune [--root DIR] [--all] [--keep-storage SIZE] [--format json]\n"
+	"\n"
+	"Delete what nothing needs: blobs and snapshots not reachable from a tag, a\n"
+	"build-cache record or a running cbuild.  The build cache is kept unless\n"
+	"--all (drop it all) or --keep-storage (keep the most recently used records\n"
+	"whose own data fits in SIZE, e.g. 10GB, 512MB).\n";
+
+const char cmd_df_usage[] = "usage: cbuild df [--root DIR] [--format json]\n"
+			    "\n"
+			    "Show what the store holds: images (tags), blobs, snapshots and the\n"
+			    "build cache (records and the data only they keep), with sizes.\n";
+
+const char cmd_fsck_usage[] =
+	"usage: cbuild fsck [--root DIR] [--rebuild-cache] [--quiet]\n"
+	"\n"
+	"Verify every blob against its digest, every snapshot, tag and cache entry.\n"
+	"Corrupt blobs move to DIR/quarantine/.  Exits 1 when a problem was found.\n"
+	"\n"
+	"--rebuild-cache  recreate the build-cache index from the record blobs\n"
+	"--quiet, -q      print problems only\n";
+
+struct opts {
+	const char *root, *format, *keep;
+	bool all, rebuild, quiet;
+	int first_arg;
+};
+
+/* The options of the three commands; which apply is checked by each. */
+static int parse_opts(const struct cli_command *self, int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
+
+		if (r == 2)
+			return 2;
+		if (r == 1)
+			continue;
+		if (!strcmp(a, "--format") && i + 1 < argc)
+			o->format = argv[++i];
+		else if (cb_str_starts_with(a, "--format="))
+			o->format = a + 9;
+		else if (!strcmp(a, "--keep-storage") && i + 1 < argc)
+			o->keep = argv[++i];
+		else if (cb_str_starts_with(a, "--keep-storage="))
+			o->keep = a + 15;
+		else if (!strcmp(a, "-a") || !strcmp(a, "--all"))
+			o->all = true;
+		else if (!strcmp(a, "--rebuild-cache"))
+			o->rebuild = true;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			o->quiet = true;
+		else
+			return cli_usage_error(self,
+					       a[0] == '-' ? "unknown option `%s`"
+							   : "unexpected argument `%s`",
+					       a);
+	}
+	if (o->format && strcmp(o->format, "json") && strcmp(o->format, "table"))
+		return cli_usage_error(self, "unknown format `%s` (want table or json)", o->format);
+	return 0;
+}
+
+static void size_str(uint64_t n, char out[16])
+{
+	cli_format_size(n, out);
+}
+
+int cmd_prune(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("prune");
+	struct layer_store_prune_opts po = {false, 0};
+	struct layer_store_usage r;
+	struct cb_error *err = NULL;
+	struct layer_store *s;
+	char b[16], sn[16], c[16], total[16];
+	struct opts o;
+	int rc = parse_opts(self, argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.rebuild || o.quiet)
+		return cli_usage_error(self, "unknown option for prune");
+	po.all = o.all;
+	if (o.keep && (cli_parse_size(o.keep, &po.keep_storage) < 0 || !po.keep_storage))
+		return cli_usage_error(self, "--keep-storage: bad size `%s` (e.g. 10GB, 512MB)",
+				       o.keep);
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	if (layer_store_prune(s, &po, &r, &err) < 0) {
+		cb_error_report(&err);
+		layer_store_close(s);
+		return 1;
+	}
+	layer_store_close(s);
+	if (o.format && !strcmp(o.format, "json")) {
+		printf("{\"Blobs\":%llu,\"BlobBytes\":%llu,\"Snapshots\":%llu,\"SnapshotBytes\":%"
+		       "llu,"
+		       "\"CacheRecords\":%llu,\"CacheBytes\":%llu}\n",
+		       (unsigned long long)r.blobs, (unsigned long long)r.blob_bytes,
+		       (unsigned long long)r.snapshots, (unsigned long long)r.snapshot_bytes,
+		       (unsigned long long)r.cache_records, (unsigned long long)r.cache_bytes);
+		return 0;
+	}
+	size_str(r.blob_bytes, b);
+	size_str(r.snapshot_bytes, sn);
+	size_str(r.cache_bytes, c);
+	size_str(r.blob_bytes + r.snapshot_bytes, total);
+	printf("Deleted %llu blobs (%s), %llu snapshots (%s), %llu cache records (%s)\n"
+	       "Total reclaimed space: %s\n",
+	       (unsigned long long)r.blobs, b, (unsigned long long)r.snapshots, sn,
+	       (unsigned long long)r.cache_records, c, total);
+	return 0;
+}
+
+int cmd_df(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("df");
+	struct layer_store_usage u;
+	struct cb_error *err = NULL;
+	struct layer_store *s;
+	char b[16], sn[16], c[16];
+	struct opts o;
+	int rc = parse_opts(self, argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.all || o.keep || o.rebuild || o.quiet)
+		return cli_usage_error(self, "unknown option for df");
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	rc = layer_store_usage(s, &u, &err);
+	layer_store_close(s);
+	if (rc < 0) {
+		cb_error_report(&err);
+		return 1;
+	}
+	if (o.format && !strcmp(o.format, "json")) {
+		printf("{\"Images\":%llu,\"Blobs\":%llu,\"BlobBytes\":%llu,\"Snapshots\":%llu,"
+		       "\"SnapshotBytes\":%llu,\"CacheRecords\":%llu,\"CacheBytes\":%llu}\n",
+		       (unsigned long long)u.images, (unsigned long long)u.blobs,
+		       (unsigned long long)u.blob_bytes, (unsigned long long)u.snapshots,
+		       (unsigned long long)u.snapshot_bytes, (unsigned long long)u.cache_records,
+		       (unsigned long long)u.cache_bytes);
+		return 0;
+	}
+	size_str(u.blob_bytes, b);
+	size_str(u.snapshot_bytes, sn);
+	size_str(u.cache_bytes, c);
+	printf("%-12s %8s %10s\n", "TYPE", "TOTAL", "SIZE");
+	printf("%-12s %8llu %10s\n", "Images", (unsigned long long)u.images, "-");
+	printf("%-12s %8llu %10s\n", "Blobs", (unsigned long long)u.blobs, b);
+	printf("%-12s %8llu %10s\n", "Snapshots", (unsigned long long)u.snapshots, sn);
+	printf("%-12s %8llu %10s\n", "Build cache", (unsigned long long)u.cache_records, c);
+	return 0;
+}
+
+int cmd_fsck(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find_command("fsck");
+	struct cb_strvec report = CB_STRVEC_INIT;
+	struct cb_error *err = NULL;
+	struct layer_store *s;
+	struct opts o;
+	int rc = parse_opts(self, argc, argv, &o), problems;
+
+	if (rc)
+		return rc;
+	if (o.all || o.keep || o.format)
+		return cli_usage_error(self, "unknown option for fsck");
+	s = cli_store_open(o.root);
+	if (!s)
+		return 1;
+	problems = layer_store_fsck(s, o.rebuild, &report, &err);
+	layer_store_close(s);
+	if (problems < 0) {
+		cb_error_report(&err);
+		cb_strvec_clear(&report);
+		return 1;
+	}
+	/* The last line is the summary; the others are problems or what was done. */
+	for (size_t i = 0; i < report.n; i++) {
+		bool summary = i + 1 == report.n;
+
+		if (!o.quiet || !summary)
+			fprintf(summary || !problems ? stdout : stderr, "%s\n", report.v[i]);
+	}
+	cb_strvec_clear(&report);
+	return problems > 0 ? 1 : 0;
+}

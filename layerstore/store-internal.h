@@ -1,0 +1,150 @@
+/*
+ * store-internal.h - shared inside layerstore/ only (never included
+ * from another module): the store handle, its lock and lease, temp names,
+ * a set of digests, and the JSON helpers of the image model.
+ *
+ * The rules that make parallel processes safe on one store (docs/STORE.md):
+ *
+ *  - An object enters the store by a rename from tmp/ into blobs/ or
+ *    snapshots/.  Around that rename the writer holds the store lock shared
+ *    and records the object in its lease first:
+ *
+ *	char *tmp = store_tmp_name(s, "snap");	// tmp/<lease>.<n>.snap
+ *	... fill tmp ...
+ *	store_lock(s, STORE_LOCK_SHARED, &err);
+ *	store_lease_locked(s, &chain, &err);
+ *	renameat(rootfd, tmp, rootfd, "snapshots/<hex>");  + fsync snapshots/
+ *	store_unlock(s);
+ *
+ *  - prune holds the lock exclusive while it marks and sweeps, so it sees
+ *    either the lease entry or no object at all.
+ *  - Everything under tmp/ is named after the lease of the handle that made
+ *    it; the next open (or prune) removes the entries of leases whose owner
+ *    is gone.  That is how half-written blobs and snapshots are marked.
+ */
+#ifndef CB_LAYERSTORE_STORE_INTERNAL_H
+#define CB_LAYERSTORE_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "layerstore.h"
+
+/* A set of digests (open addressing); used for leases and for prune's marks. */
+struct digest_set {
+	struct cb_digest *slots; /* slots[i].str[0] == '\0' when free */
+	size_t n, cap;
+};
+void digest_set_init(struct digest_set *set);
+void digest_set_release(struct digest_set *set);
+/* Add d; true when it was not there yet. */
+bool digest_set_add(struct digest_set *set, const struct cb_digest *d);
+bool digest_set_has(const struct digest_set *set, const struct cb_digest *d);
+
+/* "<pid>-<16 hex>": unique among live and dead handles. */
+#define STORE_LEASE_ID_MAX 48
+
+struct layer_store {
+	char *root;
+	int root_fd;
+	int lock_fd; /* <root>/lock: flock shared to add objects, exclusive to sweep */
+	int lock_depth;
+	bool lock_exclusive;
+	int lease_fd; /* leases/<id>: flock LOCK_EX for the handle's whole life */
+	char lease_id[STORE_LEASE_ID_MAX];
+	unsigned long tmp_seq;
+	struct digest_set leased; /* what the lease file already lists */
+};
+
+enum store_lock_mode { STORE_LOCK_SHARED, STORE_LOCK_EXCLUSIVE };
+
+/*
+ * Take the store lock (nestable: an inner call while held is a no-op; an
+ * exclusive request while holding it shared is a bug and fails).
+ */
+int store_lock(struct layer_store *s, enum store_lock_mode mode, struct cb_error **err);
+void store_unlock(struct layer_store *s);
+
+/* Record d in the lease; the caller holds the store lock. */
+int store_lease_locked(struct layer_store *s, const struct cb_digest *d, struct cb_error **err);
+
+/*
+ * A fresh path relative to the root, "tmp/<lease id>.<n>.<kind>" (kind:
+ * letters only), that nothing else uses; caller frees.  What is left there
+ * when the handle's process dies is removed by the next open or prune.
+ */
+char *store_tmp_name(struct layer_store *s, const char *kind);
+
+/* fsync the directory `dir` under the root ("blobs/sha256", "snapshots"). */
+int store_fsync_dir(struct layer_store *s, const char *dir, struct cb_error **err);
+
+/* Replace the file `path` under the root: tmp/ file, fsync, rename, fsync its directory. */
+int store_write_atomic(struct layer_store *s, const char *path, const void *data, size_t len,
+		       struct cb_error **err);
+
+/* "blobs/sha256/<hex>" and "snapshots/<hex>" for d. */
+#define STORE_PATH_MAX 96
+void store_blob_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);
+void store_snapshot_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);
+
+/* The ids of the leases whose owner is gone (lock not held); used by cleanup and prune. */
+bool store_lease_is_dead(struct layer_store *s, const char *id);
+/* Remove dead leases and their tmp/ entries (caller holds the lock exclusive). */
+int store_cleanup_dead(struct layer_store *s, struct cb_error **err);
+/* Read the digests of every live lease (including s's own) into set. */
+int store_live_leases(struct layer_store *s, struct digest_set *set, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Blobs (blob.c)                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Biggest JSON blob (manifest, config, index, cache record) we read. */
+#define STORE_JSON_MAX (16u << 20)
+
+/* Read and parse a JSON blob (digest verified); *out is the caller's. */
+int store_blob_read_json(struct layer_store *s, const struct cb_digest *d, json_t **out,
+			 struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* JSON (image.c, imagejson.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Parse buf as JSON; errors read "`what`: invalid JSON: <jansson's text> at line L column C". */
+json_t *store_json_parse(const char *buf, size_t len, const char *what, struct cb_error **err);
+
+/* Append s as a JSON string the way Go's encoding/json writes it (<, >, & escaped). */
+void json_put_string(struct cb_strbuf *sb, const char *s);
+
+/* Call fn for every string in v (recursively) that is a valid sha256 digest. */
+void json_each_digest(json_t *v, void (*fn)(void *ctx, const struct cb_digest *d), void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Cache index (cache.c), used by gc.c and fsck.c                            */
+/* ------------------------------------------------------------------------ */
+
+#define MEDIA_CBUILD_CACHE_RECORD "application/vnd.cbuild.cache.record.v1+json"
+
+struct cache_entry {
+	struct cb_digest key;
+	struct cb_digest record; /* the record blob */
+	int64_t used;		 /* last use (mtime of cache/<key>), seconds */
+};
+/* Every entry of the index (unreadable entries are skipped); caller frees *out. */
+int store_cache_list(struct layer_store *s, struct cache_entry **out, size_t *n,
+		     struct cb_error **err);
+int store_cache_remove(struct layer_store *s, const struct cb_digest *key, struct cb_error **err);
+/* Recreate cache/ from the record blobs; *found gets how many. */
+int store_cache_rebuild(struct layer_store *s, size_t *found, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Tags (refs.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Every tag, read without the tags lock (tags.json is replaced atomically). */
+int store_tags_read(struct layer_store *s, struct layer_store_tag **tags, size_t *n,
+		    struct cb_error **err);
+
+#endif
