@@ -19,8 +19,20 @@ static const char version_usage[] = "usage: cbuild version\n"
 
 static const struct cli_command commands[] = {
 	{ "debug", cmd_debug, "Run the front end's building blocks on one input", cmd_debug_usage },
+	{ "df", cmd_df, "Show the store's disk usage", cmd_df_usage },
+	{ "fsck", cmd_fsck, "Verify the store; quarantine corrupt blobs", cmd_fsck_usage },
 	{ "help", cmd_help, "Show help for cbuild or for a command", help_usage },
+	{ "images", cmd_images, "List the images of the store", cmd_images_usage },
+	{ "import", cmd_import, "Make a base image from a rootfs tarball", cmd_import_usage },
+	{ "inspect", cmd_inspect, "Show an image's details as JSON", cmd_inspect_usage },
+	{ "layer", cmd_layer, "Write a directory as a layer, or extract one", cmd_layer_usage },
+	{ "load", cmd_load, "Load images from an OCI or docker archive", cmd_load_usage },
 	{ "parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage },
+	{ "prune", cmd_prune, "Delete unused blobs, snapshots and build cache", cmd_prune_usage },
+	{ "rmi", cmd_rmi, "Remove image names", cmd_rmi_usage },
+	{ "run", cmd_run, "Run a command in a sandbox over a rootfs or layers", cmd_run_usage },
+	{ "save", cmd_save, "Write images to an OCI or docker archive", cmd_save_usage },
+	{ "tag", cmd_tag, "Give an image another name", cmd_tag_usage },
 	{ "version", cmd_version, "Print the version", version_usage },
 };
 

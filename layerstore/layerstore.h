@@ -151,7 +151,8 @@ int layer_store_diff(struct layer_store *s, int dirfd, const struct layer_diff_o
 struct layer_apply_opts {
 	uint64_t max_bytes;   /* total uncompressed size limit; 0 = default (64 GiB) */
 	uint64_t max_entries; /* entry count limit; 0 = default (10 million) */
-	bool devices;         /* create device nodes (default: only when euid is 0) */
+	bool devices;         /* create device nodes even when not real root (euid 0 in
+				 the initial user namespace, who always may) */
 	bool overlay;         /* whiteouts in overlay form (else: delete on apply) */
 };
 #define LAYER_APPLY_OPTS_INIT { 0, 0, false, true }
@@ -328,9 +329,18 @@ enum image_archive_format { IMAGE_ARCHIVE_OCI, IMAGE_ARCHIVE_DOCKER };
  */
 int layer_store_save(struct layer_store *s, const char *const *names, size_t n,
 		     enum image_archive_format f, int out_fd, struct cb_error **err);
-/* `cbuild load`: either format, any layer compression; appends loaded tag names. */
-int layer_store_load(struct layer_store *s, int in_fd, struct cb_strvec *loaded,
-		     struct cb_error **err);
+/*
+ * `cbuild load`: either format (also compressed as a whole), any layer
+ * compression; every blob is verified and each image checked whole before
+ * it is tagged.  The archive's names go through normalize first
+ * ("busybox:latest" -> "docker.io/library/busybox:latest": the registry
+ * module knows those rules and the store may not depend on it; NULL keeps
+ * them as written).  Appends the tags set, and the manifest digest of each
+ * unnamed image, to loaded.
+ */
+int layer_store_load(struct layer_store *s, int in_fd,
+		     char *(*normalize)(const char *name, struct cb_error **err),
+		     struct cb_strvec *loaded, struct cb_error **err);
 /* `cbuild import`: one rootfs tarball becomes a single-layer base image tagged name. */
 int layer_store_import(struct layer_store *s, int tar_fd, const char *name,
 		       const struct layer_diff_opts *o, struct cb_digest *manifest_out,

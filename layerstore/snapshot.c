@@ -1,0 +1,253 @@
+/*
+ * snapshot.c - extracted layers, ready to be overlay lowerdirs.
+ *
+ *   snapshots/<chain hex>/fs/      the layer's own files, whiteouts in overlay
+ *                                  form (the lowerdir)
+ *   snapshots/<chain hex>/parent   "sha256:<parent chain>\n", absent for a
+ *                                  base layer: how lowerdirs finds the stack
+ *
+ * The tree lives one level down (as in containerd's overlay snapshotter) so
+ * the bookkeeping never shows up in a container's root directory.
+ *
+ * A snapshot is extracted into tmp/<lease>.<n>.snap (marked as work in
+ * progress of this handle's lease: the next open after a crash removes it),
+ * its tar digest checked against the diff ID, and then renamed into place
+ * with RENAME_NOREPLACE under the shared store lock after its chain ID went
+ * into the lease (docs/STORE.md).  Of two processes preparing the same
+ * snapshot, both extract, one rename wins, the other discards its copy and
+ * uses the winner's: both succeed.
+ *
+ * Snapshot contents are not fsynced (neither does containerd): a process
+ * crash cannot leave a partial snapshot in place, a power loss can; after
+ * one, `cbuild prune --all` rebuilds snapshots from blobs on demand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "layerstore-internal.h"
+#include "xalloc.h"
+
+/* Overlay takes at most 500 lowerdirs; a deeper "stack" is a loop or corruption. */
+#define MAX_STACK 500
+
+void layer_chain_id(const struct cb_digest *parent, const struct cb_digest *diff_id,
+		    struct cb_digest *out)
+{
+	char buf[2 * CB_DIGEST_LEN + 2];
+	int n;
+
+	if (!parent) {
+		*out = *diff_id;
+		return;
+	}
+	/* OCI image spec: ChainID(L0|...|Ln) = SHA256(ChainID(L0|...|Ln-1) + " " + DiffID(Ln)). */
+	n = snprintf(buf, sizeof(buf), "%s %s", parent->str, diff_id->str);
+	cb_sha256_buf(buf, (size_t)n, out);
+}
+
+char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain)
+{
+	return xasprintf("%s/snapshots/%s/fs", layer_store_root(s), cb_digest_hex(chain));
+}
+
+/*
+ * Lease chain and report whether its snapshot is there (1), not (0).  The
+ * lease goes first, under the shared store lock, so a prune either sees the
+ * lease or has already removed the snapshot.
+ */
+static int snapshot_use(struct layer_store *s, const struct cb_digest *chain, struct cb_error **err)
+{
+	char path[STORE_PATH_MAX + 8];
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(chain));
+	if (store_lock(s, STORE_LOCK_SHARED, err) < 0)
+		return -1;
+	ret = store_lease_locked(s, chain, err);
+	if (ret == 0) {
+		if (fstatat(layer_store_root_fd(s), path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			ret = S_ISDIR(st.st_mode);
+		else if (errno == ENOENT)
+			ret = 0;
+		else
+			ret = cb_error_set(err, errno, "stat `%s/%s`", layer_store_root(s), path);
+	}
+	store_unlock(s);
+	return ret;
+}
+
+/* The parent chain recorded for chain: 1 and *parent, 0 for a base layer. */
+static int snapshot_parent(struct layer_store *s, const struct cb_digest *chain,
+			   struct cb_digest *parent, struct cb_error **err)
+{
+	char path[STORE_PATH_MAX + 8];
+	cleanup_free char *buf = NULL;
+	struct cb_error *rerr = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "snapshots/%s/parent", cb_digest_hex(chain));
+	if (cb_read_file_at(layer_store_root_fd(s), path, 256, &buf, &len, &rerr) < 0) {
+		if (rerr->code == ENOENT) {
+			cb_error_free(&rerr);
+			return 0;
+		}
+		*err = rerr;
+		return cb_error_wrap(err, "snapshot %s", chain->str);
+	}
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (cb_digest_parse(buf, parent, err) < 0)
+		return cb_error_wrap(err, "snapshot %s: parent", chain->str);
+	return 1;
+}
+
+/* Extract the blob into the new directory tmp/<...>.snap/fs; *got = its diff ID. */
+static int extract(struct layer_store *s, const char *tmp, const struct cb_digest *blob,
+		   struct cb_digest *got, struct cb_error **err)
+{
+	struct layer_apply_opts o = LAYER_APPLY_OPTS_INIT;
+	cleanup_free char *fs = xasprintf("%s/fs", tmp);
+	cleanup_close int fsfd = -1;
+	cleanup_close int in = -1;
+	int rootfd = layer_store_root_fd(s);
+
+	if (mkdirat(rootfd, tmp, 0700) < 0 || mkdirat(rootfd, fs, 0755) < 0)
+		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), fs);
+	fsfd = openat(rootfd, fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fsfd < 0)
+		return cb_error_set(err, errno, "open `%s/%s`", layer_store_root(s), fs);
+	if (layer_store_lease_add(s, blob, err) < 0)
+		return -1;
+	in = layer_store_blob_open(s, blob, err);
+	if (in < 0)
+		return -1;
+	o.overlay = true;
+	return layer_apply(fsfd, in, &o, got, err);
+}
+
+static int write_parent(struct layer_store *s, const char *tmp, const struct cb_digest *parent,
+			struct cb_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/parent", tmp);
+	char line[CB_DIGEST_LEN + 2];
+	cleanup_close int fd = -1;
+
+	if (!parent)
+		return 0;
+	fd = openat(layer_store_root_fd(s), path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), path);
+	snprintf(line, sizeof(line), "%s\n", parent->str);
+	return cb_write_all(fd, line, CB_DIGEST_LEN + 1, err);
+}
+
+/* Rename tmp into snapshots/<chain>; losing a race to an identical snapshot is fine. */
+static int install(struct layer_store *s, const char *tmp, const struct cb_digest *chain,
+		   struct cb_error **err)
+{
+	char path[STORE_PATH_MAX];
+	int rootfd = layer_store_root_fd(s);
+	int ret = 0;
+
+	store_snapshot_path(chain, path);
+	if (store_lock(s, STORE_LOCK_SHARED, err) < 0)
+		return -1;
+	if (store_lease_locked(s, chain, err) < 0) {
+		store_unlock(s);
+		return -1;
+	}
+	if (renameat2(rootfd, tmp, rootfd, path, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			ret = cb_error_set(err, errno, "rename `%s` to `%s`", tmp, path);
+		else if (cb_rm_rf(rootfd, tmp, err) < 0)
+			ret = -1;
+	} else {
+		ret = store_fsync_dir(s, "snapshots", err);
+	}
+	store_unlock(s);
+	return ret;
+}
+
+int layer_store_snapshot_prepare(struct layer_store *s, const struct cb_digest *parent_chain,
+				 const struct cb_digest *layer_blob,
+				 const struct cb_digest *diff_id, struct cb_digest *chain_out,
+				 struct cb_error **err)
+{
+	cleanup_free char *tmp = NULL;
+	struct cb_digest chain, got;
+	int rc;
+
+	if (parent_chain) {
+		rc = snapshot_use(s, parent_chain, err);
+		if (rc <= 0)
+			return rc < 0 ? -1
+				      : cb_error_set(err, ENOENT,
+						     "snapshot %s: parent %s is missing",
+						     layer_blob->str, parent_chain->str);
+	}
+	if (diff_id) {
+		layer_chain_id(parent_chain, diff_id, &chain);
+		rc = snapshot_use(s, &chain, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			*chain_out = chain;
+			return 0;
+		}
+	}
+	tmp = store_tmp_name(s, "snap");
+	if (extract(s, tmp, layer_blob, &got, err) < 0 ||
+	    write_parent(s, tmp, parent_chain, err) < 0)
+		goto fail;
+	if (diff_id && !cb_digest_equal(diff_id, &got)) {
+		cb_error_set(err, 0, "layer %s has diff ID %s, want %s", layer_blob->str, got.str,
+			     diff_id->str);
+		goto fail;
+	}
+	layer_chain_id(parent_chain, &got, &chain);
+	if (install(s, tmp, &chain, err) < 0)
+		goto fail;
+	*chain_out = chain;
+	return 0;
+fail : {
+	struct cb_error *rmerr = NULL;
+
+	if (cb_rm_rf(layer_store_root_fd(s), tmp, &rmerr) < 0)
+		cb_error_free(&rmerr); /* the next open removes what is left */
+}
+	return cb_error_wrap(err, "prepare snapshot of %s", layer_blob->str);
+}
+
+int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,
+				   struct cb_strvec *dirs, struct cb_error **err)
+{
+	struct cb_digest cur = *chain;
+
+	for (int depth = 0;; depth++) {
+		struct cb_digest parent;
+		int rc;
+
+		if (depth == MAX_STACK)
+			return cb_error_set(err, ELOOP, "snapshot %s: more than %d layers",
+					    chain->str, MAX_STACK);
+		rc = snapshot_use(s, &cur, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return cb_error_set(err, ENOENT, "snapshot %s is missing", cur.str);
+		cb_strvec_push_take(dirs, layer_store_snapshot_dir(s, &cur));
+		rc = snapshot_parent(s, &cur, &parent, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return 0;
+		cur = parent;
+	}
+}
