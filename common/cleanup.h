@@ -59,7 +59,7 @@ static inline void cb_closedirp(DIR **d)
  * `cleanup_fn(fn) type *x = NULL;` calls fn(x) at scope exit when x != NULL.
  */
 #define CB_DEFINE_CLEANUP(type, fn)                                                                \
-	static inline void fn##_cleanupp(type **p)                                                 \
+	static inline __attribute__((unused)) void fn##_cleanupp(type **p)                         \
 	{                                                                                          \
 		if (*p)                                                                            \
 			fn(*p);                                                                    \

@@ -1,0 +1,47 @@
+/*
+ * fuzz_reference.c - image reference parsing and normalisation
+ * (registry/reference.c): both parsers and every formatter on arbitrary
+ * text.  A normalised name must parse again to itself.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "xalloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = xstrndup((const char *)data, size);
+	struct cb_error *err = NULL;
+	struct image_ref ref;
+	char *norm;
+
+	if (image_ref_parse(s, &ref, &err) == 0) {
+		free(image_ref_name(&ref));
+		free(image_ref_string(&ref));
+		free(image_ref_familiar_name(&ref));
+		free(image_ref_familiar_string(&ref));
+		image_ref_release(&ref);
+	}
+	cb_error_free(&err);
+	if (image_ref_parse_normalized(s, &ref, &err) == 0)
+		image_ref_release(&ref);
+	cb_error_free(&err);
+	norm = image_ref_normalize(s, &err);
+	if (norm) {
+		char *again = image_ref_normalize(norm, &err);
+
+		/* normalising is idempotent */
+		if (!again || strcmp(again, norm))
+			abort();
+		free(again);
+	}
+	cb_error_free(&err);
+	free(norm);
+	free(s);
+	return 0;
+}
