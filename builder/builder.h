@@ -1,6 +1,8 @@
 /*
  * builder.h - the builder: a Dockerfile and a build context in, an image
- * out.  This module owns everything that touches the context directory.
+ * out.  This module owns everything that touches the context directory,
+ * and turns images of the store into processes in the sandbox (what
+ * `cbuild run IMAGE` and RUN steps share).
  *
  * Calling sequence (today: the context and its ignore rules):
  *
@@ -8,6 +10,18 @@
  *	if (build_context_open(&ctx, "path/to/ctx", NULL, &err) < 0) ...
  *	if (build_context_excluded(&ctx, "node_modules/x")) ...
  *	build_context_release(&ctx);
+ *
+ * and running an image (docs/RUNTIME.md, "Running images"):
+ *
+ *	struct layer_store *s = layer_store_open(root, &err);
+ *	struct runtime *rt = runtime_new(NULL, &err);
+ *	struct runtime_spec tmpl;
+ *	runtime_spec_init(&tmpl);		// limits, network, mounts, security
+ *	struct image_run_overrides o = {.cmd = argv, .ncmd = argc};
+ *	if (image_run(s, rt, "busybox", &o, &tmpl, &res, &err) < 0) ...
+ *	... res.exit_code ...
+ *	runtime_result_release(&res);
+ *	layer_store_close(s);		// only now may prune take the snapshots
  */
 #ifndef CB_BUILDER_BUILDER_H
 #define CB_BUILDER_BUILDER_H
@@ -16,6 +30,8 @@
 
 #include "dockerfile.h"
 #include "error.h"
+#include "layerstore.h"
+#include "runtime.h"
 #include "strbuf.h"
 
 /* Ignore files larger than this are refused (they are pattern lists). */
@@ -42,5 +58,103 @@ void build_context_release(struct build_context *ctx);
 
 /* Is relpath (slash-separated, relative to the context) left out of the build? */
 bool build_context_excluded(const struct build_context *ctx, const char *relpath);
+
+/* ------------------------------------------------------------------------ */
+/* Running an image (imagerun.c)                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * IMAGE as users type it: a name ("busybox" is
+ * docker.io/library/busybox:latest), name@digest of an image held under
+ * another name, a manifest digest, or a unique prefix of an image ID.
+ * *tag_out (when non-NULL) gets the normalised tag when IMAGE named one,
+ * else NULL; caller frees.  Fails with "image `busybox` not found in the
+ * store" when nothing matches.  Release *img with store_image_release().
+ */
+int image_resolve(struct layer_store *s, const char *ref, struct store_image *img, char **tag_out,
+		  struct cb_error **err);
+
+/*
+ * Make every layer of img a snapshot (extracting the missing ones, each
+ * checked against its diff ID) and append their directories, topmost
+ * first, to *lowerdirs.  The chain IDs go into s's lease, so a concurrent
+ * prune leaves them alone until s is closed.  When cancel_fd (-1: none) is
+ * readable before a layer, fails with code ECANCELED (as runtime_spec's
+ * cancel_fd, it is never read).  *lowerdirs may hold part of the stack on
+ * failure (the caller clears it).
+ */
+int image_prepare_rootfs(struct layer_store *s, const struct store_image *img, int cancel_fd,
+			 struct cb_strvec *lowerdirs, struct cb_error **err);
+
+/* What `docker run` options change of an image's process; NULL / 0 keeps the image's. */
+struct image_run_overrides {
+	const char *const *cmd; /* the arguments after IMAGE; ncmd 0 = the config's Cmd */
+	size_t ncmd;
+	/*
+	 * --entrypoint: NULL keeps the config's Entrypoint; otherwise it
+	 * replaces it ("" = none) and, as in Docker, the config's Cmd is
+	 * dropped too.
+	 */
+	const char *entrypoint;
+	/*
+	 * -e in order: "K=V" sets K; a bare "K" removes K from the image's
+	 * environment (docker's CLI turns `-e K` into "K=<value>" when K is set
+	 * in its own environment, and passes "K" when it is not: cli/ does the
+	 * same).
+	 */
+	const char *const *env;
+	size_t nenv;
+	const char *workdir; /* -w: NULL or "" = the config's WorkingDir, else "/" */
+	const char *user;    /* --user: NULL = the config's User (root when empty) */
+};
+
+/* An image's process: what goes into a struct runtime_spec.  All owned. */
+struct image_process {
+	struct cb_strvec argv; /* Entrypoint + Cmd */
+	struct cb_strvec env;  /* "K=V", Docker's order (see image_env_merge) */
+	char *cwd;	       /* absolute */
+	char *user;	       /* NULL: root */
+	char *hostname;
+};
+
+/*
+ * Docker's container environment: PATH (Docker's default unless set) and
+ * HOSTNAME first, then `overrides` (later entries of a key win, a bare "K"
+ * removes K), then the entries of `image` whose key the overrides do not
+ * name.  image and overrides may be NULL when their count is 0.  Appends
+ * to *out.
+ */
+void image_env_merge(const char *const *image, size_t nimage, const char *const *overrides,
+		     size_t noverrides, const char *hostname, struct cb_strvec *out);
+
+/*
+ * The process of config c under overrides o, as `docker run` makes it:
+ * argv = Entrypoint + (the given CMD, else the config's Cmd), env by
+ * image_env_merge(), cwd = -w or WorkingDir or "/", user = --user or User.
+ * hostname NULL gets a Docker-like one (12 random hex digits).  Fails with
+ * "no command specified" when argv would be empty, and on a relative
+ * working directory.  On success release *p with image_process_release().
+ */
+int image_process_build(const struct image_config *c, const struct image_run_overrides *o,
+			const char *hostname, struct image_process *p, struct cb_error **err);
+void image_process_release(struct image_process *p);
+
+/*
+ * `docker run` from the store: resolve ref, prepare its snapshots, build its
+ * process, and run it in the sandbox tmpl describes (limits, network,
+ * mounts, security options, stdio, cancel_fd, hostname: everything but the
+ * root filesystem and the process, which image_run fills).  Writes go to a
+ * throwaway upper layer that goes with the sandbox.  s stays open (its lease
+ * holds the snapshots) until the sandbox is gone: a prune running meanwhile
+ * cannot take them.  Returns 0 when the process ran, whatever its status
+ * (*res as runtime_run() fills it; release it with
+ * runtime_result_release()); -1 when it could not: an unknown image, no
+ * command, a layer that does not match its diff ID, a sandbox that could
+ * not be set up, or tmpl->cancel_fd readable while the layers were
+ * prepared (code ECANCELED).
+ */
+int image_run(struct layer_store *s, struct runtime *rt, const char *ref,
+	      const struct image_run_overrides *o, const struct runtime_spec *tmpl,
+	      struct runtime_result *res, struct cb_error **err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "builder.h"
 #include "cli.h"
 #include "layerstore.h"
 #include "registry.h"
@@ -70,38 +71,8 @@ char *cli_store_familiar(const char *name, char **tag)
 int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image *img,
 		      char **tag_out, struct cb_error **err)
 {
-	struct cb_error *nerr = NULL;
-	char *name = image_ref_normalize(arg, &nerr);
-	struct cb_digest d;
-	int ret;
-
-	if (tag_out)
-		*tag_out = NULL;
-	cb_error_free(&nerr); /* not a name: maybe an ID or a digest */
-	if (name) {
-		ret = layer_store_tag_get(s, name, &d, err);
-		if (ret < 0) {
-			free(name);
-			return -1;
-		}
-		if (ret > 0) {
-			ret = layer_store_image_get(s, name, img, err);
-			if (ret == 0 && tag_out)
-				*tag_out = name;
-			else
-				free(name);
-			return ret;
-		}
-		free(name);
-	}
-	/* name@sha256:... of an image we hold under another name: use the digest. */
-	{
-		const char *at = strrchr(arg, '@');
-
-		if (at && cb_digest_valid(at + 1))
-			arg = at + 1;
-	}
-	return layer_store_image_get(s, arg, img, err);
+	/* the builder's rules, so `cbuild run IMAGE` and RUN's images resolve alike */
+	return image_resolve(s, arg, img, tag_out, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -100,6 +100,12 @@ struct layer_diff_opts;
  */
 int cli_layer_opts(const struct cli_command *cmd, int argc, char **argv, int *i,
 		   struct layer_diff_opts *o);
+/*
+ * `--opt VALUE`, `--opt=VALUE` or the short form `-x VALUE` (shrt may be
+ * NULL) at argv[*i]: the value (borrowed from argv; *i moves past it), or
+ * NULL when argv[*i] is something else or the value is missing.
+ */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt);
 /* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
 int cli_source_date_epoch(int64_t *out);
 

@@ -1,13 +1,14 @@
 /*
  * cmd-run.c - `cbuild run`: run a command in the same sandbox RUN steps
- * use, over a plain directory or an overlay of layer directories.  (The
- * image form, `cbuild run IMAGE`, turns an image's config and snapshot
- * layers into the same struct runtime_spec; it comes with the store.)
+ * use: an image of the store as `docker run` runs it (the builder's
+ * image_run() turns its config and snapshots into the runtime's spec), or
+ * a plain directory, or an overlay of layer directories.
  *
  * SIGINT, SIGTERM and SIGHUP are routed to the runtime through a signalfd
  * (its cancel_fd): the step is killed through its cgroup, cleaned up, and
- * cbuild exits 128 + the signal.  Exit codes: the step's own, or 125 when
- * the sandbox could not be set up, 126/127 when the command could not be
+ * cbuild exits 128 + the signal.  Exit codes, as docker run's: the step's
+ * own, or 125 when cbuild could not run it (no such image, no command, the
+ * sandbox could not be set up), 126/127 when the command could not be
  * executed, 2 for usage errors.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "builder.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fsutil.h"
@@ -28,27 +30,38 @@
 #include "xalloc.h"
 
 const char cmd_run_usage[] =
-	"usage: cbuild run [OPTIONS] --rootfs DIR [--] COMMAND [ARG...]\n"
+	"usage: cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	"       cbuild run [OPTIONS] --rootfs DIR [--] COMMAND [ARG...]\n"
 	"       cbuild run [OPTIONS] --overlay-lower DIR... [--overlay-upper DIR\n"
 	"                  --overlay-work DIR] [--] COMMAND [ARG...]\n"
 	"\n"
-	"Run COMMAND in the sandbox RUN steps use: new mount, PID, UTS, IPC and\n"
+	"Run a command in the sandbox RUN steps use: new mount, PID, UTS, IPC and\n"
 	"cgroup namespaces, Docker's default capabilities and seccomp profile.\n"
+	"IMAGE (a name, digest or image ID of the store) runs as docker run runs it:\n"
+	"its entrypoint and command (COMMAND replaces the command), environment,\n"
+	"working directory and user, over its layers; what it writes is thrown away.\n"
+	"Exit status: the command's, or 125 when it could not be run.\n"
 	"\n"
-	"Root filesystem:\n"
+	"Image:\n"
+	"  --root DIR              the store (default $CBUILD_ROOT, see docs/STORE.md)\n"
+	"  --entrypoint CMD        replace the image's entrypoint (\"\" for none) and\n"
+	"                          drop its command\n"
+	"Root filesystem (instead of IMAGE):\n"
 	"  --rootfs DIR            a plain directory, used in place\n"
 	"  --rm                    with --rootfs: DIR is a read-only layer and writes go\n"
-	"                          to a throwaway upper layer\n"
+	"                          to a throwaway upper layer (IMAGE: always so)\n"
 	"  --overlay-lower DIR     an overlay layer, top first (repeatable)\n"
 	"  --overlay-upper DIR     the overlay's upper layer (default: a throwaway one)\n"
 	"  --overlay-work DIR      the overlay's work directory, with --overlay-upper\n"
 	"  --read-only             mount the root filesystem read-only\n"
 	"Process:\n"
-	"  -e, --env KEY=VALUE     set an environment variable (KEY alone: from cbuild's)\n"
-	"  -w, --workdir DIR       working directory (default /)\n"
+	"  -e, --env KEY=VALUE     set an environment variable (KEY alone: from cbuild's,\n"
+	"                          or unset when cbuild has none)\n"
+	"  -w, --workdir DIR       working directory (default: the image's, or /)\n"
 	"  -u, --user USER[:GROUP] names from the rootfs's /etc/passwd and /etc/group\n"
+	"                          (default: the image's, or root)\n"
 	"  --group-add GID         an extra supplementary group\n"
-	"  --hostname NAME         (default cbuild)\n"
+	"  --hostname NAME         (default: 12 random hex digits for IMAGE, else cbuild)\n"
 	"  --network host|none     share the host's network, or only lo (default host)\n"
 	"Mounts:\n"
 	"  -v, --volume SRC:DST[:ro]\n"
@@ -93,6 +106,8 @@ enum {
 	OPT_CG_MANAGER,
 	OPT_CG_PARENT,
 	OPT_CG_ROOT,
+	OPT_ROOT,
+	OPT_ENTRYPOINT,
 };
 
 static const struct option long_options[] = {
@@ -124,6 +139,8 @@ static const struct option long_options[] = {
 	{"cgroup-manager", required_argument, NULL, OPT_CG_MANAGER},
 	{"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
 	{"cgroup-root", required_argument, NULL, OPT_CG_ROOT},
+	{"root", required_argument, NULL, OPT_ROOT},
+	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -139,12 +156,18 @@ struct run_opts {
 	size_t ngroups;
 	char *profile;
 	bool rm;
+	/* the image form */
+	const char *image; /* NULL: --rootfs or --overlay-lower */
+	const char *root;  /* --root */
+	struct image_run_overrides ov;
+	struct cb_strvec rootfs_env; /* the --rootfs form's: -e entries with a value */
 };
 
 static void run_opts_release(struct run_opts *o)
 {
 	cb_strvec_clear(&o->lowers);
 	cb_strvec_clear(&o->env);
+	cb_strvec_clear(&o->rootfs_env);
 	cb_strvec_clear(&o->strings);
 	free(o->mounts);
 	free(o->groups);
@@ -330,17 +353,20 @@ static int parse_security(struct run_opts *o, const char *arg, struct cb_error *
 	return cb_error_set(err, 0, "unsupported --security-opt `%s`", arg);
 }
 
+/*
+ * docker's CLI: `-e K` takes K's value from our environment, and is passed
+ * on bare (which removes K from the image's environment) when we have none.
+ */
 static int parse_env(struct run_opts *o, const char *arg)
 {
 	const char *v;
 
 	if (!*arg || *arg == '=')
 		return -1;
-	if (strchr(arg, '=')) {
-		cb_strvec_push(&o->env, arg);
-	} else if ((v = getenv(arg))) {
+	if (!strchr(arg, '=') && (v = getenv(arg)))
 		cb_strvec_pushf(&o->env, "%s=%s", arg, v);
-	}
+	else
+		cb_strvec_push(&o->env, arg);
 	return 0;
 }
 
@@ -387,6 +413,17 @@ static int apply_limit(struct run_opts *o, int c, const char *arg)
 		return parse_u64(arg, &l->cpu_shares);
 	}
 	return -1;
+}
+
+/* The options of the image form only. */
+static int apply_image_option(struct run_opts *o, int c, const char *arg)
+{
+	if (c == OPT_ROOT) {
+		o->root = arg;
+		return *arg ? 0 : -1;
+	}
+	o->ov.entrypoint = arg;
+	return 0;
 }
 
 static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_error **err)
@@ -462,8 +499,27 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 	case OPT_CG_ROOT:
 		o->rt.cgroup_root = arg;
 		return 0;
+	case OPT_ROOT:
+	case OPT_ENTRYPOINT:
+		return apply_image_option(o, c, arg);
 	}
 	return apply_limit(o, c, arg);
+}
+
+/* IMAGE [COMMAND [ARG...]]: the command may be empty (the image's is used). */
+static int parse_image_args(const struct cli_command *cmd, struct run_opts *o, int argc,
+			    char **argv)
+{
+	if (argc < 1)
+		return cli_usage_error(cmd, "give IMAGE, --rootfs or --overlay-lower");
+	o->image = argv[0];
+	o->ov.cmd = (const char *const *)argv + 1;
+	o->ov.ncmd = (size_t)argc - 1;
+	o->ov.env = (const char *const *)o->env.v;
+	o->ov.nenv = o->env.n;
+	o->ov.workdir = o->spec.cwd;
+	o->ov.user = o->spec.user;
+	return 0;
 }
 
 static int parse_args(const struct cli_command *cmd, struct run_opts *o, int argc, char **argv)
@@ -488,6 +544,11 @@ static int parse_args(const struct cli_command *cmd, struct run_opts *o, int arg
 			return cli_usage_error(cmd, "invalid value `%s` for `%s`", optarg,
 					       argv[optind - 1]);
 	}
+	if (!o->spec.rootfs && !o->lowers.n && !o->spec.upperdir && !o->spec.workdir)
+		return parse_image_args(cmd, o, argc - optind, argv + optind);
+	if (o->root || o->ov.entrypoint)
+		return cli_usage_error(cmd, "--root and --entrypoint go with IMAGE, not --rootfs "
+					    "or --overlay-*");
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no command given");
 	if (!o->spec.rootfs == !o->lowers.n)
@@ -509,22 +570,31 @@ static void finish_spec(struct run_opts *o)
 	}
 	o->spec.lowerdirs = (const char *const *)o->lowers.v;
 	o->spec.nlowerdirs = o->lowers.n;
-	o->spec.env = (const char *const *)o->env.v;
+	/* no image environment to take a bare KEY out of: it is just not set */
+	for (size_t i = 0; i < o->env.n; i++)
+		if (strchr(o->env.v[i], '='))
+			cb_strvec_push(&o->rootfs_env, o->env.v[i]);
+	o->spec.env = (const char *const *)o->rootfs_env.v;
 	o->spec.mounts = o->mounts;
 	o->spec.nmounts = o->nmounts;
 	o->spec.extra_groups = o->groups;
 	o->spec.nextra_groups = o->ngroups;
 }
 
-static int exit_code(const struct runtime_result *res, int sigfd)
+/* The signal that cancelled the step (read from the signalfd), as an exit status. */
+static int cancelled_status(int sigfd)
 {
 	struct signalfd_siginfo si;
 
-	if (res->cancelled) {
-		if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			return 128 + (int)si.ssi_signo;
-		return 130;
-	}
+	if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return 128 + (int)si.ssi_signo;
+	return 130;
+}
+
+static int exit_code(const struct runtime_result *res, int sigfd)
+{
+	if (res->cancelled)
+		return cancelled_status(sigfd);
 	/* a SIGPIPE death is what `cbuild run ... | head` looks like: not worth a line */
 	if (res->message && ((res->signal && res->signal != SIGPIPE) || res->oom_killed ||
 			     res->pids_limited || res->exec_failed))
@@ -532,16 +602,48 @@ static int exit_code(const struct runtime_result *res, int sigfd)
 	return res->exit_code;
 }
 
+/*
+ * The step, in the image form with the store open for the whole run: the
+ * store's lease is what keeps a concurrent prune off the image's snapshots.
+ */
+static int run_with(struct run_opts *o, struct runtime *rt, struct layer_store *s, int sigfd)
+{
+	struct cb_error *err = NULL;
+	struct runtime_result res;
+	int ret;
+
+	if (s)
+		ret = image_run(s, rt, o->image, &o->ov, &o->spec, &res, &err);
+	else
+		ret = runtime_run(rt, &o->spec, &res, &err);
+	if (ret < 0 && err && err->code == ECANCELED) {
+		/* interrupted while the layers were prepared: like a cancelled step */
+		cb_error_free(&err);
+		return cancelled_status(sigfd);
+	}
+	if (ret < 0) {
+		cb_error_report_prefix(&err, "cbuild run");
+		return 125;
+	}
+	ret = exit_code(&res, sigfd);
+	runtime_result_release(&res);
+	return ret;
+}
+
 static int run_step(struct run_opts *o)
 {
 	struct cb_error *err = NULL;
-	struct runtime *rt = runtime_new(&o->rt, &err);
-	struct runtime_result res;
+	struct layer_store *s = NULL;
+	struct runtime *rt;
 	sigset_t mask;
 	int sigfd, rc;
 
+	if (o->image && !(s = cli_store_open(o->root)))
+		return 125;
+	rt = runtime_new(&o->rt, &err);
 	if (!rt) {
 		cb_error_report_prefix(&err, "cbuild run");
+		layer_store_close(s);
 		return 125;
 	}
 	sigemptyset(&mask);
@@ -551,16 +653,11 @@ static int run_step(struct run_opts *o)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	o->spec.cancel_fd = sigfd;
-	if (runtime_run(rt, &o->spec, &res, &err) < 0) {
-		cb_error_report_prefix(&err, "cbuild run");
-		rc = 125;
-	} else {
-		rc = exit_code(&res, sigfd);
-		runtime_result_release(&res);
-	}
+	rc = run_with(o, rt, s, sigfd);
 	if (sigfd >= 0)
 		close(sigfd);
 	runtime_free(rt);
+	layer_store_close(s);
 	return rc;
 }
 

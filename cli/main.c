@@ -30,7 +30,7 @@ static const struct cli_command commands[] = {
 	{ "parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage },
 	{ "prune", cmd_prune, "Delete unused blobs, snapshots and build cache", cmd_prune_usage },
 	{ "rmi", cmd_rmi, "Remove image names", cmd_rmi_usage },
-	{ "run", cmd_run, "Run a command in a sandbox over a rootfs or layers", cmd_run_usage },
+	{ "run", cmd_run, "Run an image (or a rootfs, or layers) in the sandbox", cmd_run_usage },
 	{ "save", cmd_save, "Write images to an OCI or docker archive", cmd_save_usage },
 	{ "tag", cmd_tag, "Give an image another name", cmd_tag_usage },
 	{ "version", cmd_version, "Print the version", version_usage },

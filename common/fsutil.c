@@ -238,3 +238,20 @@ char *cb_path_join(const char *a, const char *b)
 		return xstrdup(b);
 	return xasprintf("%.*s/%s", (int)la, a, b);
 }
+
+bool cb_is_real_root(void)
+{
+	struct cb_error *err = NULL;
+	cleanup_free char *map = NULL;
+	unsigned long inside, outside, count;
+
+	if (geteuid() != 0)
+		return false;
+	if (cb_read_file("/proc/self/uid_map", 4096, &map, NULL, &err) < 0) {
+		cb_error_free(&err);
+		return false;
+	}
+	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+		return false;
+	return inside == 0 && outside == 0 && count == 4294967295UL;
+}

@@ -54,4 +54,14 @@ char *cb_dirname(const char *path);
 /* Join two path components with exactly one '/'; caller frees. */
 char *cb_path_join(const char *a, const char *b);
 
+/*
+ * Real root: euid 0 in the initial user namespace (/proc/self/uid_map maps
+ * the whole range to itself).  Root in a user namespace (`unshare -r`, a
+ * rootless container) is not: it cannot create device nodes, set trusted.*
+ * xattrs or mount sysfs.  The layer store (which opaque xattr snapshots
+ * get) and the runtime (whether overlays read user.* xattrs) must agree on
+ * this, hence one definition.
+ */
+bool cb_is_real_root(void);
+
 #endif

@@ -89,25 +89,6 @@ static void strset_free(struct strset *set)
 /* Setup                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/*
- * Root in a user namespace (unshare -r, rootless) has euid 0 but cannot
- * create devices, set trusted.* xattrs or chown to unmapped ids.
- */
-static bool in_initial_userns(void)
-{
-	struct cb_error *err = NULL;
-	cleanup_free char *map = NULL;
-	unsigned long inside, outside, count;
-
-	if (cb_read_file("/proc/self/uid_map", 4096, &map, NULL, &err) < 0) {
-		cb_error_free(&err);
-		return false;
-	}
-	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-		return false;
-	return inside == 0 && outside == 0 && count == 4294967295UL;
-}
-
 /* The umask, read without changing it (umask(2) would race other threads). */
 static mode_t read_umask(void)
 {
@@ -173,7 +154,7 @@ void applier_init(struct applier *ap, int rootfd, const struct layer_apply_opts 
 		ap->o.max_entries = DEFAULT_MAX_ENTRIES;
 	ap->euid = geteuid();
 	ap->egid = getegid();
-	ap->real_root = ap->euid == 0 && in_initial_userns();
+	ap->real_root = cb_is_real_root();
 	ap->devices = ap->o.devices || ap->real_root;
 	/* Overlay reads trusted.* as root, user.* when mounted with userxattr (rootless). */
 	ap->opaque_xattr = ap->real_root ? "trusted.overlay.opaque" : "user.overlay.opaque";
@@ -194,10 +175,7 @@ void applier_release(struct applier *ap)
 	if (ap->retired_fd >= 0)
 		close(ap->retired_fd);
 	ap->retired_fd = -1;
-	if (ap->a)
-		archive_read_free(ap->a);
-	ap->a = NULL;
-	layer_reader_release(&ap->reader);
+	tar_in_release(&ap->in);
 	for (size_t i = 0; i < ap->ndirs; i++)
 		free(ap->dirs[i].path);
 	free(ap->dirs);
@@ -205,7 +183,6 @@ void applier_release(struct applier *ap)
 	ap->ndirs = ap->adirs = 0;
 	strset_free(ap->created);
 	ap->created = NULL;
-	cb_error_free(&ap->err);
 }
 
 int applier_record(struct applier *ap, const char *name, struct cb_error **err)

@@ -295,6 +295,11 @@ static void overlay_opts(struct sandbox *sb, char *out, size_t len, const char *
 				      i + 1 < nl ? ":" : "");
 	if (upper && n < len)
 		n += (size_t)snprintf(out + n, len - n, ",upperdir=%s,workdir=%s", upper, work);
+	/*
+	 * Not real root: the layer store marked opaque directories with
+	 * user.overlay.opaque (trusted.* is out of reach), and overlay in a
+	 * user namespace can only read and write user.overlay.* anyway.
+	 */
 	if (sb->userns && n < len)
 		n += (size_t)snprintf(out + n, len - n, ",userxattr");
 	if (n >= len)

@@ -146,7 +146,8 @@ void ns_idmap_detect(struct rt_idmap *map)
 	map->gid = getgid();
 	if (getpwuid_r(map->uid, &pw, buf, sizeof(buf), &res) == 0 && res)
 		name = res->pw_name;
-	map->ranges = on_path("newuidmap") && on_path("newgidmap") &&
+	/* root in a user namespace maps itself: newuidmap is for ordinary users */
+	map->ranges = map->uid != 0 && on_path("newuidmap") && on_path("newgidmap") &&
 		      find_range("/etc/subuid", name, map->uid, &map->subuid, &map->nsubuid) &&
 		      find_range("/etc/subgid", name, map->gid, &map->subgid, &map->nsubgid);
 }

@@ -79,7 +79,12 @@ void runtime_free(struct runtime *rt); /* NULL is a no-op */
 /* "v1", "v2" or "none": the cgroup manager runtime_new() chose.  Static string. */
 const char *runtime_cgroup_driver_name(const struct runtime *rt);
 
-/* True when cbuild runs rootless (not root: a user namespace maps it to root). */
+/*
+ * True when cbuild runs rootless: not real root (an ordinary user, or root
+ * in a user namespace), so a new user namespace maps it to root and
+ * overlays read user.overlay.* xattrs (`userxattr`), as the layer store
+ * writes them there.
+ */
 bool runtime_is_rootless(const struct runtime *rt);
 
 enum runtime_network {

@@ -81,7 +81,13 @@ struct runtime *runtime_new(const struct runtime_options *opts, struct cb_error 
 
 	rt = xcalloc(1, sizeof(*rt));
 	rt->init_fd = -1;
-	rt->rootless = geteuid() != 0;
+	/*
+	 * Root in a user namespace (unshare -r, a rootless container) cannot
+	 * mknod, mount sysfs or use trusted.* xattrs either, and the layer
+	 * store extracted its snapshots with user.overlay.opaque there: it
+	 * runs the same way as an ordinary user.
+	 */
+	rt->rootless = !cb_is_real_root();
 	if (rt->rootless)
 		ns_idmap_detect(&rt->idmap);
 	rt->last_cap = caps_last_cap();

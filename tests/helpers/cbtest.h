@@ -8,7 +8,10 @@
  * tests/CMakeLists.txt finds every cmocka_unit_test(NAME) in
  * tests/unit/test_*.c and registers `unit.<file>.<NAME>`, which runs
  * `<binary> NAME`.  Without an argument the binary runs all of its cases.
- * Exit status 77 means skipped (CTest SKIP_RETURN_CODE).
+ *
+ * A case that calls skip() exits 77 when run alone (CTest's
+ * SKIP_RETURN_CODE), so a skipped check is never counted as a pass; with
+ * CB_TESTS_MUST_WORK=1 (CI) a skip is a failure.
  */
 #ifndef CB_TESTS_CBTEST_H
 #define CB_TESTS_CBTEST_H
@@ -21,6 +24,11 @@
 #include <cmocka.h>
 
 int cb_test_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n);
+
+/* cmocka's skip(), which also records that the running case was skipped. */
+void cb_test_skip_(const char *file, int line) __attribute__((noreturn));
+#undef skip
+#define skip() cb_test_skip_(__FILE__, __LINE__)
 
 /* Path of a file under the repository's tests/data directory; caller frees. */
 char *cb_test_data_path(const char *rel);

@@ -10,9 +10,10 @@ contains "$T/out" "usage: cbuild run"
 expect_rc 0 "$CBUILD" --help
 contains "$T/out" "  run "
 expect_rc 2 run
+contains "$T/err" "give IMAGE, --rootfs or --overlay-lower"
 expect_rc 2 run --rootfs "$R"
 contains "$T/err" "no command given"
-expect_rc 2 run -- true
+expect_rc 2 run --overlay-upper "$T" -- true
 contains "$T/err" "give either --rootfs or --overlay-lower"
 expect_rc 2 run --bogus --rootfs "$R" true
 expect_rc 2 run --network bridge --rootfs "$R" true
