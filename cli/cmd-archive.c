@@ -57,8 +57,7 @@ const char cmd_import_usage[] =
 /* Shared option parsing                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* `--opt VALUE` or `--opt=VALUE` (or the short form `-x VALUE`) at argv[*i]. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
+const char *cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(lng);
@@ -76,7 +75,7 @@ int cli_layer_opts(const struct cli_command *cmd, int argc, char **argv, int *i,
 {
 	const char *v;
 
-	if ((v = opt_value(argc, argv, i, "--compression", NULL))) {
+	if ((v = cli_opt_value(argc, argv, i, "--compression", NULL))) {
 		int c = layer_compression_parse(v);
 
 		if (c < 0)
@@ -85,7 +84,7 @@ int cli_layer_opts(const struct cli_command *cmd, int argc, char **argv, int *i,
 		o->compression = (enum layer_compression)c;
 		return 1;
 	}
-	if ((v = opt_value(argc, argv, i, "--compression-level", NULL))) {
+	if ((v = cli_opt_value(argc, argv, i, "--compression-level", NULL))) {
 		char *end;
 		long l = strtol(v, &end, 10);
 
@@ -175,9 +174,9 @@ int cmd_save(int argc, char **argv)
 			return 2;
 		if (rc == 1)
 			continue;
-		if ((v = opt_value(argc, argv, &i, "--output", "-o")))
+		if ((v = cli_opt_value(argc, argv, &i, "--output", "-o")))
 			out = v;
-		else if ((v = opt_value(argc, argv, &i, "--format", NULL)))
+		else if ((v = cli_opt_value(argc, argv, &i, "--format", NULL)))
 			format = v;
 		else
 			return cli_usage_error(self, "unknown option `%s`", argv[i]);
@@ -233,7 +232,7 @@ int cmd_load(int argc, char **argv)
 			return 2;
 		if (rc == 1)
 			continue;
-		if ((v = opt_value(argc, argv, &i, "--input", "-i")))
+		if ((v = cli_opt_value(argc, argv, &i, "--input", "-i")))
 			in = v;
 		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
 			quiet = true;

@@ -57,6 +57,7 @@ static int parse_opts(const struct cli_command *self, int argc, char **argv, str
 	memset(o, 0, sizeof(*o));
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
+		const char *v;
 
 		if (r == 2)
 			return 2;
@@ -65,10 +66,8 @@ static int parse_opts(const struct cli_command *self, int argc, char **argv, str
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
-		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			o->format = argv[++i];
-		} else if (cb_str_starts_with(argv[i], "--format=")) {
-			o->format = argv[i] + 9;
+		} else if ((v = cli_opt_value(argc, argv, &i, "--format", NULL))) {
+			o->format = v;
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			o->quiet = true;
 		} else if (!strcmp(argv[i], "--no-trunc")) {

@@ -13,7 +13,6 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "fsutil.h"
 #include "layerstore.h"
 
 const char cmd_layer_usage[] =
@@ -29,11 +28,6 @@ const char cmd_layer_usage[] =
 	"apply   extract a layer (gzip, zstd or plain) into DIR, confined to it,\n"
 	"        and print its diff ID; whiteouts stay in overlay form unless\n"
 	"        --no-overlay, which applies them as deletions\n";
-
-static int fd_sink_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
-{
-	return cb_write_all(*(int *)ctx, buf, len, err);
-}
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
@@ -55,7 +49,7 @@ static int layer_create(const struct cli_command *self, int argc, char **argv)
 	struct cb_error *err = NULL;
 	cleanup_close int dfd = -1;
 	cleanup_close int ofd = -1;
-	struct layer_sink sink = {fd_sink_write, NULL};
+	struct layer_sink sink = {layer_sink_fd_write, NULL};
 	struct layer_desc d;
 	uint64_t threads;
 	int rc;

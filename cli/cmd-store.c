@@ -42,21 +42,17 @@ static int parse_opts(const struct cli_command *self, int argc, char **argv, str
 
 	memset(o, 0, sizeof(*o));
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
 		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
 
 		if (r == 2)
 			return 2;
 		if (r == 1)
 			continue;
-		if (!strcmp(a, "--format") && i + 1 < argc)
-			o->format = argv[++i];
-		else if (cb_str_starts_with(a, "--format="))
-			o->format = a + 9;
-		else if (!strcmp(a, "--keep-storage") && i + 1 < argc)
-			o->keep = argv[++i];
-		else if (cb_str_starts_with(a, "--keep-storage="))
-			o->keep = a + 15;
+		if ((v = cli_opt_value(argc, argv, &i, "--format", NULL)))
+			o->format = v;
+		else if ((v = cli_opt_value(argc, argv, &i, "--keep-storage", NULL)))
+			o->keep = v;
 		else if (!strcmp(a, "-a") || !strcmp(a, "--all"))
 			o->all = true;
 		else if (!strcmp(a, "--rebuild-cache"))
@@ -72,11 +68,6 @@ static int parse_opts(const struct cli_command *self, int argc, char **argv, str
 	if (o->format && strcmp(o->format, "json") && strcmp(o->format, "table"))
 		return cli_usage_error(self, "unknown format `%s` (want table or json)", o->format);
 	return 0;
-}
-
-static void size_str(uint64_t n, char out[16])
-{
-	cli_format_size(n, out);
 }
 
 int cmd_prune(int argc, char **argv)
@@ -116,10 +107,10 @@ int cmd_prune(int argc, char **argv)
 		       (unsigned long long)r.cache_records, (unsigned long long)r.cache_bytes);
 		return 0;
 	}
-	size_str(r.blob_bytes, b);
-	size_str(r.snapshot_bytes, sn);
-	size_str(r.cache_bytes, c);
-	size_str(r.blob_bytes + r.snapshot_bytes, total);
+	cli_format_size(r.blob_bytes, b);
+	cli_format_size(r.snapshot_bytes, sn);
+	cli_format_size(r.cache_bytes, c);
+	cli_format_size(r.blob_bytes + r.snapshot_bytes, total);
 	printf("Deleted %llu blobs (%s), %llu snapshots (%s), %llu cache records (%s)\n"
 	       "Total reclaimed space: %s\n",
 	       (unsigned long long)r.blobs, b, (unsigned long long)r.snapshots, sn,
@@ -159,9 +150,9 @@ int cmd_df(int argc, char **argv)
 		       (unsigned long long)u.cache_bytes);
 		return 0;
 	}
-	size_str(u.blob_bytes, b);
-	size_str(u.snapshot_bytes, sn);
-	size_str(u.cache_bytes, c);
+	cli_format_size(u.blob_bytes, b);
+	cli_format_size(u.snapshot_bytes, sn);
+	cli_format_size(u.cache_bytes, c);
 	printf("%-12s %8s %10s\n", "TYPE", "TOTAL", "SIZE");
 	printf("%-12s %8llu %10s\n", "Images", (unsigned long long)u.images, "-");
 	printf("%-12s %8llu %10s\n", "Blobs", (unsigned long long)u.blobs, b);

@@ -6,17 +6,14 @@
 
 #include <openssl/evp.h>
 
+bool cb_digest_hex_valid(const char *s)
+{
+	return strlen(s) == CB_DIGEST_HEX && strspn(s, "0123456789abcdef") == CB_DIGEST_HEX;
+}
+
 bool cb_digest_valid(const char *s)
 {
-	if (strncmp(s, "sha256:", 7))
-		return false;
-	for (int i = 0; i < CB_DIGEST_HEX; i++) {
-		char c = s[7 + i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-	}
-	return s[CB_DIGEST_LEN] == '\0';
+	return !strncmp(s, "sha256:", 7) && cb_digest_hex_valid(s + 7);
 }
 
 int cb_digest_parse(const char *s, struct cb_digest *d, struct cb_error **err)

@@ -36,6 +36,8 @@ static inline const char *cb_digest_hex(const struct cb_digest *d)
  */
 int cb_digest_parse(const char *s, struct cb_digest *d, struct cb_error **err);
 bool cb_digest_valid(const char *s);
+/* Exactly 64 lowercase hex digits: a digest's hex part, as blobs and snapshots are named. */
+bool cb_digest_hex_valid(const char *s);
 bool cb_digest_equal(const struct cb_digest *a, const struct cb_digest *b);
 
 /* Streaming SHA-256 (OpenSSL's EVP; the context lives inside the struct). */

@@ -68,6 +68,8 @@ void cb_strvec_push_take(struct cb_strvec *sv, char *s);
 void cb_strvec_pushf(struct cb_strvec *sv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cb_strvec_clear(struct cb_strvec *sv);
+/* Sort sv in byte order (strcmp), as Go's sort.Strings. */
+void cb_strvec_sort(struct cb_strvec *sv);
 /* Index of s in sv, or -1. */
 long cb_strvec_find(const struct cb_strvec *sv, const char *s);
 /* The element at i; NULL when out of range. Borrowed. */

@@ -1,6 +1,6 @@
 #include "utf8.h"
 
-static bool in_ranges(const struct cb_rune_range *t, size_t n, uint32_t r)
+bool cb_rune_in_ranges(const struct cb_rune_range *t, size_t n, uint32_t r)
 {
 	size_t lo = 0, hi = n;
 
@@ -94,28 +94,28 @@ bool cb_rune_is_space(uint32_t r)
 {
 	if (r < 0x80)
 		return r == ' ' || (r >= '\t' && r <= '\r');
-	return in_ranges(cb_unicode_space, cb_unicode_space_len, r);
+	return cb_rune_in_ranges(cb_unicode_space, cb_unicode_space_len, r);
 }
 
 bool cb_rune_is_letter(uint32_t r)
 {
 	if (r < 0x80)
 		return (r | 0x20) >= 'a' && (r | 0x20) <= 'z';
-	return in_ranges(cb_unicode_letter, cb_unicode_letter_len, r);
+	return cb_rune_in_ranges(cb_unicode_letter, cb_unicode_letter_len, r);
 }
 
 bool cb_rune_is_digit(uint32_t r)
 {
 	if (r < 0x80)
 		return r >= '0' && r <= '9';
-	return in_ranges(cb_unicode_digit, cb_unicode_digit_len, r);
+	return cb_rune_in_ranges(cb_unicode_digit, cb_unicode_digit_len, r);
 }
 
 bool cb_rune_is_print(uint32_t r)
 {
 	if (r < 0x80)
 		return r >= 0x20 && r < 0x7F;
-	return in_ranges(cb_unicode_print, cb_unicode_print_len, r);
+	return cb_rune_in_ranges(cb_unicode_print, cb_unicode_print_len, r);
 }
 
 /* Apply the case range holding r, if any (the ranges are sorted and disjoint). */

@@ -37,6 +37,9 @@ size_t cb_utf8_decode(const char *s, size_t len, uint32_t *r);
 /* Append the UTF-8 encoding of r (invalid runes as U+FFFD). */
 void cb_strbuf_add_rune(struct cb_strbuf *sb, uint32_t r);
 
+/* Is r in one of the n ranges of t (sorted by lo, disjoint)?  A binary search. */
+bool cb_rune_in_ranges(const struct cb_rune_range *t, size_t n, uint32_t r);
+
 /* Go's unicode.IsSpace, IsLetter, IsDigit and IsPrint. */
 bool cb_rune_is_space(uint32_t r);
 bool cb_rune_is_letter(uint32_t r);

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include <archive.h>
@@ -27,41 +26,16 @@
 
 struct importer {
 	const struct layer_diff_opts *o;
-	struct layer_reader r;
-	struct archive *in;
-	struct tar_out out;
-	struct cb_error *err; /* from the read callback */
+	struct tar_in in;
+	struct layer_tar lt; /* what the entries are rewritten into */
 	char zeros[4096];
 };
-
-static la_ssize_t import_read(struct archive *a, void *ctx, const void **buf)
-{
-	struct importer *im = ctx;
-	ssize_t n;
-
-	(void)a;
-	if (im->err)
-		return -1;
-	n = layer_reader_next(&im->r, buf, &im->err);
-	return n < 0 ? -1 : n;
-}
-
-static int in_fail(struct importer *im, const char *what, struct cb_error **err)
-{
-	if (im->err) {
-		*err = steal_pointer(&im->err);
-		return cb_error_wrap(err, "%s", what);
-	}
-	return cb_error_set(err, 0, "%s: %s", what,
-			    archive_error_string(im->in) ? archive_error_string(im->in)
-							 : "invalid tar");
-}
 
 /* The header of the rewritten entry, from the tarball's entry e. */
 static int rewrite_header(struct importer *im, struct archive_entry *e, const char *name,
 			  struct cb_error **err)
 {
-	struct archive_entry *o = im->out.e;
+	struct archive_entry *o = im->lt.out.e;
 	const char *link = archive_entry_hardlink(e);
 	time_t mtime = archive_entry_mtime(e);
 	const char *key;
@@ -108,7 +82,7 @@ static int put_zeros(struct importer *im, int64_t n, struct cb_error **err)
 	while (n > 0) {
 		size_t k = n < (int64_t)sizeof(im->zeros) ? (size_t)n : sizeof(im->zeros);
 
-		if (tar_out_data(&im->out, im->zeros, k, err) < 0)
+		if (tar_out_data(&im->lt.out, im->zeros, k, err) < 0)
 			return -1;
 		n -= (int64_t)k;
 	}
@@ -123,15 +97,16 @@ static int copy_data(struct importer *im, const char *name, int64_t size, struct
 		const void *buf;
 		size_t len;
 		la_int64_t off;
-		int rc = archive_read_data_block(im->in, &buf, &len, &off);
+		int rc = archive_read_data_block(im->in.a, &buf, &len, &off);
 
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc != ARCHIVE_OK)
-			return in_fail(im, name, err);
+			return tar_in_fail(&im->in, name, err);
 		if (off < pos || off + (int64_t)len > size)
 			return cb_error_set(err, 0, "entry `%s`: data outside the file", name);
-		if (put_zeros(im, off - pos, err) < 0 || tar_out_data(&im->out, buf, len, err) < 0)
+		if (put_zeros(im, off - pos, err) < 0 ||
+		    tar_out_data(&im->lt.out, buf, len, err) < 0)
 			return -1;
 		pos = off + (int64_t)len;
 	}
@@ -143,7 +118,7 @@ static int import_entries(struct importer *im, struct cb_error **err)
 	struct archive_entry *e;
 	int rc;
 
-	while ((rc = archive_read_next_header(im->in, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+	while ((rc = archive_read_next_header(im->in.a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
 		cleanup_free char *name = NULL;
 		const char *raw = archive_entry_pathname(e);
 
@@ -151,14 +126,14 @@ static int import_entries(struct importer *im, struct cb_error **err)
 			return -1;
 		if (!name[0])
 			continue; /* the root itself */
-		if (rewrite_header(im, e, name, err) < 0 || tar_out_header(&im->out, err) < 0)
+		if (rewrite_header(im, e, name, err) < 0 || tar_out_header(&im->lt.out, err) < 0)
 			return -1;
 		if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
 		    copy_data(im, name, archive_entry_size(e), err) < 0)
 			return -1;
 	}
 	if (rc != ARCHIVE_EOF)
-		return in_fail(im, "read the tarball", err);
+		return tar_in_fail(&im->in, "read the tarball", err);
 	return 0;
 }
 
@@ -166,37 +141,16 @@ static int import_entries(struct importer *im, struct cb_error **err)
 /* The image                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* This machine's architecture as image platforms (Go's GOARCH) name it. */
+/* linux and this machine's architecture (store_host_platform). */
 static void host_arch(struct oci_platform *p)
 {
-	static const struct {
-		const char *machine, *arch, *variant;
-	} map[] = {
-		{"x86_64", "amd64", NULL},
-		{"aarch64", "arm64", NULL},
-		{"armv7l", "arm", "v7"},
-		{"armv6l", "arm", "v6"},
-		{"i686", "386", NULL},
-		{"ppc64le", "ppc64le", NULL},
-		{"s390x", "s390x", NULL},
-		{"riscv64", "riscv64", NULL},
-		{"loongarch64", "loong64", NULL},
-	};
-	struct utsname u;
+	char arch[STORE_ARCH_MAX], variant[STORE_VARIANT_MAX];
 
+	store_host_platform(arch, variant);
 	p->os = xstrdup("linux");
-	if (uname(&u) < 0) {
-		p->architecture = xstrdup("unknown");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (!strcmp(u.machine, map[i].machine)) {
-			p->architecture = xstrdup(map[i].arch);
-			p->variant = map[i].variant ? xstrdup(map[i].variant) : NULL;
-			return;
-		}
-	}
-	p->architecture = xstrdup(u.machine);
+	p->architecture = xstrdup(arch);
+	/* arm64's variant is its default (v8): imported configs have always left it out. */
+	p->variant = variant[0] && strcmp(arch, "arm64") ? xstrdup(variant) : NULL;
 }
 
 static char *rfc3339(int64_t epoch)
@@ -231,53 +185,29 @@ static int put_image(struct layer_store *s, const struct layer_desc *d, const ch
 	return ret;
 }
 
-static int blob_sink_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
-{
-	return blob_writer_write(ctx, buf, len, err);
-}
-
-static int writer_sink_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
-{
-	return layer_writer_write(ctx, buf, len, err);
-}
-
 /* The tarball as a layer blob of the store; *d describes it. */
 static int import_layer(struct layer_store *s, int tar_fd, const struct layer_diff_opts *o,
 			struct layer_desc *d, struct cb_error **err)
 {
-	struct blob_writer *bw = layer_store_blob_create(s, err);
-	struct layer_sink bsink = {blob_sink_write, bw};
-	struct layer_writer w;
-	struct layer_sink wsink = {writer_sink_write, &w};
+	struct layer_sink bsink;
+	struct blob_writer *bw = store_layer_blob_create(s, &bsink, err);
 	struct importer im = {.o = o};
 	int ret = -1;
 
-	memset(&w, 0, sizeof(w));
 	if (!bw)
 		return -1;
-	if (layer_writer_init(&w, o, &bsink, err) < 0 || tar_out_open(&im.out, &wsink, err) < 0 ||
-	    layer_reader_open(&im.r, tar_fd, 0, err) < 0)
-		goto out;
-	im.in = archive_read_new();
-	archive_read_support_format_tar(im.in);
-	if (archive_read_open(im.in, &im, NULL, import_read, NULL) != ARCHIVE_OK) {
-		in_fail(&im, "read the tarball", err);
-		goto out;
-	}
-	if (import_entries(&im, err) < 0 || tar_out_close(&im.out, err) < 0 ||
-	    layer_writer_finish(&w, d, err) < 0)
+	if (layer_tar_open(&im.lt, o, &bsink, "tar", err) < 0 ||
+	    tar_in_open(&im.in, tar_fd, 0, false, "read the tarball", err) < 0 ||
+	    import_entries(&im, err) < 0 || layer_tar_finish(&im.lt, d, err) < 0)
 		goto out;
 	ret = blob_writer_commit(bw, &d->digest, d->size, NULL, err);
 	bw = NULL;
 out:
+	tar_in_release(&im.in);
+	/* The layer writer's worker writes to bw: stop it before bw goes. */
+	layer_tar_release(&im.lt);
 	if (bw)
 		blob_writer_abort(bw);
-	if (im.in)
-		archive_read_free(im.in);
-	layer_reader_release(&im.r);
-	tar_out_release(&im.out);
-	layer_writer_release(&w);
-	cb_error_free(&im.err);
 	return ret;
 }
 

@@ -45,34 +45,9 @@ struct loader {
 	struct member *m;
 	size_t n, alloc;
 	size_t held;
-	struct layer_reader r;
-	struct archive *a;
-	struct cb_error *err; /* set inside libarchive's read callback */
+	struct tar_in in;
 	unsigned char *buf;
 };
-
-static la_ssize_t load_read(struct archive *a, void *ctx, const void **buf)
-{
-	struct loader *l = ctx;
-	ssize_t n;
-
-	(void)a;
-	if (l->err)
-		return -1;
-	n = layer_reader_next(&l->r, buf, &l->err);
-	return n < 0 ? -1 : n;
-}
-
-static int load_fail(struct loader *l, const char *what, struct cb_error **err)
-{
-	if (l->err) {
-		*err = steal_pointer(&l->err);
-		return cb_error_wrap(err, "%s", what);
-	}
-	return cb_error_set(err, 0, "%s: %s", what,
-			    archive_error_string(l->a) ? archive_error_string(l->a)
-						       : "invalid tar");
-}
 
 static struct member *add_member(struct loader *l, const char *name)
 {
@@ -123,9 +98,9 @@ static int hold(struct loader *l, struct member *m, int64_t size, struct cb_erro
 	if (size < 0 || (uint64_t)size > STORE_JSON_MAX || l->held + (size_t)size > HELD_MAX)
 		return cb_error_set(err, EFBIG, "archive member `%s` is too large", m->name);
 	m->buf = xmalloc((size_t)size + 1);
-	n = archive_read_data(l->a, m->buf, (size_t)size);
+	n = archive_read_data(l->in.a, m->buf, (size_t)size);
 	if (n != size)
-		return load_fail(l, m->name, err);
+		return tar_in_fail(&l->in, m->name, err);
 	m->buf[size] = '\0';
 	m->len = (size_t)size;
 	l->held += (size_t)size;
@@ -151,14 +126,14 @@ static int store(struct loader *l, struct member *m, int64_t size, struct cb_err
 		}
 		want = &expect;
 	}
-	while ((n = archive_read_data(l->a, l->buf, COPY_BUF)) > 0)
+	while ((n = archive_read_data(l->in.a, l->buf, COPY_BUF)) > 0)
 		if (blob_writer_write(w, l->buf, (size_t)n, err) < 0) {
 			blob_writer_abort(w);
 			return -1;
 		}
 	if (n < 0) {
 		blob_writer_abort(w);
-		return load_fail(l, m->name, err);
+		return tar_in_fail(&l->in, m->name, err);
 	}
 	if (blob_writer_commit(w, want, size, &m->d, err) < 0)
 		return cb_error_wrap(err, "archive member `%s`", m->name);
@@ -237,17 +212,13 @@ static int read_archive(struct loader *l, int fd, struct cb_error **err)
 	struct archive_entry *e;
 	int rc;
 
-	if (layer_reader_open(&l->r, fd, 0, err) < 0)
+	if (tar_in_open(&l->in, fd, 0, false, "read archive", err) < 0)
 		return -1;
-	l->a = archive_read_new();
-	archive_read_support_format_tar(l->a);
-	if (archive_read_open(l->a, l, NULL, load_read, NULL) != ARCHIVE_OK)
-		return load_fail(l, "read archive", err);
-	while ((rc = archive_read_next_header(l->a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
+	while ((rc = archive_read_next_header(l->in.a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
 		if (read_member(l, e, err) < 0)
 			return -1;
 	if (rc != ARCHIVE_EOF)
-		return load_fail(l, "read archive", err);
+		return tar_in_fail(&l->in, "read archive", err);
 	return 0;
 }
 
@@ -512,11 +483,8 @@ static void loader_release(struct loader *l)
 		free(l->m[i].buf);
 	}
 	free(l->m);
-	if (l->a)
-		archive_read_free(l->a);
-	layer_reader_release(&l->r);
+	tar_in_release(&l->in);
 	free(l->buf);
-	cb_error_free(&l->err);
 }
 
 int layer_store_load(struct layer_store *s, int in_fd,

@@ -1,7 +1,6 @@
 /*
  * archive-save.c - `cbuild save`: images of the store written as one tar,
- * either an OCI archive or a docker-archive, plus the tar writing shared
- * with import (archive-import.c).
+ * either an OCI archive or a docker-archive.
  *
  * OCI archive (what `skopeo inspect oci-archive:`, `umoci` and `podman
  * load` read):
@@ -20,6 +19,7 @@
  * Entries have mode 0644/0755, owner 0:0 and mtime 0, so saving the same
  * images twice gives the same bytes.  A tag naming an index is saved as
  * the manifest for this machine's platform (the only one sure to be whole).
+ * The tar itself is written by tar_out (tardiff.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,82 +36,6 @@
 #include "xalloc.h"
 
 #define COPY_BUF (1024 * 1024)
-
-/* ------------------------------------------------------------------------ */
-/* A deterministic tar written to a layer_sink (shared with import)          */
-/* ------------------------------------------------------------------------ */
-
-static la_ssize_t tar_out_write(struct archive *a, void *ctx, const void *buf, size_t len)
-{
-	struct tar_out *t = ctx;
-
-	(void)a;
-	if (t->err || t->sink->write(t->sink->ctx, buf, len, &t->err) < 0)
-		return -1;
-	return (la_ssize_t)len;
-}
-
-int tar_out_fail(struct tar_out *t, const char *what, struct cb_error **err)
-{
-	if (t->err) {
-		*err = steal_pointer(&t->err);
-		return cb_error_wrap(err, "%s", what);
-	}
-	return cb_error_set(err, 0, "%s: %s", what,
-			    t->a && archive_error_string(t->a) ? archive_error_string(t->a)
-							       : "tar error");
-}
-
-int tar_out_open(struct tar_out *t, const struct layer_sink *sink, struct cb_error **err)
-{
-	memset(t, 0, sizeof(*t));
-	t->sink = sink;
-	t->a = archive_write_new();
-	t->e = archive_entry_new();
-	if (!t->a || !t->e)
-		return cb_error_set(err, ENOMEM, "libarchive: allocate a writer");
-	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
-	    archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(t->a, 0) != ARCHIVE_OK ||
-	    archive_write_open2(t->a, t, NULL, tar_out_write, NULL, NULL) != ARCHIVE_OK)
-		return tar_out_fail(t, "start the tar", err);
-	return 0;
-}
-
-/* Write t->e (filled by the caller); WARN is a name written as bytes, fine. */
-int tar_out_header(struct tar_out *t, struct cb_error **err)
-{
-	int rc = archive_write_header(t->a, t->e);
-
-	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-		return tar_out_fail(t, archive_entry_pathname(t->e), err);
-	return 0;
-}
-
-int tar_out_data(struct tar_out *t, const void *buf, size_t len, struct cb_error **err)
-{
-	if (archive_write_data(t->a, buf, len) != (la_ssize_t)len)
-		return tar_out_fail(t, archive_entry_pathname(t->e), err);
-	return 0;
-}
-
-int tar_out_close(struct tar_out *t, struct cb_error **err)
-{
-	if (archive_write_close(t->a) != ARCHIVE_OK)
-		return tar_out_fail(t, "finish the tar", err);
-	return 0;
-}
-
-void tar_out_release(struct tar_out *t)
-{
-	if (t->a)
-		archive_write_free(t->a);
-	if (t->e)
-		archive_entry_free(t->e);
-	t->a = NULL;
-	t->e = NULL;
-	cb_error_free(&t->err);
-}
 
 /* A plain entry of the archive: mode, owner 0:0, mtime 0. */
 static void plain_entry(struct tar_out *t, const char *name, mode_t type, int64_t size)
@@ -452,7 +376,7 @@ int layer_store_save(struct layer_store *s, const char *const *names, size_t n,
 		return cb_error_set(err, 0, "save: no image named");
 	if (resolve_all(s, names, n, &v, err) < 0)
 		return -1;
-	if (tar_out_open(&t, &sink, err) < 0)
+	if (tar_out_open(&t, &sink, "tar", err) < 0)
 		goto out;
 	if ((f == IMAGE_ARCHIVE_OCI ? save_oci(s, &t, v, n, err) : save_docker(s, &t, v, n, err)) <
 		    0 ||

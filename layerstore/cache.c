@@ -8,7 +8,6 @@
  * prune keeps every digest the record names alive (it walks JSON blobs).
  * The index file's mtime is the record's last use, for --keep-storage.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -141,37 +140,25 @@ int store_cache_remove(struct layer_store *s, const struct cb_digest *key, struc
 	return 0;
 }
 
-static bool hex64(const char *s)
-{
-	return strlen(s) == CB_DIGEST_HEX && strspn(s, "0123456789abcdef") == CB_DIGEST_HEX;
-}
-
 int store_cache_list(struct layer_store *s, struct cache_entry **out, size_t *nout,
 		     struct cb_error **err)
 {
-	int fd = openat(s->root_fd, "cache", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_dir DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct cb_strvec names = CB_STRVEC_INIT;
 	struct cache_entry *v = NULL;
 	size_t n = 0, alloc = 0;
-	struct dirent *de;
 
-	if (!dir) {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, saved, "open `%s/cache`", s->root);
-	}
-	while ((de = readdir(dir))) {
+	if (store_list_dir(s, "cache", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++) {
 		struct cache_entry e;
 		char path[STORE_PATH_MAX];
 		struct cb_error *ignored = NULL;
 		struct stat st;
 
-		if (!hex64(de->d_name))
+		if (!cb_digest_hex_valid(names.v[i]))
 			continue;
-		snprintf(path, sizeof(path), "cache/%.64s", de->d_name);
-		snprintf(e.key.str, sizeof(e.key.str), "sha256:%.64s", de->d_name);
+		snprintf(path, sizeof(path), "cache/%.64s", names.v[i]);
+		snprintf(e.key.str, sizeof(e.key.str), "sha256:%.64s", names.v[i]);
 		if (read_entry(s, path, &e.record, &ignored) <= 0 ||
 		    fstatat(s->root_fd, path, &st, 0) < 0) {
 			cb_error_free(&ignored); /* fsck reports unreadable entries */
@@ -181,6 +168,7 @@ int store_cache_list(struct layer_store *s, struct cache_entry **out, size_t *no
 		CB_ALLOC_GROW(v, n + 1, alloc);
 		v[n++] = e;
 	}
+	cb_strvec_clear(&names);
 	*out = v;
 	*nout = n;
 	return 0;
@@ -244,27 +232,21 @@ static int write_found(struct layer_store *s, const struct found_record *r, stru
 	return 0;
 }
 
-int store_cache_rebuild(struct layer_store *s, size_t *found, struct cb_error **err)
+/* Every cache record among the blobs, the newest of each key; *out is the caller's. */
+static int find_records(struct layer_store *s, struct found_record **out, size_t *nout,
+			struct cb_error **err)
 {
+	struct cb_strvec names = CB_STRVEC_INIT;
 	struct found_record *recs = NULL;
 	size_t n = 0, alloc = 0;
-	struct cache_entry *old = NULL;
-	size_t nold = 0;
-	int ret = -1;
-	int fd = openat(s->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_dir DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
 
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, errno, "open `%s/blobs/sha256`", s->root);
-	}
-	while ((de = readdir(dir))) {
+	if (store_list_dir(s, "blobs/sha256", &names, err) < 0)
+		return -1;
+	for (size_t k = 0; k < names.n; k++) {
 		struct found_record r;
 		size_t i;
 
-		if (!hex64(de->d_name) || !blob_is_record(s, de->d_name, &r))
+		if (!cb_digest_hex_valid(names.v[k]) || !blob_is_record(s, names.v[k], &r))
 			continue;
 		/* Several records of one key: the newest wins. */
 		for (i = 0; i < n && !cb_digest_equal(&recs[i].key, &r.key); i++)
@@ -277,6 +259,21 @@ int store_cache_rebuild(struct layer_store *s, size_t *found, struct cb_error **
 		}
 		recs[i] = r;
 	}
+	cb_strvec_clear(&names);
+	*out = recs;
+	*nout = n;
+	return 0;
+}
+
+int store_cache_rebuild(struct layer_store *s, size_t *found, struct cb_error **err)
+{
+	struct found_record *recs = NULL;
+	struct cache_entry *old = NULL;
+	size_t n = 0, nold = 0;
+	int ret = -1;
+
+	if (find_records(s, &recs, &n, err) < 0)
+		return -1;
 	if (store_cache_list(s, &old, &nold, err) < 0)
 		goto out;
 	for (size_t i = 0; i < nold; i++)

@@ -7,7 +7,6 @@
  *
  * fsck holds the store lock shared: writers go on, prune waits.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -47,29 +46,6 @@ static void problem(struct fsck *f, const char *fmt, ...)
 		cb_strvec_push_take(f->report, cb_strbuf_detach(&sb, NULL));
 	else
 		cb_strbuf_release(&sb);
-}
-
-static bool hex64(const char *s)
-{
-	return strlen(s) == CB_DIGEST_HEX && strspn(s, "0123456789abcdef") == CB_DIGEST_HEX;
-}
-
-static int list(struct layer_store *s, const char *dir, struct cb_strvec *out,
-		struct cb_error **err)
-{
-	int fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, errno, "open `%s/%s`", s->root, dir);
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			cb_strvec_push(out, de->d_name);
-	return 0;
 }
 
 /* Move dir/name to quarantine/name.<time>[.<n>]; the new path, or NULL on failure. */
@@ -135,7 +111,7 @@ static int check_blobs(struct fsck *f, size_t *nblobs, struct cb_error **err)
 	struct cb_strvec names = CB_STRVEC_INIT;
 	int ret = -1;
 
-	if (list(f->s, "blobs/sha256", &names, err) < 0)
+	if (store_list_dir(f->s, "blobs/sha256", &names, err) < 0)
 		return -1;
 	for (size_t i = 0; i < names.n; i++) {
 		const char *name = names.v[i];
@@ -145,7 +121,7 @@ static int check_blobs(struct fsck *f, size_t *nblobs, struct cb_error **err)
 		int ok = 0;
 
 		snprintf(path, sizeof(path), "blobs/sha256/%s", name);
-		if (hex64(name)) {
+		if (cb_digest_hex_valid(name)) {
 			ok = hash_blob(f->s, path, &got, err);
 			if (ok < 0)
 				goto out;
@@ -181,7 +157,7 @@ static void check_snapshot(struct fsck *f, const char *name, size_t *nsnaps)
 
 	snprintf(path, sizeof(path), "snapshots/%s", name);
 	/* Unfinished snapshots live in tmp/; only complete ones are renamed here. */
-	if (!hex64(name)) {
+	if (!cb_digest_hex_valid(name)) {
 		problem(f, "`%s` is not a snapshot (names are chain IDs)", path);
 		return;
 	}
@@ -209,7 +185,7 @@ static int check_snapshots(struct fsck *f, size_t *nsnaps, struct cb_error **err
 {
 	struct cb_strvec names = CB_STRVEC_INIT;
 
-	if (list(f->s, "snapshots", &names, err) < 0)
+	if (store_list_dir(f->s, "snapshots", &names, err) < 0)
 		return -1;
 	for (size_t i = 0; i < names.n; i++)
 		check_snapshot(f, names.v[i], nsnaps);
@@ -291,7 +267,7 @@ static void check_cache_entry(struct fsck *f, const char *name)
 	size_t len = 0;
 
 	snprintf(path, sizeof(path), "cache/%s", name);
-	if (!hex64(name)) {
+	if (!cb_digest_hex_valid(name)) {
 		problem(f, "`%s` is not a cache index entry; removed", path);
 		cb_rm_rf(f->s->root_fd, path, &e);
 	} else if (cb_read_file_at(f->s->root_fd, path, 256, &buf, &len, &e) < 0) {
@@ -318,7 +294,7 @@ static int check_cache(struct fsck *f, bool rebuild, struct cb_error **err)
 	struct cb_strvec names = CB_STRVEC_INIT;
 	size_t found = 0;
 
-	if (list(f->s, "cache", &names, err) < 0)
+	if (store_list_dir(f->s, "cache", &names, err) < 0)
 		return -1;
 	for (size_t i = 0; i < names.n; i++)
 		check_cache_entry(f, names.v[i]);

@@ -55,11 +55,6 @@ struct mark {
 	uint64_t bytes; /* of the newly marked blobs and snapshots */
 };
 
-static bool hex64(const char *s)
-{
-	return strlen(s) == CB_DIGEST_HEX && strspn(s, "0123456789abcdef") == CB_DIGEST_HEX;
-}
-
 static int cmp_blob(const void *a, const void *b)
 {
 	return strcmp(((const struct blob_info *)a)->d.str, ((const struct blob_info *)b)->d.str);
@@ -178,28 +173,27 @@ static uint64_t snap_bytes(struct gc *gc, struct snap_info *sn)
 
 static int gc_list_blobs(struct gc *gc, struct cb_error **err)
 {
-	int fd = openat(gc->s->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	struct cb_strvec names = CB_STRVEC_INIT;
 	size_t alloc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, errno, "open `%s/blobs/sha256`", gc->s->root);
-	}
-	while ((de = readdir(d))) {
+	if (store_list_dir(gc->s, "blobs/sha256", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++) {
+		char path[STORE_PATH_MAX];
 		struct stat st;
 
-		if (!hex64(de->d_name) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (!cb_digest_hex_valid(names.v[i]))
 			continue; /* not a blob: fsck's business */
+		snprintf(path, sizeof(path), "blobs/sha256/%.64s", names.v[i]);
+		if (fstatat(gc->s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
 		CB_ALLOC_GROW(gc->blobs, gc->nblobs + 1, alloc);
 		snprintf(gc->blobs[gc->nblobs].d.str, sizeof(gc->blobs[0].d.str), "sha256:%.64s",
-			 de->d_name);
+			 names.v[i]);
 		gc->blobs[gc->nblobs++].size = (int64_t)st.st_size;
 	}
+	cb_strvec_clear(&names);
 	if (gc->nblobs)
 		qsort(gc->blobs, gc->nblobs, sizeof(*gc->blobs), cmp_blob);
 	return 0;
@@ -207,24 +201,20 @@ static int gc_list_blobs(struct gc *gc, struct cb_error **err)
 
 static int gc_list_snapshots(struct gc *gc, struct cb_error **err)
 {
-	int fd = openat(gc->s->root_fd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	struct cb_strvec names = CB_STRVEC_INIT;
 	size_t alloc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, errno, "open `%s/snapshots`", gc->s->root);
-	}
-	while ((de = readdir(d))) {
-		if (!hex64(de->d_name))
+	if (store_list_dir(gc->s, "snapshots", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++) {
+		if (!cb_digest_hex_valid(names.v[i]))
 			continue;
 		CB_ALLOC_GROW(gc->snaps, gc->nsnaps + 1, alloc);
 		snprintf(gc->snaps[gc->nsnaps].chain.str, sizeof(gc->snaps[0].chain.str),
-			 "sha256:%.64s", de->d_name);
+			 "sha256:%.64s", names.v[i]);
 		gc->snaps[gc->nsnaps++].bytes = -1;
 	}
+	cb_strvec_clear(&names);
 	if (gc->nsnaps)
 		qsort(gc->snaps, gc->nsnaps, sizeof(*gc->snaps), cmp_snap);
 	return 0;

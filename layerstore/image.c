@@ -27,16 +27,33 @@ json_t *store_json_parse(const char *buf, size_t len, const char *what, struct c
 /* Field readers: absent and null mean "unset"; a wrong type is an error.    */
 /* ------------------------------------------------------------------------ */
 
-static int get_string(json_t *obj, const char *key, char **out, const char *what,
-		      struct cb_error **err)
+/*
+ * obj[key] in *out when it has type t (JSON_TRUE standing for true or
+ * false); NULL when absent or null; else "what: `key` must be <want>".
+ */
+static int get_member(json_t *obj, const char *key, json_type t, const char *want, json_t **out,
+		      const char *what, struct cb_error **err)
 {
 	json_t *v = json_object_get(obj, key);
 
+	*out = NULL;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v))
-		return cb_error_set(err, 0, "%s: `%s` must be a string", what, key);
-	*out = xstrdup(json_string_value(v));
+	if ((json_is_boolean(v) ? JSON_TRUE : json_typeof(v)) != t)
+		return cb_error_set(err, 0, "%s: `%s` must be %s", what, key, want);
+	*out = v;
+	return 0;
+}
+
+static int get_string(json_t *obj, const char *key, char **out, const char *what,
+		      struct cb_error **err)
+{
+	json_t *v;
+
+	if (get_member(obj, key, JSON_STRING, "a string", &v, what, err) < 0)
+		return -1;
+	if (v)
+		*out = xstrdup(json_string_value(v));
 	return 0;
 }
 
@@ -44,13 +61,13 @@ static int get_string(json_t *obj, const char *key, char **out, const char *what
 static int get_string_array(json_t *obj, const char *key, struct cb_strvec *out, bool *present,
 			    const char *what, struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key), *e;
+	json_t *v, *e;
 	size_t i;
 
-	if (!v || json_is_null(v))
+	if (get_member(obj, key, JSON_ARRAY, "an array of strings", &v, what, err) < 0)
+		return -1;
+	if (!v)
 		return 0;
-	if (!json_is_array(v))
-		return cb_error_set(err, 0, "%s: `%s` must be an array of strings", what, key);
 	json_array_foreach (v, i, e) {
 		if (!json_is_string(e))
 			return cb_error_set(err, 0, "%s: `%s[%zu]` must be a string", what, key, i);
@@ -59,11 +76,6 @@ static int get_string_array(json_t *obj, const char *key, struct cb_strvec *out,
 	if (present)
 		*present = true;
 	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* "key=value" strings ordered by key, as Go orders map keys. */
@@ -80,17 +92,16 @@ static int cmp_kv(const void *a, const void *b)
 static int get_key_set(json_t *obj, const char *key, struct cb_strvec *out, const char *what,
 		       struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key), *e;
+	json_t *v, *e;
 	const char *k;
 
-	if (!v || json_is_null(v))
+	if (get_member(obj, key, JSON_OBJECT, "an object", &v, what, err) < 0)
+		return -1;
+	if (!v)
 		return 0;
-	if (!json_is_object(v))
-		return cb_error_set(err, 0, "%s: `%s` must be an object", what, key);
 	json_object_foreach (v, k, e)
 		cb_strvec_push(out, k);
-	if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	cb_strvec_sort(out);
 	return 0;
 }
 
@@ -98,13 +109,13 @@ static int get_key_set(json_t *obj, const char *key, struct cb_strvec *out, cons
 static int get_string_map(json_t *obj, const char *key, struct cb_strvec *out, const char *what,
 			  struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key), *e;
+	json_t *v, *e;
 	const char *k;
 
-	if (!v || json_is_null(v))
+	if (get_member(obj, key, JSON_OBJECT, "an object", &v, what, err) < 0)
+		return -1;
+	if (!v)
 		return 0;
-	if (!json_is_object(v))
-		return cb_error_set(err, 0, "%s: `%s` must be an object", what, key);
 	json_object_foreach (v, k, e) {
 		if (!json_is_string(e))
 			return cb_error_set(err, 0, "%s: `%s.%s` must be a string", what, key, k);
@@ -118,41 +129,31 @@ static int get_string_map(json_t *obj, const char *key, struct cb_strvec *out, c
 static int get_int(json_t *obj, const char *key, int64_t *out, const char *what,
 		   struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v;
 
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return cb_error_set(err, 0, "%s: `%s` must be an integer", what, key);
-	*out = (int64_t)json_integer_value(v);
+	if (get_member(obj, key, JSON_INTEGER, "an integer", &v, what, err) < 0)
+		return -1;
+	if (v)
+		*out = (int64_t)json_integer_value(v);
 	return 0;
 }
 
 static int get_bool(json_t *obj, const char *key, bool *out, const char *what,
 		    struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v;
 
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return cb_error_set(err, 0, "%s: `%s` must be true or false", what, key);
-	*out = json_is_true(v);
+	if (get_member(obj, key, JSON_TRUE, "true or false", &v, what, err) < 0)
+		return -1;
+	if (v)
+		*out = json_is_true(v);
 	return 0;
 }
 
 static int get_object(json_t *obj, const char *key, json_t **out, const char *what,
 		      struct cb_error **err)
 {
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
-		return cb_error_set(err, 0, "%s: `%s` must be an object", what, key);
-	*out = v;
-	return 0;
+	return get_member(obj, key, JSON_OBJECT, "an object", out, what, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -252,13 +253,13 @@ static int parse_rootfs(json_t *root, struct image_config *c, struct cb_error **
 
 static int parse_history(json_t *root, struct image_config *c, struct cb_error **err)
 {
-	json_t *hist = json_object_get(root, "history"), *e;
+	json_t *hist, *e;
 	size_t i;
 
-	if (!hist || json_is_null(hist))
+	if (get_member(root, "history", JSON_ARRAY, "an array", &hist, "image config", err) < 0)
+		return -1;
+	if (!hist)
 		return 0;
-	if (!json_is_array(hist))
-		return cb_error_set(err, 0, "image config: `history` must be an array");
 	c->history = xcalloc(json_array_size(hist) + 1, sizeof(*c->history));
 	json_array_foreach (hist, i, e) {
 		struct oci_history *h = &c->history[i];
@@ -366,20 +367,22 @@ static int check_header(json_t *root, const char *what, const char **mt, struct 
 	return 0;
 }
 
-static int parse_layers(json_t *root, struct image_manifest *m, struct cb_error **err)
+/* The descriptors of the array root[key] (required); errors name "what: key[i]". */
+static int parse_descriptors(json_t *root, const char *key, bool platform, const char *what,
+			     struct oci_descriptor **out, size_t *n, struct cb_error **err)
 {
-	json_t *layers = json_object_get(root, "layers"), *e;
+	json_t *list = json_object_get(root, key), *e;
 	size_t i;
 
-	if (!json_is_array(layers))
-		return cb_error_set(err, 0, "image manifest: `layers` must be an array");
-	m->layers = xcalloc(json_array_size(layers) + 1, sizeof(*m->layers));
-	json_array_foreach (layers, i, e) {
-		char what[64];
+	if (!json_is_array(list))
+		return cb_error_set(err, 0, "%s: `%s` must be an array", what, key);
+	*out = xcalloc(json_array_size(list) + 1, sizeof(**out));
+	json_array_foreach (list, i, e) {
+		char where[64];
 
-		snprintf(what, sizeof(what), "image manifest: layers[%zu]", i);
-		m->nlayers = i + 1;
-		if (parse_descriptor(e, &m->layers[i], false, what, err) < 0)
+		snprintf(where, sizeof(where), "%s: %s[%zu]", what, key, i);
+		*n = i + 1;
+		if (parse_descriptor(e, &(*out)[i], platform, where, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -407,7 +410,8 @@ int image_manifest_parse(const char *json, size_t len, struct image_manifest *m,
 	tmp.media_type = mt ? xstrdup(mt) : NULL;
 	if (parse_descriptor(json_object_get(root, "config"), &tmp.config, false,
 			     "image manifest: config", err) < 0 ||
-	    parse_layers(root, &tmp, err) < 0 ||
+	    parse_descriptors(root, "layers", false, "image manifest", &tmp.layers, &tmp.nlayers,
+			      err) < 0 ||
 	    get_string_map(root, "annotations", &tmp.annotations, "image manifest", err) < 0) {
 		image_manifest_release(&tmp);
 		return -1;
@@ -421,8 +425,6 @@ int image_index_parse(const char *json, size_t len, struct image_index *ix, stru
 	json_auto_t *root = store_json_parse(json, len, "image index", err);
 	struct image_index tmp;
 	const char *mt = NULL;
-	json_t *list, *e;
-	size_t i;
 
 	if (!root)
 		return -1;
@@ -431,26 +433,15 @@ int image_index_parse(const char *json, size_t len, struct image_index *ix, stru
 		return -1;
 	if (mt && !is_index_type(mt))
 		return cb_error_set(err, 0, "image index: `%s` is not an index media type", mt);
-	list = json_object_get(root, "manifests");
-	if (!json_is_array(list))
-		return cb_error_set(err, 0, "image index: `manifests` must be an array");
 	tmp.media_type = mt ? xstrdup(mt) : NULL;
-	tmp.manifests = xcalloc(json_array_size(list) + 1, sizeof(*tmp.manifests));
-	json_array_foreach (list, i, e) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "image index: manifests[%zu]", i);
-		tmp.nmanifests = i + 1;
-		if (parse_descriptor(e, &tmp.manifests[i], true, what, err) < 0)
-			goto fail;
+	if (parse_descriptors(root, "manifests", true, "image index", &tmp.manifests,
+			      &tmp.nmanifests, err) < 0 ||
+	    get_string_map(root, "annotations", &tmp.annotations, "image index", err) < 0) {
+		image_index_release(&tmp);
+		return -1;
 	}
-	if (get_string_map(root, "annotations", &tmp.annotations, "image index", err) < 0)
-		goto fail;
 	*ix = tmp;
 	return 0;
-fail:
-	image_index_release(&tmp);
-	return -1;
 }
 
 /* ------------------------------------------------------------------------ */

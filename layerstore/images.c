@@ -14,8 +14,7 @@
 /* Indexes may nest; real ones are one level deep. */
 #define INDEX_DEPTH_MAX 4
 
-/* The Go GOARCH (and variant) of this machine, as image platforms name it. */
-static void host_platform(char arch[32], char variant[8])
+void store_host_platform(char arch[STORE_ARCH_MAX], char variant[STORE_VARIANT_MAX])
 {
 	static const struct {
 		const char *machine, *arch, *variant;
@@ -34,15 +33,15 @@ static void host_platform(char arch[32], char variant[8])
 	};
 	struct utsname u;
 
-	snprintf(arch, 32, "unknown");
+	snprintf(arch, STORE_ARCH_MAX, "unknown");
 	variant[0] = '\0';
 	if (uname(&u) < 0)
 		return;
-	snprintf(arch, 32, "%.31s", u.machine);
+	snprintf(arch, STORE_ARCH_MAX, "%.*s", STORE_ARCH_MAX - 1, u.machine);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (!strcmp(u.machine, map[i].machine)) {
-			snprintf(arch, 32, "%s", map[i].arch);
-			snprintf(variant, 8, "%s", map[i].variant);
+			snprintf(arch, STORE_ARCH_MAX, "%s", map[i].arch);
+			snprintf(variant, STORE_VARIANT_MAX, "%s", map[i].variant);
 		}
 	}
 }
@@ -90,14 +89,14 @@ static int load_from_index(struct layer_store *s, const struct cb_digest *d, con
 {
 	struct image_index ix;
 	const struct oci_descriptor *pick;
-	char arch[32], variant[8];
+	char arch[STORE_ARCH_MAX], variant[STORE_VARIANT_MAX];
 	struct cb_digest child;
 
 	if (depth >= INDEX_DEPTH_MAX)
 		return cb_error_set(err, 0, "index `%s`: nested too deeply", d->str);
 	if (image_index_parse(json, len, &ix, err) < 0)
 		return -1;
-	host_platform(arch, variant);
+	store_host_platform(arch, variant);
 	pick = pick_platform(&ix, arch, variant);
 	if (!pick) {
 		image_index_release(&ix);

@@ -6,11 +6,12 @@
  * layer tar plumbing (compress*.c, tardiff.c, tarapply*.c, pathwalk.c,
  * snapshot.c, archive*.c):
  *
- *   diff:  tar bytes -> layer_writer (sha256 of the tar, staging buffer)
- *          -> codec encoder -> sha256 + count of the blob -> layer_sink
+ *   diff:  tar_out (libarchive) -> layer_writer (sha256 of the tar,
+ *          staging buffer) -> codec encoder -> sha256 + count of the blob
+ *          -> layer_sink (a blob writer that leaves hashing to this pipeline)
  *   apply: fd -> layer_source (buffered, peekable) -> codec chosen by magic
  *          bytes -> decoder -> layer_reader (sha256 of the tar, limits)
- *          -> libarchive's tar reader
+ *          -> tar_in (libarchive's tar reader)
  *
  * A codec is a struct of function pointers, one per compression (gzip with
  * ISA-L or zlib, zstd, none), so callers never see a library's types.
@@ -160,9 +161,6 @@ int layer_writer_finish(struct layer_writer *w, struct layer_desc *out, struct c
 /* Stop the worker and free everything (safe after finish, after a failure, twice). */
 void layer_writer_release(struct layer_writer *w);
 
-/* A layer_sink writing to an fd; ctx points at the int fd. */
-int layer_sink_fd_write(void *ctx, const void *buf, size_t len, struct cb_error **err);
-
 /* Reading a layer: compressed bytes in, tar out (decompression in a worker thread). */
 struct layer_reader {
 	struct layer_source src;
@@ -206,23 +204,69 @@ int layer_clean_name(const char *name, char **out, struct cb_error **err);
 int layer_resolve_dir(int rootfd, const char *dir, bool create, struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
-/* Archives (archive-save.c, archive-load.c, archive-import.c)               */
+/* Tars (tardiff.c, tarapply.c) and archives (archive-*.c)                   */
 /* ------------------------------------------------------------------------ */
 
-/* A deterministic PAX-restricted tar written to a sink. */
+/*
+ * A deterministic PAX-restricted tar written to a sink (tardiff.c): layers,
+ * and the archives of save and import.
+ */
 struct tar_out {
 	const struct layer_sink *sink;
+	const char *kind; /* "tar", "layer tar": failures say "start the <kind>" */
 	struct archive *a;
 	struct archive_entry *e; /* the entry the caller fills before tar_out_header */
 	struct cb_error *err;	 /* set inside libarchive's write callback */
 };
-int tar_out_open(struct tar_out *t, const struct layer_sink *sink, struct cb_error **err);
+int tar_out_open(struct tar_out *t, const struct layer_sink *sink, const char *kind,
+		 struct cb_error **err);
+/* Write t->e; failures name its path. */
 int tar_out_header(struct tar_out *t, struct cb_error **err);
 int tar_out_data(struct tar_out *t, const void *buf, size_t len, struct cb_error **err);
 int tar_out_close(struct tar_out *t, struct cb_error **err);
 void tar_out_release(struct tar_out *t);
-/* libarchive's failure (or one of ours from inside its callback) as *err. */
-int tar_out_fail(struct tar_out *t, const char *what, struct cb_error **err);
+
+/*
+ * A tar read by libarchive from a layer_reader (gzip, zstd or plain bytes
+ * from an fd), as apply, load and import read theirs (tarapply.c).  A zeroed
+ * tar_in may be released.
+ */
+struct tar_in {
+	struct layer_reader r;
+	struct archive *a;
+	struct cb_error *err; /* set inside libarchive's read callback */
+	/*
+	 * tar_in_fail passes an error of the layer reader on as it is (apply's
+	 * messages); else it is wrapped in `what` like libarchive's own.
+	 */
+	bool bare_reader_errors;
+};
+/*
+ * Detect fd's compression and start reading the tar; limit as in
+ * layer_reader_open; binary_names: names are bytes (no charset conversion).
+ * Fails as tar_in_fail(t, what) when libarchive cannot start.
+ */
+int tar_in_open(struct tar_in *t, int fd, uint64_t limit, bool binary_names, const char *what,
+		struct cb_error **err);
+/* libarchive's failure, "what: <its message>", or the reader's that caused it, as *err. */
+int tar_in_fail(struct tar_in *t, const char *what, struct cb_error **err);
+void tar_in_release(struct tar_in *t);
+
+/*
+ * A layer's tar: entries written with tar_out (lt->out) go through a
+ * layer_writer (diff ID, compression, blob digest and size) to sink, as
+ * diff and import write theirs (tardiff.c).  Release after a failure too.
+ */
+struct layer_tar {
+	struct layer_writer w;
+	struct layer_sink wsink; /* into w */
+	struct tar_out out;
+};
+int layer_tar_open(struct layer_tar *lt, const struct layer_diff_opts *o,
+		   const struct layer_sink *sink, const char *kind, struct cb_error **err);
+/* End the tar and finish the layer: *out describes the blob sink received. */
+int layer_tar_finish(struct layer_tar *lt, struct layer_desc *out, struct cb_error **err);
+void layer_tar_release(struct layer_tar *lt);
 
 /* "docker.io/library/busybox:latest" -> "busybox:latest", as docker-archive writes; caller frees.
  */
@@ -250,10 +294,8 @@ struct applier {
 	gid_t egid;
 	mode_t umask;
 	const char *opaque_xattr; /* trusted.overlay.opaque or user.overlay.opaque */
-	struct layer_reader reader;
-	struct archive *a;
+	struct tar_in in;
 	struct archive_entry *entry; /* the current entry (libarchive's) */
-	struct cb_error *err;	     /* set inside libarchive's read callback */
 	uint64_t entries, bytes;
 	char *cache_dir; /* the parent directory resolved last, and its fd */
 	int cache_fd;

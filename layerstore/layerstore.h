@@ -116,6 +116,8 @@ struct layer_sink {
 	int (*write)(void *ctx, const void *buf, size_t len, struct cb_error **err);
 	void *ctx;
 };
+/* The write of a layer_sink into an fd: ctx points at the int fd (not owned). */
+int layer_sink_fd_write(void *ctx, const void *buf, size_t len, struct cb_error **err);
 
 struct layer_diff_opts {
 	enum layer_compression compression;

@@ -78,6 +78,10 @@ int store_lease_locked(struct layer_store *s, const struct cb_digest *d, struct 
  */
 char *store_tmp_name(struct layer_store *s, const char *kind);
 
+/* The names in the directory `dir` under the root, without "." and "..", appended to names. */
+int store_list_dir(struct layer_store *s, const char *dir, struct cb_strvec *names,
+		   struct cb_error **err);
+
 /* fsync the directory `dir` under the root ("blobs/sha256", "snapshots"). */
 int store_fsync_dir(struct layer_store *s, const char *dir, struct cb_error **err);
 
@@ -104,6 +108,15 @@ int store_live_leases(struct layer_store *s, struct digest_set *set, struct cb_e
 /* Biggest JSON blob (manifest, config, index, cache record) we read. */
 #define STORE_JSON_MAX (16u << 20)
 
+/*
+ * A new blob for a layer that the layer pipeline (layer_writer) writes
+ * through *sink.  The pipeline already hashes the blob, so this writer does
+ * not: commit it with blob_writer_commit(w, &desc.digest, desc.size, ...),
+ * which trusts that digest.
+ */
+struct blob_writer *store_layer_blob_create(struct layer_store *s, struct layer_sink *sink,
+					    struct cb_error **err);
+
 /* Read and parse a JSON blob (digest verified); *out is the caller's. */
 int store_blob_read_json(struct layer_store *s, const struct cb_digest *d, json_t **out,
 			 struct cb_error **err);
@@ -120,6 +133,19 @@ void json_put_string(struct cb_strbuf *sb, const char *s);
 
 /* Call fn for every string in v (recursively) that is a valid sha256 digest. */
 void json_each_digest(json_t *v, void (*fn)(void *ctx, const struct cb_digest *d), void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Images (images.c)                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * This machine as image platforms name it: Go's GOARCH for uname's machine
+ * (the machine itself when unknown, "unknown" when uname fails) and the
+ * variant an index entry must match ("" for none; "v8" for arm64).
+ */
+#define STORE_ARCH_MAX 32
+#define STORE_VARIANT_MAX 8
+void store_host_platform(char arch[STORE_ARCH_MAX], char variant[STORE_VARIANT_MAX]);
 
 /* ------------------------------------------------------------------------ */
 /* Cache index (cache.c), used by gc.c and fsck.c                            */

@@ -293,43 +293,8 @@ static int read_lease(struct layer_store *s, const char *id, struct digest_set *
 	return 0;
 }
 
-int store_live_leases(struct layer_store *s, struct digest_set *set, struct cb_error **err)
-{
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	int fd = openat(s->root_fd, "leases", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return cb_error_set(err, saved, "open `%s/leases`", s->root);
-	}
-	while ((de = readdir(d))) {
-		if (!lease_id_valid(de->d_name) || store_lease_is_dead(s, de->d_name))
-			continue;
-		if (read_lease(s, de->d_name, set, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The lease id a tmp/ entry belongs to: the part before the first '.'. */
-static bool tmp_owner(const char *name, char id[STORE_LEASE_ID_MAX])
-{
-	const char *dot = strchr(name, '.');
-	size_t n = dot ? (size_t)(dot - name) : strlen(name);
-
-	if (n == 0 || n >= STORE_LEASE_ID_MAX)
-		return false;
-	memcpy(id, name, n);
-	id[n] = '\0';
-	return true;
-}
-
-static int list_dir(struct layer_store *s, const char *dir, struct cb_strvec *names,
-		    struct cb_error **err)
+int store_list_dir(struct layer_store *s, const char *dir, struct cb_strvec *names,
+		   struct cb_error **err)
 {
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
@@ -348,13 +313,39 @@ static int list_dir(struct layer_store *s, const char *dir, struct cb_strvec *na
 	return 0;
 }
 
+int store_live_leases(struct layer_store *s, struct digest_set *set, struct cb_error **err)
+{
+	struct cb_strvec ids = CB_STRVEC_INIT;
+	int ret = store_list_dir(s, "leases", &ids, err);
+
+	for (size_t i = 0; ret == 0 && i < ids.n; i++)
+		if (lease_id_valid(ids.v[i]) && !store_lease_is_dead(s, ids.v[i]))
+			ret = read_lease(s, ids.v[i], set, err);
+	cb_strvec_clear(&ids);
+	return ret;
+}
+
+/* The lease id a tmp/ entry belongs to: the part before the first '.'. */
+static bool tmp_owner(const char *name, char id[STORE_LEASE_ID_MAX])
+{
+	const char *dot = strchr(name, '.');
+	size_t n = dot ? (size_t)(dot - name) : strlen(name);
+
+	if (n == 0 || n >= STORE_LEASE_ID_MAX)
+		return false;
+	memcpy(id, name, n);
+	id[n] = '\0';
+	return true;
+}
+
 int store_cleanup_dead(struct layer_store *s, struct cb_error **err)
 {
 	struct cb_strvec tmp = CB_STRVEC_INIT, leases = CB_STRVEC_INIT;
 	cleanup_close int tmpfd = -1, leasefd = -1;
 	int ret = -1;
 
-	if (list_dir(s, "tmp", &tmp, err) < 0 || list_dir(s, "leases", &leases, err) < 0)
+	if (store_list_dir(s, "tmp", &tmp, err) < 0 ||
+	    store_list_dir(s, "leases", &leases, err) < 0)
 		goto out;
 	tmpfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	leasefd = openat(s->root_fd, "leases", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -446,7 +437,7 @@ static int check_layout(struct layer_store *s, struct cb_error **err)
 		return -1;
 	cb_error_free(err);
 	/* Refuse to litter a directory that is not ours (a mistyped --root). */
-	if (list_dir(s, ".", &names, err) < 0)
+	if (store_list_dir(s, ".", &names, err) < 0)
 		return -1;
 	for (size_t i = 0; i < names.n; i++) {
 		if (!store_entry_known(names.v[i])) {
@@ -532,7 +523,7 @@ static void remove_own_tmp(struct layer_store *s)
 	size_t idlen = strlen(s->lease_id);
 	cleanup_close int tmpfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (tmpfd < 0 || list_dir(s, "tmp", &names, &err) < 0) {
+	if (tmpfd < 0 || store_list_dir(s, "tmp", &names, &err) < 0) {
 		cb_error_free(&err);
 		return;
 	}

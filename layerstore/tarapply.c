@@ -1,6 +1,7 @@
 /*
  * tarapply.c - layer_apply(): extract a layer tar (gzip, zstd or plain,
- * detected by content) into a directory, confined to it.
+ * detected by content) into a directory, confined to it; and the tar_in
+ * reader it shares with load and import.
  *
  * Confinement does not rely on libarchive's SECURE flags, which refuse
  * legitimate in-root links such as `lib -> usr/lib`.  Instead:
@@ -39,30 +40,61 @@ CB_DEFINE_CLEANUP(struct archive, archive_read_free)
 #define WH_OPAQUE ".wh..wh..opq"
 #define WH_META ".wh..wh." /* AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): skipped */
 
+/* ------------------------------------------------------------------------ */
+/* Reading a tar from a layer (shared with load and import)                  */
+/* ------------------------------------------------------------------------ */
+
 /* A read callback for libarchive: decoded tar chunks from the layer reader. */
-static la_ssize_t apply_read(struct archive *a, void *ctx, const void **buf)
+static la_ssize_t tar_in_read(struct archive *a, void *ctx, const void **buf)
 {
-	struct applier *ap = ctx;
+	struct tar_in *t = ctx;
 	ssize_t n;
 
 	(void)a;
-	if (ap->err)
+	if (t->err)
 		return -1;
-	n = layer_reader_next(&ap->reader, buf, &ap->err);
+	n = layer_reader_next(&t->r, buf, &t->err);
 	return n < 0 ? -1 : n;
 }
 
 /* Translate libarchive's failure, preferring one of ours that caused it. */
-static int archive_fail(struct applier *ap, const char *what, struct cb_error **err)
+int tar_in_fail(struct tar_in *t, const char *what, struct cb_error **err)
 {
-	if (ap->err) {
-		*err = steal_pointer(&ap->err);
-		return -1;
+	if (t->err) {
+		*err = steal_pointer(&t->err);
+		return t->bare_reader_errors ? -1 : cb_error_wrap(err, "%s", what);
 	}
 	return cb_error_set(err, 0, "%s: %s", what,
-			    archive_error_string(ap->a) ? archive_error_string(ap->a)
-							: "invalid tar");
+			    archive_error_string(t->a) ? archive_error_string(t->a)
+						       : "invalid tar");
 }
+
+int tar_in_open(struct tar_in *t, int fd, uint64_t limit, bool binary_names, const char *what,
+		struct cb_error **err)
+{
+	if (layer_reader_open(&t->r, fd, limit, err) < 0)
+		return -1;
+	t->a = archive_read_new();
+	archive_read_support_format_tar(t->a);
+	if (binary_names)
+		archive_read_set_options(t->a, "hdrcharset=BINARY");
+	if (archive_read_open(t->a, t, NULL, tar_in_read, NULL) != ARCHIVE_OK)
+		return tar_in_fail(t, what, err);
+	return 0;
+}
+
+void tar_in_release(struct tar_in *t)
+{
+	if (t->a)
+		archive_read_free(t->a);
+	t->a = NULL;
+	layer_reader_release(&t->r);
+	cb_error_free(&t->err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parent directories                                                        */
+/* ------------------------------------------------------------------------ */
 
 /* The parent fd of cleaned name `path`; *base points into path. */
 static int parent_of(struct applier *ap, const char *path, const char **base, bool create,
@@ -204,12 +236,12 @@ static int write_data(struct applier *ap, int fd, const char *name, struct cb_er
 		const void *buf;
 		size_t len;
 		la_int64_t off;
-		int rc = archive_read_data_block(ap->a, &buf, &len, &off);
+		int rc = archive_read_data_block(ap->in.a, &buf, &len, &off);
 
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc != ARCHIVE_OK)
-			return archive_fail(ap, name, err);
+			return tar_in_fail(&ap->in, name, err);
 		while (len) {
 			ssize_t n = pwrite(fd, buf, len, off);
 
@@ -429,13 +461,13 @@ static int apply_all(struct applier *ap, struct cb_error **err)
 {
 	int rc;
 
-	while ((rc = archive_read_next_header(ap->a, &ap->entry)) == ARCHIVE_OK ||
+	while ((rc = archive_read_next_header(ap->in.a, &ap->entry)) == ARCHIVE_OK ||
 	       rc == ARCHIVE_WARN) {
 		if (apply_entry(ap, err) < 0)
 			return -1;
 	}
 	if (rc != ARCHIVE_EOF)
-		return archive_fail(ap, "read tar", err);
+		return tar_in_fail(&ap->in, "read tar", err);
 	return applier_finish_dirs(ap, err);
 }
 
@@ -447,21 +479,11 @@ int layer_apply(int rootfd, int fd, const struct layer_apply_opts *o, struct cb_
 	int ret = -1;
 
 	applier_init(&ap, rootfd, o);
-	if (layer_reader_open(&ap.reader, fd, ap.o.max_bytes, err) < 0) {
-		applier_release(&ap);
-		return cb_error_wrap(err, "apply layer");
-	}
-	ap.a = archive_read_new();
-	archive_read_support_format_tar(ap.a);
+	/* The reader's errors (limits, corrupt compression) speak for themselves. */
+	ap.in.bare_reader_errors = true;
 	/* Names are bytes: no charset conversion in either direction. */
-	archive_read_set_options(ap.a, "hdrcharset=BINARY");
-	if (archive_read_open(ap.a, &ap, NULL, apply_read, NULL) != ARCHIVE_OK) {
-		archive_fail(&ap, "read tar", err);
-		goto out;
-	}
-	if (apply_all(&ap, err) < 0)
-		goto out;
-	if (layer_reader_finish(&ap.reader, &d, err) < 0)
+	if (tar_in_open(&ap.in, fd, ap.o.max_bytes, true, "read tar", err) < 0 ||
+	    apply_all(&ap, err) < 0 || layer_reader_finish(&ap.in.r, &d, err) < 0)
 		goto out;
 	*diff_id = d;
 	ret = 0;

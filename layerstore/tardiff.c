@@ -1,6 +1,8 @@
 /*
  * tardiff.c - layer_diff_write(): a directory (an overlay upperdir or a
- * plain tree of new files) becomes an OCI layer tar in one streaming pass.
+ * plain tree of new files) becomes an OCI layer tar in one streaming pass;
+ * and the deterministic tar writer (tar_out, layer_tar) that save and
+ * import write their tars with.
  *
  * Order: depth first, each directory's entries sorted by byte order, the
  * way Go's filepath.Walk (and so BuildKit and containerd) visit a tree; an
@@ -45,40 +47,137 @@ struct hardlink {
 
 struct differ {
 	const struct layer_diff_opts *o;
-	struct layer_writer w;
-	struct archive *a;
-	struct archive_entry *e;
+	struct layer_tar lt;
 	struct cb_strbuf path;	/* the current entry's name */
 	struct hardlink *links; /* open addressing on the inode number */
 	size_t nlinks, caplinks;
 	unsigned char *buf;
-	struct cb_error *err; /* set inside libarchive's write callback */
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* ------------------------------------------------------------------------ */
+/* A deterministic tar written to a layer_sink (shared with save and import) */
+/* ------------------------------------------------------------------------ */
 
-static la_ssize_t diff_write(struct archive *a, void *ctx, const void *buf, size_t len)
+static la_ssize_t tar_out_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
-	struct differ *df = ctx;
+	struct tar_out *t = ctx;
 
 	(void)a;
-	if (df->err || layer_writer_write(&df->w, buf, len, &df->err) < 0)
+	if (t->err || t->sink->write(t->sink->ctx, buf, len, &t->err) < 0)
 		return -1;
 	return (la_ssize_t)len;
 }
 
-static int archive_fail(struct differ *df, const char *what, struct cb_error **err)
+/* libarchive's failure (or one of ours from inside its callback) as *err. */
+static int tar_out_fail(struct tar_out *t, const char *what, struct cb_error **err)
 {
-	if (df->err) {
-		*err = steal_pointer(&df->err);
+	if (t->err) {
+		*err = steal_pointer(&t->err);
 		return cb_error_wrap(err, "%s", what);
 	}
 	return cb_error_set(err, 0, "%s: %s", what,
-			    archive_error_string(df->a) ? archive_error_string(df->a)
-							: "tar error");
+			    t->a && archive_error_string(t->a) ? archive_error_string(t->a)
+							       : "tar error");
+}
+
+/* "start the <kind>", "finish the <kind>": what a failure of the whole tar says. */
+static int tar_out_fail_kind(struct tar_out *t, const char *verb, struct cb_error **err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s the %s", verb, t->kind);
+	return tar_out_fail(t, what, err);
+}
+
+int tar_out_open(struct tar_out *t, const struct layer_sink *sink, const char *kind,
+		 struct cb_error **err)
+{
+	memset(t, 0, sizeof(*t));
+	t->sink = sink;
+	t->kind = kind;
+	t->a = archive_write_new();
+	t->e = archive_entry_new();
+	if (!t->a || !t->e)
+		return cb_error_set(err, ENOMEM, "libarchive: allocate a writer");
+	/*
+	 * Restricted PAX: plain ustar unless an entry needs more.  SCHILY xattr
+	 * records are the ones Go's archive/tar (containerd, BuildKit) reads.
+	 * No blocking: the stream ends right after the two zero blocks.
+	 */
+	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t->a, 0) != ARCHIVE_OK ||
+	    archive_write_open2(t->a, t, NULL, tar_out_write, NULL, NULL) != ARCHIVE_OK)
+		return tar_out_fail_kind(t, "start", err);
+	return 0;
+}
+
+int tar_out_header(struct tar_out *t, struct cb_error **err)
+{
+	int rc = archive_write_header(t->a, t->e);
+
+	/*
+	 * WARN: a name is not ASCII.  Names are bytes and cbuild runs in the C
+	 * locale, so libarchive cannot convert them to UTF-8 and writes them
+	 * as they are, marked `hdrcharset=BINARY` (only those entries), which
+	 * Go's archive/tar ignores and reads as the same bytes.
+	 */
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+		return tar_out_fail(t, archive_entry_pathname(t->e), err);
+	return 0;
+}
+
+int tar_out_data(struct tar_out *t, const void *buf, size_t len, struct cb_error **err)
+{
+	if (archive_write_data(t->a, buf, len) != (la_ssize_t)len)
+		return tar_out_fail(t, archive_entry_pathname(t->e), err);
+	return 0;
+}
+
+int tar_out_close(struct tar_out *t, struct cb_error **err)
+{
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		return tar_out_fail_kind(t, "finish", err);
+	return 0;
+}
+
+void tar_out_release(struct tar_out *t)
+{
+	if (t->a)
+		archive_write_free(t->a);
+	if (t->e)
+		archive_entry_free(t->e);
+	t->a = NULL;
+	t->e = NULL;
+	cb_error_free(&t->err);
+}
+
+static int writer_sink_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
+{
+	return layer_writer_write(ctx, buf, len, err);
+}
+
+int layer_tar_open(struct layer_tar *lt, const struct layer_diff_opts *o,
+		   const struct layer_sink *sink, const char *kind, struct cb_error **err)
+{
+	memset(lt, 0, sizeof(*lt));
+	if (layer_writer_init(&lt->w, o, sink, err) < 0)
+		return -1;
+	lt->wsink = (struct layer_sink){writer_sink_write, &lt->w};
+	return tar_out_open(&lt->out, &lt->wsink, kind, err);
+}
+
+int layer_tar_finish(struct layer_tar *lt, struct layer_desc *out, struct cb_error **err)
+{
+	if (tar_out_close(&lt->out, err) < 0)
+		return -1;
+	return layer_writer_finish(&lt->w, out, err);
+}
+
+void layer_tar_release(struct layer_tar *lt)
+{
+	tar_out_release(&lt->out);
+	layer_writer_release(&lt->w);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -94,7 +193,7 @@ static time_t clamp_mtime(const struct differ *df, time_t t)
 
 static void header_from_stat(struct differ *df, const struct stat *st)
 {
-	struct archive_entry *e = df->e;
+	struct archive_entry *e = df->lt.out.e;
 
 	archive_entry_clear(e);
 	archive_entry_copy_pathname(e, df->path.buf);
@@ -140,8 +239,7 @@ static int add_xattrs(struct differ *df, int fd, bool *opaque, struct cb_error *
 		if (xattr_wanted(p))
 			cb_strvec_push(&names, p);
 	}
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
+	cb_strvec_sort(&names);
 	for (size_t i = 0; i < names.n; i++) {
 		ssize_t vn = fgetxattr(fd, names.v[i], df->buf, READ_BUF);
 
@@ -152,24 +250,10 @@ static int add_xattrs(struct differ *df, int fd, bool *opaque, struct cb_error *
 			return cb_error_set(err, e, "`%s`: read xattr", df->path.buf);
 		}
 		if (vn >= 0)
-			archive_entry_xattr_add_entry(df->e, names.v[i], df->buf, (size_t)vn);
+			archive_entry_xattr_add_entry(df->lt.out.e, names.v[i], df->buf,
+						      (size_t)vn);
 	}
 	cb_strvec_clear(&names);
-	return 0;
-}
-
-static int write_header(struct differ *df, struct cb_error **err)
-{
-	int rc = archive_write_header(df->a, df->e);
-
-	/*
-	 * WARN: a name is not ASCII.  Names are bytes and cbuild runs in the C
-	 * locale, so libarchive cannot convert them to UTF-8 and writes them
-	 * as they are, marked `hdrcharset=BINARY` (only those entries), which
-	 * Go's archive/tar ignores and reads as the same bytes.
-	 */
-	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-		return archive_fail(df, df->path.buf, err);
 	return 0;
 }
 
@@ -191,8 +275,8 @@ static int copy_data(struct differ *df, int fd, off_t size, struct cb_error **er
 			return cb_error_set(err, errno, "read `%s`", df->path.buf);
 		if (n == 0)
 			return cb_error_set(err, 0, "`%s` shrank while it was read", df->path.buf);
-		if (archive_write_data(df->a, df->buf, (size_t)n) != n)
-			return archive_fail(df, df->path.buf, err);
+		if (tar_out_data(&df->lt.out, df->buf, (size_t)n, err) < 0)
+			return -1;
 		left -= n;
 	}
 	return 0;
@@ -235,10 +319,10 @@ static int as_hardlink(struct differ *df, const struct stat *st)
 		links_grow(df);
 	l = link_slot(df->links, df->caplinks, st->st_dev, st->st_ino);
 	if (l->path) {
-		archive_entry_set_filetype(df->e, AE_IFREG);
-		archive_entry_set_perm(df->e, st->st_mode & 07777);
-		archive_entry_copy_hardlink(df->e, l->path);
-		archive_entry_set_size(df->e, 0);
+		archive_entry_set_filetype(df->lt.out.e, AE_IFREG);
+		archive_entry_set_perm(df->lt.out.e, st->st_mode & 07777);
+		archive_entry_copy_hardlink(df->lt.out.e, l->path);
+		archive_entry_set_size(df->lt.out.e, 0);
 		return 1;
 	}
 	l->dev = st->st_dev;
@@ -266,7 +350,7 @@ static int diff_file(struct differ *df, int dirfd, const char *name, const struc
 
 	header_from_stat(df, st);
 	if (as_hardlink(df, st))
-		return write_header(df, err);
+		return tar_out_header(&df->lt.out, err);
 	fd = open_noatime(dirfd, name, O_RDONLY);
 	if (fd < 0)
 		return cb_error_set(err, errno, "open `%s`", df->path.buf);
@@ -276,8 +360,8 @@ static int diff_file(struct differ *df, int dirfd, const char *name, const struc
 	if (now.st_ino != st->st_ino || !S_ISREG(now.st_mode))
 		return cb_error_set(err, 0, "`%s` changed while the layer was written",
 				    df->path.buf);
-	archive_entry_set_size(df->e, st->st_size);
-	if (add_xattrs(df, fd, NULL, err) < 0 || write_header(df, err) < 0)
+	archive_entry_set_size(df->lt.out.e, st->st_size);
+	if (add_xattrs(df, fd, NULL, err) < 0 || tar_out_header(&df->lt.out, err) < 0)
 		return -1;
 	return copy_data(df, fd, st->st_size, err);
 }
@@ -287,7 +371,7 @@ static int diff_special(struct differ *df, int dirfd, const char *name, const st
 {
 	header_from_stat(df, st);
 	if (as_hardlink(df, st))
-		return write_header(df, err);
+		return tar_out_header(&df->lt.out, err);
 	if (S_ISLNK(st->st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -295,14 +379,14 @@ static int diff_special(struct differ *df, int dirfd, const char *name, const st
 		if (n < 0)
 			return cb_error_set(err, errno, "read link `%s`", df->path.buf);
 		target[n] = '\0';
-		archive_entry_copy_symlink(df->e, target);
+		archive_entry_copy_symlink(df->lt.out.e, target);
 	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		archive_entry_set_rdevmajor(df->e, major(st->st_rdev));
-		archive_entry_set_rdevminor(df->e, minor(st->st_rdev));
+		archive_entry_set_rdevmajor(df->lt.out.e, major(st->st_rdev));
+		archive_entry_set_rdevminor(df->lt.out.e, minor(st->st_rdev));
 	} else if (S_ISSOCK(st->st_mode)) {
 		return 0; /* tar cannot hold sockets; Docker and BuildKit skip them too */
 	}
-	return write_header(df, err);
+	return tar_out_header(&df->lt.out, err);
 }
 
 /* An overlay whiteout (0/0 character device) becomes an empty `.wh.NAME`. */
@@ -314,9 +398,9 @@ static int diff_whiteout(struct differ *df, const char *name, const struct stat 
 	cb_strbuf_setlen(&df->path, keep);
 	cb_strbuf_addf(&df->path, ".wh.%s", name);
 	header_from_stat(df, st);
-	archive_entry_set_filetype(df->e, AE_IFREG);
-	archive_entry_set_perm(df->e, 0600);
-	return write_header(df, err);
+	archive_entry_set_filetype(df->lt.out.e, AE_IFREG);
+	archive_entry_set_perm(df->lt.out.e, 0600);
+	return tar_out_header(&df->lt.out, err);
 }
 
 static int diff_tree(struct differ *df, int dirfd, struct cb_error **err);
@@ -328,9 +412,9 @@ static int diff_opaque_marker(struct differ *df, const struct stat *st, struct c
 
 	cb_strbuf_addstr(&df->path, df->path.len ? "/.wh..wh..opq" : ".wh..wh..opq");
 	header_from_stat(df, st);
-	archive_entry_set_filetype(df->e, AE_IFREG);
-	archive_entry_set_perm(df->e, st->st_mode & 0777);
-	ret = write_header(df, err);
+	archive_entry_set_filetype(df->lt.out.e, AE_IFREG);
+	archive_entry_set_perm(df->lt.out.e, st->st_mode & 0777);
+	ret = tar_out_header(&df->lt.out, err);
 	cb_strbuf_setlen(&df->path, keep);
 	return ret;
 }
@@ -345,7 +429,7 @@ static int diff_dir(struct differ *df, int dirfd, const char *name, const struct
 		return cb_error_set(err, errno, "open `%s`", df->path.buf);
 	header_from_stat(df, st);
 	if (add_xattrs(df, fd, df->o->overlay ? &opaque : NULL, err) < 0 ||
-	    write_header(df, err) < 0)
+	    tar_out_header(&df->lt.out, err) < 0)
 		return -1;
 	if (opaque && diff_opaque_marker(df, st, err) < 0)
 		return -1;
@@ -387,8 +471,7 @@ static int list_sorted(int dirfd, const char *what, struct cb_strvec *names, str
 	}
 	if (errno)
 		return cb_error_set(err, errno, "read directory `%s`", what);
-	if (names->n > 1)
-		qsort(names->v, names->n, sizeof(char *), cmp_str);
+	cb_strvec_sort(names);
 	return 0;
 }
 
@@ -416,37 +499,12 @@ static int diff_tree(struct differ *df, int dirfd, struct cb_error **err)
 
 static void differ_release(struct differ *df)
 {
-	if (df->a)
-		archive_write_free(df->a);
-	if (df->e)
-		archive_entry_free(df->e);
+	layer_tar_release(&df->lt);
 	for (size_t i = 0; i < df->caplinks; i++)
 		free(df->links[i].path);
 	free(df->links);
 	free(df->buf);
 	cb_strbuf_release(&df->path);
-	layer_writer_release(&df->w);
-	cb_error_free(&df->err);
-}
-
-static int differ_open(struct differ *df, struct cb_error **err)
-{
-	df->a = archive_write_new();
-	df->e = archive_entry_new();
-	df->buf = xmalloc(READ_BUF);
-	if (!df->a || !df->e)
-		return cb_error_set(err, ENOMEM, "libarchive: allocate a writer");
-	/*
-	 * Restricted PAX: plain ustar unless an entry needs more.  SCHILY xattr
-	 * records are the ones Go's archive/tar (containerd, BuildKit) reads.
-	 * No blocking: the stream ends right after the two zero blocks.
-	 */
-	if (archive_write_set_format_pax_restricted(df->a) != ARCHIVE_OK ||
-	    archive_write_set_format_option(df->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(df->a, 0) != ARCHIVE_OK ||
-	    archive_write_open2(df->a, df, NULL, diff_write, NULL, NULL) != ARCHIVE_OK)
-		return archive_fail(df, "start the layer tar", err);
-	return 0;
 }
 
 int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct layer_sink *sink,
@@ -456,15 +514,9 @@ int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct la
 	struct layer_desc d;
 	int ret = -1;
 
-	if (layer_writer_init(&df.w, o, sink, err) < 0)
-		return cb_error_wrap(err, "write layer");
-	if (differ_open(&df, err) < 0 || diff_tree(&df, dirfd, err) < 0)
-		goto out;
-	if (archive_write_close(df.a) != ARCHIVE_OK) {
-		archive_fail(&df, "finish the layer tar", err);
-		goto out;
-	}
-	if (layer_writer_finish(&df.w, &d, err) < 0)
+	df.buf = xmalloc(READ_BUF);
+	if (layer_tar_open(&df.lt, o, sink, "layer tar", err) < 0 ||
+	    diff_tree(&df, dirfd, err) < 0 || layer_tar_finish(&df.lt, &d, err) < 0)
 		goto out;
 	*out = d;
 	ret = 0;
@@ -475,16 +527,11 @@ out:
 	return ret;
 }
 
-static int blob_sink_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
-{
-	return blob_writer_write(ctx, buf, len, err);
-}
-
 int layer_store_diff(struct layer_store *s, int dirfd, const struct layer_diff_opts *o,
 		     struct layer_desc *out, struct cb_error **err)
 {
-	struct blob_writer *bw = layer_store_blob_create(s, err);
-	struct layer_sink sink = {blob_sink_write, bw};
+	struct layer_sink sink;
+	struct blob_writer *bw = store_layer_blob_create(s, &sink, err);
 	struct layer_desc d;
 
 	if (!bw)

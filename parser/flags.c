@@ -193,21 +193,6 @@ static size_t levenshtein(const char *sa, const char *sb)
 	return d;
 }
 
-char *df_upper(const char *s)
-{
-	struct cb_strbuf sb = CB_STRBUF_INIT;
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len;) {
-		uint32_t r;
-		size_t w = cb_utf8_decode(s + i, len - i, &r);
-
-		cb_strbuf_add_rune(&sb, cb_rune_to_upper(r));
-		i += w;
-	}
-	return cb_strbuf_detach(&sb, NULL);
-}
-
 /* suggest's matchCase: the (lowercased) option in orig's case, into buf. */
 static const char *match_case(const char *opt, const char *orig, char *buf, size_t bufsz)
 {

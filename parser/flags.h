@@ -43,12 +43,4 @@ bool df_flag_true(const struct df_flag *fl);
 /* A copy of a string flag's value, NULL when empty. */
 char *df_flag_dup(const struct df_flag *fl);
 
-/*
- * Go's strings.ToUpper (ONBUILD triggers, HEALTHCHECK types, suggestions):
- * each rune through unicode.ToUpper, so U+0131 and U+017F become 'I' and
- * 'S' as in Go; invalid UTF-8 becomes U+FFFD.  Caller frees.  (df_lower in
- * parser-internal.h is the other direction.)
- */
-char *df_upper(const char *s);
-
 #endif

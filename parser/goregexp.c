@@ -93,23 +93,6 @@ static const struct rx_named rx_perl[] = {
 	RX_NAMED("w", rx_word),
 };
 
-static bool ranges_have(const struct cb_rune_range *t, size_t n, uint32_t r)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r < t[mid].lo)
-			hi = mid;
-		else if (r > t[mid].hi)
-			lo = mid + 1;
-		else
-			return true;
-	}
-	return false;
-}
-
 static bool is_ascii_alnum(uint32_t c)
 {
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
@@ -438,7 +421,7 @@ static bool rx_class_has(const struct df_rx_class *c, uint32_t r)
 	for (size_t k = 0; k < c->n && !in; k++) {
 		const struct rx_item *it = &c->v[k];
 
-		in = it->tab ? ranges_have(it->tab, it->ntab, r) != it->neg
+		in = it->tab ? cb_rune_in_ranges(it->tab, it->ntab, r) != it->neg
 			     : it->lo <= r && r <= it->hi;
 	}
 	return in != c->neg;

@@ -522,11 +522,6 @@ static int parse_healthcheck(struct request *req, struct df_instruction *in, str
 }
 
 /* sort.Strings: byte order */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int parse_list(struct request *req, struct df_instruction *in, struct cb_error **err)
 {
 	const char *cmd = df_kind_name(in->kind);
@@ -547,7 +542,7 @@ static int parse_list(struct request *req, struct df_instruction *in, struct cb_
 		cb_strvec_push_take(&in->u.list, v);
 	}
 	if (in->kind == DF_EXPOSE)
-		qsort(in->u.list.v, in->u.list.n, sizeof(char *), cmp_str);
+		cb_strvec_sort(&in->u.list);
 	return 0;
 }
 

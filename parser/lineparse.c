@@ -59,13 +59,8 @@ char *df_trim_space(const char *s, size_t len)
 	return xstrndup(s + lead, trailing_trim(s + lead, len - lead));
 }
 
-/*
- * Go's strings.ToLower (instruction names, mount keys, stage names): each
- * rune through unicode.ToLower, so "HEALTHCHEC\u212A" (KELVIN SIGN) names
- * HEALTHCHECK and the AST dump of "ÉCHO" reads "écho", as in BuildKit.
- * Invalid UTF-8 becomes U+FFFD, as strings.Map makes it.
- */
-char *df_lower(const char *s)
+/* Go's strings.Map(f, s): invalid UTF-8 becomes U+FFFD, as strings.Map makes it. */
+static char *map_runes(const char *s, uint32_t (*f)(uint32_t))
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	size_t len = strlen(s);
@@ -74,10 +69,30 @@ char *df_lower(const char *s)
 		uint32_t r;
 		size_t w = cb_utf8_decode(s + i, len - i, &r);
 
-		cb_strbuf_add_rune(&sb, cb_rune_to_lower(r));
+		cb_strbuf_add_rune(&sb, f(r));
 		i += w;
 	}
 	return cb_strbuf_detach(&sb, NULL);
+}
+
+/*
+ * Go's strings.ToLower (instruction names, mount keys, stage names): each
+ * rune through unicode.ToLower, so "HEALTHCHEC\u212A" (KELVIN SIGN) names
+ * HEALTHCHECK and the AST dump of "ÉCHO" reads "écho", as in BuildKit.
+ */
+char *df_lower(const char *s)
+{
+	return map_runes(s, cb_rune_to_lower);
+}
+
+/*
+ * Go's strings.ToUpper (ONBUILD triggers, HEALTHCHECK types, suggestions):
+ * each rune through unicode.ToUpper, so U+0131 and U+017F become 'I' and
+ * 'S' as in Go.
+ */
+char *df_upper(const char *s)
+{
+	return map_runes(s, cb_rune_to_upper);
 }
 
 /* Go's unicode.IsSpace(rune(b)) on one byte, as the byte-wise scanners use it. */

@@ -71,8 +71,12 @@ char *df_trim_space(const char *s, size_t len);
 /* Length of the leading Unicode white space of s[0:len]. */
 size_t df_leading_space(const char *s, size_t len);
 
-/* Go's strings.ToLower (simple Unicode case mapping); caller frees. */
+/*
+ * Go's strings.ToLower and strings.ToUpper (simple Unicode case mapping,
+ * invalid UTF-8 as U+FFFD; lineparse.c); caller frees.
+ */
 char *df_lower(const char *s);
+char *df_upper(const char *s);
 
 /* units.c: docker's units.RAMInBytes ("64m", "1.5g", "100"). */
 int df_parse_ram_bytes(const char *s, long long *out, struct cb_error **err);

@@ -550,18 +550,13 @@ static int stop_on(struct expander *x, int32_t stop, bool raw_escapes, struct cb
 	return ret;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void sort_unique(struct cb_strvec *sv)
 {
 	size_t n = 0;
 
 	if (!sv->n)
 		return;
-	qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+	cb_strvec_sort(sv);
 	for (size_t i = 0; i < sv->n; i++) {
 		if (n && !strcmp(sv->v[n - 1], sv->v[i]))
 			free(sv->v[i]);

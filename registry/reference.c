@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "digest.h"
 #include "registry.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -313,11 +314,6 @@ static bool has_upper(const char *s, size_t n)
 	return false;
 }
 
-static bool is_identifier(const char *s)
-{
-	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
-}
-
 /* splitDockerDomain: "docker.io/library/x" style domain and remainder; caller frees both. */
 static void split_docker_domain(const char *name, char **domain, char **rest)
 {
@@ -350,7 +346,8 @@ int image_ref_parse_normalized(const char *s, struct image_ref *ref, struct cb_e
 	size_t remote;
 	int ret;
 
-	if (is_identifier(s))
+	/* distribution's anchoredIdentifier: 64 hex digits are an image ID, not a name */
+	if (cb_digest_hex_valid(s))
 		return cb_error_set(err, 0,
 				    "invalid repository name (%s), cannot specify 64-byte "
 				    "hexadecimal strings",

@@ -144,6 +144,32 @@ static UNUSED void child_wait_ready(struct child *c)
 	assert_int_equal(read(c->ready, &b, 1), 1);
 }
 
+/*
+ * Fork a child that runs step (0, or the status to exit with when it
+ * failed), says "ready" through a pipe and then waits to be killed.
+ */
+static UNUSED struct child child_start(int (*step)(void *ctx), void *ctx)
+{
+	struct child c;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	c.pid = test_fork();
+	if (c.pid == 0) {
+		int rc = step(ctx);
+
+		if (rc)
+			_exit(rc);
+		if (write(p[1], "r", 1) != 1)
+			_exit(9);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	c.ready = p[0];
+	return c;
+}
+
 static UNUSED int child_reap(struct child *c)
 {
 	int status = 0;

@@ -87,11 +87,6 @@ struct lt_ino {
 	char *first;
 };
 
-static inline int lt_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static inline void lt_dump_xattrs(struct cb_strbuf *sb, const char *path)
 {
 	char list[4096], val[256];
@@ -100,8 +95,7 @@ static inline void lt_dump_xattrs(struct cb_strbuf *sb, const char *path)
 
 	for (char *p = list; n > 0 && p < list + n; p += strlen(p) + 1)
 		cb_strvec_push(&names, p);
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), lt_cmp);
+	cb_strvec_sort(&names);
 	for (size_t i = 0; i < names.n; i++) {
 		ssize_t vn = lgetxattr(path, names.v[i], val, sizeof(val));
 
@@ -125,8 +119,7 @@ static inline void lt_dump_rec(struct cb_strbuf *sb, const char *root, const cha
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			cb_strvec_push(&names, de->d_name);
 	closedir(d);
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), lt_cmp);
+	cb_strvec_sort(&names);
 	for (size_t i = 0; i < names.n; i++) {
 		cleanup_free char *r =
 			rel[0] ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);

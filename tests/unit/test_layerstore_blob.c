@@ -171,33 +171,28 @@ static void test_blob_read_errors(void **state)
 	layer_store_close(s);
 }
 
+/* Child step: open the store and start a blob (after committing one, when asked). */
+static int writer_step(void *ctx)
+{
+	bool commit_first = *(bool *)ctx;
+	struct cb_error *err = NULL;
+	struct layer_store *s = layer_store_open("store", &err);
+	struct blob_writer *w = s ? layer_store_blob_create(s, &err) : NULL;
+	char *big = xcalloc(1, 1 << 20);
+
+	if (!w)
+		return 3;
+	if (commit_first && layer_store_blob_put(s, "kept", 4, NULL, &err) < 0)
+		return 4;
+	if (blob_writer_write(w, big, 1 << 20, &err) < 0)
+		return 5;
+	return 0;
+}
+
 /* Child: open the store, start a blob, say "ready", then wait forever. */
 static struct child start_writer(bool commit_first)
 {
-	struct child c;
-	int p[2];
-
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	c.pid = test_fork();
-	assert_true(c.pid >= 0);
-	if (c.pid == 0) {
-		struct cb_error *err = NULL;
-		struct layer_store *s = layer_store_open("store", &err);
-		struct blob_writer *w = s ? layer_store_blob_create(s, &err) : NULL;
-		char *big = xcalloc(1, 1 << 20);
-
-		if (!w)
-			_exit(3);
-		if (commit_first && layer_store_blob_put(s, "kept", 4, NULL, &err) < 0)
-			_exit(4);
-		if (blob_writer_write(w, big, 1 << 20, &err) < 0 || write(p[1], "r", 1) != 1)
-			_exit(5);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	c.ready = p[0];
-	return c;
+	return child_start(writer_step, &commit_first);
 }
 
 static void test_crash_mid_write(void **state)

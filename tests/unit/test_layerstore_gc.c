@@ -52,33 +52,33 @@ static void test_prune_unreferenced(void **state)
 	layer_store_close(s);
 }
 
+struct holder {
+	const char *content;
+	bool lease_only;
+};
+
+/* Child step: open the store, put blob `content` (or lease an existing one). */
+static int holder_step(void *ctx)
+{
+	const struct holder *h = ctx;
+	struct cb_error *err = NULL;
+	struct layer_store *s = layer_store_open("store", &err);
+	struct cb_digest d;
+
+	cb_sha256_buf(h->content, strlen(h->content), &d);
+	if (!s ||
+	    (h->lease_only ? layer_store_lease_add(s, &d, &err)
+			   : layer_store_blob_put(s, h->content, strlen(h->content), &d, &err)) < 0)
+		return 3;
+	return 0;
+}
+
 /* Child: open the store, put blob `content` (or lease an existing one), report, wait. */
 static struct child start_holder(const char *content, bool lease_only)
 {
-	struct child c;
-	int p[2];
+	struct holder h = {content, lease_only};
 
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	c.pid = test_fork();
-	assert_true(c.pid >= 0);
-	if (c.pid == 0) {
-		struct cb_error *err = NULL;
-		struct layer_store *s = layer_store_open("store", &err);
-		struct cb_digest d;
-
-		cb_sha256_buf(content, strlen(content), &d);
-		if (!s ||
-		    (lease_only ? layer_store_lease_add(s, &d, &err)
-				: layer_store_blob_put(s, content, strlen(content), &d, &err)) < 0)
-			_exit(3);
-		if (write(p[1], "r", 1) != 1)
-			_exit(4);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	c.ready = p[0];
-	return c;
+	return child_start(holder_step, &h);
 }
 
 static void test_lease_protects_across_processes(void **state)
