@@ -57,7 +57,8 @@ const char cmd_run_usage[] =
 	"Process:\n"
 	"  -e, --env KEY=VALUE     set an environment variable (KEY alone: from cbuild's,\n"
 	"                          or unset when cbuild has none)\n"
-	"  -w, --workdir DIR       working directory (default: the image's, or /)\n"
+	"  -w, --workdir DIR       working directory (default: the image's, or /); with\n"
+	"                          IMAGE created when missing\n"
 	"  -u, --user USER[:GROUP] names from the rootfs's /etc/passwd and /etc/group\n"
 	"                          (default: the image's, or root)\n"
 	"  --group-add GID         an extra supplementary group\n"
@@ -579,6 +580,12 @@ static void finish_spec(struct run_opts *o)
 	o->spec.nmounts = o->nmounts;
 	o->spec.extra_groups = o->groups;
 	o->spec.nextra_groups = o->ngroups;
+	/*
+	 * IMAGE: a missing -w or WorkingDir is created, as docker run does (in
+	 * the throwaway upper).  --rootfs and --overlay-* are the bare runtime:
+	 * the directory must exist, and a plain rootfs is never written to for it.
+	 */
+	o->spec.create_cwd = o->image != NULL;
 }
 
 /* The signal that cancelled the step (read from the signalfd), as an exit status. */

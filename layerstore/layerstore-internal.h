@@ -13,6 +13,8 @@
  *          bytes -> decoder -> layer_reader (sha256 of the tar, limits)
  *          -> tar_in (libarchive's tar reader)
  *
+ * libarchive is loaded on first use (archive-dl.c), not linked.
+ *
  * A codec is a struct of function pointers, one per compression (gzip with
  * ISA-L or zlib, zstd, none), so callers never see a library's types.
  */
@@ -206,6 +208,14 @@ int layer_resolve_dir(int rootfd, const char *dir, bool create, struct cb_error 
 /* ------------------------------------------------------------------------ */
 /* Tars (tardiff.c, tarapply.c) and archives (archive-*.c)                   */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Load libarchive (archive-dl.c) unless loaded: cbuild is not linked with it,
+ * and tar_in_open/tar_out_open call this before they create libarchive
+ * objects.  Thread-safe; the outcome is decided once per process.  Fails
+ * with "load `libarchive.so.13`: <why>".
+ */
+int layer_libarchive_load(struct cb_error **err);
 
 /*
  * A deterministic PAX-restricted tar written to a sink (tardiff.c): layers,

@@ -72,9 +72,11 @@ int tar_in_fail(struct tar_in *t, const char *what, struct cb_error **err)
 int tar_in_open(struct tar_in *t, int fd, uint64_t limit, bool binary_names, const char *what,
 		struct cb_error **err)
 {
-	if (layer_reader_open(&t->r, fd, limit, err) < 0)
+	if (layer_libarchive_load(err) < 0 || layer_reader_open(&t->r, fd, limit, err) < 0)
 		return -1;
 	t->a = archive_read_new();
+	if (!t->a)
+		return cb_error_set(err, ENOMEM, "libarchive: allocate a reader");
 	archive_read_support_format_tar(t->a);
 	if (binary_names)
 		archive_read_set_options(t->a, "hdrcharset=BINARY");

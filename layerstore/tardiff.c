@@ -95,6 +95,8 @@ int tar_out_open(struct tar_out *t, const struct layer_sink *sink, const char *k
 	memset(t, 0, sizeof(*t));
 	t->sink = sink;
 	t->kind = kind;
+	if (layer_libarchive_load(err) < 0)
+		return -1;
 	t->a = archive_write_new();
 	t->e = archive_entry_new();
 	if (!t->a || !t->e)
@@ -161,7 +163,8 @@ int layer_tar_open(struct layer_tar *lt, const struct layer_diff_opts *o,
 		   const struct layer_sink *sink, const char *kind, struct cb_error **err)
 {
 	memset(lt, 0, sizeof(*lt));
-	if (layer_writer_init(&lt->w, o, sink, err) < 0)
+	/* Before the writer's worker thread starts, which would only be stopped again. */
+	if (layer_libarchive_load(err) < 0 || layer_writer_init(&lt->w, o, sink, err) < 0)
 		return -1;
 	lt->wsink = (struct layer_sink){writer_sink_write, &lt->w};
 	return tar_out_open(&lt->out, &lt->wsink, kind, err);

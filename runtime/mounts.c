@@ -25,7 +25,8 @@
  *      (openat2 RESOLVE_IN_ROOT) and mounted through its fd, so a symlink
  *      in the image cannot send a mount outside it.
  *   6. pivot_root(".", ".") and a lazy unmount of the old root, which
- *      also drops the base tmpfs from view.
+ *      also drops the base tmpfs from view; the working directory when
+ *      missing and spec->create_cwd; the root read-only when asked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,16 +80,17 @@ static bool exists_in(int root, const char *path)
 
 /*
  * Create comp in parent (a directory, or an empty file when !dir), keeping
- * parent's times.  False when it cannot be created and soft is set.
+ * parent's times.  False when it cannot be created and soft is set.  what
+ * and path name it in messages ("mount point `/x`").
  */
 static bool create_in(const struct sandbox *sb, int parent, const char *comp, bool dir,
-		      bool *restored, const char *path, bool soft)
+		      bool *restored, const char *what, const char *path, bool soft)
 {
 	struct stat st;
 	int rc;
 
 	if (fstat(parent, &st) < 0)
-		child_die(sb, errno, "mount target `%s`", path);
+		child_die(sb, errno, "%s `%s`", what, path);
 	if (dir) {
 		rc = mkdirat(parent, comp, 0755);
 	} else {
@@ -99,7 +101,7 @@ static bool create_in(const struct sandbox *sb, int parent, const char *comp, bo
 	if (rc < 0 && soft)
 		return false;
 	if (rc < 0)
-		child_die(sb, errno, "create mount point `%s`", path);
+		child_die(sb, errno, "create %s `%s`", what, path);
 	if (!*restored) {
 		struct timespec t[2] = {st.st_atim, st.st_mtim};
 
@@ -116,7 +118,7 @@ static bool create_in(const struct sandbox *sb, int parent, const char *comp, bo
  * rewrite buf to go where it points, as the kernel would.
  */
 static void follow_dangling(const struct sandbox *sb, int parent, char *buf, size_t slash,
-			    size_t end, const char *path)
+			    size_t end, const char *what, const char *path)
 {
 	char target[PATH_MAX], rest[PATH_MAX], head[PATH_MAX], name[NAME_MAX + 1];
 	ssize_t n;
@@ -124,13 +126,13 @@ static void follow_dangling(const struct sandbox *sb, int parent, char *buf, siz
 	snprintf(name, sizeof(name), "%.*s", (int)(end - slash - 1), buf + slash + 1);
 	n = readlinkat(parent, name, target, sizeof(target) - 1);
 	if (n < 0)
-		child_die(sb, errno, "mount target `%s`", path);
+		child_die(sb, errno, "%s `%s`", what, path);
 	target[n] = '\0';
 	snprintf(rest, sizeof(rest), "%s", buf[end] ? buf + end : "");
 	snprintf(head, sizeof(head), "%.*s", (int)slash, buf);
 	if ((size_t)snprintf(buf, PATH_MAX, "%s/%s%s", target[0] == '/' ? "" : head, target,
 			     rest) >= PATH_MAX)
-		child_die(sb, ENAMETOOLONG, "mount target `%s`", path);
+		child_die(sb, ENAMETOOLONG, "%s `%s`", what, path);
 }
 
 /*
@@ -139,15 +141,17 @@ static void follow_dangling(const struct sandbox *sb, int parent, char *buf, siz
  * !dir, an empty file.  The times of the deepest directory that existed are
  * put back, so the stubs layer does not change them.  When soft, returns
  * false instead of dying when an entry cannot be created (a read-only or
- * foreign-owned rootfs, in rootless mode).
+ * foreign-owned rootfs, in rootless mode).  what names path in messages
+ * ("mount point", "working directory").
  */
-static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool dir, bool soft)
+static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool dir, bool soft,
+		      const char *what)
 {
 	char buf[PATH_MAX];
 	bool restored = false;
 
 	if ((size_t)snprintf(buf, sizeof(buf), "/%s", path) >= sizeof(buf))
-		child_die(sb, ENAMETOOLONG, "mount target `%s`", path);
+		child_die(sb, ENAMETOOLONG, "%s `%s`", what, path);
 	for (int hops = 0; hops < 40; hops++) {
 		size_t slash = 0, end;
 		int parent = openat2_in(root, "/", O_PATH | O_DIRECTORY, 0), fd = -1;
@@ -167,19 +171,19 @@ static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool
 				    faccessat(parent, buf + slash + 1, F_OK, AT_SYMLINK_NOFOLLOW) ==
 					    0) {
 					buf[end] = c;
-					follow_dangling(sb, parent, buf, slash, end, path);
+					follow_dangling(sb, parent, buf, slash, end, what, path);
 					break;
 				}
 				if (fd < 0 && errno == ENOENT) {
 					if (!create_in(sb, parent, buf + slash + 1, dir || !last,
-						       &restored, path, soft)) {
+						       &restored, what, path, soft)) {
 						close(parent);
 						return false;
 					}
 					fd = openat2_in(root, buf, O_PATH, 0);
 				}
 				if (fd < 0)
-					child_die(sb, errno, "mount target `%s`", path);
+					child_die(sb, errno, "%s `%s`", what, path);
 				buf[end] = c;
 				close(parent);
 				parent = fd;
@@ -193,7 +197,7 @@ static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool
 		}
 		close(parent);
 	}
-	child_die(sb, ELOOP, "mount target `%s`", path);
+	child_die(sb, ELOOP, "%s `%s`", what, path);
 }
 
 /*
@@ -210,7 +214,7 @@ static int open_target(const struct sandbox *sb, int root, const char *path, boo
 	struct stat st;
 
 	if (fd < 0 && errno == ENOENT) {
-		if (!mkpath_in(sb, root, path, dir, optional))
+		if (!mkpath_in(sb, root, path, dir, optional, "mount point"))
 			return -1;
 		fd = openat2_in(root, path, flags, resolve);
 	}
@@ -407,7 +411,7 @@ static void add_stubs_layer(struct sandbox *sb, const char *root, const char *up
 	if (fd < 0)
 		child_die(sb, errno, "open the stubs layer");
 	for (size_t i = 0; i < n; i++)
-		mkpath_in(sb, fd, stubs[i].path, stubs[i].dir, false);
+		mkpath_in(sb, fd, stubs[i].path, stubs[i].dir, false, "mount point");
 	close(fd);
 	if (umount2(merged, 0) < 0)
 		child_die(sb, errno, "unmount the stubs layer");
@@ -647,6 +651,17 @@ static void pivot(const struct sandbox *sb, int root)
 		child_die(sb, errno, "unmount the old root");
 	if (chdir("/") < 0)
 		child_die(sb, errno, "chdir /");
+	/*
+	 * A missing working directory is created as Docker creates one (mkdir
+	 * -p, 0755 with umask 0 here, owned by the sandbox's root), in the view
+	 * the step will see: after every mount, so a cwd under a bind mount is
+	 * made there, as runc does; with an overlay it lands in the upper layer
+	 * (the throwaway one of `cbuild run`); before the root turns read-only,
+	 * as Docker makes it before starting the container.
+	 */
+	if (sb->spec->create_cwd && sb->spec->cwd && *sb->spec->cwd &&
+	    !exists_in(root, sb->spec->cwd))
+		mkpath_in(sb, root, sb->spec->cwd, true, false, "working directory");
 	if (sb->spec->readonly_rootfs) {
 		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
 

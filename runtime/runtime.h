@@ -149,7 +149,14 @@ struct runtime_spec {
 
 	const char *const *argv; /* argv[0] is looked up in the step's PATH */
 	const char *const *env;	 /* "KEY=VALUE", NULL-terminated; PATH and HOME get defaults */
-	const char *cwd;	 /* must exist; NULL = "/" */
+	const char *cwd;	 /* absolute; NULL = "/" */
+	/*
+	 * Create cwd when missing (mkdir -p, mode 0755, owned by the sandbox's
+	 * root, in the step's root: the upperdir, or the rootfs in place), as
+	 * Docker does for -w and WorkingDir; `cbuild run` sets it.  Off: a
+	 * missing cwd fails the step's setup ("chdir to `/x`: ...").
+	 */
+	bool create_cwd;
 	/*
 	 * "", NULL, "user", "uid", "user:group" or "uid:gid"; names are looked
 	 * up in the rootfs's /etc/passwd and /etc/group, and the user's
@@ -202,8 +209,9 @@ struct runtime_result {
  * whatever its exit status (filled into *res; a command that cannot be
  * executed is a step that failed with 127 or 126 and res->exec_failed).
  * Returns -1 when the sandbox could not be set up: a bad spec, a mount or
- * cgroup failure, an unknown user, a missing cwd.  On failure *res is
- * untouched; on success release it with runtime_result_release().
+ * cgroup failure, an unknown user, a missing cwd (unless create_cwd) or
+ * one that cannot be created.  On failure *res is untouched; on success
+ * release it with runtime_result_release().
  */
 int runtime_run(struct runtime *rt, const struct runtime_spec *spec, struct runtime_result *res,
 		struct cb_error **err);

@@ -3,7 +3,8 @@
 # a user namespace (`unshare -r`).  The layer store marks opaque directories
 # with user.overlay.opaque there (trusted.* is out of reach), so the
 # runtime must mount its overlays with `userxattr`, or /opq/old, hidden by
-# the upper layer's opaque /opq, would show through.
+# the upper layer's opaque /opq, would show through.  A missing working
+# directory is created there too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/image-lib.sh"
@@ -41,6 +42,11 @@ check_layers() {
 		fail "$1: run cfg failed: $(cat "$T/err")"
 	contains "$T/out" cmd-from-image
 	expect_value FOO from-image
+	# a missing working directory is created in the throwaway upper there too
+	"$@" "$CBUILD" run --root "$store" -w /new/wd plain sh -c 'pwd; ls -lnd /new/wd' \
+		>"$T/out" 2>"$T/err" || fail "$1: run -w /new/wd failed: $(cat "$T/err")"
+	[ "$(awk 'NR == 1 { print } NR > 1 { print $1, $3, $4 }' "$T/out")" = \
+		"$(printf '/new/wd\ndrwxr-xr-x 0 0')" ] || fail "$1: -w /new/wd: $(cat "$T/out")"
 }
 
 # An ordinary user with a store of their own.

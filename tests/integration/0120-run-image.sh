@@ -1,14 +1,17 @@
 #!/bin/bash
 # `cbuild run IMAGE`: an image of the store runs as docker run runs it.  The
 # config's entrypoint, cmd, env, workdir and user are honoured and the
-# options override them; the layers stack with their whiteouts; writes are
-# thrown away and the store does not change; limits pass through; cbuild's
-# own failures exit 125.
+# options override them; a missing working directory is created; the layers
+# stack with their whiteouts; writes are thrown away and the store does not
+# change; limits pass through; cbuild's own failures exit 125.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/image-lib.sh"
 S=$T/store
 make_images "$T/images.tar"
+# nowd: cfg with a WorkingDir that no layer has.
+umoci config --image "$T/imgwork/oci:cfg" --tag nowd --config.workingdir /new/wd
+tar -C "$T/imgwork/oci" -cf "$T/images.tar" .
 expect_rc 0 "$CBUILD" load --root "$S" -i "$T/images.tar"
 irun() { run --root "$S" "$@"; }
 
@@ -79,6 +82,26 @@ diff "$T/before" "$T/after" >"$T/diff" || fail "the store changed: $(cat "$T/dif
 [ -z "$(ls "$S/tmp")" ] || fail "tmp/ not empty: $(ls "$S/tmp")"
 [ -z "$(ls "$S/leases")" ] || fail "a lease was left: $(ls "$S/leases")"
 expect_rc 0 "$CBUILD" fsck --root "$S"
+
+# A missing working directory is created, as Docker creates it: the image's
+# WorkingDir or -w, mkdir -p, mode 0755, owned by root whoever runs (cfg's
+# user is uid 1000), also on a read-only root; it goes to the throwaway
+# upper, so neither the next run nor the store sees it.
+expect_rc 0 irun nowd 'pwd; id -u; ls -lnd /new /new/wd'
+[ "$(awk 'NR <= 2 { print } NR > 2 { print $1, $3, $4, $NF }' "$T/out")" = \
+	"$(printf '/new/wd\n1000\ndrwxr-xr-x 0 0 /new\ndrwxr-xr-x 0 0 /new/wd')" ] ||
+	fail "WorkingDir /new/wd: $(cat "$T/out")"
+expect_rc 0 irun -w /w/x/y --read-only plain sh -c 'pwd; ls -lnd /w/x/y'
+[ "$(awk 'NR == 1 { print } NR > 1 { print $1, $3, $4 }' "$T/out")" = \
+	"$(printf '/w/x/y\ndrwxr-xr-x 0 0')" ] || fail "-w /w/x/y: $(cat "$T/out")"
+expect_rc 0 irun plain sh -c 'ls -d /new /w 2>/dev/null; echo end'
+[ "$(cat "$T/out")" = end ] || fail "a created working directory survived: $(cat "$T/out")"
+snap_state >"$T/after"
+diff "$T/before" "$T/after" >"$T/diff" || fail "the store changed: $(cat "$T/diff")"
+[ -z "$(ls "$S/tmp")" ] || fail "tmp/ not empty: $(ls "$S/tmp")"
+# Something else in the way is an error of cbuild's.
+expect_rc 125 irun -w /etc/keep/sub plain true
+contains "$T/err" "working directory \`/etc/keep/sub\`: Not a directory"
 
 # Exit statuses are the command's; limits and the sandbox's options pass through.
 expect_rc 3 irun plain sh -c 'exit 3'

@@ -1,8 +1,9 @@
 /*
  * test_runtime_spawn.c - runtime_run() through its API, as the builder will
  * call it: stdio, exit status, signals, setup errors, cancellation, parallel
- * steps, OOM, overlay roots without stubs in the upperdir, and that nothing
- * (mounts, cgroups) is left behind.  Needs root; skipped otherwise.
+ * steps, OOM, overlay roots without stubs in the upperdir, a missing cwd
+ * created on request, and that nothing (mounts, cgroups) is left behind.
+ * Needs root; skipped otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -492,6 +493,78 @@ static void test_overlay_no_stubs(void **state)
 	check_clean(rt, mounts);
 }
 
+/* A directory of the upperdir as the host sees it: mode 0755, owned by root. */
+static void expect_root_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 0);
+}
+
+/*
+ * spec.create_cwd: a missing cwd is made (mkdir -p, 0755, root's) in the
+ * step's root, so in the upperdir of an overlay, also for another user and
+ * a read-only root; symlinks resolve inside the root.  Without it a missing
+ * cwd is a setup error that leaves the upperdir empty.
+ */
+static void test_create_cwd(void **state)
+{
+	struct runtime *rt = new_runtime();
+	int mounts = count_mounts();
+	const char *argv[] = {"pwd", NULL};
+	const char *lowers[] = {"layer", NULL};
+	struct runtime_spec spec;
+	struct runtime_result res;
+	struct cb_error *err = NULL;
+	char *out = NULL;
+
+	(void)state;
+	make_rootfs("layer", true);
+	assert_int_equal(symlink("/../../escaped", "layer/link"), 0);
+	assert_int_equal(mkdir("upper", 0755), 0);
+	assert_int_equal(mkdir("work", 0755), 0);
+	runtime_spec_init(&spec);
+	spec.lowerdirs = lowers;
+	spec.nlowerdirs = 1;
+	spec.upperdir = "upper";
+	spec.workdir = "work";
+	spec.argv = argv;
+	spec.cwd = "/a/b/c";
+	expect_setup_error(rt, &spec, "chdir to `/a/b/c`: No such file or directory");
+	assert_true(dir_empty("upper"));
+
+	spec.create_cwd = true;
+	spec.user = "user";
+	spec.readonly_rootfs = true;
+	assert_int_equal(run_capture(rt, &spec, &res, &out, &err), 0);
+	assert_int_equal(res.exit_code, 0);
+	assert_string_equal(out, "/a/b/c\n");
+	free(out);
+	expect_root_dir("upper/a");
+	expect_root_dir("upper/a/b");
+	expect_root_dir("upper/a/b/c");
+	assert_int_equal(access("layer/a", F_OK), -1);
+
+	/* Through a dangling symlink climbing out: created where it points, in the root. */
+	spec.cwd = "/link/d";
+	assert_int_equal(run_capture(rt, &spec, &res, &out, &err), 0);
+	assert_int_equal(res.exit_code, 0);
+	assert_string_equal(out, "/escaped/d\n");
+	free(out);
+	expect_root_dir("upper/escaped/d");
+	assert_int_equal(access("escaped", F_OK), -1);
+	assert_int_equal(access("/escaped", F_OK), -1);
+
+	spec.cwd = "/etc/passwd/x";
+	expect_setup_error(rt, &spec, "working directory `/etc/passwd/x`: Not a directory");
+	check_clean(rt, mounts);
+}
+
 /* cbuild-init, not cbuild, is PID 1: the step cannot reach cbuild's executable. */
 static void test_init_is_not_cbuild(void **state)
 {
@@ -528,6 +601,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_overlay_no_stubs),
+		cmocka_unit_test(test_create_cwd),
 		cmocka_unit_test(test_init_is_not_cbuild),
 	};
 
