@@ -110,18 +110,23 @@ int cli_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-void cli_format_size(uint64_t n, char out[16])
+void cli_format_size_digits(uint64_t n, int digits, char out[16])
 {
 	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
 	double v = (double)n;
 	size_t i = 0;
 
-	/* go-units' HumanSize: decimal units, 4 significant digits. */
+	/* go-units' HumanSizeWithPrecision: decimal units, DIGITS significant digits. */
 	while (v >= 1000 && i + 1 < sizeof(units) / sizeof(units[0])) {
 		v /= 1000;
 		i++;
 	}
-	snprintf(out, 16, "%.4g%s", v, units[i]);
+	snprintf(out, 16, "%.*g%s", digits, v, units[i]);
+}
+
+void cli_format_size(uint64_t n, char out[16])
+{
+	cli_format_size_digits(n, 4, out);
 }
 
 static bool parse_rfc3339(const char *s, time_t *t)

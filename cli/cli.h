@@ -67,8 +67,10 @@ int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image
 		      char **tag_out, struct cb_error **err);
 /* "10GB", "512m", "1.5g", "100" (binary multiples, as docker's --keep-storage); -1 if bad. */
 int cli_parse_size(const char *s, uint64_t *out);
-/* Docker's human sizes ("1.234MB") and ages ("3 days ago", "N/A" when unknown). */
+/* Docker's human sizes ("1.234MB": 4 significant digits, or DIGITS) and ages
+ * ("3 days ago", "N/A" when unknown). */
 void cli_format_size(uint64_t n, char out[16]);
+void cli_format_size_digits(uint64_t n, int digits, char out[16]);
 void cli_format_ago(const char *rfc3339, char out[32]);
 
 int cmd_images(int argc, char **argv);

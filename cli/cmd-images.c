@@ -186,7 +186,8 @@ static void fill_row(struct row *r, const struct layer_store_tag *t, const struc
 	r->created = img->config.created ? xstrdup(img->config.created) : NULL;
 	cli_format_ago(r->created, ago);
 	r->ago = xstrdup(ago);
-	cli_format_size(image_size(img), r->size);
+	/* `docker images` rounds to 3 significant digits, `docker system df` to 4. */
+	cli_format_size_digits(image_size(img), 3, r->size);
 }
 
 static int list_images(struct layer_store *s, const struct opts *o)

@@ -13,8 +13,10 @@ contains "$T/out" "REPOSITORY   TAG   IMAGE ID   CREATED   SIZE"
 expect_rc 0 "$CBUILD" images --root "$R" --format json
 [ "$(cat "$T/out")" = "[]" ] || fail "empty json: $(cat "$T/out")"
 
-BB=$(seed_image "$R" docker.io/library/busybox:latest 2019-01-01T00:00:00Z "busybox layer")
-APP=$(seed_image "$R" localhost:5000/team/app:v1 2020-02-02T00:00:00Z "busybox layer" "app layer")
+# Hex text that compresses to sizes whose 3- and 4-digit roundings differ.
+BASE="busybox layer $(for i in $(seq 1 60); do echo "$i" | sha256sum; done)"
+BB=$(seed_image "$R" docker.io/library/busybox:latest 2019-01-01T00:00:00Z "$BASE")
+APP=$(seed_image "$R" localhost:5000/team/app:v1 2020-02-02T00:00:00Z "$BASE" "app layer")
 
 # images: familiar names, 12-hex IDs, ages, sizes.
 expect_rc 0 "$CBUILD" images --root "$R"
@@ -28,6 +30,15 @@ expect_rc 0 "$CBUILD" images --root="$R" --format json
 [ "$(json_get "$T/out" 'j[1]["Repository"] + " " + j[1]["Tag"]')" = "localhost:5000/team/app v1" ] ||
 	fail "json repository"
 ID=$(json_get "$T/out" 'j[0]["ID"]')
+# The table's SIZE is docker images' rounding: 3 significant digits.
+cp "$T/out" "$T/images.json"
+WANT=$(python3 -c 'import json,sys
+n = json.load(open(sys.argv[1]))[1]["Size"]; u = ["B", "kB", "MB", "GB"]; i = 0
+while n >= 1000: n /= 1000; i += 1
+print("%.3g%s" % (n, u[i]))' "$T/images.json")
+expect_rc 0 "$CBUILD" images --root "$R"
+grep -Eq "^localhost:5000/team/app +v1 .* $WANT\$" "$T/out" ||
+	fail "images SIZE is not $WANT: $(cat "$T/out")"
 SHORT=$(echo "$ID" | cut -c8-19)
 expect_rc 0 "$CBUILD" images --root "$R" -q
 [ "$(wc -l <"$T/out")" = 2 ] && grep -qx "$SHORT" "$T/out" || fail "images -q: $(cat "$T/out")"
