@@ -313,6 +313,26 @@ static json_t *layers_json(const struct image_manifest *m)
 	return a;
 }
 
+/* A top-level string of the image config, "" when absent. */
+static const char *config_string(const json_t *cfg, const char *key)
+{
+	const char *v = json_string_value(json_object_get(cfg, key));
+
+	return v ? v : "";
+}
+
+/* docker inspect's Comment: the config's, else the last history entry's. */
+static const char *image_comment(const json_t *cfg)
+{
+	const char *v = config_string(cfg, "comment");
+	const json_t *h = json_object_get(cfg, "history");
+	size_t n = json_array_size(h);
+
+	if (!*v && n)
+		v = json_string_value(json_object_get(json_array_get(h, n - 1), "comment"));
+	return v ? v : "";
+}
+
 static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 			   struct cb_error **err)
 {
@@ -334,7 +354,12 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 	json_object_set_new(o, "Id", json_string(img->manifest.config.digest.str));
 	json_object_set_new(o, "Digest", json_string(img->manifest_digest.str));
 	json_object_set_new(o, "RepoTags", strvec_json(&tags));
+	/* docker inspect's names; no registry digests until images are pulled. */
+	json_object_set_new(o, "RepoDigests", json_array());
+	json_object_set_new(o, "Parent", json_string(""));
+	json_object_set_new(o, "Comment", json_string(image_comment(cfg)));
 	json_object_set_new(o, "Created", c->created ? json_string(c->created) : json_null());
+	json_object_set_new(o, "DockerVersion", json_string(config_string(cfg, "docker_version")));
 	json_object_set_new(o, "Author", json_string(c->author ? c->author : ""));
 	json_object_set_new(o, "Architecture", json_string(c->platform.architecture ?: ""));
 	json_object_set_new(o, "Os", json_string(c->platform.os ?: ""));

@@ -52,6 +52,15 @@ expect_rc 0 "$CBUILD" inspect --root "$R" busybox
 	fail "inspect RepoTags: $(cat "$T/out")"
 [ "$(json_get "$T/out" 'j[0]["Config"]["Cmd"]')" = "['sh']" ] || fail "inspect Config"
 [ "$(json_get "$T/out" 'len(j[0]["Layers"])')" = 1 ] || fail "inspect Layers"
+[ "$(json_get "$T/out" 'j[0]["RepoDigests"], j[0]["Parent"], j[0]["DockerVersion"]')" = "([], '', '')" ] ||
+	fail "inspect docker fields: $(cat "$T/out")"
+# Comment falls back to the last history entry's, as docker inspect's does.
+mkdir -p "$T/cm/etc" && echo x >"$T/cm/etc/x" && tar -C "$T/cm" -cf "$T/cm.tar" .
+expect_rc 0 "$CBUILD" import --root "$R" "$T/cm.tar" comment/img:1
+expect_rc 0 "$CBUILD" inspect --root "$R" comment/img:1
+[ "$(json_get "$T/out" 'j[0]["Comment"]')" = "imported from a rootfs tarball" ] ||
+	fail "inspect Comment: $(cat "$T/out")"
+expect_rc 0 "$CBUILD" rmi --root "$R" comment/img:1
 expect_rc 0 "$CBUILD" inspect --root "$R" "${SHORT:0:6}" "$APP"
 [ "$(json_get "$T/out" 'j[1]["Digest"]')" = "$APP" ] || fail "inspect by digest"
 expect_rc 0 "$CBUILD" inspect --root "$R" --format manifest localhost:5000/team/app:v1
