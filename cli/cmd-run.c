@@ -580,6 +580,8 @@ static void finish_spec(struct run_opts *o)
 	o->spec.nmounts = o->nmounts;
 	o->spec.extra_groups = o->groups;
 	o->spec.nextra_groups = o->ngroups;
+	/* docker run lists the primary group in `id -G` too (RUN steps do not) */
+	o->spec.groups_include_gid = true;
 	/*
 	 * IMAGE: a missing -w or WorkingDir is created, as docker run does (in
 	 * the throwaway upper).  --rootfs and --overlay-* are the bare runtime:

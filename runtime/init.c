@@ -96,6 +96,16 @@ static void resolve_user(const struct sandbox *sb, struct runtime_ids *ids)
 			child_die(sb, E2BIG, "supplementary groups");
 		ids->groups[ids->ngroups++] = sb->spec->extra_groups[i];
 	}
+	if (sb->spec->groups_include_gid && !sb->single_id) {
+		bool listed = false;
+
+		for (size_t i = 0; i < ids->ngroups; i++)
+			listed = listed || ids->groups[i] == ids->gid;
+		if (!listed && ids->ngroups == RUNTIME_MAX_GROUPS)
+			child_die(sb, E2BIG, "supplementary groups");
+		if (!listed)
+			ids->groups[ids->ngroups++] = ids->gid;
+	}
 	/* setgroups(2) is denied there: the groups are not set */
 	if (sb->single_id && (ids->uid || ids->gid || sb->spec->nextra_groups))
 		child_die(sb, 0,

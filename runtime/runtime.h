@@ -165,6 +165,13 @@ struct runtime_spec {
 	const char *user;
 	const gid_t *extra_groups; /* added to the supplementary groups */
 	size_t nextra_groups;
+	/*
+	 * List the primary gid among the supplementary groups too, as
+	 * `docker run` does (id: groups=1000(user),29(audio)).  BuildKit's RUN
+	 * steps leave it out, so the builder does not set it.  Ignored in
+	 * rootless mode without subuid ranges, where groups cannot be set.
+	 */
+	bool groups_include_gid;
 	const char *hostname; /* NULL = "cbuild" */
 	enum runtime_network network;
 	struct runtime_limits limits;

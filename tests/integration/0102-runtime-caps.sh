@@ -30,15 +30,16 @@ for u in 1000 user; do
 	expect_value CapBnd 00000000a80425fb
 	expect_value uid 1000
 	expect_value gid 1000
-	expect_value groups 10,29
+	# docker run's set: the memberships plus the primary gid
+	expect_value groups 10,29,1000
 	expect_value home /home/user
 done
 run --rootfs "$R" -u user:audio /probe caps >"$T/out"
 expect_value gid 29
-expect_value groups ""
+expect_value groups 29
 run --rootfs "$R" -u 1000:10 --group-add 4242 /probe caps >"$T/out"
 expect_value gid 10
-expect_value groups 4242
+expect_value groups 10,4242
 run --rootfs "$R" -u 4321 /probe caps >"$T/out"
 expect_value uid 4321
 expect_value gid 0

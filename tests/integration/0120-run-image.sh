@@ -50,6 +50,14 @@ expect_rc 0 irun -w /etc -u root --hostname box cfg 'pwd; id -u; hostname; echo 
 [ "$(cat "$T/out")" = "$(printf '/etc\n0\nbox\nbox|/root')" ] || fail "overrides: $(cat "$T/out")"
 expect_rc 0 irun -u user:wheel cfg 'id -u; id -g'
 [ "$(cat "$T/out")" = "$(printf '1000\n10')" ] || fail "--user user:wheel: $(cat "$T/out")"
+# docker run's groups: the primary gid plus /etc/group memberships, or only
+# the gid given (BuildKit's RUN steps leave the primary gid out).
+expect_rc 0 irun cfg 'id -G'
+[ "$(cat "$T/out")" = "1000 10 29" ] || fail "groups of user: $(cat "$T/out")"
+expect_rc 0 irun -u user:wheel cfg 'id -G'
+[ "$(cat "$T/out")" = "10" ] || fail "groups of user:wheel: $(cat "$T/out")"
+expect_rc 0 irun -u 4321:8765 cfg 'id -G'
+[ "$(cat "$T/out")" = "8765" ] || fail "groups of 4321:8765: $(cat "$T/out")"
 expect_rc 125 irun -w relative cfg true
 contains "$T/err" "the working directory \`relative\` is invalid, it needs to be an absolute path"
 
