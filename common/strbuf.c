@@ -189,6 +189,67 @@ void cb_strvec_sort(struct cb_strvec *sv)
 		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 }
 
+/* Where key is, or would go: *found says which. */
+static size_t strmap_slot(const struct cb_strmap *m, const char *key, bool *found)
+{
+	size_t lo = 0, hi = m->keys.n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->keys.v[mid], key);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Move the last element of sv to index at. */
+static void strvec_sink(struct cb_strvec *sv, size_t at)
+{
+	char *last = sv->v[sv->n - 1];
+
+	memmove(&sv->v[at + 1], &sv->v[at], (sv->n - 1 - at) * sizeof(*sv->v));
+	sv->v[at] = last;
+}
+
+void cb_strmap_set(struct cb_strmap *m, const char *key, const char *value)
+{
+	bool found;
+	size_t at = strmap_slot(m, key, &found);
+
+	if (found) {
+		free(m->values.v[at]);
+		m->values.v[at] = xstrdup(value);
+		return;
+	}
+	cb_strvec_push(&m->keys, key);
+	cb_strvec_push(&m->values, value);
+	strvec_sink(&m->keys, at);
+	strvec_sink(&m->values, at);
+}
+
+const char *cb_strmap_get(const struct cb_strmap *m, const char *key)
+{
+	bool found;
+	size_t at = strmap_slot(m, key, &found);
+
+	return found ? m->values.v[at] : NULL;
+}
+
+void cb_strmap_clear(struct cb_strmap *m)
+{
+	cb_strvec_clear(&m->keys);
+	cb_strvec_clear(&m->values);
+}
+
 bool cb_str_starts_with(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));

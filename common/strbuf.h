@@ -78,6 +78,25 @@ static inline const char *cb_strvec_get(const struct cb_strvec *sv, size_t i)
 	return i < sv->n ? sv->v[i] : NULL;
 }
 
+/*
+ * A map of strings, kept sorted by key in byte order (the order Go's
+ * encoding/json writes a map in): keys.v[i] maps to values.v[i].  A key
+ * may hold any byte but NUL, "=" included, which "k=v" strings can't.
+ */
+struct cb_strmap {
+	struct cb_strvec keys, values;
+};
+#define CB_STRMAP_INIT                                                                             \
+	{                                                                                          \
+		CB_STRVEC_INIT, CB_STRVEC_INIT                                                     \
+	}
+
+/* Add key, or replace its value. */
+void cb_strmap_set(struct cb_strmap *m, const char *key, const char *value);
+/* The value of key, borrowed; NULL when absent. */
+const char *cb_strmap_get(const struct cb_strmap *m, const char *key);
+void cb_strmap_clear(struct cb_strmap *m);
+
 bool cb_str_starts_with(const char *s, const char *prefix);
 bool cb_str_ends_with(const char *s, const char *suffix);
 

@@ -299,16 +299,6 @@ static int tag(struct loader *l, const char *name, const struct cb_digest *d,
 	return 0;
 }
 
-static const char *annotation(const struct oci_descriptor *d, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (size_t i = 0; i < d->annotations.n; i++)
-		if (!strncmp(d->annotations.v[i], key, klen) && d->annotations.v[i][klen] == '=')
-			return d->annotations.v[i] + klen + 1;
-	return NULL;
-}
-
 static int load_oci(struct loader *l, const struct member *index, struct cb_strvec *loaded,
 		    struct cb_error **err)
 {
@@ -322,10 +312,10 @@ static int load_oci(struct loader *l, const struct member *index, struct cb_strv
 		return cb_error_wrap(err, "index.json");
 	for (size_t i = 0; ret == 0 && i < ix.nmanifests; i++) {
 		const struct oci_descriptor *d = &ix.manifests[i];
-		const char *name = annotation(d, "io.containerd.image.name");
+		const char *name = cb_strmap_get(&d->annotations, "io.containerd.image.name");
 
 		if (!name)
-			name = annotation(d, "org.opencontainers.image.ref.name");
+			name = cb_strmap_get(&d->annotations, "org.opencontainers.image.ref.name");
 		ret = check_image(l->s, d, 0, err);
 		if (ret == 0 && name)
 			ret = tag(l, name, &d->digest, loaded, err);

@@ -173,10 +173,9 @@ static char *oci_index_json(const struct saved *v, size_t n)
 		d->digest = v[i].img.manifest_digest;
 		d->size = v[i].manifest_size;
 		if (v[i].name) {
-			/* sorted by key, as the descriptor's annotations must be */
-			cb_strvec_pushf(&d->annotations, "io.containerd.image.name=%s", v[i].name);
-			cb_strvec_pushf(&d->annotations, "org.opencontainers.image.ref.name=%s",
-					v[i].name);
+			cb_strmap_set(&d->annotations, "io.containerd.image.name", v[i].name);
+			cb_strmap_set(&d->annotations, "org.opencontainers.image.ref.name",
+				      v[i].name);
 		}
 	}
 	json = image_index_to_json(&ix);

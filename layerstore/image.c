@@ -78,16 +78,6 @@ static int get_string_array(json_t *obj, const char *key, struct cb_strvec *out,
 	return 0;
 }
 
-/* "key=value" strings ordered by key, as Go orders map keys. */
-static int cmp_kv(const void *a, const void *b)
-{
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
-	int c = memcmp(x, y, nx < ny ? nx : ny);
-
-	return c ? c : (nx > ny) - (nx < ny);
-}
-
 /* The keys of an object ({"80/tcp": {}}), sorted. */
 static int get_key_set(json_t *obj, const char *key, struct cb_strvec *out, const char *what,
 		       struct cb_error **err)
@@ -106,7 +96,7 @@ static int get_key_set(json_t *obj, const char *key, struct cb_strvec *out, cons
 }
 
 /* A string map ({"k": "v"}) as "k=v" sorted by key. */
-static int get_string_map(json_t *obj, const char *key, struct cb_strvec *out, const char *what,
+static int get_string_map(json_t *obj, const char *key, struct cb_strmap *out, const char *what,
 			  struct cb_error **err)
 {
 	json_t *v, *e;
@@ -119,10 +109,8 @@ static int get_string_map(json_t *obj, const char *key, struct cb_strvec *out, c
 	json_object_foreach (v, k, e) {
 		if (!json_is_string(e))
 			return cb_error_set(err, 0, "%s: `%s.%s` must be a string", what, key, k);
-		cb_strvec_pushf(out, "%s=%s", k, json_string_value(e));
+		cb_strmap_set(out, k, json_string_value(e));
 	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_kv);
 	return 0;
 }
 
@@ -460,7 +448,7 @@ void oci_descriptor_release(struct oci_descriptor *d)
 {
 	free(d->media_type);
 	platform_release(&d->platform);
-	cb_strvec_clear(&d->annotations);
+	cb_strmap_clear(&d->annotations);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -476,7 +464,7 @@ void image_config_release(struct image_config *c)
 	cb_strvec_clear(&c->cmd);
 	cb_strvec_clear(&c->volumes);
 	free(c->working_dir);
-	cb_strvec_clear(&c->labels);
+	cb_strmap_clear(&c->labels);
 	free(c->stop_signal);
 	cb_strvec_clear(&c->healthcheck.test);
 	cb_strvec_clear(&c->onbuild);
@@ -498,7 +486,7 @@ void image_manifest_release(struct image_manifest *m)
 	for (size_t i = 0; i < m->nlayers; i++)
 		oci_descriptor_release(&m->layers[i]);
 	free(m->layers);
-	cb_strvec_clear(&m->annotations);
+	cb_strmap_clear(&m->annotations);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -508,6 +496,6 @@ void image_index_release(struct image_index *ix)
 	for (size_t i = 0; i < ix->nmanifests; i++)
 		oci_descriptor_release(&ix->manifests[i]);
 	free(ix->manifests);
-	cb_strvec_clear(&ix->annotations);
+	cb_strmap_clear(&ix->annotations);
 	memset(ix, 0, sizeof(*ix));
 }

@@ -168,19 +168,14 @@ static void jw_opt_key_set(struct jw *w, const char *key, const struct cb_strvec
 }
 
 /* {"k":"v"} from "k=v" pairs sorted by key. */
-static void jw_opt_map(struct jw *w, const char *key, const struct cb_strvec *v)
+static void jw_opt_map(struct jw *w, const char *key, const struct cb_strmap *m)
 {
-	if (!v->n)
+	if (!m->keys.n)
 		return;
 	jw_key(w, key);
 	jw_open(w, '{');
-	for (size_t i = 0; i < v->n; i++) {
-		const char *eq = strchr(v->v[i], '=');
-		char *k = xstrndup(v->v[i], eq ? (size_t)(eq - v->v[i]) : strlen(v->v[i]));
-
-		jw_str(w, k, eq ? eq + 1 : "");
-		free(k);
-	}
+	for (size_t i = 0; i < m->keys.n; i++)
+		jw_str(w, m->keys.v[i], m->values.v[i]);
 	jw_close(w, '}');
 }
 

@@ -48,8 +48,9 @@ void store_host_platform(char arch[STORE_ARCH_MAX], char variant[STORE_VARIANT_M
 
 static bool is_attestation(const struct oci_descriptor *d)
 {
-	return cb_strvec_find(&d->annotations, "vnd.docker.reference.type=attestation-manifest") >=
-	       0;
+	const char *t = cb_strmap_get(&d->annotations, "vnd.docker.reference.type");
+
+	return t && !strcmp(t, "attestation-manifest");
 }
 
 /* The entry of ix for linux/<host arch>: an exact variant beats none. */

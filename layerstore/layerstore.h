@@ -220,7 +220,7 @@ struct oci_descriptor {
 	struct cb_digest digest;
 	int64_t size;
 	struct oci_platform platform; /* index entries only */
-	struct cb_strvec annotations; /* "key=value" pairs, sorted by key */
+	struct cb_strmap annotations;
 };
 
 struct oci_healthcheck {
@@ -251,7 +251,7 @@ struct image_config {
 	bool has_cmd;
 	struct cb_strvec volumes;       /* sorted */
 	char *working_dir;
-	struct cb_strvec labels;        /* "key=value", sorted by key */
+	struct cb_strmap labels;
 	char *stop_signal;
 	struct oci_healthcheck healthcheck; /* Docker extension */
 	struct cb_strvec onbuild;       /* Docker extension: trigger expressions */
@@ -268,14 +268,14 @@ struct image_manifest {
 	struct oci_descriptor config;
 	struct oci_descriptor *layers;
 	size_t nlayers;
-	struct cb_strvec annotations;
+	struct cb_strmap annotations;
 };
 
 struct image_index {
 	char *media_type;             /* OCI index or Docker manifest list */
 	struct oci_descriptor *manifests;
 	size_t nmanifests;
-	struct cb_strvec annotations;
+	struct cb_strmap annotations;
 };
 
 /* Parse JSON (OCI or Docker schema2 forms); unknown fields are ignored. */

@@ -206,8 +206,37 @@ static void test_starts_ends_with(void **state)
 	assert_false(cb_str_ends_with("barx", "bar"));
 }
 
+static void test_strmap_sorted_set_get(void **state)
+{
+	struct cb_strmap m = CB_STRMAP_INIT;
+	const char *keys[] = {"z", "a=b", "a", "m", "a.b", ""};
+
+	(void)state;
+	assert_null(cb_strmap_get(&m, "a"));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cb_strmap_set(&m, keys[i], keys[i]);
+	cb_strmap_set(&m, "m", "replaced");
+	assert_int_equal(m.keys.n, 6);
+	assert_int_equal(m.values.n, 6);
+	/* byte order; a key with "=" stays whole */
+	assert_string_equal(m.keys.v[0], "");
+	assert_string_equal(m.keys.v[1], "a");
+	assert_string_equal(m.keys.v[2], "a.b");
+	assert_string_equal(m.keys.v[3], "a=b");
+	assert_string_equal(m.keys.v[4], "m");
+	assert_string_equal(m.keys.v[5], "z");
+	assert_string_equal(cb_strmap_get(&m, "a=b"), "a=b");
+	assert_string_equal(cb_strmap_get(&m, "m"), "replaced");
+	assert_string_equal(cb_strmap_get(&m, ""), "");
+	assert_null(cb_strmap_get(&m, "a="));
+	cb_strmap_clear(&m);
+	assert_int_equal(m.keys.n, 0);
+	assert_null(cb_strmap_get(&m, "z"));
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_init_is_empty_string), cmocka_unit_test(test_add_variants),
 	     cmocka_unit_test(test_addf_grows), cmocka_unit_test(test_setlen_reset_rtrim),
 	     cmocka_unit_test(test_rtrim_keeps_nul_bytes), cmocka_unit_test(test_detach),
 	     cmocka_unit_test(test_grow_keeps_content), cmocka_unit_test(test_strvec_push_variants),
-	     cmocka_unit_test(test_strvec_pushn_with_nul), cmocka_unit_test(test_starts_ends_with))
+	     cmocka_unit_test(test_strvec_pushn_with_nul), cmocka_unit_test(test_starts_ends_with),
+	     cmocka_unit_test(test_strmap_sorted_set_get))

@@ -56,7 +56,8 @@ static void test_config_round_trip(void **state)
 	assert_int_equal(c.cmd.n, 3);
 	assert_int_equal(c.exposed_ports.n, 2);
 	assert_string_equal(c.exposed_ports.v[0], "53/udp");
-	assert_string_equal(c.labels.v[1], "a.b=2");
+	assert_string_equal(c.labels.keys.v[1], "a.b");
+	assert_string_equal(c.labels.values.v[1], "2");
 	assert_int_equal(c.healthcheck.interval_ns, 30000000000LL);
 	assert_int_equal(c.healthcheck.retries, 3);
 	assert_int_equal(c.nhistory, 2);
@@ -181,8 +182,11 @@ static void test_indexes(void **state)
 	image_index_release(&ix);
 	CHECK_OK(image_index_parse(oci, strlen(oci), &ix, E));
 	assert_null(ix.media_type);
-	assert_string_equal(ix.manifests[0].annotations.v[0],
-			    "org.opencontainers.image.ref.name=1.0");
+	assert_string_equal(ix.manifests[0].annotations.keys.v[0],
+			    "org.opencontainers.image.ref.name");
+	assert_string_equal(cb_strmap_get(&ix.manifests[0].annotations,
+					  "org.opencontainers.image.ref.name"),
+			    "1.0");
 	json = image_index_to_json(&ix);
 	assert_string_equal(json, oci);
 	free(json);
@@ -215,6 +219,39 @@ static void test_manifest_errors(void **state)
 		    "`layers` must be an array");
 }
 
+/* Map keys may hold "=": they round-trip whole (a fuzzer find). */
+static void test_map_keys_with_equals(void **state)
+{
+	static const char cfg[] =
+		"{\"architecture\":\"amd64\",\"config\":{\"Labels\":{\"a=b\":\"c\",\"a\":\"=d\"}},"
+		"\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	static const char ix_in[] = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"m\","
+				    "\"digest\":\"" D1 "\",\"size\":1,\"annotations\":"
+				    "{\"{a=\":\"appn\",\"{a\":\"=appn\"}}]}";
+	struct image_config c;
+	struct image_index ix;
+	char *json;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	CHECK_OK(image_config_parse(cfg, strlen(cfg), &c, E));
+	assert_string_equal(cb_strmap_get(&c.labels, "a=b"), "c");
+	assert_string_equal(cb_strmap_get(&c.labels, "a"), "=d");
+	json = image_config_to_json(&c);
+	assert_non_null(strstr(json, "\"Labels\":{\"a\":\"=d\",\"a=b\":\"c\"}"));
+	free(json);
+	image_config_release(&c);
+	memset(&ix, 0, sizeof(ix));
+	CHECK_OK(image_index_parse(ix_in, strlen(ix_in), &ix, E));
+	json = image_index_to_json(&ix);
+	assert_string_equal(json, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"m\","
+				  "\"digest\":\"" D1 "\",\"size\":1,\"annotations\":"
+				  "{\"{a\":\"=appn\",\"{a=\":\"appn\"}}]}");
+	free(json);
+	image_index_release(&ix);
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_config_round_trip), cmocka_unit_test(test_config_minimal),
 	     cmocka_unit_test(test_config_errors), cmocka_unit_test(test_manifests),
-	     cmocka_unit_test(test_indexes), cmocka_unit_test(test_manifest_errors))
+	     cmocka_unit_test(test_indexes), cmocka_unit_test(test_manifest_errors),
+	     cmocka_unit_test(test_map_keys_with_equals))
