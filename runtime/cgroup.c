@@ -155,6 +155,17 @@ static char *hier_base(const struct cg_mount *m, const char *own, const char *pa
 		    : xasprintf("%s/%s", m->point, parent);
 }
 
+/* The mount point's last part, the name the hierarchy has under /sys/fs/cgroup. */
+static char *mount_name(const struct cg_mount *m)
+{
+	const char *slash = strrchr(m->point, '/');
+	const char *name = slash ? slash + 1 : m->point;
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return xasprintf("hierarchy-%u", m->controllers);
+	return xstrdup(name);
+}
+
 static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_cgroup,
 		     const char *parent, struct cgroup_manager *m, struct cb_error **err)
 {
@@ -172,6 +183,7 @@ static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_c
 		own = own_path(proc_cgroup, bits, false);
 		m->hier[m->nhier].controllers = bits;
 		m->hier[m->nhier].base = hier_base(&mounts[i], own, parent);
+		m->hier[m->nhier].name = mount_name(&mounts[i]);
 		m->nhier++;
 	}
 	if (!m->nhier)
@@ -272,8 +284,10 @@ void cgroup_manager_free(struct cgroup_manager *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nhier; i++)
+	for (size_t i = 0; i < m->nhier; i++) {
 		free(m->hier[i].base);
+		free(m->hier[i].name);
+	}
 	free(m->mount);
 	free(m);
 }

@@ -518,6 +518,68 @@ static void mount_dev(const struct sandbox *sb, int root)
 	close(dev);
 }
 
+/*
+ * v1: what runc gives a container, for tools that read their limits there
+ * (JVMs, Go's automaxprocs, `nproc`-like scripts): a tmpfs at
+ * /sys/fs/cgroup holding each hierarchy's step cgroup, bound read-only
+ * under the host's name ("memory", "cpu,cpuacct" plus "cpu" and "cpuacct"
+ * links).  The cgroup namespace makes each one's root "/" in
+ * /proc/self/cgroup and mountinfo alike.
+ */
+static void mount_cgroup_v1(const struct sandbox *sb, int root)
+{
+	const uint64_t ro =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	struct mount_attr attr = {.attr_set = ro};
+	int fd = openat2_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	int dir;
+
+	if (fd < 0)
+		child_die(sb, errno, "open /sys/fs/cgroup");
+	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k",
+		 "/sys/fs/cgroup");
+	close(fd);
+	dir = openat2_in(root, "/sys/fs/cgroup", O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (dir < 0)
+		child_die(sb, errno, "open /sys/fs/cgroup");
+	for (size_t i = 0; i < sb->ncg1; i++) {
+		const char *name = sb->cg1_names[i];
+		int src = open(sb->cg1_dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int dst;
+
+		if (src < 0)
+			child_die(sb, errno, "open cgroup `%s`", sb->cg1_dirs[i]);
+		if (mkdirat(dir, name, 0755) < 0)
+			child_die(sb, errno, "mkdir /sys/fs/cgroup/%s", name);
+		dst = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dst < 0)
+			child_die(sb, errno, "open /sys/fs/cgroup/%s", name);
+		bind_fd(sb, src, dst, ro, "a cgroup hierarchy");
+		close(src);
+		close(dst);
+		/* "cpu,cpuacct": links named after each controller, as hosts have */
+		if (strchr(name, ',')) {
+			char one[64];
+
+			for (const char *p = name; *p;) {
+				size_t len = strcspn(p, ",");
+
+				if (len && len < sizeof(one)) {
+					memcpy(one, p, len);
+					one[len] = '\0';
+					if (symlinkat(name, dir, one) < 0 && errno != EEXIST)
+						child_die(sb, errno, "symlink /sys/fs/cgroup/%s", one);
+				}
+				p += len;
+				p += *p == ',';
+			}
+		}
+	}
+	if (mount_setattr(dir, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		child_die(sb, errno, "make /sys/fs/cgroup read-only");
+	close(dir);
+}
+
 static void mount_proc_sys(const struct sandbox *sb, int root)
 {
 	int fd = open_target(sb, root, "/proc", true, true, false);
@@ -541,6 +603,8 @@ static void mount_proc_sys(const struct sandbox *sb, int root)
 		close(host);
 	}
 	close(fd);
+	if (sb->ncg1)
+		mount_cgroup_v1(sb, root);
 	if (sb->mount_cgroup2) {
 		fd = openat2_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 		if (fd < 0)

@@ -50,6 +50,7 @@ enum {
 struct cgroup_hier {
 	unsigned controllers; /* CG_*: mounted here (v1) or available (v2) */
 	char *base;	      /* absolute dir holding the steps: <mount>/<own>/<parent> */
+	char *name;	      /* v1: the mount point's last part ("memory", "cpu,cpuacct") */
 };
 
 struct cgroup_manager {
@@ -277,6 +278,9 @@ struct sandbox {
 	bool userns;
 	bool cgroupns;
 	bool mount_cgroup2; /* v2: a read-only cgroup2 at /sys/fs/cgroup */
+	/* v1: the step's cgroup in each hierarchy, bound read-only at /sys/fs/cgroup/<name> */
+	const char *cg1_dirs[CG_MAX_HIER], *cg1_names[CG_MAX_HIER];
+	size_t ncg1;
 
 	/* rootfs (paths prepared here; fds opened by the child in its namespace) */
 	char *rootfs_path; /* plain directory (absolute), or NULL */

@@ -305,6 +305,13 @@ static int run_sandbox(struct runtime *rt, struct sandbox *sb, const struct cgro
 	j->nfds = 0;
 	j->clone_fd = -1;
 	rc = cg->mgr ? cg->mgr->ops->prepare_join(cg, j, err) : 0;
+	sb->ncg1 = 0;
+	for (size_t i = 0; cg->mgr && cg->mgr->ops == &cgroup_v1_ops && i < cg->mgr->nhier; i++) {
+		if (!cg->paths[i])
+			continue;
+		sb->cg1_dirs[sb->ncg1] = cg->paths[i];
+		sb->cg1_names[sb->ncg1++] = cg->mgr->hier[i].name;
+	}
 	pid = rc < 0 ? -1
 		     : ns_clone(clone_flags(rt, sb->spec), j->clone_fd, &st->pidfd, &into_cgroup);
 	if (pid == 0) {

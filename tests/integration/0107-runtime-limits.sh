@@ -51,4 +51,33 @@ fi
 wait "$pid"
 [ -z "$(leftover_cgroups)" ] || fail "cgroups left after the step: $(leftover_cgroups)"
 
+# The same limits read from inside, where runc puts them for JVMs and
+# friends: /sys/fs/cgroup holds the step's own cgroups, read-only, and the
+# cgroup namespace makes them "/".
+expect_rc 0 run --rootfs "$R" --cpus 0.5 --memory 96m --pids-limit 100 sh -c '
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		echo "cpu=$(cat /sys/fs/cgroup/cpu.max)"
+		echo "mem=$(cat /sys/fs/cgroup/memory.max)"
+		echo "pids=$(cat /sys/fs/cgroup/pids.max)"
+	else
+		echo "cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"
+		echo "mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+		echo "pids=$(cat /sys/fs/cgroup/pids/pids.max)"
+		echo "cpuacct=$(test -e /sys/fs/cgroup/cpuacct/cpuacct.usage && echo yes)"
+	fi
+	echo "procs=$(wc -l </sys/fs/cgroup/pids/cgroup.procs 2>/dev/null || wc -l </sys/fs/cgroup/cgroup.procs)"
+	echo "self=$(grep -E "^[0-9]+:(pids|):" /proc/self/cgroup | cut -d: -f3 | sort -u)"
+	echo 1 >/sys/fs/cgroup/pids.max 2>/dev/null || echo 1 >/sys/fs/cgroup/pids/pids.max 2>/dev/null ||
+		echo "readonly=yes"'
+expect_value cpu "50000 100000"
+expect_value mem 100663296
+expect_value pids 100
+expect_value self /
+expect_value readonly yes
+# the init, sh and the subshell running wc: only the step's processes
+n=$(value procs "$T/out")
+[ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "the step's cgroup.procs shows $n processes: $(cat "$T/out")"
+grep -q '^cpuacct=' "$T/out" && expect_value cpuacct yes
+[ -z "$(leftover_cgroups)" ] || fail "cgroups left after the step: $(leftover_cgroups)"
+
 finish
