@@ -316,11 +316,17 @@ struct shell_lex {
 	bool raw_escapes;	  /* keep escape tokens in the result */
 	bool skip_process_quotes; /* quotes are ordinary characters */
 	bool skip_unset_env;	  /* leave references to unset variables as written */
+	/*
+	 * Bound on the result and on every expansion inside it, in bytes
+	 * (BuildKit has none); 0 = 4 MiB.  Past it: "expansion larger than N
+	 * bytes".  The fuzz target sets a small one to stay fast.
+	 */
+	size_t max_result;
 };
 
 #define SHELL_LEX_INIT                                                                             \
 	{                                                                                          \
-		'\\', false, false, false, false                                                   \
+		'\\', false, false, false, false, 0                                                \
 	}
 
 struct shell_result {

@@ -101,7 +101,7 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, bo
  * the nesting and deep nesting recurses; past these limits expansion fails
  * with a clear error instead of exhausting memory or the stack.
  */
-#define DF_SHELL_MAX_RESULT (4u << 20)
+#define DF_SHELL_MAX_RESULT ((size_t)4 << 20) /* shell_lex.max_result when 0 */
 #define DF_SHELL_MAX_DEPTH 256
 
 /* ${value#pattern} (greedy false) and ${value##pattern} (greedy true). */
@@ -113,9 +113,10 @@ int df_shell_trim_suffix(const char *pattern, const char *value, bool greedy, st
 /*
  * ${value/pattern/repl} (all false: first match, repl literal) and
  * ${value//pattern/repl} (Go's ReplaceAllString: repl expands $0, ${0}, $$).
+ * Fails once out holds more than limit bytes.
  */
 int df_shell_replace(const char *pattern, const char *value, const char *repl, bool all,
-		     struct cb_strbuf *out, struct cb_error **err);
+		     size_t limit, struct cb_strbuf *out, struct cb_error **err);
 
 /*
  * ---- goregexp.c: the Go regexp subset behind .dockerignore patterns ----

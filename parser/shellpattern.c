@@ -400,7 +400,7 @@ static void expand_template(struct cb_strbuf *out, const char *tmpl, const char 
  * greedy stars.
  */
 int df_shell_replace(const char *pattern, const char *value, const char *repl, bool all,
-		     struct cb_strbuf *out, struct cb_error **err)
+		     size_t limit, struct cb_strbuf *out, struct cb_error **err)
 {
 	struct matcher m;
 	size_t search = 0, last = 0, a0, a1;
@@ -417,10 +417,9 @@ int df_shell_replace(const char *pattern, const char *value, const char *repl, b
 		if (a1 > last || a0 == 0)
 			expand_template(out, repl, value, m.off[a0], m.off[a1]);
 		last = a1;
-		if (out->len > DF_SHELL_MAX_RESULT) {
+		if (out->len > limit) {
 			matcher_release(&m);
-			return cb_error_set(err, 0, "expansion larger than %u bytes",
-					    DF_SHELL_MAX_RESULT);
+			return cb_error_set(err, 0, "expansion larger than %zu bytes", limit);
 		}
 		search = a1 > search ? a1 : search + 1;
 	}

@@ -158,6 +158,16 @@ struct expander {
 };
 
 static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_error **err);
+
+static size_t result_limit(const struct expander *x)
+{
+	return x->lex->max_result ? x->lex->max_result : DF_SHELL_MAX_RESULT;
+}
+
+static int too_large(const struct expander *x, struct cb_error **err)
+{
+	return cb_error_set(err, 0, "expansion larger than %zu bytes", result_limit(x));
+}
 static int stop_on(struct expander *x, int32_t stop, bool raw_escapes, struct cb_strbuf *out,
 		   struct fields *f, struct cb_error **err);
 
@@ -298,7 +308,8 @@ static int expand_replace(struct expander *x, const char *name, struct cb_strbuf
 		cb_strbuf_addf(out, "${%s/%s/%s}", name, pattern.buf, repl.buf);
 		return 0;
 	}
-	return df_shell_replace(pattern.buf, value ? value : "", repl.buf, all, out, err);
+	return df_shell_replace(pattern.buf, value ? value : "", repl.buf, all, result_limit(x), out,
+				err);
 }
 
 /* After "${": the name, then '}', a modifier, or a replacement. */
@@ -358,9 +369,8 @@ static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_er
 		x->depth++;
 		ret = expand_braced(x, out, err);
 		x->depth--;
-		if (ret == 0 && out->len > DF_SHELL_MAX_RESULT)
-			return cb_error_set(err, 0, "expansion larger than %u bytes",
-					    DF_SHELL_MAX_RESULT);
+		if (ret == 0 && out->len > result_limit(x))
+			return too_large(x, err);
 		return ret;
 	}
 	read_name(x, &name);
@@ -373,8 +383,8 @@ static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_er
 		cb_strbuf_addf(out, "$%s", name.buf);
 	else
 		cb_strbuf_addstr(out, value ? value : "");
-	if (out->len > DF_SHELL_MAX_RESULT)
-		return cb_error_set(err, 0, "expansion larger than %u bytes", DF_SHELL_MAX_RESULT);
+	if (out->len > result_limit(x))
+		return too_large(x, err);
 	return 0;
 }
 
@@ -481,8 +491,8 @@ static int special(struct expander *x, int32_t ch, struct cb_strbuf *out, struct
 		ret = double_quote(x, &tmp, err);
 	if (ret < 0)
 		return ret;
-	if (out->len + tmp.len > DF_SHELL_MAX_RESULT)
-		return cb_error_set(err, 0, "expansion larger than %u bytes", DF_SHELL_MAX_RESULT);
+	if (out->len + tmp.len > result_limit(x))
+		return too_large(x, err);
 	cb_strbuf_add(out, tmp.buf, tmp.len);
 	/* Field splitting applies to expansions, not to quoted text or "<<" blanks. */
 	if (ch == '$')

@@ -866,6 +866,18 @@ static void test_expansion_limits(void **state)
 	assert_int_equal(strlen(got), 1000000);
 	free(got);
 	got = NULL;
+	/* a smaller max_result: 10,000 bytes pass, 1,000,000 do not */
+	lex.max_result = 20000;
+	got = expand(&lex, env, "${F//a/$F}", &msg);
+	assert_non_null(got);
+	assert_int_equal(strlen(got), 10000);
+	free(got);
+	got = expand(&lex, env, "${F//a/${F//a/$F}}", &msg);
+	assert_null(got);
+	assert_non_null(strstr(msg, "expansion larger than 20000 bytes"));
+	free(msg);
+	msg = NULL;
+	lex.max_result = 0;
 
 	for (int i = 0; i < DF_SHELL_MAX_DEPTH; i++)
 		cb_strbuf_addstr(&deep, "${A:-");
