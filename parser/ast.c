@@ -214,6 +214,19 @@ static void track_comment(struct parse_state *ps, const char *s, size_t len)
 	cb_strvec_push_take(&ps->comments, steal_pointer(&c));
 }
 
+/*
+ * A NUL byte in an instruction or a heredoc body.  BuildKit takes it as an
+ * ordinary byte, and nothing can use it (exec, paths and references refuse
+ * it); a file holding NULs is binary or UTF-16.  Say so, rather than cut
+ * the text at the NUL.  (Comment lines may hold them: they are dropped.)
+ */
+static int nul_byte(struct parse_state *ps, int line, struct cb_error **err)
+{
+	cb_error_set(err, 0,
+		     "NUL byte in the Dockerfile (is it UTF-16 or binary? it must be UTF-8 text)");
+	return located(ps, line, err);
+}
+
 /* bufio.Scanner's ErrTooLong, located at the line that did not fit. */
 static int too_long(struct parse_state *ps, struct cb_error **err)
 {
@@ -246,6 +259,10 @@ static int read_heredocs(struct parse_state *ps, struct df_node *child, const ch
 			if (len == nlen && !memcmp(s, h->name, nlen)) {
 				terminated = true;
 				break;
+			}
+			if (memchr(ps->rd.line, '\0', ps->rd.line_len)) {
+				cb_strbuf_release(&body);
+				return nul_byte(ps, ps->line, err);
 			}
 			cb_strbuf_add(&body, ps->rd.line, ps->rd.line_len);
 		}
@@ -325,6 +342,10 @@ static int parse_instruction(struct parse_state *ps, struct cb_error **err)
 	if (ps->rd.too_long) {
 		/* report the long line, not whatever its cut-off instruction says */
 		too_long(ps, err);
+		goto fail;
+	}
+	if (memchr(line.buf, '\0', line.len)) {
+		nul_byte(ps, start, err);
 		goto fail;
 	}
 	if (empty_cont)

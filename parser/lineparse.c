@@ -112,10 +112,11 @@ static void add_byte_rune(struct cb_strbuf *w, unsigned char c)
 
 /*
  * extractBuilderFlags: leading "--flag[=value]" words, with quotes and
- * backslashes processed; "--" ends the flags.  Returns the offset of the
- * remaining arguments in line (strlen(line) when none remain).
+ * the escape token (the directive's, as BuildKit's splitCommand takes it)
+ * processed; "--" ends the flags.  Returns the offset of the remaining
+ * arguments in line (strlen(line) when none remain).
  */
-static size_t extract_flags(const char *line, struct cb_strvec *flags)
+static size_t extract_flags(const char *line, int escape, struct cb_strvec *flags)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
 	struct cb_strbuf w = CB_STRBUF_INIT;
@@ -161,7 +162,7 @@ static size_t extract_flags(const char *line, struct cb_strvec *flags)
 			phase = IN_WORD;
 			continue;
 		}
-		if (ch == '\\') {
+		if (ch == escape) {
 			if (pos + 1 == len) {
 				phase = IN_WORD;
 				continue;
@@ -293,13 +294,10 @@ static int parse_json(const char *rest, struct df_node **out, struct cb_error **
 		return 0;
 	clean = go_json_text(rest);
 	/*
-	 * json.NewDecoder(...).Decode reads the first value and ignores what
-	 * follows it; numbers decode as float64, so no integer is "too big".
+	 * json.Unmarshal: only white space may follow the array (`["a"] b` is
+	 * the shell form); numbers decode as float64, so no integer is "too big".
 	 */
-	arr = json_loads(clean,
-			 JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK |
-				 JSON_DECODE_INT_AS_REAL,
-			 &jerr);
+	arr = json_loads(clean, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!arr || !json_is_array(arr))
 		return 0;
 	json_array_foreach (arr, i, v) {
@@ -532,7 +530,7 @@ struct df_node *df_node_from_line(const char *line, const struct df_directives *
 
 		while (is_token_ws(*rest))
 			rest++;
-		off = extract_flags(rest, &flags);
+		off = extract_flags(rest, d->escape, &flags);
 		args = df_trim_space(rest + off, strlen(rest + off));
 	} else {
 		args = xstrdup("");

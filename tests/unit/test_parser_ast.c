@@ -558,12 +558,12 @@ static void test_json_non_strings_error(void **state)
 static void test_json_go_decoder_quirks(void **state)
 {
 	(void)state;
-	/* json.Decoder.Decode reads one value: what follows the array is ignored */
+	/* json.Unmarshal takes the whole rest: text after the array is the shell form */
 	cleanup_fn(df_ast_free) struct df_ast *ast = parse_ok(
 		"CMD [\"a\"] && b\nCMD [\"\\ud800x\", \"\\ud83d\\ude00\"]\nCMD [\"a\xff\"]\n");
 
-	assert_true(child(ast, 0)->json);
-	assert_string_equal(child(ast, 0)->next->value, "a");
+	assert_false(child(ast, 0)->json);
+	assert_string_equal(child(ast, 0)->next->value, "[\"a\"] && b");
 	assert_null(child(ast, 0)->next->next);
 	/* a lone surrogate decodes as U+FFFD; a pair as the rune */
 	assert_true(child(ast, 1)->json);
@@ -606,6 +606,36 @@ static void test_dump_instruction_forms(void **state)
 		   "(foo \"\")\n"
 		   "(copy [\"--from=a\" \"--chown=b c\"] \"--x\" \"/y\")\n"
 		   "(run \"x\")\n");
+}
+
+/* json.Unmarshal: text after the array (but not white space) makes it the shell form. */
+static void test_dump_json_trailing_text(void **state)
+{
+	(void)state;
+	check_dump("CMD [\"a\"] b\n"
+		   "ENTRYPOINT [\"x\"]# c\n"
+		   "RUN [\"y\"] \t \n"
+		   "EXPOSE [\"80\"] 81\n"
+		   "SHELL [\"sh\"]]\n",
+		   "(cmd \"[\\\"a\\\"] b\")\n"
+		   "(entrypoint \"[\\\"x\\\"]# c\")\n"
+		   "(run \"y\")\n"
+		   "(expose \"[\\\"80\\\"]\" \"81\")\n"
+		   "(shell \"[\\\"sh\\\"]]\")\n");
+}
+
+/* Flags take the escape directive's token: a backslash is literal under escape=`. */
+static void test_dump_flags_escape_directive(void **state)
+{
+	(void)state;
+	check_dump("# escape=`\nFROM a\n"
+		   "COPY --chown=a`\"b --from=x\\y \"q`\"r\" a b\n"
+		   "RUN --mount=type=bind,source=C:\\x,target=/y echo\n",
+		   "(from \"a\")\n"
+		   "(copy [\"--chown=a\\\"b\" \"--from=x\\\\y\"] \"\\\"q`\\\"r\\\"\" \"a\" \"b\")\n"
+		   "(run [\"--mount=type=bind,source=C:\\\\x,target=/y\"] \"echo\")\n");
+	check_dump("FROM a\nCOPY --chown=a\\\"b --from=x`y a b\n",
+		   "(from \"a\")\n(copy [\"--chown=a\\\"b\" \"--from=x`y\"] \"a\" \"b\")\n");
 }
 
 static void test_dump_flags_quoting(void **state)
@@ -794,6 +824,33 @@ static char *with_long_line(size_t n, const char *after)
 	return cb_strbuf_detach(&sb, NULL);
 }
 
+/* NUL bytes: an error where they would be cut off, ignored in comments. */
+static void test_nul_bytes(void **state)
+{
+	static const char in_run[] = "FROM a\nRUN echo \0 x\n";
+	static const char in_cont[] = "FROM a\nRUN echo \\\n \0\n";
+	static const char in_heredoc[] = "FROM a\nCOPY <<EOF /x\na\0b\nEOF\n";
+	static const char utf16[] = "\xFF\xFE" "F\0R\0O\0M\0 \0a\0\n\0";
+	static const char in_comment[] = "FROM a\n# c\0d\nRUN x\n";
+	const char *msg = "NUL byte in the Dockerfile (is it UTF-16 or binary? it must be UTF-8 text)";
+	struct cb_error *err = NULL;
+	struct df_ast *ast;
+	char want[128];
+
+	(void)state;
+	snprintf(want, sizeof(want), "Dockerfile:2: %s", msg);
+	parse_err_n("Dockerfile", in_run, sizeof(in_run) - 1, want, 2);
+	parse_err_n("Dockerfile", in_cont, sizeof(in_cont) - 1, want, 2);
+	snprintf(want, sizeof(want), "Dockerfile:3: %s", msg);
+	parse_err_n("Dockerfile", in_heredoc, sizeof(in_heredoc) - 1, want, 3);
+	snprintf(want, sizeof(want), "Dockerfile:1: %s", msg);
+	parse_err_n("Dockerfile", utf16, sizeof(utf16) - 1, want, 1);
+	ast = df_parse_ast("Dockerfile", in_comment, sizeof(in_comment) - 1, &err);
+	assert_non_null(ast);
+	assert_int_equal(ast->root->nchildren, 2);
+	df_ast_free(ast);
+}
+
 static void test_line_length_limit(void **state)
 {
 	(void)state;
@@ -963,13 +1020,14 @@ CB_TEST_MAIN(
 	cmocka_unit_test(test_json_invalid_falls_back_to_shell),
 	cmocka_unit_test(test_json_non_strings_error),
 	cmocka_unit_test(test_json_go_decoder_quirks),
-	cmocka_unit_test(test_dump_instruction_forms), cmocka_unit_test(test_dump_flags_quoting),
+	cmocka_unit_test(test_dump_instruction_forms), cmocka_unit_test(test_dump_json_trailing_text),
+	cmocka_unit_test(test_dump_flags_escape_directive), cmocka_unit_test(test_dump_flags_quoting),
 	cmocka_unit_test(test_dump_case_and_kelvin), cmocka_unit_test(test_dump_unicode_case),
 	cmocka_unit_test(test_env_label_errors), cmocka_unit_test(test_parse_words_vectors),
 	cmocka_unit_test(test_parse_words_escape_and_quotes),
 	cmocka_unit_test(test_node_dump_single), cmocka_unit_test(test_line_ranges),
 	cmocka_unit_test(test_line_ranges_buildkit_testfile),
-	cmocka_unit_test(test_line_length_limit),
+	cmocka_unit_test(test_nul_bytes), cmocka_unit_test(test_line_length_limit),
 	cmocka_unit_test(test_line_length_limit_in_continuation_and_heredoc),
 	cmocka_unit_test(test_no_instructions), cmocka_unit_test(test_error_names_file_and_line),
 	cmocka_unit_test(test_buffer_not_nul_terminated), cmocka_unit_test(test_buildkit_testfiles),
