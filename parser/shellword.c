@@ -155,6 +155,7 @@ struct expander {
 	bool raw_escapes; /* the lexer's setting, overridden inside patterns */
 	int depth;        /* nesting of ${...} (DF_SHELL_MAX_DEPTH) */
 	struct cb_strvec matched, unmatched;
+	struct fields *top; /* the word's own field splitting */
 };
 
 static int expand_dollar(struct expander *x, struct cb_strbuf *out, struct cb_error **err);
@@ -554,6 +555,14 @@ static int stop_on(struct expander *x, int32_t stop, bool raw_escapes, struct cb
 	bool saved = x->raw_escapes;
 	int ret;
 
+	/*
+	 * BuildKit's processStopOn resets one words buffer that every nested
+	 * call shares (shellWord.wordsBuffer), so the inside of a ${...} with
+	 * an operator drops the field being built around it: ProcessWords of
+	 * `a${X:-b} c` is ["b", "c"] (ProcessWord is "ab c").
+	 */
+	if (!f && x->top)
+		cb_strbuf_reset(&x->top->cur);
 	x->raw_escapes = raw_escapes;
 	ret = stop_on_loop(x, stop, out, f, err);
 	x->raw_escapes = saved;
@@ -589,6 +598,7 @@ int shell_expand(const struct shell_lex *lex, const char *word, const struct cb_
 	int ret;
 
 	scan_init(&x.sc, word, strlen(word));
+	x.top = &f;
 	ret = stop_on(&x, SCAN_EOF, x.lex->raw_escapes, &out, &f, &inner);
 	fields_finish(&f);
 	if (ret < 0) {

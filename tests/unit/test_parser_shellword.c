@@ -772,8 +772,11 @@ static void test_field_splitting(void **state)
 	/* Empty quotes and empty expansions make no field. */
 	check_fields(&default_lex, env, "\"\" '' $E", (const char *const[]){NULL});
 	check_fields(&default_lex, env, "a\\ b  c\\\td", FIELDS("a b", "c\td"));
-	/* Each ${...} level splits on its own, then its result is split again. */
-	check_fields(&default_lex, env, "a${U:-b c}d", FIELDS("ab", "cd"));
+	/*
+	 * The result of ${...} is split again; the "a" before it is lost to
+	 * BuildKit's shared field buffer (test_fields_nested_buffer_quirk).
+	 */
+	check_fields(&default_lex, env, "a${U:-b c}d", FIELDS("b", "cd"));
 	check_fields(&default_lex, env, "'", NULL);
 }
 
@@ -899,8 +902,24 @@ static void test_expansion_limits(void **state)
 	cb_strbuf_release(&deep);
 }
 
+/*
+ * BuildKit's lexer shares one field buffer with the nested calls that read
+ * the inside of ${...}: an operator expansion drops the field being built
+ * (ProcessWords only; the single word keeps everything).
+ */
+static void test_fields_nested_buffer_quirk(void **state)
+{
+	(void)state;
+	check_fields(&default_lex, ENV("X=1"), "a${X:-b} c", FIELDS("1", "c"));
+	check_fields(&default_lex, ENV("X=1"), "a${X} c", FIELDS("a1", "c"));
+	check_fields(&default_lex, ENV("F=xy"), "p\"q\"${F%y}r s", FIELDS("xr", "s"));
+	check_fields(&default_lex, ENV("F=xy"), "a\"${F/x/z}\" b", FIELDS("zy", "b"));
+	check_fields(&default_lex, ENV("F=xy"), "a b${F#x}", FIELDS("a", "y"));
+	check_word(&default_lex, ENV("X=1"), "a${X:-b} c", "a1 c");
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
-	     cmocka_unit_test(test_expansion_limits),
+	     cmocka_unit_test(test_expansion_limits), cmocka_unit_test(test_fields_nested_buffer_quirk),
 	     cmocka_unit_test(test_vectors_defective_case_corrected),
 	     cmocka_unit_test(test_vectors_envvar), cmocka_unit_test(test_vectors_words),
 	     cmocka_unit_test(test_modifier_default_and_alternative),
