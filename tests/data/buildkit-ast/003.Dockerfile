@@ -1,0 +1,2 @@
+# org.oe"
+C1MD --exclude=["/hello>txt"]

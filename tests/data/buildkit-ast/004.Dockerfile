@@ -1,0 +1,2 @@
+# syntao"
+CMD ["/hello.txt"]

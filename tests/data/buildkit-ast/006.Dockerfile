@@ -1,0 +1,4 @@
+FRQÿÿÿÿÿÿÿcmdscm/gpu=al-ES 
+\
+RRUN 1aE
+\

@@ -1,0 +1,3 @@
+ЖROM scratch
+HEAL…FROM stcarch
+CMD ["a", "\uTMA¶n/sh"/bтттт………тттттттттттттттттттт¶¶тттттттттттт¶ї¶n/sh"/bт……………

@@ -1,0 +1,1 @@
+FROM 2lude=*.mdbà¾Pÿ¶

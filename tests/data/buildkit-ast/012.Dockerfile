@@ -1,0 +1,3 @@
+Frü+k
+LABEL "a b"=c d=e
+Ap

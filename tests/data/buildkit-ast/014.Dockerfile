@@ -1,0 +1,2 @@
+# atch
+COPY <<A <<-"BN/app.conf`'reeting=$Nÿÿ xhbCÿOÿ

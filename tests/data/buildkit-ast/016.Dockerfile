@@ -1,0 +1,11 @@
+bsize=65u i*n\
+
+
+
+
+
+
+D R«±ßšŠŠt
+a
+A
+	›ñ­UN­UNPY <]

@@ -1,0 +1,3 @@
+# # t
+HENVellosynta
+LABEL org.opencoeÿÿÿÿÿÿÿÿ+±cbuild.txt"-

@@ -1,0 +1,2 @@
+# org.opencontainers.imageexcludele image"
+CMD --exclude=["/hello>txt"]

@@ -1,0 +1,2 @@
+FROM --pld64 busybox AS ¿¿¿¿¿¿¿¿¿¿¿ˇ¿¿#="R
+UN -- h

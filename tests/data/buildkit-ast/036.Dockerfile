@@ -1,0 +1,13 @@
+FROM scratchCOPY <<A <<-"B" /ds# syntax=docker/dockerfile:1
+# escape=\
+#
+# A two-stage build on a busybox base that cbuilªd makes locally (no network
+# needed):  AS d t
+a
+A
+ÿÿÿÿÿÿÿÿÿÿÿÿÿ	b
+	B
+RUN 3<<in one X cat
+x
+X
+O

@@ -1,0 +1,1 @@
+FROM ---f@ÜßarAxclude=x httx/y/z

@@ -1,0 +1,3 @@
+# syntax=dfile:1
+# escape=#
+#\  two"]

@@ -1,0 +1,3 @@
+# syntax=docker/dockerfile:2
+# escape=#
+#\  two"]

@@ -1,0 +1,2 @@
+FROM stcarch
+CMD ["", "\u00ENTG "\u““““c/ó"Š

@@ -1,0 +1,3 @@
+cle,te=get=/x
+CMDCOPY/x
+COPY --<<                E 

@@ -1,0 +1,1 @@
+FROM busybox AS b-0000000000ARG0=

@@ -1,0 +1,2 @@
+FRWORcng
+SHELL ["/]bin/[h", "-+÷ÿÿOME["/bi"]

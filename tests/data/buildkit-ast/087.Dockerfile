@@ -1,0 +1,2 @@
+#àŒ†‘‹Ğ›inÆÛ¯WHOME
+RUN --mount=type==»

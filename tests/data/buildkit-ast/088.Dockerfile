@@ -1,0 +1,4 @@
+# sage.
+FROM scratch
+COPY <<''''''''''?Ž' ima
+	rugb

@@ -1,0 +1,1 @@
+FROM 275#--exclude=*.mdbà¾Pÿ¶

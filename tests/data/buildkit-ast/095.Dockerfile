@@ -1,0 +1,2 @@
+ ckFcrtch
+COPY 3òruu  b

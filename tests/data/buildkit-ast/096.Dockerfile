@@ -1,0 +1,2 @@
+F2Stch
+COPY <<Ach'

@@ -1,0 +1,3 @@
+# syntax=dobker/dockeX
+ONBUILD s --s""
+CMaD

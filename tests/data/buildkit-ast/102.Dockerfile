@@ -1,0 +1,2 @@
+# snt=escri`tion="a oô×en-arch
+CMD ["a", "\\\ô\FROMýýýýýýýýýýý\\\\\\

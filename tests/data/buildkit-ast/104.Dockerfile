@@ -1,0 +1,4 @@
+COPY stcarch.
+CMUSHEME ["/LH OPSIGNALh
+COPY <<A <<	ch
+COPY <<A <

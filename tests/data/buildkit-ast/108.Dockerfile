@@ -1,0 +1,3 @@
+# san~tdyoÂcker/dockerfile:1
+# The smd64 buvolUN 3ure --device=veFndRUN\
+   ROM   

@@ -1,0 +1,1 @@
+﻿#ONBUILDcap888a

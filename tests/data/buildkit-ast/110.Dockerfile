@@ -1,0 +1,4 @@
+ï»¿# syntax=dozc
+# escape=`
+# check=errï
+# check=errorU

@@ -1,0 +1,10 @@
+bsize=65u i*n\
+
+
+
+
+
+
+D t
+a
+UNPY <]

@@ -1,0 +1,9 @@
+F
+RUN 3STOPSIGNALX
+ONBUI
+RUN 3<<OM$scravÿdst
+a
+E 3<<<<XVOLUME
+UN <<E
+e
+E

@@ -1,0 +1,5 @@
+FROM scratch \
+# comment
+
+  b \\
+RUc\

@@ -1,0 +1,4 @@
+ï»¿# x=do
+FROM scratch
+RUN e—ßÏsyntx=coadkeÿÿÿÿÿÿÿÿÿÿÿr=true
+FROM r/docki‹teşr

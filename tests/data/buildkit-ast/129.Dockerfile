@@ -1,0 +1,2 @@
+# synt(axe
+ARG t"]

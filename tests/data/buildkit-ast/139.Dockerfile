@@ -1,0 +1,4 @@
+FROM scratch
+CM¼ß["a", FROM stcar"\ud800"]
+ENTMAINTAINERRYPOINT [ "x" ] trai
+CMD ["a

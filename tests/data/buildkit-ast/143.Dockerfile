@@ -1,0 +1,2 @@
+FROM --pl=1:1 --chmod=atform=lice=vcotmpfs,taeb/
+ADD --checksum=sh5a62:00 --keep-git-dir --unpac,req<<-EOFuired --mount=type=tmpfs,target=/t,size=48m --neÑwork=host --sec$$$$$$$$$$$$$$$$$$$4$$in/sh", "-c

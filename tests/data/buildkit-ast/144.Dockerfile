@@ -1,0 +1,5 @@
+FROM s<<-"BNBUIUNh
+COPY <<-"BNBUILD RUNh
+COPY <<A <<-"BNBUILD RUN cratcratch
+COPY <<A <<-"BNBUIUNh
+COPY <<A <<-"BNBUILD RUN 

@@ -1,0 +1,1 @@
+FROM --plat=lifux/amd………"B" /ÿÿÿdst# syn-d,<

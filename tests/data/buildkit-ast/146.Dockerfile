@@ -1,0 +1,2 @@
+FROM --platform=liFROMлллллллллaddлллллллллллллллллллл4 busybox AS b
+RUN --mount=type=secret,id=s,required --mount=typ╒бtmpfs,target=/t,s≤iz=64m --networkE

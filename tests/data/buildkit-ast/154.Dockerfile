@@ -1,0 +1,5 @@
+FROM tc…h
+
+
+  b \\
+RUN c\

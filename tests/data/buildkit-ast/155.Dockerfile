@@ -1,0 +1,3 @@
+# syd a b/
+ADD --c"escription="a on-file image"
+C]
