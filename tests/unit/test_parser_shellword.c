@@ -918,8 +918,79 @@ static void test_fields_nested_buffer_quirk(void **state)
 	check_word(&default_lex, ENV("X=1"), "a${X:-b} c", "a1 c");
 }
 
+static void put_item(struct cb_strbuf *sb, const char *tag, const char *s)
+{
+	cb_strbuf_addf(sb, "%s %zu\n%s\n", tag, strlen(s), s);
+}
+
+/* tests/data/buildkit-words: fuzzer-made words with BuildKit's results (see its README). */
+static void test_vectors_buildkit_fuzz(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		char rel[64];
+		cleanup_free char *in_path = NULL, *out_path = NULL, *in = NULL, *want = NULL,
+				  *word = NULL;
+		struct shell_lex lex = SHELL_LEX_INIT;
+		struct cb_strvec env = CB_STRVEC_INIT;
+		struct cb_strbuf got = CB_STRBUF_INIT;
+		struct shell_result res;
+		struct cb_error *err = NULL;
+		const char *p, *nul, *end;
+		size_t len;
+
+		snprintf(rel, sizeof(rel), "buildkit-words/%03d.in", i);
+		in_path = cb_test_data_path(rel);
+		if (access(in_path, F_OK) < 0)
+			break;
+		snprintf(rel, sizeof(rel), "buildkit-words/%03d.out", i);
+		out_path = cb_test_data_path(rel);
+		in = cb_test_read_file(in_path, &len);
+		want = cb_test_read_file(out_path, NULL);
+		assert_true(len >= 1);
+		lex.escape = in[0] & 1 ? '`' : '\\';
+		lex.raw_quotes = in[0] & 2;
+		lex.raw_escapes = in[0] & 4;
+		lex.skip_unset_env = in[0] & 8;
+		lex.skip_process_quotes = in[0] & 16;
+		end = in + len;
+		nul = memchr(in + 1, '\0', len - 1);
+		word = xstrndup(in + 1, (size_t)((nul ? nul : end) - (in + 1)));
+		for (p = nul ? nul + 1 : end; p < end;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *e = nl ? nl : end;
+
+			cb_strvec_pushn(&env, p, (size_t)(e - p));
+			p = e + 1;
+		}
+		memset(&res, 0, sizeof(res));
+		if (shell_expand(&lex, word, &env, &res, &err) == 0) {
+			put_item(&got, "WORD", res.word);
+			for (size_t k = 0; k < res.matched.n; k++)
+				put_item(&got, "M", res.matched.v[k]);
+			for (size_t k = 0; k < res.unmatched.n; k++)
+				put_item(&got, "U", res.unmatched.v[k]);
+			for (size_t k = 0; k < res.words.n; k++)
+				put_item(&got, "W", res.words.v[k]);
+			shell_result_release(&res);
+		} else {
+			put_item(&got, "ERR", "");
+		}
+		cb_error_free(&err);
+		cb_strvec_clear(&env);
+		if (strcmp(got.buf, want))
+			fail_msg("%s: BuildKit gives\n%s\ncbuild gives\n%s", in_path, want, got.buf);
+		cb_strbuf_release(&got);
+		n++;
+	}
+	assert_true(n >= 100);
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
 	     cmocka_unit_test(test_expansion_limits), cmocka_unit_test(test_fields_nested_buffer_quirk),
+	     cmocka_unit_test(test_vectors_buildkit_fuzz),
 	     cmocka_unit_test(test_vectors_defective_case_corrected),
 	     cmocka_unit_test(test_vectors_envvar), cmocka_unit_test(test_vectors_words),
 	     cmocka_unit_test(test_modifier_default_and_alternative),
