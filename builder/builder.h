@@ -8,7 +8,7 @@
  *
  *	struct build_context ctx;
  *	if (build_context_open(&ctx, "path/to/ctx", NULL, &err) < 0) ...
- *	if (build_context_excluded(&ctx, "node_modules/x")) ...
+ *	if (build_context_excluded(&ctx, "node_modules/x", &err) > 0) ...
  *	build_context_release(&ctx);
  *
  * and running an image (docs/RUNTIME.md, "Running images"):
@@ -56,8 +56,13 @@ int build_context_open(struct build_context *ctx, const char *dir, const char *d
 		       struct cb_error **err);
 void build_context_release(struct build_context *ctx);
 
-/* Is relpath (slash-separated, relative to the context) left out of the build? */
-bool build_context_excluded(const struct build_context *ctx, const char *relpath);
+/*
+ * Is relpath (slash-separated, relative to the context) left out of the
+ * build?  1 or 0; -1 with *err (naming the ignore file) when the match used
+ * a pattern Go's regexp cannot compile, which fails the build in BuildKit.
+ */
+int build_context_excluded(const struct build_context *ctx, const char *relpath,
+			   struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Running an image (imagerun.c)                                             */

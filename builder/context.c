@@ -98,7 +98,12 @@ void build_context_release(struct build_context *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 }
 
-bool build_context_excluded(const struct build_context *ctx, const char *relpath)
+int build_context_excluded(const struct build_context *ctx, const char *relpath,
+			   struct cb_error **err)
 {
-	return ctx->ignore && ignore_matcher_matches(ctx->ignore, relpath);
+	int r = ctx->ignore ? ignore_matcher_matches(ctx->ignore, relpath, err) : 0;
+
+	if (r < 0)
+		cb_error_wrap(err, "%s", ctx->ignore_file);
+	return r;
 }

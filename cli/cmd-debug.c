@@ -118,7 +118,7 @@ static int debug_ignore_match(int argc, char **argv)
 	struct cb_strvec patterns = CB_STRVEC_INIT;
 	struct ignore_matcher *m;
 	struct cb_error *err = NULL;
-	int i = collect_opts(argc, argv, "--pattern", &patterns, NULL);
+	int i = collect_opts(argc, argv, "--pattern", &patterns, NULL), rc;
 
 	if (i < 0 || i != argc - 1) {
 		cb_strvec_clear(&patterns);
@@ -130,8 +130,13 @@ static int debug_ignore_match(int argc, char **argv)
 		cb_error_report(&err);
 		return 2;
 	}
-	printf("%s\n", ignore_matcher_matches(m, argv[i]) ? "true" : "false");
+	rc = ignore_matcher_matches(m, argv[i], &err);
 	ignore_matcher_free(m);
+	if (rc < 0) {
+		cb_error_report(&err);
+		return 2;
+	}
+	printf("%s\n", rc ? "true" : "false");
 	return 0;
 }
 
@@ -173,9 +178,16 @@ static int debug_context(int argc, char **argv)
 		return 1;
 	}
 	printf("ignore-file: %s\n", ctx.ignore_file ? ctx.ignore_file : "(none)");
-	for (i++; i < argc; i++)
-		printf("%s: %s\n", argv[i],
-		       build_context_excluded(&ctx, argv[i]) ? "excluded" : "included");
+	for (i++; i < argc; i++) {
+		int r = build_context_excluded(&ctx, argv[i], &err);
+
+		if (r < 0) {
+			build_context_release(&ctx);
+			cb_error_report(&err);
+			return 1;
+		}
+		printf("%s: %s\n", argv[i], r ? "excluded" : "included");
+	}
 	build_context_release(&ctx);
 	return 0;
 }

@@ -368,7 +368,11 @@ struct ignore_matcher;
 
 /*
  * Compile patterns (moby/patternmatcher.New).  Returns NULL with *err set for
- * a bad pattern ("bad .dockerignore pattern `P`: syntax error in pattern").
+ * a pattern that filepath.Match refuses ("bad .dockerignore pattern `P`:
+ * syntax error in pattern") or a lone "!".  A pattern whose regexp Go cannot
+ * compile (`\3`) is accepted here and is an error when a match uses it, as
+ * in patternmatcher, which compiles lazily and skips patterns that cannot
+ * change the result.
  */
 struct ignore_matcher *ignore_matcher_new(const struct cb_strvec *patterns, struct cb_error **err);
 void ignore_matcher_free(struct ignore_matcher *m);
@@ -380,8 +384,9 @@ bool ignore_matcher_has_exclusions(const struct ignore_matcher *m);
  * MatchesOrParentMatches: is path (slash-separated, relative to the context)
  * excluded from the context?  A pattern matching a parent directory matches
  * its children; later patterns override earlier ones; '!' re-includes.
+ * Returns 1 (excluded) or 0, or -1 with *err set when a bad pattern is used.
  */
-bool ignore_matcher_matches(const struct ignore_matcher *m, const char *path);
+int ignore_matcher_matches(const struct ignore_matcher *m, const char *path, struct cb_error **err);
 
 /*
  * For a directory walker (MatchesUsingParentResults): per-pattern results of
@@ -395,8 +400,9 @@ struct ignore_parent_info {
 };
 void ignore_parent_init(struct ignore_parent_info *info);
 void ignore_parent_release(struct ignore_parent_info *info);
-bool ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
-				   const struct ignore_parent_info *parent,
-				   struct ignore_parent_info *out);
+/* 1, 0 or -1 as ignore_matcher_matches (on -1, *out holds no info). */
+int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
+				  const struct ignore_parent_info *parent, struct ignore_parent_info *out,
+				  struct cb_error **err);
 
 #endif

@@ -284,6 +284,8 @@ struct ignore_pattern {
 	size_t len;
 	enum ip_kind kind;
 	bool exclusion;
+	bool bad;		/* IP_REGEXP whose regexp does not compile: an error once used */
+	char *orig;		/* the pattern as written (trimmed), for that error */
 	struct df_rx_prog prog; /* IP_REGEXP only */
 };
 
@@ -327,10 +329,14 @@ static int pattern_add(struct ignore_matcher *m, const char *raw, struct cb_erro
 	ip->text = xmemdup(body, ip->len + 1);
 	free(clean);
 	ip->kind = ip_translate(ip->text, &re);
+	/*
+	 * patternmatcher compiles a pattern's regexp the first time a match
+	 * needs it, so one that fails (`\3`: Go's regexp has no
+	 * backreferences) is an error then, and never when every match skips it.
+	 */
 	if (ip->kind == IP_REGEXP && !df_rx_compile(re.buf, re.len, &ip->prog)) {
-		cb_strbuf_release(&re);
-		free(ip->text);
-		return bad_pattern(err, p, n);
+		ip->bad = true;
+		ip->orig = xstrndup(p, n);
 	}
 	cb_strbuf_release(&re);
 	m->exclusions |= ip->exclusion;
@@ -359,6 +365,7 @@ void ignore_matcher_free(struct ignore_matcher *m)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].text);
+		free(m->v[i].orig);
 		df_rx_prog_release(&m->v[i].prog);
 	}
 	free(m->v);
@@ -370,8 +377,8 @@ bool ignore_matcher_has_exclusions(const struct ignore_matcher *m)
 	return m && m->exclusions;
 }
 
-/* Pattern.match on s[0:n]: the fast paths compare bytes, as Go's do. */
-static bool pattern_match(const struct ignore_pattern *ip, const char *s, size_t n)
+/* Pattern.match on s[0:n] (1 or 0; -1 for a bad pattern): the fast paths compare bytes, as Go's do. */
+static int pattern_match(const struct ignore_pattern *ip, const char *s, size_t n)
 {
 	const char *t = ip->text;
 	size_t k = ip->len >= 2 ? ip->len - 2 : 0; /* length without the "**" */
@@ -383,31 +390,40 @@ static bool pattern_match(const struct ignore_pattern *ip, const char *s, size_t
 		return n >= k && !memcmp(s, t, k);
 	case IP_SUFFIX:
 		if (n >= k && !memcmp(s + n - k, t + 2, k))
-			return true;
+			return 1;
 		/* a suffix "/foo" (pattern "**" + "/foo") also matches "foo" itself */
 		return k > 0 && t[2] == '/' && n == k - 1 && !memcmp(s, t + 3, n);
 	case IP_REGEXP:
-		return df_rx_run(&ip->prog, s, n);
+		return ip->bad ? -1 : df_rx_run(&ip->prog, s, n);
 	}
-	return false;
+	return 0;
 }
 
 /* Does the pattern match any ancestor of the path whose cleaned Dir is dir? */
-static bool pattern_match_parents(const struct ignore_pattern *ip, const char *dir)
+static int pattern_match_parents(const struct ignore_pattern *ip, const char *dir)
 {
 	size_t n = strlen(dir);
 
 	if (!strcmp(dir, "."))
-		return false;
+		return 0;
 	/* strings.Split(dir, "/") joined back one element at a time */
 	for (size_t k = 0; k < n; k++) {
-		if (dir[k] == '/' && pattern_match(ip, dir, k))
-			return true;
+		if (dir[k] == '/') {
+			int r = pattern_match(ip, dir, k);
+
+			if (r)
+				return r;
+		}
 	}
 	return pattern_match(ip, dir, n);
 }
 
-bool ignore_matcher_matches(const struct ignore_matcher *m, const char *path)
+static int used_bad_pattern(const struct ignore_pattern *ip, struct cb_error **err)
+{
+	return bad_pattern(err, ip->orig, strlen(ip->orig));
+}
+
+int ignore_matcher_matches(const struct ignore_matcher *m, const char *path, struct cb_error **err)
 {
 	size_t n = strlen(path);
 	cleanup_free char *dir = NULL;
@@ -415,7 +431,7 @@ bool ignore_matcher_matches(const struct ignore_matcher *m, const char *path)
 
 	for (size_t i = 0; m && i < m->n; i++) {
 		const struct ignore_pattern *ip = &m->v[i];
-		bool match;
+		int match;
 
 		/* an inclusion cannot change a match, nor an exclusion a non-match */
 		if (ip->exclusion != matched)
@@ -426,6 +442,8 @@ bool ignore_matcher_matches(const struct ignore_matcher *m, const char *path)
 				dir = go_dir(path, n);
 			match = pattern_match_parents(ip, dir);
 		}
+		if (match < 0)
+			return used_bad_pattern(ip, err);
 		if (match)
 			matched = !ip->exclusion;
 	}
@@ -450,9 +468,9 @@ void ignore_parent_release(struct ignore_parent_info *info)
  * freed.  Parent info with the wrong count (Go's "wrong number of values"
  * error) is treated as none: every parent directory is checked instead.
  */
-bool ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
-				   const struct ignore_parent_info *parent,
-				   struct ignore_parent_info *out)
+int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
+				  const struct ignore_parent_info *parent, struct ignore_parent_info *out,
+				  struct cb_error **err)
 {
 	size_t npat = m ? m->n : 0, n = strlen(path);
 	const bool *pm = parent && parent->n == npat && npat ? parent->matched : NULL;
@@ -462,7 +480,7 @@ bool ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *p
 
 	for (size_t i = 0; i < npat; i++) {
 		const struct ignore_pattern *ip = &m->v[i];
-		bool match = pm && pm[i];
+		int match = pm && pm[i];
 
 		if (!match) {
 			if (ip->exclusion != matched)
@@ -473,6 +491,13 @@ bool ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *p
 					dir = go_dir(path, n);
 				match = pattern_match_parents(ip, dir);
 			}
+		}
+		if (match < 0) {
+			free(res);
+			if (out == parent)
+				free(out->matched);
+			ignore_parent_init(out);
+			return used_bad_pattern(ip, err);
 		}
 		res[i] = match;
 		if (match)

@@ -13,11 +13,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool walk(const struct ignore_matcher *m, const char *path)
+static int walk(const struct ignore_matcher *m, const char *path)
 {
 	struct ignore_parent_info parent, next;
 	char *p = xstrdup(path);
-	bool matched = false;
+	int matched = 0;
 
 	ignore_parent_init(&parent);
 	for (char *slash = p;; slash++) {
@@ -28,10 +28,10 @@ static bool walk(const struct ignore_matcher *m, const char *path)
 		if (slash)
 			*slash = '\0';
 		ignore_parent_init(&next);
-		matched = ignore_matcher_matches_parent(m, p, &parent, &next);
+		matched = ignore_matcher_matches_parent(m, p, &parent, &next, NULL);
 		ignore_parent_release(&parent);
 		parent = next;
-		if (!slash)
+		if (!slash || matched < 0)
 			break;
 		*slash = saved;
 	}
@@ -70,12 +70,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dockerignore_read((const char *)data, flen, &patterns, &err) == 0) {
 		m = ignore_matcher_new(&patterns, &err);
 		if (m) {
-			bool direct = ignore_matcher_matches(m, path);
+			struct cb_error *merr = NULL;
+			int direct = ignore_matcher_matches(m, path, &merr), walked;
 
-			/* without exclusions, the walk must agree with the direct match */
-			if (is_clean(path) && !ignore_matcher_has_exclusions(m) &&
-			    direct != walk(m, path))
+			/* -1 comes with an error, 0 and 1 without */
+			if ((direct < 0) != (merr != NULL))
 				abort();
+			cb_error_free(&merr);
+			/* without exclusions, the walk must agree with the direct match */
+			if (is_clean(path) && !ignore_matcher_has_exclusions(m)) {
+				walked = walk(m, path);
+				if (direct >= 0 && walked >= 0 && direct != walked)
+					abort();
+			}
 			ignore_matcher_free(m);
 		}
 	}
