@@ -257,8 +257,15 @@ static enum ip_kind ip_translate(const char *p, struct cb_strbuf *re)
 		} else if (ch == '*' || ch == '?') {
 			cb_strbuf_addstr(re, ch == '*' ? "[^/]*" : "[^/]");
 			kind = IP_REGEXP;
-		} else if (ch != 0 && ch < 0x80 && strchr(".+()|{}$", (int)ch)) {
-			/* regexp metacharacters that mean nothing to filepath.Match */
+		} else if (ch != 0 && ch < 0x80 && strchr(".+()$", (int)ch)) {
+			/*
+			 * Regexp metacharacters that mean nothing to filepath.Match.
+			 * patternmatcher means to escape '|', '{' and '}' too, but
+			 * its bitmap (escapeBytes[b%8] & 1<<(b/8), bytes of 8 bits)
+			 * drops every character from 64 up: they reach the regexp
+			 * as alternation and counted repetition ("*.js|x" matches
+			 * names ending in "x").
+			 */
 			cb_strbuf_addch(re, '\\');
 			cb_strbuf_addch(re, (int)ch);
 		} else if (ch == '\\' && pos < n) {

@@ -8,8 +8,10 @@
  * "[a?]" becomes "[a[^/]]" and Go's class syntax ([:alpha:], \d, \pL, ranges
  * checked for order) decides what it means: the parser accepts and rejects
  * what Go's regexp.Compile does for every text the translation can produce.
- * Other features (flags, alternation, counted repetition, captures) are never
- * produced and are rejected.
+ * The translation leaves '|', '{' and '}' unescaped (patternmatcher's
+ * escape bitmap loses them), so alternation and counted repetition
+ * (`{n}`, `{n,}`, `{n,m}`, or a literal '{' when not one) are supported;
+ * flags and captures are never produced and are rejected.
  *
  * Matching is a Thompson NFA simulation: linear in the subject, with no
  * blowup on "*a*a*a*b".  Only the yes/no answer of regexp.MatchString is
@@ -25,6 +27,10 @@
 
 /* Go's regexp nesting limit (groups only come from the pattern translation). */
 #define RX_MAX_DEPTH 1000
+/* Go's limit on a counted repetition's numbers. */
+#define RX_MAX_REPEAT 1000
+/* A bound on the program, so `a{1000}` on every rune of a long line stays small. */
+#define RX_MAX_INSTS (1u << 20)
 
 enum rx_op { RX_RUNE, RX_CLASS, RX_ANY, RX_SPLIT, RX_JMP, RX_BOT, RX_EOT, RX_WB, RX_NWB, RX_MATCH };
 
@@ -231,15 +237,29 @@ static int rx_named_class(struct rx_parser *P, struct df_rx_class *c, bool in_br
 	if (t[1] != 'p' && t[1] != 'P')
 		return 0;
 	/*
-	 * Only the letter category: the translation escapes '{', so \p{Name}
-	 * never parses, and we carry no tables for C, M, N, P, S, Z.
+	 * Only the letter category, \pL or \p{L} (\p{^L} negated): we carry
+	 * no tables for C, M, N, P, S, Z, their subcategories or the scripts,
+	 * which Go accepts; such a pattern is refused as bad.
 	 */
-	if (rem < 3 || t[2] != 'L')
-		return -1;
-	rx_class_add(c,
-		     (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len, t[1] == 'P'});
-	P->i += 3;
-	return 1;
+	if (rem >= 3 && t[2] == 'L') {
+		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
+						 t[1] == 'P'});
+		P->i += 3;
+		return 1;
+	}
+	if (rem >= 5 && t[2] == '{' && t[3] == 'L' && t[4] == '}') {
+		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
+						 t[1] == 'P'});
+		P->i += 5;
+		return 1;
+	}
+	if (rem >= 6 && t[2] == '{' && t[3] == '^' && t[4] == 'L' && t[5] == '}') {
+		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
+						 t[1] == 'p'});
+		P->i += 6;
+		return 1;
+	}
+	return -1;
 }
 
 static bool rx_class_char(struct rx_parser *P, uint32_t *r)
@@ -321,7 +341,7 @@ static bool rx_atom_escape(struct rx_parser *P, size_t *atom)
 	return true;
 }
 
-static bool rx_seq(struct rx_parser *P, int depth);
+static bool rx_alt(struct rx_parser *P, int depth);
 
 /* One atom at s[i]; *atom gets where it starts (unchanged if none, as for \Q\E). */
 static bool rx_atom(struct rx_parser *P, size_t *atom, int depth)
@@ -336,12 +356,10 @@ static bool rx_atom(struct rx_parser *P, size_t *atom, int depth)
 		if (P->i + 1 < P->n && P->s[P->i + 1] == '?')
 			return false;
 		P->i++;
-		if (!rx_seq(P, depth + 1) || P->i >= P->n)
+		if (!rx_alt(P, depth + 1) || P->i >= P->n)
 			return false;
 		P->i++; /* ')' */
 		break;
-	case '|':
-		return false; /* every '|' of a pattern is escaped */
 	case '^':
 	case '$':
 	case '.':
@@ -365,7 +383,101 @@ static bool rx_atom(struct rx_parser *P, size_t *atom, int depth)
 	return true;
 }
 
-/* A concatenation up to ')' or the end, with * + ? (and lazy forms) applied. */
+/*
+ * Go's parseRepeat at s[i] == '{': `{n}`, `{n,}` or `{n,m}`; false (and i
+ * unchanged) when the text is not one, and then '{' is a literal.
+ */
+static bool rx_repeat_spec(struct rx_parser *P, long *lo, long *hi)
+{
+	size_t i = P->i + 1;
+	long a = 0, b;
+	bool digits = false;
+
+	while (i < P->n && P->s[i] >= '0' && P->s[i] <= '9') {
+		a = a < 100000 ? a * 10 + (P->s[i] - '0') : a;
+		digits = true;
+		i++;
+	}
+	if (!digits || i >= P->n)
+		return false;
+	b = a;
+	if (P->s[i] == ',') {
+		i++;
+		if (i < P->n && P->s[i] == '}') {
+			b = -1;
+		} else {
+			digits = false;
+			b = 0;
+			while (i < P->n && P->s[i] >= '0' && P->s[i] <= '9') {
+				b = b < 100000 ? b * 10 + (P->s[i] - '0') : b;
+				digits = true;
+				i++;
+			}
+			if (!digits)
+				return false;
+		}
+	}
+	if (i >= P->n || P->s[i] != '}')
+		return false;
+	P->i = i + 1;
+	*lo = a;
+	*hi = b;
+	return true;
+}
+
+/* Append a copy of code[start..end) (relative jumps stay right). */
+static void rx_copy(struct df_rx_prog *p, size_t start, size_t end)
+{
+	for (size_t k = start; k < end; k++) {
+		struct df_rx_inst in = p->code[k];
+
+		rx_emit(p, in.op, in.arg, in.x, in.y);
+	}
+}
+
+/* Turn the atom at code[start..n) into lo..hi (hi -1: no bound) copies. */
+static bool rx_counted(struct df_rx_prog *p, size_t start, long lo, long hi)
+{
+	size_t len = p->n - start, end = p->n;
+	long copies = hi < 0 ? lo + 1 : hi;
+
+	if (lo > RX_MAX_REPEAT || hi > RX_MAX_REPEAT || (hi >= 0 && hi < lo))
+		return false; /* "invalid repeat count" */
+	if ((size_t)copies * (len + 2) > RX_MAX_INSTS || p->n + (size_t)copies * (len + 2) > RX_MAX_INSTS)
+		return false;
+	if (lo == 0 && hi == 0) {
+		p->n = start; /* x{0}: matches the empty string */
+		return true;
+	}
+	/* the atom itself is the first copy */
+	for (long k = 1; k < lo; k++)
+		rx_copy(p, start, end);
+	if (hi < 0) {
+		if (lo == 0) {
+			rx_repeat(p, start, '*');
+		} else {
+			size_t last = p->n;
+
+			rx_copy(p, start, end);
+			rx_repeat(p, last, '*');
+		}
+		return true;
+	}
+	if (lo == 0) {
+		rx_repeat(p, start, '?');
+		lo = 1;
+	}
+	/* the optional ones: a{2,4} is aa(a)?(a)?, the same language as aa(a(a)?)? */
+	for (long k = lo; k < hi; k++) {
+		size_t last = p->n;
+
+		rx_copy(p, start, end);
+		rx_repeat(p, last, '?');
+	}
+	return true;
+}
+
+/* A concatenation up to ')', '|' or the end, with * + ? {n,m} (and lazy forms) applied. */
 static bool rx_seq(struct rx_parser *P, int depth)
 {
 	size_t atom = SIZE_MAX;
@@ -373,8 +485,9 @@ static bool rx_seq(struct rx_parser *P, int depth)
 
 	if (depth > RX_MAX_DEPTH)
 		return false;
-	while (P->i < P->n && P->s[P->i] != ')') {
+	while (P->i < P->n && P->s[P->i] != ')' && P->s[P->i] != '|') {
 		char c = P->s[P->i];
+		long lo, hi;
 
 		if (c == '*' || c == '+' || c == '?') {
 			/* "missing argument" and "invalid nested repetition" in Go */
@@ -386,10 +499,47 @@ static bool rx_seq(struct rx_parser *P, int depth)
 			last_repeat = true;
 			continue;
 		}
+		if (c == '{' && rx_repeat_spec(P, &lo, &hi)) {
+			if (atom == SIZE_MAX || last_repeat)
+				return false;
+			if (P->i < P->n && P->s[P->i] == '?')
+				P->i++;
+			if (!rx_counted(P->prog, atom, lo, hi))
+				return false;
+			last_repeat = true;
+			continue;
+		}
+		if (c == '{') {
+			/* not a repetition: a literal '{' */
+			P->i++;
+			atom = P->prog->n;
+			rx_emit(P->prog, RX_RUNE, '{', 0, 0);
+			last_repeat = false;
+			continue;
+		}
 		if (!rx_atom(P, &atom, depth))
 			return false;
 		last_repeat = false;
 	}
+	return P->prog->n <= RX_MAX_INSTS;
+}
+
+/* Alternatives separated by '|': SPLIT to the first, or jump past it to the rest. */
+static bool rx_alt(struct rx_parser *P, int depth)
+{
+	size_t start = P->prog->n, jmp;
+
+	if (!rx_seq(P, depth))
+		return false;
+	if (P->i >= P->n || P->s[P->i] != '|')
+		return true;
+	P->i++;
+	rx_insert_split(P->prog, start, 1, (long)(P->prog->n - start) + 2);
+	jmp = P->prog->n;
+	rx_emit(P->prog, RX_JMP, 0, 0, 0);
+	if (!rx_alt(P, depth + 1))
+		return false;
+	P->prog->code[jmp].x = (long)(P->prog->n - jmp);
 	return true;
 }
 
@@ -406,7 +556,7 @@ bool df_rx_compile(const char *re, size_t len, struct df_rx_prog *prog)
 {
 	struct rx_parser P = {re, len, 0, prog};
 
-	if (!rx_seq(&P, 0) || P.i != P.n) {
+	if (!rx_alt(&P, 0) || P.i != P.n) {
 		df_rx_prog_release(prog);
 		return false;
 	}

@@ -558,6 +558,41 @@ static void test_bad_patterns(void **state)
 	check_match(PATS("", "  ", "\t"), "x", false);
 }
 
+/*
+ * patternmatcher's escape bitmap loses '|', '{' and '}', so in a pattern
+ * that becomes a regexp they are alternation and counted repetition (each
+ * case checked against the newest patternmatcher).
+ */
+static void test_unescaped_alternation_and_repetition(void **state)
+{
+	(void)state;
+	/* "^a[^/]|b$": starts with "a?" or ends with "b" */
+	check_match(PATS("a?|b"), "xb", true);
+	check_match(PATS("a?|b"), "zzz", false);
+	check_match(PATS("a?|"), "anything", true);
+	/* an exact pattern never becomes a regexp: '|' is just a byte there */
+	check_match(PATS("a|b"), "a|b", true);
+	check_match(PATS("a|b"), "b", false);
+	check_match(PATS("x?{1,2}"), "xaa", true);
+	check_match(PATS("x?{1,2}"), "xaaa", false);
+	check_match(PATS("x?{1,2}"), "xa{1,2}", false);
+	check_match(PATS("a?{0}"), "a", true);
+	check_match(PATS("a?{2,}"), "abbb", true);
+	check_match(PATS("a?{2,}"), "ab", false);
+	check_match(PATS("a?{3}b"), "axyzb", true);
+	/* not a repetition: '{' is literal, as in Go */
+	check_match(PATS("*.{js,ts}"), "a.{js,ts}", true);
+	check_match(PATS("*.{js,ts}"), "a.js", false);
+	check_match(PATS("?{"), "a{", true);
+	/* \p{L} reaches the regexp now; \p{^L} negates */
+	check_match(PATS("a\\p{L}"), "ab", true);
+	check_match(PATS("a\\p{^L}"), "a1", true);
+	/* Go refuses these when a match uses them */
+	check_bad(PATS("x*{2}"), "bad .dockerignore pattern `x*{2}`: syntax error in pattern");
+	check_bad(PATS("?{1001}"), NULL);
+	check_bad(PATS("?{3,2}"), NULL);
+}
+
 static void test_no_exponential_blowup(void **state)
 {
 	char text[4097];
@@ -648,6 +683,8 @@ CB_TEST_MAIN(cmocka_unit_test(test_vectors_matches_single),
 	     cmocka_unit_test(test_parent_dir_rule), cmocka_unit_test(test_parent_info),
 	     cmocka_unit_test(test_classes_and_escapes), cmocka_unit_test(test_go_regexp_quirks),
 	     cmocka_unit_test(test_backslash_paths), cmocka_unit_test(test_patternmatcher_quirks),
-	     cmocka_unit_test(test_bad_patterns), cmocka_unit_test(test_no_exponential_blowup),
+	     cmocka_unit_test(test_bad_patterns),
+	     cmocka_unit_test(test_unescaped_alternation_and_repetition),
+	     cmocka_unit_test(test_no_exponential_blowup),
 	     cmocka_unit_test(test_read_cleaning), cmocka_unit_test(test_read_bom_only_first_line),
 	     cmocka_unit_test(test_read_appends_and_limits))
