@@ -157,10 +157,13 @@ enum df_mount_type { DF_MOUNT_BIND, DF_MOUNT_CACHE, DF_MOUNT_TMPFS, DF_MOUNT_SEC
 enum df_cache_sharing { DF_SHARING_SHARED, DF_SHARING_PRIVATE, DF_SHARING_LOCKED };
 
 /*
- * One RUN --mount.  When a value holds a variable (`target=$DIR`), only the
- * keys are checked at parse time and `deferred` is set: the builder expands
- * `raw` with the stage's ARG/ENV and parses it again with df_mount_parse()
- * (BuildKit also checks mount values only at dispatch).
+ * One RUN --mount.  BuildKit checks only the CSV syntax and `from` (no
+ * variables) when it parses a Dockerfile, and the rest when it dispatches
+ * the step, so a bad mount in a stage the build never reaches is no error.
+ * The parser does the same: when a value holds a variable (`target=$DIR`)
+ * or the mount is wrong (`type=nope`), `deferred` is set and only `raw`
+ * holds it; the builder expands `raw` with the stage's ARG/ENV and parses it
+ * with df_mount_parse(), which reports the error then.
  */
 struct df_mount {
 	char *raw;     /* the --mount value as written */
@@ -182,7 +185,7 @@ struct df_mount {
 
 /* One RUN --device=NAME[,required[=BOOL]] (a CDI device, dockerfile 1-labs). */
 struct df_device {
-	char *name;
+	char *name; /* NULL or "" when none was given: an error for the builder, not the parser */
 	bool required;
 };
 
@@ -290,10 +293,17 @@ const struct df_stage *dockerfile_stage_by_name(const struct dockerfile *df, con
 int df_parse_duration(const char *s, int64_t *ns, struct cb_error **err);
 
 /*
- * Parse one RUN --mount value ("type=cache,target=/x,...") into *m.  On
- * success the caller releases m with df_mount_release().
+ * Parse one RUN --mount value ("type=cache,target=/x,...") into *m, checking
+ * everything (dispatch time, after expansion).  On success the caller
+ * releases m with df_mount_release().
  */
 int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err);
+/*
+ * The parse-time pass (BuildKit's, with no expander): fails only for bad CSV
+ * or a `from` holding a variable; otherwise fills *m, deferred when the value
+ * holds variables or does not parse yet.
+ */
+int df_mount_parse_deferred(const char *value, struct df_mount *m, struct cb_error **err);
 void df_mount_release(struct df_mount *m);
 
 /* Parse one RUN --device value into *d (release with df_device_release). */

@@ -219,7 +219,7 @@ static int parse_run(struct request *req, struct df_instruction *in, struct cb_e
 	if (mounts->values.n)
 		r->mounts = xcalloc(mounts->values.n, sizeof(*r->mounts));
 	for (size_t i = 0; i < mounts->values.n; i++) {
-		if (df_mount_parse(mounts->values.v[i], &r->mounts[i], err) < 0)
+		if (df_mount_parse_deferred(mounts->values.v[i], &r->mounts[i], err) < 0)
 			return -1;
 		r->nmounts++;
 	}

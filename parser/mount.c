@@ -389,37 +389,6 @@ static int mount_fields(struct df_mount *m, const struct cb_strvec *fields, stru
 	return 0;
 }
 
-/*
- * A mount whose values hold variables can only be checked once the builder
- * has expanded them (BuildKit defers the same way): now, only the keys.
- */
-static int check_keys_only(const struct cb_strvec *fields, struct cb_error **err)
-{
-	for (size_t i = 0; i < fields->n; i++) {
-		const char *field = fields->v[i], *eq = strchr(field, '=');
-		cleanup_free char *raw = xstrndup(field, eq ? (size_t)(eq - field) : strlen(field));
-		cleanup_free char *key = df_lower(raw);
-		bool known = false;
-
-		for (size_t k = 0; k < ARRAY_LEN(mount_keys); k++)
-			known |= !strcmp(key, mount_keys[k]);
-		if (!known && eq)
-			return unknown_key(key, field, mount_keys, ARRAY_LEN(mount_keys), err);
-	}
-	return 0;
-}
-
-static bool has_variables(const struct cb_strvec *fields)
-{
-	for (size_t i = 0; i < fields->n; i++) {
-		const char *eq = strchr(fields->v[i], '=');
-
-		if (eq && holds_variable(eq + 1))
-			return true;
-	}
-	return false;
-}
-
 int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 {
 	struct cb_strvec fields = CB_STRVEC_INIT;
@@ -433,20 +402,39 @@ int df_mount_parse(const char *value, struct df_mount *m, struct cb_error **err)
 		cb_strvec_clear(&fields);
 		return cb_error_wrap(err, "failed to parse csv mounts");
 	}
-	rc = check_from(&fields, err);
-	m->deferred = rc == 0 && has_variables(&fields);
-	if (rc == 0 && m->deferred)
-		rc = check_keys_only(&fields, err);
-	else if (rc == 0)
-		rc = mount_fields(m, &fields, &st, err);
+	rc = mount_fields(m, &fields, &st, err);
 	cb_strvec_clear(&fields);
-	if (rc == 0 && !m->deferred)
+	if (rc == 0)
 		rc = check_mount(m, &st, err);
 	if (rc < 0) {
 		df_mount_release(m);
 		return rc;
 	}
 	m->raw = xstrdup(value);
+	return 0;
+}
+
+int df_mount_parse_deferred(const char *value, struct df_mount *m, struct cb_error **err)
+{
+	struct cb_strvec fields = CB_STRVEC_INIT;
+	int rc;
+
+	if (csv_fields(value, &fields, err) < 0) {
+		cb_strvec_clear(&fields);
+		return cb_error_wrap(err, "failed to parse csv mounts");
+	}
+	rc = check_from(&fields, err);
+	cb_strvec_clear(&fields);
+	if (rc < 0)
+		return -1;
+	/* no variables and nothing wrong: the typed fields now */
+	if (!holds_variable(value) && df_mount_parse(value, m, NULL) == 0)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	m->type = DF_MOUNT_BIND;
+	m->mode = m->uid = m->gid = -1;
+	m->raw = xstrdup(value);
+	m->deferred = true;
 	return 0;
 }
 
@@ -505,9 +493,7 @@ int df_device_parse(const char *value, struct df_device *d, struct cb_error **er
 	for (size_t i = 0; i < fields.n && rc == 0; i++)
 		rc = device_field(d, fields.v[i], err);
 	cb_strvec_clear(&fields);
-	/* BuildKit lets an empty name through to fail at solve time; fail early */
-	if (rc == 0 && (!d->name || !*d->name))
-		rc = cb_error_set(err, 0, "device name is required");
+	/* no name (`--device=required`) parses, as in BuildKit: the build reports it */
 	if (rc < 0)
 		df_device_release(d);
 	return rc;

@@ -169,12 +169,24 @@ static struct dockerfile *parse(const char *name, const char *buf, size_t len, b
 		goto fail;
 	root = df->ast->root;
 	df->instrs = xcalloc(root->nchildren, sizeof(*df->instrs));
-	for (size_t i = 0; i < root->nchildren; i++) {
+	for (size_t i = 0, from = 0; i < root->nchildren; i++) {
+		const struct df_instruction *in = &df->instrs[i];
+
 		if (df_instruction_parse(root->children[i], &df->instrs[i], err) < 0) {
 			located(name, root->children[i]->start_line, err);
 			goto fail;
 		}
 		df->ninstrs++;
+		/*
+		 * BuildKit checks for a stage as it goes, so a command before
+		 * any FROM is the error even when a later line is worse.
+		 */
+		from += in->kind == DF_FROM;
+		if (stages && !from && in->kind != DF_ARG) {
+			cb_error_set(err, 0, "no build stage in current context");
+			located(name, in->start_line, err);
+			goto fail;
+		}
 	}
 	if (stages && build_stages(df, name, err) < 0)
 		goto fail;

@@ -319,8 +319,8 @@ static void test_instruction_case_folding(void **state)
 static void test_error_located_at_first_line(void **state)
 {
 	(void)state;
-	df_err("FROM a\nRUN \\\n  --mount=type=nope,target=/x \\\n  ls\n", 2,
-	       "unsupported mount type \"nope\"");
+	df_err("FROM a\nRUN \\\n  --mount=from=$X,target=/x \\\n  ls\n", 2,
+	       "'from' doesn't support variable expansion, define alias stage instead");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -446,10 +446,13 @@ static void test_run_flag_check_order(void **state)
 {
 	(void)state;
 	/* BuildKit's RUN hooks run device, mount, network, security */
-	one_err("RUN --network=x --mount=type=nope --device=a,b cmd",
+	one_err("RUN --network=x --mount=from=$S --device=a,b cmd",
 		"invalid field 'b' must be a key=value pair");
+	one_err("RUN --security=x --network=y --mount=from=$S cmd",
+		"'from' doesn't support variable expansion, define alias stage instead");
+	/* a wrong mount value waits for dispatch: the network is the first error */
 	one_err("RUN --security=x --network=y --mount=type=nope cmd",
-		"unsupported mount type \"nope\"");
+		"invalid network mode \"y\"");
 	one_err("RUN --security=x --network=y cmd", "invalid network mode \"y\"");
 }
 
@@ -526,6 +529,31 @@ static void mount_err(const char *value, const char *msg)
 	if (df_mount_parse(value, &m, &err) == 0) {
 		df_mount_release(&m);
 		fail_msg("--mount=%s: expected error \"%s\"", value, msg);
+	}
+	if (strcmp(cb_error_msg(err), msg))
+		fail_msg("--mount=%s:\nexpected: %s\n     got: %s", value, msg, cb_error_msg(err));
+	cb_error_free(&err);
+}
+
+/* The parse-time pass (df_mount_parse_deferred): ok, with m filled. */
+static void parsed_ok(const char *value, struct df_mount *m)
+{
+	struct cb_error *err = NULL;
+
+	if (df_mount_parse_deferred(value, m, &err) < 0)
+		fail_msg("--mount=%s at parse time: %s", value, cb_error_msg(err));
+	assert_null(err);
+	assert_string_equal(m->raw, value);
+}
+
+static void parsed_err(const char *value, const char *msg)
+{
+	struct cb_error *err = NULL;
+	struct df_mount m;
+
+	if (df_mount_parse_deferred(value, &m, &err) == 0) {
+		df_mount_release(&m);
+		fail_msg("--mount=%s: expected error \"%s\" at parse time", value, msg);
 	}
 	if (strcmp(cb_error_msg(err), msg))
 		fail_msg("--mount=%s:\nexpected: %s\n     got: %s", value, msg, cb_error_msg(err));
@@ -743,19 +771,30 @@ static void test_mount_mode_uid_gid(void **state)
 	assert_int_equal(m.uid, 4294967295LL);
 	assert_int_equal(m.gid, 0);
 	df_mount_release(&m);
-	/* values with variables wait for the builder: only keys are checked */
-	mount_ok("type=cache,target=$DIR,uid=$UID,mode=${M}", &m);
+	/* values with variables wait for the builder */
+	parsed_ok("type=cache,target=$DIR,uid=$UID,mode=${M}", &m);
 	assert_true(m.deferred);
-	assert_string_equal(m.raw, "type=cache,target=$DIR,uid=$UID,mode=${M}");
 	assert_int_equal(m.uid, -1);
 	assert_int_equal(m.mode, -1);
 	assert_null(m.target);
 	df_mount_release(&m);
 	/* even the type and the enum-valued keys (BuildKit checks them after expansion) */
-	mount_ok("type=$T,target=/x,sharing=${S},ro=$RO,size=$Z", &m);
+	parsed_ok("type=$T,target=/x,sharing=${S},ro=$RO,size=$Z", &m);
 	assert_true(m.deferred);
 	df_mount_release(&m);
-	mount_err("type=cache,target=$X,bogus=1", "unexpected key 'bogus' in 'bogus=1'");
+	/* a wrong key waits too: BuildKit reports it when it dispatches the step */
+	parsed_ok("type=cache,target=$X,bogus=1", &m);
+	assert_true(m.deferred);
+	df_mount_release(&m);
+	parsed_ok("type=cache,target=/x,bogus=1", &m);
+	assert_true(m.deferred);
+	df_mount_release(&m);
+	mount_err("type=cache,target=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'");
+	/* a good mount without variables is typed at once */
+	parsed_ok("type=cache,target=/x,mode=755", &m);
+	assert_false(m.deferred);
+	assert_int_equal(m.mode, 0755);
+	df_mount_release(&m);
 	mount_ok("type=cache,target=/x,mode=755", &m);
 	assert_false(m.deferred);
 	assert_string_equal(m.raw, "type=cache,target=/x,mode=755");
@@ -799,13 +838,17 @@ static void test_mount_from_variable(void **state)
 	(void)state;
 	struct df_mount m;
 
-	mount_err("type=bind,from=$STAGE,target=/x",
-		  "'from' doesn't support variable expansion, define alias stage instead");
-	mount_err("type=bind,FROM=a${B},target=/x",
-		  "'from' doesn't support variable expansion, define alias stage instead");
-	/* checked in a first pass, before any other key */
-	mount_err("type=nope,from=$S", "'from' doesn't support variable expansion, define alias "
-				       "stage instead");
+	parsed_err("type=bind,from=$STAGE,target=/x",
+		   "'from' doesn't support variable expansion, define alias stage instead");
+	parsed_err("type=bind,FROM=a${B},target=/x",
+		   "'from' doesn't support variable expansion, define alias stage instead");
+	/* checked at parse time, before any other key */
+	parsed_err("type=nope,from=$S", "'from' doesn't support variable expansion, define alias "
+					"stage instead");
+	/* and bad CSV; nothing else */
+	parsed_err("type=bind,target=/a\"b",
+		   "failed to parse csv mounts: parse error on line 1, column 20: bare \" in "
+		   "non-quoted-field");
 	/* a '$' at the very end is not a variable */
 	mount_ok("type=bind,from=stage$,target=/x", &m);
 	assert_string_equal(m.from, "stage$");
@@ -847,9 +890,18 @@ static void test_mount_target_required(void **state)
 static void test_mount_errors_in_run(void **state)
 {
 	(void)state;
-	one_err("RUN --mount=type=foo,target=/x ls", "unsupported mount type \"foo\"");
-	one_err("RUN --mount=type=cache,target=/x --mount=bad ls",
-		"invalid field 'bad' must be a key=value pair");
+	/* BuildKit checks mount values when it dispatches the step: they parse */
+	cleanup_df struct dockerfile *df = one_ok("RUN --mount=type=foo,target=/x ls");
+	const struct df_run *r = &in_at(df, 1)->u.run;
+
+	assert_int_equal(r->nmounts, 1);
+	assert_true(r->mounts[0].deferred);
+	assert_string_equal(r->mounts[0].raw, "type=foo,target=/x");
+	one_err("RUN --mount=type=cache,target=/x --mount=from=$S ls",
+		"'from' doesn't support variable expansion, define alias stage instead");
+	one_err("RUN --mount=type=bind,target=/a\\\"b ls",
+		"failed to parse csv mounts: parse error on line 1, column 20: bare \" in "
+		"non-quoted-field");
 	one_err("RUN --mount ls", "missing a value on flag: --mount");
 }
 
@@ -905,7 +957,19 @@ static void test_device(void **state)
 	device_err("", "failed to parse csv devices: EOF");
 	device_err("a\"b", "failed to parse csv devices: parse error on line 1, column 2: bare \" "
 			   "in non-quoted-field");
-	device_err("required", "device name is required");
+	/* no name parses (BuildKit fails only when the build needs the device) */
+	{
+		struct cb_error *err = NULL;
+		struct df_device d;
+
+		assert_int_equal(df_device_parse("required", &d, &err), 0);
+		assert_true(!d.name || !*d.name);
+		assert_true(d.required);
+		df_device_release(&d);
+		assert_int_equal(df_device_parse(",", &d, &err), 0);
+		assert_true(!d.name || !*d.name);
+		df_device_release(&d);
+	}
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,2 @@
+# synta/KDIR $APP_HOME
+RUN --mount=from=x"ER["

@@ -1,0 +1,4 @@
+VROALD
+
+ "
+UN c\

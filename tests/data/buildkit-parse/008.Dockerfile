@@ -1,0 +1,3 @@
+﻿# sye=`
+# scratch
+RUN echo a `  b

@@ -1,0 +1,4 @@
+FRaÿrÿcsy\
+#
+#yEk
+# neF

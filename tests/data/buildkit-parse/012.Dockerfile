@@ -1,0 +1,2 @@
+FRO"stcacrh
+CMD ["a", "d2��INTS["/binu

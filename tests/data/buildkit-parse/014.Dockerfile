@@ -1,0 +1,2 @@
+ on image"
+CMD ["t"]

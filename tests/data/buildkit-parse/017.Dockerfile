@@ -1,0 +1,2 @@
+# synt													frm=lm¹/K -m3
+COPY --from=b --chogn=1:1 --c

@@ -1,0 +1,4 @@
+8 base RUN <<EF}}}ééSTOPSIGNANALéééécsééapee=\
+
+E#
+stag tw

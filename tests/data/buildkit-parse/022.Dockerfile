@@ -1,0 +1,2 @@
+FROM scíÚÉratch
+COPY <<A è©©©©©©"]B©=~<

@@ -1,0 +1,2 @@
+ s3
+COPY --frm=b --chogY --frmc

@@ -1,0 +1,2 @@
+COPY scratchCOPY <<A <<-"B" /ds# syntax=dockee‹‹‹'‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹r/dockerfile:1
+# esctchCOPY <<A <<-"B" /ds# syntap=docke‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹‹x‹‹‹‹

@@ -1,0 +1,2 @@
+Ôªø# synue
+FROM scyHC‚ECK --r/dockir

@@ -1,0 +1,2 @@
+FROM scraô0000 [ "x" ]L
+onbui

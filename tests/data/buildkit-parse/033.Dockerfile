@@ -1,0 +1,9 @@
+x ?Dscapee=\
+
+E#
+
+™™™™™™™™™™ééscapee=\
+
+E#
+
+# A tw

@@ -1,0 +1,2 @@
+fROMAB
+RUN <<XVOLUE0‘6title="he-"B" /ÿÿÿ

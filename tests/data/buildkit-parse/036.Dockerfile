@@ -1,0 +1,2 @@
+﻿# yntax=docker/dockatch
+LABEcoLker `  b

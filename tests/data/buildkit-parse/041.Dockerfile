@@ -1,0 +1,4 @@
+﻿# syntax=doc=docker/docke?&ile:1
+# escTTTTTTTTTTTTTTTTTTTTTTTTTTstopsTTTTTTTTTTTTTTTTTTTTTape=`
+## scratco a `
+  b

@@ -1,0 +1,3 @@
+# synLax=docker/doap AinTH
+USER A[MA
+USER 10ÿÿÿÿÿÿÿt"]

@@ -1,0 +1,2 @@
+Ôªø# syntx=coadker/dockerfilIetrue
+FROM scyHC‚ECK --r/dockinteer

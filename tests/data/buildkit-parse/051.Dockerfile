@@ -1,0 +1,3 @@
+# synLax=docker/doap A[ tbinTH
+USER cker/doap A[ tbin:$PATH
+USER 100ENV PATH=/opt"]

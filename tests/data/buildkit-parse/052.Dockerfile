@@ -1,0 +1,4 @@
+FR	B
+RUN 0< catILD R'N <<E
+e
+E

@@ -1,0 +1,1 @@
+FROM host้า-=endo51<--z

@@ -1,0 +1,1 @@
+FROM --pl--64- yuo AS b__[____--from=ÿÿy/nu

@@ -1,0 +1,4 @@
+FO
+CMD [", "\ud800ŽPOINT BUILD RUN <<E
+e
+E

@@ -1,0 +1,2 @@
+FROÍ --plhmoexclude=*.% a b/
+ADD ---netwo-meet-git[alp://x/y /z

@@ -1,0 +1,2 @@
+﻿# sax=
+# eu-sh-cri

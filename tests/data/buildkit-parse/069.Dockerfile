@@ -1,0 +1,4 @@
+# yntax=docker/dP44 <<EOF etp.a/pcconf
+grhocret,id=s,required --mount=typ›Â‹eetS b
+RUN Ú-mo												 tS b
+RUNecret,				th

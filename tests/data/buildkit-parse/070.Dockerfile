@@ -1,0 +1,3 @@
+# syntax=do.t
+	EOÔ
+COPY -34 <<EOF--freting=${GREET/g"]

@@ -1,0 +1,2 @@
+ïEXPOSEow~==dgcker/docDD
+# ch-L=ecï¿½eromeò³¿-

@@ -1,0 +1,2 @@
+FROM scratch
+HEALTHCHECK -/intervaDD…………………………………………………………………………………………………………………Ÿ…DDDDDDDDDDDDDDDDrt-intearlvK NONAE

@@ -1,0 +1,2 @@
+FROM scratùù
+HEALTHCHE

@@ -1,0 +1,4 @@
+FROM scratch
+HEALTHCHECK --intervaDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDl=0m30s --ROM scratch
+HEALTHCHECK --intervam=l310s --timeout=1DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDl=0m30s --ROM scratch
+HEALTHCHECK --interval=1m30s --timeout=1.5s --start-period=0s --start-intervalALTHCHECK NONE

@@ -1,0 +1,3 @@
+ECMDOF
+LABEL org.opencontainerADDe-fi‘e image"
+CMD ["/hello.txt"]

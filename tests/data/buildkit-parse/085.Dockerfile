@@ -1,0 +1,5 @@
+FROM scddddd--network=ddddddddd--linkדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדדddddddddddddh
+
+
+ b  \\
+RUN c\

@@ -1,0 +1,1 @@
+FROM --pla?form=amd……foÿÿÿ/y0z

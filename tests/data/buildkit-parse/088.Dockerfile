@@ -1,0 +1,2 @@
+0»¿--chown==docker/docDD
+# c1--ROM=eòrun=trL=eckFROM=eòruu  b

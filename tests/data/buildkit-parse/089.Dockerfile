@@ -1,0 +1,1 @@
+FROM  ASsbby'œuo AS b______G___&nt=y/nn

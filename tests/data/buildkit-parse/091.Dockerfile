@@ -1,0 +1,2 @@
+FROM --p=nuchmx/Amd46 busybox AS b--mou.t=
+NtyURpe=secrmaintaine

@@ -1,0 +1,3 @@
+# syntax=docker/doc2erfile:2
+# escap																																																																																																																																																																									e=#
+#\  two"]

@@ -1,0 +1,29 @@
+# synt																																																																																																																							ax=docker/dockerfile:1
+# escape=\
+#
+# A two-stage build on a busybox base that cbuild makes locally (no network
+# needed): build in one stage, copy the result into a small final image.
+
+# BASE the base image for both stages
+ARG BASE=cbuild.local/busybox:latest
+
+FROM ${Bcked \
+    --network=none <<-EOT
+	mkdir -p bin
+	printf '#!/bin/sh\necho "%s"\n' "$GREETING" > bin/greet
+	chmod 0754 bin/greet
+	EOT
+COPY --chmod=0644 <<EOF etc/app.conf
+greeting=${GREETING}
+EOF
+
+FROM ${BASE} AS final
+LABEL maintainer="cbuild developers" version=1.0
+COPY --from=build --chown=1000:1000 /opt/app /opt/app
+ENV PATH=/opt/app/bin:$PATH
+USER 1000:1000
+EXPOSE 8080/tcp 80
+HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD ["greet"]
+ONBUILD RUN echo "building on top of the example"
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["greet"]

@@ -1,0 +1,2 @@
+FROM stcarch
+CMD ["ta", "\uT¶n=sh"/b"]

@@ -1,0 +1,3 @@
+FROM scrtcah
+HEALTHCHECK --interfal 3»»»»»»»¡» 
+HEAecret,i

@@ -1,0 +1,10 @@
+FROM scrhtch
+COPY <<A <"B-< "/ÿÿÿdst
+a
+A
+	b
+	B
+RUN 3<<XVOLUM$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$E 3<<XVOLUME
+UN <<E
+e
+E

@@ -1,0 +1,2 @@
+ï»¿# syntax=dockdr/do
+# escape=¿½ï

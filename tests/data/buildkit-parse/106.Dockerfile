@@ -1,0 +1,3 @@
+FROM sc{aa1ch
+HEALTHCHECK ,»»»»»»»»»»»»»»»»»»»»»»»»&»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»»Dl=0}}}h
+HEALTHCCOPYchHECK

@@ -1,0 +1,4 @@
+FROM scratch
+CMD ["a"ud800"]
+ENTRYPOINT ]
+ENTRYPOINT / Ý]d

@@ -1,0 +1,4 @@
+﻿# syntax=de:1
+# es0cape=`
+# scratch
+Rech

@@ -1,0 +1,2 @@
+******************HEALTEALHCckerfilFRtch
+COPY <<A <<-"\u+000** sy

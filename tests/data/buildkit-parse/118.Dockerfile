@@ -1,0 +1,2 @@
+*****HEALTEALHCckerfil(FRtch
+COPY <A< <<-"\u+615** sy

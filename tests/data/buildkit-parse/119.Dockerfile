@@ -1,0 +1,2 @@
+FROM --plat["a", "(e
+CCO\\\\¬ \

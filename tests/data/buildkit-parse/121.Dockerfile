@@ -1,0 +1,3 @@
+FROM scatch
+CMD ["a", "\u000ARG0", "\ud800"]
+FR "RY

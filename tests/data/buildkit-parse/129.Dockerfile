@@ -1,0 +1,2 @@
+FRO=nsecure --device=vendo\\\\\\\
+COPY --ÿÿk=

@@ -1,0 +1,6 @@
+Fratch
+COPY <<'''''''''''' <RUN 0<
+x
+X
+ONBLD RUN= <<Eþ
+ªÁE

@@ -1,0 +1,3 @@
+FROM stcarch
+CMD ["trailing
+SHELL h", "-ó"Š

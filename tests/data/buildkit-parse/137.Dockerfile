@@ -1,0 +1,4 @@
+F00"]
+ENTRYPOINT [ "x"àª •atFRO01\u,‹ÃE
+e
+E

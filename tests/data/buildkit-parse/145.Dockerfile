@@ -1,0 +1,2 @@
+FROM stch
+HEALTHCHECK --iDDDDDK ratch}}}}tch

@@ -1,0 +1,2 @@
+#OM `
+COPY M < <"pï¿cti642 <<"pï¿cŽnfn=g${µ[on@"geet"]

@@ -1,0 +1,2 @@
+#h
+COPY <<''' ENADD

@@ -1,0 +1,3 @@
+ï»h
+HEALTHCHECK --intm
+

@@ -1,0 +1,2 @@
+# syNtacratch
+COPY <<'''''''''''' <'' <E

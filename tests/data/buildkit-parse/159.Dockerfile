@@ -1,0 +1,2 @@
+# # t
+LABEL org.opencoeÿÿÿÿÿÿÿÿvolumÿÿ+±¯STOPSIGNALd.txt"-

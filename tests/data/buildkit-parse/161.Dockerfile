@@ -1,0 +1,1 @@
+ s3PY --frm=b --chogY --frmc

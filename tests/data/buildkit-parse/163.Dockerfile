@@ -1,0 +1,2 @@
+FROM D%ratch
+HEA~THCHECK 0m

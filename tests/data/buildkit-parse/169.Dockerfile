@@ -1,0 +1,2 @@
+fopy R
+ð¹­;:“lalx:lS 

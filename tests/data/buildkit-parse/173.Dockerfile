@@ -1,0 +1,2 @@
+∫“çng
+SHELL ["/bin- ,\\""cpe c\"/b"]

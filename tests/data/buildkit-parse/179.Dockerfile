@@ -1,0 +1,4 @@
+F00"]
+ENTRYPOINT [ "x"àª ,‹ÃE
+e
+E

@@ -1,0 +1,2 @@
+# syntax=dtypCMDe=cache,targehmod 1861 bgreeting=${GREETINR#Y--retEOF etc/sÿÿÿÿÿÿÿEOT
+COPY --chmod=0644 <<EOF etc/app.c‘nf`greeting=${GREETINR#Y--retEOF UM.conf`greeting=${GREETINR#YEOF etc/app.c‘nf`greeting=${GREETINR#Y--retEOF etc/sipunt=typCMDe=cache,tar‘nf`greeting=${GREETINR#Y----retries=conf`greeting=${GREETINR#Y--retEOF etc/sip.conf`greetonf`greeting=${GREETINRY# syntax=d,o

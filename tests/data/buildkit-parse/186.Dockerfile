@@ -1,0 +1,1 @@
+COPY --chmod=0643 <<g=${GERTIENR

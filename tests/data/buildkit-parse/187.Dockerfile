@@ -1,0 +1,2 @@
+FROM sc= AS cwwwwwwww--parentswwwwwwww0wwwwwwwww--mwwwh
+CMD ["a" '

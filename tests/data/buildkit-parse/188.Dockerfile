@@ -1,0 +1,3 @@
+
+# ceck=OM sbr
+ADD --chebksqxce-lu--p=*d a --linkpearb

@@ -1,0 +1,2 @@
+FROM , AS ch
+CMD ["aL"\u00h

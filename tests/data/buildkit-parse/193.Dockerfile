@@ -1,0 +1,2 @@
+#TOPSI[@$
+COPY <<A CMD"B%&\\\

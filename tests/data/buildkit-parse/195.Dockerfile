@@ -1,0 +1,3 @@
+FROM scrath
+COPY <<RU <"BNUIUN <<E
+eŠE
