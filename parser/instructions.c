@@ -36,6 +36,18 @@ struct request {
 	struct df_flags flags;
 };
 
+/* A JSON argument holding "\u0000": the typed layer's strings cannot carry it. */
+static bool has_nul_arg(const struct df_node *node)
+{
+	for (const struct df_node *n = node->next; n; n = n->next) {
+		if (strlen(n->value) != n->value_len)
+			return true;
+		if (n->nchildren == 1 && has_nul_arg(n->children[0]))
+			return true;
+	}
+	return false;
+}
+
 static void node_args(const struct df_node *node, struct cb_strvec *out)
 {
 	for (const struct df_node *n = node->next; n; n = n->next) {
@@ -637,6 +649,13 @@ int df_instruction_parse(const struct df_node *node, struct df_instruction *in,
 			break;
 	if (k == DF_KIND_COUNT)
 		return unknown_instruction(node->value, err);
+	/*
+	 * BuildKit keeps the NUL, and nothing downstream can use it (exec,
+	 * paths, env); cutting the argument there would change it silently.
+	 */
+	if (has_nul_arg(node))
+		return cb_error_set(err, 0, "NUL character (\\u0000) in an argument of %s",
+				    node->value);
 	in->kind = (enum df_kind)k;
 	in->node = node;
 	in->start_line = node->start_line;

@@ -319,6 +319,10 @@ static void test_instruction_case_folding(void **state)
 static void test_error_located_at_first_line(void **state)
 {
 	(void)state;
+	/* a JSON "\u0000" cannot reach exec, env or paths: said, not cut off */
+	df_err("FROM a\nCMD [\"a\\u0000b\"]\n", 2, "NUL character (\\u0000) in an argument of CMD");
+	df_err("FROM a\nONBUILD RUN [\"x\", \"\\u0000\"]\n", 2,
+	       "NUL character (\\u0000) in an argument of ONBUILD");
 	df_err("FROM a\nRUN \\\n  --mount=from=$X,target=/x \\\n  ls\n", 2,
 	       "'from' doesn't support variable expansion, define alias stage instead");
 }
