@@ -516,21 +516,24 @@ static void test_shell(void **state)
 /* RUN --mount                                                               */
 /* ------------------------------------------------------------------------ */
 
-static void mount_ok(const char *value, struct df_mount *m)
+typedef int (*mount_parser)(const char *value, struct df_mount *m, struct cb_error **err);
+
+static void mount_ok_with(mount_parser parse, const char *value, struct df_mount *m)
 {
 	struct cb_error *err = NULL;
 
-	if (df_mount_parse(value, m, &err) < 0)
+	if (parse(value, m, &err) < 0)
 		fail_msg("--mount=%s: %s", value, cb_error_msg(err));
 	assert_null(err);
+	assert_string_equal(m->raw, value);
 }
 
-static void mount_err(const char *value, const char *msg)
+static void mount_err_with(mount_parser parse, const char *value, const char *msg)
 {
 	struct cb_error *err = NULL;
 	struct df_mount m;
 
-	if (df_mount_parse(value, &m, &err) == 0) {
+	if (parse(value, &m, &err) == 0) {
 		df_mount_release(&m);
 		fail_msg("--mount=%s: expected error \"%s\"", value, msg);
 	}
@@ -539,29 +542,26 @@ static void mount_err(const char *value, const char *msg)
 	cb_error_free(&err);
 }
 
-/* The parse-time pass (df_mount_parse_deferred): ok, with m filled. */
+/* The dispatch-time parse (df_mount_parse). */
+static void mount_ok(const char *value, struct df_mount *m)
+{
+	mount_ok_with(df_mount_parse, value, m);
+}
+
+static void mount_err(const char *value, const char *msg)
+{
+	mount_err_with(df_mount_parse, value, msg);
+}
+
+/* The parse-time pass (df_mount_parse_deferred). */
 static void parsed_ok(const char *value, struct df_mount *m)
 {
-	struct cb_error *err = NULL;
-
-	if (df_mount_parse_deferred(value, m, &err) < 0)
-		fail_msg("--mount=%s at parse time: %s", value, cb_error_msg(err));
-	assert_null(err);
-	assert_string_equal(m->raw, value);
+	mount_ok_with(df_mount_parse_deferred, value, m);
 }
 
 static void parsed_err(const char *value, const char *msg)
 {
-	struct cb_error *err = NULL;
-	struct df_mount m;
-
-	if (df_mount_parse_deferred(value, &m, &err) == 0) {
-		df_mount_release(&m);
-		fail_msg("--mount=%s: expected error \"%s\" at parse time", value, msg);
-	}
-	if (strcmp(cb_error_msg(err), msg))
-		fail_msg("--mount=%s:\nexpected: %s\n     got: %s", value, msg, cb_error_msg(err));
-	cb_error_free(&err);
+	mount_err_with(df_mount_parse_deferred, value, msg);
 }
 
 static void test_mount_bind(void **state)

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "dockerfile.h"
 #include "parser-internal.h"
+#include "shellword_input.h"
 #include "xalloc.h"
 
 #define LEX(...) ((struct shell_lex){.escape = '\\', __VA_ARGS__})
@@ -938,7 +939,6 @@ static void test_vectors_buildkit_fuzz(void **state)
 		struct cb_strbuf got = CB_STRBUF_INIT;
 		struct shell_result res;
 		struct cb_error *err = NULL;
-		const char *p, *nul, *end;
 		size_t len;
 
 		snprintf(rel, sizeof(rel), "buildkit-words/%03d.in", i);
@@ -950,21 +950,7 @@ static void test_vectors_buildkit_fuzz(void **state)
 		in = cb_test_read_file(in_path, &len);
 		want = cb_test_read_file(out_path, NULL);
 		assert_true(len >= 1);
-		lex.escape = in[0] & 1 ? '`' : '\\';
-		lex.raw_quotes = in[0] & 2;
-		lex.raw_escapes = in[0] & 4;
-		lex.skip_unset_env = in[0] & 8;
-		lex.skip_process_quotes = in[0] & 16;
-		end = in + len;
-		nul = memchr(in + 1, '\0', len - 1);
-		word = xstrndup(in + 1, (size_t)((nul ? nul : end) - (in + 1)));
-		for (p = nul ? nul + 1 : end; p < end;) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *e = nl ? nl : end;
-
-			cb_strvec_pushn(&env, p, (size_t)(e - p));
-			p = e + 1;
-		}
+		shellword_input_decode(in, len, &lex, &word, &env);
 		memset(&res, 0, sizeof(res));
 		if (shell_expand(&lex, word, &env, &res, &err) == 0) {
 			put_item(&got, "WORD", res.word);
