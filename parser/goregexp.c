@@ -383,6 +383,12 @@ static bool rx_atom(struct rx_parser *P, size_t *atom, int depth)
 	return true;
 }
 
+/* A number at s[i] written with a leading zero ("01"; "0" alone is fine). */
+static bool rx_leading_zero(const struct rx_parser *P, size_t i)
+{
+	return i + 1 < P->n && P->s[i] == '0' && P->s[i + 1] >= '0' && P->s[i + 1] <= '9';
+}
+
 /*
  * Go's parseRepeat at s[i] == '{': `{n}`, `{n,}` or `{n,m}`; false (and i
  * unchanged) when the text is not one, and then '{' is a literal.
@@ -393,6 +399,9 @@ static bool rx_repeat_spec(struct rx_parser *P, long *lo, long *hi)
 	long a = 0, b;
 	bool digits = false;
 
+	/* Go's parseInt refuses leading zeros: `{01}` is literal text */
+	if (rx_leading_zero(P, i))
+		return false;
 	while (i < P->n && P->s[i] >= '0' && P->s[i] <= '9') {
 		a = a < 100000 ? a * 10 + (P->s[i] - '0') : a;
 		digits = true;
@@ -406,6 +415,8 @@ static bool rx_repeat_spec(struct rx_parser *P, long *lo, long *hi)
 		if (i < P->n && P->s[i] == '}') {
 			b = -1;
 		} else {
+			if (rx_leading_zero(P, i))
+				return false;
 			digits = false;
 			b = 0;
 			while (i < P->n && P->s[i] >= '0' && P->s[i] <= '9') {

@@ -584,6 +584,12 @@ static void test_unescaped_alternation_and_repetition(void **state)
 	check_match(PATS("*.{js,ts}"), "a.{js,ts}", true);
 	check_match(PATS("*.{js,ts}"), "a.js", false);
 	check_match(PATS("?{"), "a{", true);
+	/* Go's regexp refuses leading zeros in a count: then it is text too */
+	check_match(PATS("?{01}"), "a{01}", true);
+	check_match(PATS("?{020,0014}"), "a{020,0014}", true);
+	check_match(PATS("?{1,02}"), "a{1,02}", true);
+	check_match(PATS("?{0}"), "x", false);
+	check_match(PATS("?{0}b"), "b", true);
 	/* \p{L} reaches the regexp now; \p{^L} negates */
 	check_match(PATS("a\\p{L}"), "ab", true);
 	check_match(PATS("a\\p{^L}"), "a1", true);
