@@ -194,9 +194,57 @@ static bool rx_escape(struct rx_parser *P, uint32_t *out)
 	return true;
 }
 
+static const struct cb_rune_range rx_any[] = {{0, 0x10FFFF}};
+
+/*
+ * Go's parseUnicodeClass at s[i] == '\\', s[i+1] 'p' or 'P': \pL (a
+ * one-rune name), \p{Lu}, \p{^Lu} (negated), \p{Any}.  The names are
+ * Go's unicode.Categories; its scripts (\p{Greek}) are not carried, so
+ * they fail like an unknown name.  Returns 1 (added to c) or -1.
+ */
+static int rx_unicode_class(struct rx_parser *P, struct df_rx_class *c)
+{
+	const char *t = P->s + P->i, *name;
+	size_t rem = P->n - P->i, nlen, seq;
+	bool neg = t[1] == 'P';
+	const struct cb_unicode_category *cat;
+
+	if (rem < 3)
+		return -1;
+	if (t[2] != '{') {
+		uint32_t r;
+
+		name = t + 2;
+		nlen = cb_utf8_decode(name, rem - 2, &r);
+		seq = 2 + nlen;
+	} else {
+		const char *end = memchr(t + 3, '}', rem - 3);
+
+		if (!end)
+			return -1;
+		name = t + 3;
+		nlen = (size_t)(end - name);
+		seq = (size_t)(end - t) + 1;
+	}
+	if (nlen && name[0] == '^') {
+		neg = !neg;
+		name++;
+		nlen--;
+	}
+	if (nlen == 3 && !memcmp(name, "Any", 3)) {
+		rx_class_add(c, (struct rx_item){0, 0, rx_any, 1, neg});
+	} else if ((cat = cb_unicode_category(name, nlen))) {
+		rx_class_add(c, (struct rx_item){0, 0, cat->ranges, cat->n, neg});
+	} else {
+		return -1;
+	}
+	P->i += seq;
+	return 1;
+}
+
 /*
  * A named class at s[i]: [:alpha:] (inside brackets only), \d \s \w and
- * their negations, \pL \PL.  Returns 1 when one was added to c, 0 when s[i]
+ * their negations, \pN \p{Name}.  Returns 1 when one was added to c, 0 when s[i]
  * starts none, -1 for a syntax error.
  */
 static int rx_named_class(struct rx_parser *P, struct df_rx_class *c, bool in_brackets)
@@ -236,30 +284,7 @@ static int rx_named_class(struct rx_parser *P, struct df_rx_class *c, bool in_br
 	}
 	if (t[1] != 'p' && t[1] != 'P')
 		return 0;
-	/*
-	 * Only the letter category, \pL or \p{L} (\p{^L} negated): we carry
-	 * no tables for C, M, N, P, S, Z, their subcategories or the scripts,
-	 * which Go accepts; such a pattern is refused as bad.
-	 */
-	if (rem >= 3 && t[2] == 'L') {
-		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
-						 t[1] == 'P'});
-		P->i += 3;
-		return 1;
-	}
-	if (rem >= 5 && t[2] == '{' && t[3] == 'L' && t[4] == '}') {
-		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
-						 t[1] == 'P'});
-		P->i += 5;
-		return 1;
-	}
-	if (rem >= 6 && t[2] == '{' && t[3] == '^' && t[4] == 'L' && t[5] == '}') {
-		rx_class_add(c, (struct rx_item){0, 0, cb_unicode_letter, cb_unicode_letter_len,
-						 t[1] == 'p'});
-		P->i += 6;
-		return 1;
-	}
-	return -1;
+	return rx_unicode_class(P, c);
 }
 
 static bool rx_class_char(struct rx_parser *P, uint32_t *r)

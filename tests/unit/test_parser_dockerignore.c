@@ -593,6 +593,17 @@ static void test_unescaped_alternation_and_repetition(void **state)
 	/* \p{L} reaches the regexp now; \p{^L} negates */
 	check_match(PATS("a\\p{L}"), "ab", true);
 	check_match(PATS("a\\p{^L}"), "a1", true);
+	/* every general category of Go's unicode.Categories, and Any */
+	check_match(PATS("a\\pN"), "a1", true);
+	check_match(PATS("a\\pN"), "ab", false);
+	check_match(PATS("a\\p{Lu}"), "aB", true);
+	check_match(PATS("a\\P{Nd}"), "ax", true);
+	check_match(PATS("a\\pP"), "a!", true);
+	check_match(PATS("[\\p{Zs}]x"), "\xE3\x80\x80x", true);
+	check_match(PATS("a\\p{Any}"), "a\xE2\x82\xAC", true);
+	/* scripts are not carried (Go knows them); an unknown name is bad in Go too */
+	check_bad(PATS("a\\p{Greek}"), NULL);
+	check_bad(PATS("a\\pa"), NULL);
 	/* Go refuses these when a match uses them */
 	check_bad(PATS("x*{2}"), "bad .dockerignore pattern `x*{2}`: syntax error in pattern");
 	check_bad(PATS("?{1001}"), NULL);
