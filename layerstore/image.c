@@ -95,7 +95,7 @@ static int get_key_set(json_t *obj, const char *key, struct cb_strvec *out, cons
 	return 0;
 }
 
-/* A string map ({"k": "v"}) as "k=v" sorted by key. */
+/* A string map ({"k": "v"}) into *out (kept sorted by key; a later duplicate replaces). */
 static int get_string_map(json_t *obj, const char *key, struct cb_strmap *out, const char *what,
 			  struct cb_error **err)
 {

@@ -167,7 +167,7 @@ static void jw_opt_key_set(struct jw *w, const char *key, const struct cb_strvec
 	jw_close(w, '}');
 }
 
-/* {"k":"v"} from "k=v" pairs sorted by key. */
+/* {"k":"v"} from a cb_strmap, in its (sorted) key order. */
 static void jw_opt_map(struct jw *w, const char *key, const struct cb_strmap *m)
 {
 	if (!m->keys.n)
