@@ -241,5 +241,11 @@ struct runtime_ids {
  */
 int runtime_resolve_user(int rootfs_dirfd, const char *user, struct runtime_ids *ids,
 			 struct cb_error **err);
+/*
+ * The same over the contents of /etc/passwd and /etc/group (either NULL
+ * when the file is absent), for a root that is a stack of layers.
+ */
+int runtime_resolve_user_buf(const char *user, const char *passwd, const char *group,
+			     struct runtime_ids *ids, struct cb_error **err);
 
 #endif

@@ -250,17 +250,24 @@ static int read_in_root(int rootfs, const char *path, char **out, struct cb_erro
 	return 0;
 }
 
+int runtime_resolve_user_buf(const char *user, const char *passwd, const char *group,
+			     struct runtime_ids *ids, struct cb_error **err)
+{
+	char msg[512];
+
+	if (user_resolve_buf(user, passwd, group, ids, msg, sizeof(msg)) < 0)
+		return cb_error_set(err, 0, "%s", msg);
+	return 0;
+}
+
 int runtime_resolve_user(int rootfs_dirfd, const char *user, struct runtime_ids *ids,
 			 struct cb_error **err)
 {
 	cleanup_free char *passwd = NULL;
 	cleanup_free char *group = NULL;
-	char msg[512];
 
 	if (read_in_root(rootfs_dirfd, "/etc/passwd", &passwd, err) < 0 ||
 	    read_in_root(rootfs_dirfd, "/etc/group", &group, err) < 0)
 		return -1;
-	if (user_resolve_buf(user, passwd, group, ids, msg, sizeof(msg)) < 0)
-		return cb_error_set(err, 0, "%s", msg);
-	return 0;
+	return runtime_resolve_user_buf(user, passwd, group, ids, err);
 }
