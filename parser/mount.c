@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "parser-internal.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -260,11 +261,15 @@ static int set_readonly(struct df_mount *m, const char *key, const char *v, bool
 static int set_size(struct df_mount *m, const char *key, const char *v, struct cb_error **err)
 {
 	cleanup_error struct cb_error *size_err = NULL;
+	int64_t size;
 
 	if (!type_is(m, DF_MOUNT_TMPFS))
 		return wrong_type(m, key, err);
-	if (!strchr(v, '$') && df_parse_ram_bytes(v, &m->size, &size_err) < 0)
+	if (strchr(v, '$'))
+		return 0;
+	if (cb_ram_in_bytes(v, &size, &size_err) < 0)
 		return cb_error_set(err, 0, "invalid value for %s: %s", key, v);
+	m->size = size;
 	return 0;
 }
 

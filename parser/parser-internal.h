@@ -78,9 +78,6 @@ size_t df_leading_space(const char *s, size_t len);
 char *df_lower(const char *s);
 char *df_upper(const char *s);
 
-/* units.c: docker's units.RAMInBytes ("64m", "1.5g", "100"). */
-int df_parse_ram_bytes(const char *s, long long *out, struct cb_error **err);
-
 /* Levenshtein suggestion: the closest option (distance < 3) or NULL. Borrowed. */
 const char *df_suggest(const char *val, const char *const *options, size_t n, bool case_sensitive,
 		       char *buf, size_t bufsz);

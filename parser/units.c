@@ -1,16 +1,13 @@
 /*
- * units.c - Go's time.ParseDuration (HEALTHCHECK intervals) and docker's
- * units.RAMInBytes (tmpfs mount sizes), with the same accepted syntax, the
- * same rounding and the same error messages.
+ * units.c - Go's time.ParseDuration (HEALTHCHECK intervals), with the same
+ * accepted syntax, the same rounding and the same error messages.  Sizes
+ * (tmpfs mounts) are common/units.c's, shared with the CLI.
  */
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
 #include "parser-internal.h"
-#include "xalloc.h"
+#include "strbuf.h"
 
 #define NS_LIMIT (1ULL << 63)
 
@@ -189,124 +186,5 @@ int df_parse_duration(const char *s, int64_t *ns, struct cb_error **err)
 	if (!neg && total > NS_LIMIT - 1)
 		return bad_duration(s, err);
 	*ns = neg ? (int64_t)(0 - total) : (int64_t)total;
-	return 0;
-}
-
-static bool is_digit(char c, bool hex)
-{
-	return (c >= '0' && c <= '9') || (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* A run of digits (base 10 or 16), Go's '_' allowed between two digits; returns its length. */
-static size_t go_digits(const char *s, size_t n, bool hex, struct cb_strbuf *out)
-{
-	size_t i = 0;
-
-	for (; i < n; i++) {
-		if (s[i] == '_' && i > 0 && i + 1 < n && is_digit(s[i + 1], hex))
-			continue;
-		if (!is_digit(s[i], hex))
-			break;
-		cb_strbuf_addch(out, s[i]);
-	}
-	return i;
-}
-
-/* The optional exponent at s[*i]: e (decimal) or p (hex, where it is required). */
-static bool go_exponent(const char *s, size_t n, size_t *i, bool hex, struct cb_strbuf *num)
-{
-	size_t before;
-
-	if (*i >= n || (s[*i] | 0x20) != (hex ? 'p' : 'e'))
-		return !hex;
-	cb_strbuf_addch(num, s[(*i)++]);
-	if (*i < n && (s[*i] == '+' || s[*i] == '-'))
-		cb_strbuf_addch(num, s[(*i)++]);
-	before = num->len;
-	*i += go_digits(s + *i, n - *i, false, num);
-	return num->len != before;
-}
-
-/*
- * strconv.ParseFloat(s[0:n], 64): [+-], then decimal digits with an optional
- * '.' and exponent, or 0x hex digits with a mandatory p exponent.  The text
- * is checked against Go's grammar, then converted by strtod.
- */
-static int go_parse_float(const char *s, size_t n, double *out)
-{
-	struct cb_strbuf num = CB_STRBUF_INIT;
-	size_t i = 0, mant;
-	bool hex;
-	int rc = -1;
-
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		cb_strbuf_addch(&num, s[i++]);
-	hex = n - i > 2 && s[i] == '0' && (s[i + 1] | 0x20) == 'x';
-	if (hex) {
-		cb_strbuf_add(&num, s + i, 2);
-		i += 2;
-		if (i + 1 < n && s[i] == '_' && is_digit(s[i + 1], true)) /* "0x_1p4" */
-			i++;
-	}
-	mant = num.len;
-	i += go_digits(s + i, n - i, hex, &num);
-	if (i < n && s[i] == '.') {
-		cb_strbuf_addch(&num, s[i++]);
-		i += go_digits(s + i, n - i, hex, &num);
-		mant++; /* the '.' is not a digit */
-	}
-	if (num.len == mant || !go_exponent(s, n, &i, hex, &num) || i != n)
-		goto out;
-	*out = strtod(num.buf, NULL);
-	rc = isinf(*out) ? -1 : 0; /* Go: "value out of range" */
-out:
-	cb_strbuf_release(&num);
-	return rc;
-}
-
-static int bad_size(const char *what, const char *s, struct cb_error **err)
-{
-	return cb_error_set(err, 0, "%s: '%s'", what, s);
-}
-
-/*
- * units.RAMInBytes (docker/go-units v0.5.0 parseSize): the number runs to
- * the last digit, '.' or space; one space before the suffix is dropped; the
- * suffix is b, or k/m/g/t/p with an optional b or ib, case-insensitive;
- * binary multiples; negative sizes are rejected.
- */
-int df_parse_ram_bytes(const char *s, long long *out, struct cb_error **err)
-{
-	static const char units[] = "kmgtp";
-	size_t len = strlen(s), sep = len, num;
-	cleanup_free char *sfx = NULL;
-	const char *u;
-	double v;
-
-	while (sep > 0 && !strchr("01234567890. ", s[sep - 1]))
-		sep--;
-	if (sep == 0)
-		return bad_size("invalid size", s, err);
-	num = s[sep - 1] == ' ' ? sep - 1 : sep;
-	if (go_parse_float(s, num, &v) < 0)
-		return bad_size("invalid size", s, err);
-	if (v < 0)
-		return bad_size("invalid size", s, err);
-	sfx = df_lower(s + sep);
-	if (strlen(s + sep) > 3)
-		return bad_size("invalid suffix", sfx, err);
-	if (*sfx && *sfx != 'b') {
-		if (!(u = strchr(units, *sfx)))
-			return bad_size("invalid suffix", sfx, err);
-		if ((sfx[1] && strcmp(sfx + 1, "b") && strcmp(sfx + 1, "ib")))
-			return bad_size("invalid suffix", sfx, err);
-		v *= (double)(1ULL << ((u - units + 1) * 10));
-	} else if (*sfx && sfx[1]) {
-		return bad_size("invalid suffix", sfx, err);
-	}
-	/* int64(size): past the int64 range Go gives garbage; refuse instead */
-	if (v >= 9223372036854775808.0)
-		return bad_size("invalid size", s, err);
-	*out = (long long)v;
 	return 0;
 }
