@@ -14,6 +14,11 @@
 /* Indexes may nest; real ones are one level deep. */
 #define INDEX_DEPTH_MAX 4
 
+void layer_store_host_platform(char arch[LAYER_ARCH_MAX], char variant[LAYER_VARIANT_MAX])
+{
+	store_host_platform(arch, variant);
+}
+
 void store_host_platform(char arch[STORE_ARCH_MAX], char variant[STORE_VARIANT_MAX])
 {
 	static const struct {

@@ -189,6 +189,29 @@ int layer_store_snapshot_prepare(struct layer_store *s, const struct cb_digest *
 				 const struct cb_digest *layer_blob, const struct cb_digest *diff_id,
 				 struct cb_digest *chain_out, struct cb_error **err);
 
+/*
+ * A fresh scratch directory inside the store (tmp/<lease>.<n>.scratch,
+ * mode 0700) for a step's overlay upper and work dirs or a tree being
+ * built: on the store's filesystem, so a finished tree becomes a snapshot
+ * by a rename.  What a dead process leaves there is removed by the next
+ * open.  Returns its absolute path (caller frees).
+ */
+char *layer_store_scratch_create(struct layer_store *s, struct cb_error **err);
+/* Remove a scratch directory (or anything below one) of s. */
+int layer_store_scratch_remove(struct layer_store *s, const char *dir, struct cb_error **err);
+
+/*
+ * Make dir, a directory inside a scratch directory of s holding one
+ * layer's files in overlay form (an overlay upperdir, or a copied tree),
+ * the snapshot of (parent_chain, diff_id) without extracting anything: it
+ * is renamed into place.  diff_id is the caller's (layer_store_diff() of
+ * the same dir).  dir is gone afterwards, also when an identical snapshot
+ * was there already.  On failure dir may be gone too.
+ */
+int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *parent_chain,
+				const char *dir, const struct cb_digest *diff_id,
+				struct cb_digest *chain_out, struct cb_error **err);
+
 /* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
 char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
 
@@ -303,6 +326,14 @@ struct store_image {
 	struct image_manifest manifest;
 	struct image_config config;
 };
+
+/*
+ * This machine as image platforms name it: Go's GOARCH for uname's machine
+ * ("amd64", "arm64") and its variant ("" for none, "v8" for arm64).
+ */
+#define LAYER_ARCH_MAX 32
+#define LAYER_VARIANT_MAX 8
+void layer_store_host_platform(char arch[LAYER_ARCH_MAX], char variant[LAYER_VARIANT_MAX]);
 
 /*
  * Resolve ref to an image of the store: a tag name (normalised by the

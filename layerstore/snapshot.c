@@ -251,3 +251,84 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 		cur = parent;
 	}
 }
+
+char *layer_store_scratch_create(struct layer_store *s, struct cb_error **err)
+{
+	cleanup_free char *rel = store_tmp_name(s, "scratch");
+
+	if (mkdirat(layer_store_root_fd(s), rel, 0700) < 0)
+		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), rel), NULL;
+	return xasprintf("%s/%s", layer_store_root(s), rel);
+}
+
+/* dir relative to the root when it is an entry of the store's tmp/, else NULL. */
+static const char *scratch_rel(struct layer_store *s, const char *dir)
+{
+	const char *root = layer_store_root(s);
+	size_t n = strlen(root);
+
+	if (strncmp(dir, root, n) || strncmp(dir + n, "/tmp/", 5) || strstr(dir + n, "/.."))
+		return NULL;
+	return dir + n + 1;
+}
+
+int layer_store_scratch_remove(struct layer_store *s, const char *dir, struct cb_error **err)
+{
+	const char *rel = scratch_rel(s, dir);
+
+	if (!rel)
+		return cb_error_set(err, EINVAL, "`%s` is not a scratch directory of the store",
+				    dir);
+	return cb_rm_rf(layer_store_root_fd(s), rel, err);
+}
+
+int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *parent_chain,
+				const char *dir, const struct cb_digest *diff_id,
+				struct cb_digest *chain_out, struct cb_error **err)
+{
+	const char *rel = scratch_rel(s, dir);
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *fs = NULL;
+	struct cb_digest chain;
+	int rootfd = layer_store_root_fd(s);
+	int rc;
+
+	if (!rel)
+		return cb_error_set(err, EINVAL, "`%s` is not inside a scratch directory", dir);
+	if (parent_chain) {
+		rc = snapshot_use(s, parent_chain, err);
+		if (rc <= 0)
+			return rc < 0 ? -1
+				      : cb_error_set(err, ENOENT, "snapshot: parent %s is missing",
+						     parent_chain->str);
+	}
+	layer_chain_id(parent_chain, diff_id, &chain);
+	rc = snapshot_use(s, &chain, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) { /* made already (a concurrent build, or a cache hit elsewhere) */
+		*chain_out = chain;
+		return cb_rm_rf(rootfd, rel, err);
+	}
+	tmp = store_tmp_name(s, "snap");
+	fs = xasprintf("%s/fs", tmp);
+	if (mkdirat(rootfd, tmp, 0700) < 0)
+		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), tmp);
+	if (renameat(rootfd, rel, rootfd, fs) < 0) {
+		rc = cb_error_set(err, errno, "move `%s` into the snapshot", dir);
+		goto fail;
+	}
+	if (write_parent(s, tmp, parent_chain, err) < 0 || install(s, tmp, &chain, err) < 0) {
+		rc = -1;
+		goto fail;
+	}
+	*chain_out = chain;
+	return 0;
+fail : {
+	struct cb_error *rmerr = NULL;
+
+	if (cb_rm_rf(rootfd, tmp, &rmerr) < 0)
+		cb_error_free(&rmerr); /* the next open removes what is left */
+}
+	return cb_error_wrap(err, "commit snapshot of %s", diff_id->str);
+}
