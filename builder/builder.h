@@ -27,6 +27,7 @@
 #define CB_BUILDER_BUILDER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "dockerfile.h"
 #include "error.h"
@@ -161,5 +162,72 @@ void image_process_release(struct image_process *p);
 int image_run(struct layer_store *s, struct runtime *rt, const char *ref,
 	      const struct image_run_overrides *o, const struct runtime_spec *tmpl,
 	      struct runtime_result *res, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Building (build.c and the steps)                                          */
+/* ------------------------------------------------------------------------ */
+
+enum build_progress_mode {
+	BUILD_PROGRESS_AUTO = 0, /* tty when the progress stream is a terminal, else plain */
+	BUILD_PROGRESS_PLAIN,	 /* every line of every step, prefixed by its step */
+	BUILD_PROGRESS_TTY,
+	BUILD_PROGRESS_QUIET, /* nothing but errors */
+};
+
+/* What `docker build` flags ask of one build.  Borrowed for build_run()'s duration. */
+struct build_options {
+	const char *context_dir; /* the build context directory */
+	/* the Dockerfile: its path (NULL = <context_dir>/Dockerfile) ... */
+	const char *dockerfile;
+	/* ... or its text (`-f -`), with dockerfile naming it for the ignore file */
+	const char *dockerfile_text;
+	size_t dockerfile_len;
+	const char *const *tags; /* normalised names; the first gets the manifest */
+	size_t ntags;
+	const char *const *build_args; /* "K=V"; a bare "K" means K unset */
+	size_t nbuild_args;
+	const char *const *labels; /* "K=V", added to the final image's labels */
+	size_t nlabels;
+	const char *target; /* NULL: the last stage */
+	bool no_cache;
+	const char *const *no_cache_filter; /* stage names whose steps are never cached */
+	size_t nno_cache_filter;
+	enum runtime_network network; /* RUN steps without --network */
+	struct runtime_limits limits;
+	enum runtime_seccomp seccomp;
+	const char *seccomp_profile;
+	bool no_new_privileges;
+	int64_t source_date_epoch; /* -1: none (the environment's is read by the caller) */
+	FILE *progress;		   /* NULL: stderr */
+	enum build_progress_mode progress_mode;
+	int cancel_fd; /* readable: stop the running steps and fail (ECANCELED); -1 none */
+};
+
+void build_options_init(struct build_options *o);
+
+struct build_result {
+	struct cb_digest manifest; /* in the store, tagged with every tag */
+	struct cb_digest config;   /* the image ID */
+	struct cb_strvec warnings; /* e.g. build args nothing used */
+};
+
+/*
+ * Build the Dockerfile's target stage in the store: the stages it needs
+ * (only those), every instruction as BuildKit runs it, RUN in the
+ * sandbox, layers cached by content.  On success *res is filled (release
+ * with build_result_release()).  A failing step fails with
+ * "Dockerfile:LINE: ..." and the step's last output lines in the message;
+ * nothing half-made is left in the store.
+ */
+int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
+	      struct build_result *res, struct cb_error **err);
+void build_result_release(struct build_result *res);
+
+/*
+ * Write the image's merged root filesystem into the directory dest_fd
+ * (`-o type=local`), whiteouts applied.
+ */
+int build_export_rootfs(struct layer_store *s, const struct cb_digest *manifest, int dest_fd,
+			struct cb_error **err);
 
 #endif

@@ -1,0 +1,456 @@
+/*
+ * build.c - a build from Dockerfile to image: the `# syntax` check, the
+ * global ARGs, the stage graph (FROM <stage>, COPY --from), the stages the
+ * target needs in dependency order, and the final image in the store.
+ *
+ * The steps themselves live in dispatch.c (metadata instructions, FROM),
+ * step-run.c (RUN), step-copy.c (COPY, ADD, WORKDIR's directory) and
+ * layer.c (layers, snapshots and the cache).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+/* A Dockerfile bigger than this is refused (BuildKit's limit is lower still). */
+#define BUILD_MAX_DOCKERFILE (16u << 20)
+
+void build_options_init(struct build_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->source_date_epoch = -1;
+	o->cancel_fd = -1;
+	o->network = RUNTIME_NETWORK_HOST;
+}
+
+void build_result_release(struct build_result *res)
+{
+	cb_strvec_clear(&res->warnings);
+}
+
+/*
+ * `# syntax=` names the frontend image.  The built-in frontend is
+ * docker/dockerfile's: any 1.x tag (or latest) of it means "this
+ * frontend", never a pull; anything else cannot be honoured offline.
+ */
+static int check_syntax(const char *syntax, struct cb_error **err)
+{
+	static const char *const prefixes[] = {"docker.io/docker/dockerfile", "docker/dockerfile"};
+	const char *p = NULL, *tag;
+
+	if (!syntax || !*syntax)
+		return 0;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !p; i++)
+		if (cb_str_starts_with(syntax, prefixes[i]))
+			p = syntax + strlen(prefixes[i]);
+	if (p && (!*p || *p == ':' || *p == '@')) {
+		tag = *p == ':' ? p + 1 : "";
+		if (!*tag || !strcmp(tag, "latest") || !strncmp(tag, "labs", 4) ||
+		    (tag[0] == '1' && (tag[1] == '\0' || tag[1] == '.' || tag[1] == '-')))
+			return 0;
+	}
+	return cb_error_set(err, ENOTSUP,
+			    "Dockerfile: syntax `%s` is not supported: cbuild has the "
+			    "docker/dockerfile:1 frontend built in and pulls no other",
+			    syntax);
+}
+
+static int read_dockerfile(struct build *b, char **buf, size_t *len, struct cb_error **err)
+{
+	const struct build_options *o = b->o;
+
+	if (o->dockerfile_text) {
+		*buf = xstrndup(o->dockerfile_text, o->dockerfile_len);
+		*len = o->dockerfile_len;
+		return 0;
+	}
+	if (cb_read_file(b->ctx.dockerfile, BUILD_MAX_DOCKERFILE, buf, len, err) < 0)
+		return cb_error_wrap(err, "read the Dockerfile");
+	return 0;
+}
+
+/* The value of "K=V" entries of v for key; NULL when absent; *found when "K" alone. */
+static const char *kv_lookup(const struct cb_strvec *v, const char *key, bool *found)
+{
+	size_t n = strlen(key);
+	const char *val = NULL;
+
+	*found = false;
+	for (size_t i = 0; i < v->n; i++) {
+		if (strncmp(v->v[i], key, n))
+			continue;
+		if (v->v[i][n] == '=') {
+			val = v->v[i] + n + 1;
+			*found = true;
+		} else if (v->v[i][n] == '\0') {
+			val = NULL;
+			*found = true;
+		}
+	}
+	return val;
+}
+
+const char *build_arg_value(const struct build *b, const char *key, bool *given)
+{
+	return kv_lookup(&b->build_args, key, given);
+}
+
+void build_mark_consumed(struct build *b, const char *key)
+{
+	if (cb_strvec_find(&b->consumed, key) < 0)
+		cb_strvec_push(&b->consumed, key);
+}
+
+/* Global ARGs: their defaults expanded with the ARGs before them, overridden by --build-arg. */
+static int meta_args(struct build *b, struct cb_error **err)
+{
+	struct shell_lex lex = SHELL_LEX_INIT;
+
+	lex.escape = b->df->ast->escape;
+	for (size_t i = 0; i < b->df->nmeta_args; i++) {
+		const struct df_instruction *in = &b->df->instrs[i];
+
+		for (size_t k = 0; k < in->u.kvs.n; k++) {
+			const struct df_kv *kv = &in->u.kvs.items[k];
+			bool given;
+			const char *v = build_arg_value(b, kv->key, &given);
+			cleanup_free char *def = NULL;
+
+			build_mark_consumed(b, kv->key);
+			if (!given && kv->value) {
+				def = shell_expand_word(&lex, kv->value, &b->meta_args, err);
+				if (!def)
+					return build_line_error(in->start_line, err);
+				v = def;
+				given = true;
+			}
+			if (given && v)
+				cb_strvec_pushf(&b->meta_args, "%s=%s", kv->key, v);
+			else
+				cb_strvec_push(&b->meta_args, kv->key);
+		}
+	}
+	return 0;
+}
+
+/* Predefined platform ARGs (TARGETPLATFORM ...), "K=V". */
+void build_platform_args(const struct build *b, struct cb_strvec *out)
+{
+	const char *v = b->variant && *b->variant ? b->variant : NULL;
+
+	for (int t = 0; t < 2; t++) {
+		const char *pfx = t ? "BUILD" : "TARGET";
+
+		cb_strvec_pushf(out, "%sPLATFORM=%s/%s%s%s", pfx, b->os, b->arch, v ? "/" : "",
+				v ? v : "");
+		cb_strvec_pushf(out, "%sOS=%s", pfx, b->os);
+		cb_strvec_pushf(out, "%sARCH=%s", pfx, b->arch);
+		cb_strvec_pushf(out, "%sVARIANT=%s", pfx, v ? v : "");
+	}
+}
+
+/* Expand a FROM base or --from value with the global ARGs only. */
+char *build_expand_meta(struct build *b, const char *word, int line, struct cb_error **err)
+{
+	struct shell_lex lex = SHELL_LEX_INIT;
+	struct cb_strvec env = CB_STRVEC_INIT;
+	char *r;
+
+	lex.escape = b->df->ast->escape;
+	build_platform_args(b, &env);
+	for (size_t i = 0; i < b->meta_args.n; i++)
+		cb_strvec_push(&env, b->meta_args.v[i]);
+	r = shell_expand_word(&lex, word, &env, err);
+	cb_strvec_clear(&env);
+	if (!r)
+		build_line_error(line, err);
+	return r;
+}
+
+/* The stage a --from / FROM value names (name or index), or -1. */
+long build_find_stage(const struct build *b, const char *ref, size_t before)
+{
+	char *end;
+	long idx;
+
+	for (size_t i = before; i-- > 0;)
+		if (b->stages[i].name && !strcasecmp(b->stages[i].name, ref))
+			return (long)i;
+	if (!*ref)
+		return -1;
+	errno = 0;
+	idx = strtol(ref, &end, 10);
+	if (!*end && !errno && idx >= 0 && (size_t)idx < before)
+		return idx;
+	return -1;
+}
+
+/* The stages stage i depends on, appended to deps (indexes). */
+static int stage_deps(struct build *b, size_t i, size_t *deps, size_t *ndeps, struct cb_error **err)
+{
+	const struct df_stage *ds = &b->df->stages[i];
+	const struct df_instruction *from = &b->df->instrs[ds->from_index];
+	cleanup_free char *base = build_expand_meta(b, from->u.from.base, from->start_line, err);
+	long d;
+
+	*ndeps = 0;
+	if (!base)
+		return -1;
+	d = build_find_stage(b, base, i);
+	if (d >= 0 && b->stages[d].name && !strcasecmp(b->stages[d].name, base))
+		deps[(*ndeps)++] = (size_t)d;
+	for (size_t k = 0; k < ds->count; k++) {
+		const struct df_instruction *in = &b->df->instrs[ds->first + k];
+		cleanup_free char *ref = NULL;
+
+		if ((in->kind != DF_COPY && in->kind != DF_ADD) || !in->u.copy.from)
+			continue;
+		ref = build_expand_meta(b, in->u.copy.from, in->start_line, err);
+		if (!ref)
+			return -1;
+		d = build_find_stage(b, ref, b->nstages);
+		if (d == (long)i)
+			return cb_error_set_line(err, in->start_line,
+						 "Dockerfile:%d: circular dependency detected on "
+						 "stage: %s",
+						 in->start_line, ref);
+		if (d >= 0)
+			deps[(*ndeps)++] = (size_t)d;
+	}
+	return 0;
+}
+
+/* Depth-first: the order stages run in, dependencies first; cycles are errors. */
+static int plan_visit(struct build *b, size_t i, int *mark, size_t *order, size_t *norder,
+		      struct cb_error **err)
+{
+	size_t n = b->df->stages[i].count + 1;
+	cleanup_free size_t *deps = xcalloc(n, sizeof(*deps));
+	size_t ndeps;
+
+	if (mark[i] == 2)
+		return 0;
+	if (mark[i] == 1)
+		return cb_error_set(err, ELOOP, "circular dependency detected on stage: %s",
+				    b->stages[i].name ? b->stages[i].name : "?");
+	mark[i] = 1;
+	if (stage_deps(b, i, deps, &ndeps, err) < 0)
+		return -1;
+	for (size_t k = 0; k < ndeps; k++)
+		if (plan_visit(b, deps[k], mark, order, norder, err) < 0)
+			return -1;
+	mark[i] = 2;
+	b->stages[i].needed = true;
+	order[(*norder)++] = i;
+	return 0;
+}
+
+static int init_stages(struct build *b, struct cb_error **err)
+{
+	const struct build_options *o = b->o;
+
+	if (!b->df->nstages)
+		return cb_error_set(err, EINVAL, "the Dockerfile has no stages (no FROM)");
+	b->nstages = b->df->nstages;
+	b->stages = xcalloc(b->nstages, sizeof(*b->stages));
+	for (size_t i = 0; i < b->nstages; i++) {
+		struct stage *st = &b->stages[i];
+		const char *name = b->df->instrs[b->df->stages[i].from_index].u.from.name;
+
+		st->index = i;
+		st->name = name ? xstrdup(name) : NULL;
+		st->no_cache = o->no_cache;
+		for (size_t k = 0; k < o->nno_cache_filter; k++)
+			if (name && !strcasecmp(name, o->no_cache_filter[k]))
+				st->no_cache = true;
+	}
+	b->target = b->nstages - 1;
+	if (o->target) {
+		long t = -1;
+
+		for (size_t i = 0; i < b->nstages; i++)
+			if (b->stages[i].name && !strcasecmp(b->stages[i].name, o->target))
+				t = (long)i;
+		if (t < 0)
+			return cb_error_set(err, ENOENT, "target stage \"%s\" could not be found",
+					    o->target);
+		b->target = (size_t)t;
+	}
+	return 0;
+}
+
+static void release_stage(struct stage *st)
+{
+	free(st->name);
+	free(st->base_name);
+	image_config_release(&st->config);
+	free(st->layers);
+	cb_strvec_clear(&st->args);
+	cb_strvec_clear(&st->used_args);
+}
+
+static void build_release(struct build *b)
+{
+	for (size_t i = 0; i < b->nstages; i++)
+		release_stage(&b->stages[i]);
+	free(b->stages);
+	dockerfile_free(b->df);
+	build_context_release(&b->ctx);
+	cb_strvec_clear(&b->meta_args);
+	cb_strvec_clear(&b->build_args);
+	cb_strvec_clear(&b->consumed);
+	free(b->os);
+	free(b->arch);
+	free(b->variant);
+	free(b->created);
+}
+
+static void set_created(struct build *b)
+{
+	time_t t = b->epoch >= 0 ? (time_t)b->epoch : time(NULL);
+	struct tm tm;
+	char buf[64];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	b->created = xstrdup(buf);
+}
+
+static int run_stage(struct build *b, struct stage *st, struct cb_error **err)
+{
+	const struct df_stage *ds = &b->df->stages[st->index];
+
+	st->status = STAGE_RUNNING;
+	if (build_stage_from(b, st, err) < 0)
+		goto fail;
+	for (size_t k = 0; k < ds->count; k++) {
+		if (b->o->cancel_fd >= 0 && build_cancelled(b)) {
+			cb_error_set(err, ECANCELED, "build cancelled");
+			goto fail;
+		}
+		if (build_dispatch(b, st, &b->df->instrs[ds->first + k], err) < 0)
+			goto fail;
+	}
+	st->status = STAGE_DONE;
+	return 0;
+fail:
+	st->status = STAGE_FAILED;
+	return -1;
+}
+
+/* The final image: --label, store, tags. */
+static int finish_image(struct build *b, struct build_result *res, struct cb_error **err)
+{
+	struct stage *st = &b->stages[b->target];
+	const struct build_options *o = b->o;
+	struct cb_digest md;
+	struct store_image img;
+
+	for (size_t i = 0; i < o->nlabels; i++) {
+		const char *eq = strchr(o->labels[i], '=');
+		cleanup_free char *k = eq ? xstrndup(o->labels[i], (size_t)(eq - o->labels[i]))
+					  : xstrdup(o->labels[i]);
+
+		cb_strmap_set(&st->config.labels, k, eq ? eq + 1 : "");
+	}
+	free(st->config.created);
+	st->config.created = xstrdup(b->created);
+	if (layer_store_image_put(b->s, &st->config, st->layers, st->nlayers,
+				  o->ntags ? o->tags[0] : NULL, &md, err) < 0)
+		return -1;
+	for (size_t i = 1; i < o->ntags; i++)
+		if (layer_store_tag_set(b->s, o->tags[i], &md, err) < 0)
+			return -1;
+	if (layer_store_image_get(b->s, md.str, &img, err) < 0)
+		return -1;
+	res->manifest = md;
+	res->config = img.manifest.config.digest;
+	store_image_release(&img);
+	return 0;
+}
+
+static void warn_unused_args(struct build *b, struct build_result *res)
+{
+	static const char *const predefined[] = {
+		"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+		"ftp_proxy",  "NO_PROXY",   "no_proxy",	   "ALL_PROXY",	  "all_proxy"};
+
+	for (size_t i = 0; i < b->build_args.n; i++) {
+		const char *a = b->build_args.v[i];
+		size_t n = strcspn(a, "=");
+		cleanup_free char *k = xstrndup(a, n);
+		bool pre = false;
+
+		for (size_t j = 0; j < sizeof(predefined) / sizeof(predefined[0]); j++)
+			pre |= !strcmp(k, predefined[j]);
+		if (!pre && cb_strvec_find(&b->consumed, k) < 0 &&
+		    cb_strvec_find(&res->warnings, k) < 0)
+			cb_strvec_pushf(&res->warnings,
+					"build argument `%s` was not consumed by any stage", k);
+	}
+}
+
+static int setup(struct build *b, struct cb_error **err)
+{
+	const struct build_options *o = b->o;
+	cleanup_free char *text = NULL;
+	char arch[LAYER_ARCH_MAX], variant[LAYER_VARIANT_MAX];
+	size_t len = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &b->t0);
+	b->epoch = o->source_date_epoch;
+	set_created(b);
+	layer_store_host_platform(arch, variant);
+	b->os = xstrdup("linux");
+	b->arch = xstrdup(arch);
+	b->variant = xstrdup(variant);
+	for (size_t i = 0; i < o->nbuild_args; i++)
+		cb_strvec_push(&b->build_args, o->build_args[i]);
+	build_progress_init(b);
+	if (build_context_open(&b->ctx, o->context_dir, o->dockerfile, err) < 0)
+		return -1;
+	if (read_dockerfile(b, &text, &len, err) < 0)
+		return -1;
+	b->df = dockerfile_parse("Dockerfile", text, len, err);
+	if (!b->df)
+		return -1;
+	if (check_syntax(b->df->ast->syntax, err) < 0)
+		return -1;
+	return 0;
+}
+
+int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
+	      struct build_result *res, struct cb_error **err)
+{
+	struct build b = {.o = o, .s = s, .rt = rt};
+	cleanup_free int *mark = NULL;
+	cleanup_free size_t *order = NULL;
+	size_t norder = 0;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (setup(&b, err) < 0 || meta_args(&b, err) < 0 || init_stages(&b, err) < 0)
+		goto out;
+	mark = xcalloc(b.nstages, sizeof(*mark));
+	order = xcalloc(b.nstages, sizeof(*order));
+	if (plan_visit(&b, b.target, mark, order, &norder, err) < 0)
+		goto out;
+	for (size_t i = 0; i < norder; i++)
+		if (run_stage(&b, &b.stages[order[i]], err) < 0)
+			goto out;
+	if (finish_image(&b, res, err) < 0)
+		goto out;
+	warn_unused_args(&b, res);
+	build_progress_finish(&b, res);
+	ret = 0;
+out:
+	build_release(&b);
+	return ret;
+}

@@ -1,0 +1,168 @@
+/*
+ * builder-internal.h - shared inside builder/ only: the merged view of a
+ * snapshot stack, the state of a build and of its stages, and the steps.
+ */
+#ifndef CB_BUILDER_INTERNAL_H
+#define CB_BUILDER_INTERNAL_H
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "builder.h"
+
+/* ------------------------------------------------------------------------ */
+/* A stack of snapshot directories as overlayfs shows it (stackfs.c)         */
+/* ------------------------------------------------------------------------ */
+
+struct stackfs {
+	int *fds; /* layer roots, top first */
+	size_t n;
+};
+
+/* One entry of the merged view. */
+struct stackfs_entry {
+	char *path;	/* canonical absolute path: no symlinks, no . or .. */
+	struct stat st; /* of the topmost layer's entry */
+	int layer;	/* index of that layer */
+	size_t *dirs;	/* directories: the layers merged into it, top first */
+	size_t ndirs;
+};
+
+/* dirs: the lowerdirs, top first (an empty stack is an empty root). */
+int stackfs_open(struct stackfs *fs, const char *const *dirs, size_t n, struct cb_error **err);
+void stackfs_release(struct stackfs *fs);
+/*
+ * Look path up (absolute, or relative to the root), resolving symlinks in
+ * the merged view and inside its root (`..` and absolute targets never
+ * leave it); the last component is followed when follow is set.  1 and
+ * *out (release it) when it exists, 0 when not, -1 on an I/O error or a
+ * symlink loop.
+ */
+int stackfs_lookup(const struct stackfs *fs, const char *path, bool follow,
+		   struct stackfs_entry *out, struct cb_error **err);
+void stackfs_entry_release(struct stackfs_entry *e);
+/* Open an entry (O_NOFOLLOW | O_CLOEXEC added); caller closes. */
+int stackfs_open_entry(const struct stackfs *fs, const struct stackfs_entry *e, int flags,
+		       struct cb_error **err);
+char *stackfs_entry_readlink(const struct stackfs *fs, const struct stackfs_entry *e,
+			     struct cb_error **err);
+/* A regular file's content: 1 and *buf (caller frees), 0 when absent or not a file. */
+int stackfs_read_file(const struct stackfs *fs, const char *path, size_t max, char **buf,
+		      size_t *len, struct cb_error **err);
+/* The names in directory entry dir (merged, whiteouts applied), sorted. */
+int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, struct cb_strvec *names,
+		 struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* A build                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum stage_status { STAGE_PENDING, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
+
+struct stage {
+	size_t index;
+	char *name;  /* `AS name`, NULL if none */
+	bool needed; /* the target depends on it */
+	enum stage_status status;
+	struct image_config config;
+	struct layer_desc *layers; /* the image's layers, base first */
+	size_t nlayers;
+	struct cb_digest chain; /* snapshot of the top layer */
+	bool has_chain;
+	struct cb_digest key;	    /* cache key of the state so far */
+	struct cb_strvec env;	    /* the step environment: ENV and ARG values, "K=V",
+				       ordered by last assignment (BuildKit's llb.EnvList) */
+	struct cb_strvec args;	    /* ARGs declared in the stage: "K=V", or "K" when unset */
+	bool cmd_set;		    /* CMD seen in this stage (ENTRYPOINT keeps it then) */
+	struct cb_strvec used_args; /* build args a step of the stage referenced */
+	char *base_name;	    /* FROM as resolved (for ONBUILD and errors) */
+	bool from_stage;	    /* FROM another stage */
+	bool no_cache;		    /* --no-cache, or named by --no-cache-filter */
+};
+
+struct build {
+	const struct build_options *o;
+	struct layer_store *s;
+	struct runtime *rt;
+	struct dockerfile *df;
+	struct build_context ctx;
+	struct stage *stages;
+	size_t nstages;
+	size_t target;
+	struct cb_strvec meta_args;  /* global ARGs with their values: "K=V" or "K" */
+	struct cb_strvec build_args; /* --build-arg K=V, resolved */
+	struct cb_strvec consumed;   /* build args some ARG declared */
+	char *os, *arch, *variant;   /* the platform built for */
+	char *created;		     /* RFC 3339: the image's and the history's times */
+	int64_t epoch;		     /* SOURCE_DATE_EPOCH, -1 none */
+	unsigned step;		     /* progress numbering */
+	FILE *out;		     /* progress stream, NULL = quiet */
+	bool plain;
+	struct timespec t0;
+};
+
+/* Prefix the set *err with "Dockerfile:LINE" and record the line.  Returns -1. */
+static inline int build_line_error(int line, struct cb_error **err)
+{
+	cb_error_wrap(err, "Dockerfile:%d", line);
+	(*err)->line = line;
+	return -1;
+}
+
+/* build.c */
+const char *build_arg_value(const struct build *b, const char *key, bool *given);
+void build_mark_consumed(struct build *b, const char *key);
+void build_platform_args(const struct build *b, struct cb_strvec *out);
+char *build_expand_meta(struct build *b, const char *word, int line, struct cb_error **err);
+long build_find_stage(const struct build *b, const char *ref, size_t before);
+bool build_cancelled(const struct build *b);
+
+/* dispatch.c: one instruction of a stage, and FROM */
+int build_stage_from(struct build *b, struct stage *st, struct cb_error **err);
+int build_dispatch(struct build *b, struct stage *st, const struct df_instruction *in,
+		   struct cb_error **err);
+/* The step environment (ENV and ARG values, BuildKit's order), appended to env. */
+void build_stage_env(const struct stage *st, struct cb_strvec *env);
+/* CMD/ENTRYPOINT/RUN argv: exec form as is, shell form through SHELL. */
+void build_with_shell(const struct stage *st, const struct df_cmdline *c, struct cb_strvec *out);
+/* Append a history entry to the stage's config. */
+void build_history_add(struct build *b, struct stage *st, const char *created_by, bool empty);
+
+/* step-run.c */
+int build_step_run(struct build *b, struct stage *st, const struct df_instruction *in,
+		   struct cb_error **err);
+/* step-copy.c: COPY and ADD */
+int build_step_copy(struct build *b, struct stage *st, const struct df_instruction *in,
+		    struct cb_error **err);
+/* step-copy.c: WORKDIR's directory */
+int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct cb_error **err);
+
+/* layer.c: a finished tree (an upperdir or a copied tree) as the stage's next layer */
+int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
+		      const struct cb_digest *key, struct cb_error **err);
+/* A cache hit: the recorded layer (or none) as the stage's next layer; 1 hit, 0 miss. */
+int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest *key,
+		      const char *created_by, struct cb_error **err);
+/* The lowerdirs of the stage's current rootfs, top first. */
+int build_stage_lowerdirs(struct build *b, const struct stage *st, struct cb_strvec *dirs,
+			  struct cb_error **err);
+/* key = sha256(parent key, parts...) */
+void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
+	       struct cb_digest *out);
+
+/* progress.c */
+void build_progress_init(struct build *b);
+void build_progress_finish(struct build *b, const struct build_result *res);
+unsigned build_progress_step(struct build *b, const struct stage *st, const char *what);
+void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached);
+/* A sink for a step's output: a pipe whose lines become progress lines. */
+struct build_output_pump;
+struct build_output_pump *build_pump_start(struct build *b, unsigned step, struct cb_error **err);
+/* The fd the step writes to (for stdout and stderr). */
+int build_pump_fd(const struct build_output_pump *p);
+/* Stop, and append the last lines of output to *tail. */
+void build_pump_finish(struct build_output_pump *p, struct cb_strbuf *tail);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * layer.c - a step's result as the stage's next layer: the finished tree
+ * (a RUN's overlay upperdir, or the tree COPY wrote) is written once as a
+ * gzip layer blob and then renamed into place as its snapshot, never
+ * extracted again; a cache record maps the step's key to the layer.
+ *
+ * A tree with nothing in it is no layer: its history entry gets
+ * empty_layer, as BuildKit's exporter does for an empty diff.  The cache
+ * index is an accelerator: a record whose blob is gone is a miss.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "xalloc.h"
+
+void build_key(const struct cb_digest *parent, const struct cb_strvec *parts, struct cb_digest *out)
+{
+	struct cb_sha256 h;
+
+	cb_sha256_init(&h);
+	cb_sha256_update(&h, "cbuild-cache-v1\n", 16);
+	if (parent)
+		cb_sha256_update(&h, parent->str, strlen(parent->str));
+	cb_sha256_update(&h, "\n", 1);
+	for (size_t i = 0; i < parts->n; i++) {
+		char len[24];
+		int n = snprintf(len, sizeof(len), "%zu:", strlen(parts->v[i]));
+
+		/* length-prefixed: no two part lists hash alike */
+		cb_sha256_update(&h, len, (size_t)n);
+		cb_sha256_update(&h, parts->v[i], strlen(parts->v[i]));
+	}
+	cb_sha256_final(&h, out);
+	cb_sha256_release(&h);
+}
+
+int build_stage_lowerdirs(struct build *b, const struct stage *st, struct cb_strvec *dirs,
+			  struct cb_error **err)
+{
+	if (!st->has_chain)
+		return 0;
+	return layer_store_snapshot_lowerdirs(b->s, &st->chain, dirs, err);
+}
+
+static void push_layer(struct build *b, struct stage *st, const struct layer_desc *d,
+		       const struct cb_digest *chain, const char *created_by)
+{
+	st->layers = xrealloc(st->layers, cb_st_mult(st->nlayers + 1, sizeof(*st->layers)));
+	st->layers[st->nlayers++] = *d;
+	cb_strvec_push(&st->config.diff_ids, d->diff_id.str);
+	st->chain = *chain;
+	st->has_chain = true;
+	build_history_add(b, st, created_by, false);
+}
+
+/* 1 when the directory has no entries. */
+static int dir_is_empty(const char *dir, struct cb_error **err)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return cb_error_set(err, errno, "open `%s`", dir);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return 0;
+	return 1;
+}
+
+static int put_record(struct build *b, const struct cb_digest *key, const struct layer_desc *d,
+		      struct cb_error **err)
+{
+	json_auto_t *rec = NULL;
+	cleanup_free char *text = NULL;
+
+	if (!key)
+		return 0;
+	if (d)
+		rec = json_pack("{s:{s:s, s:s, s:I, s:s}}", "layer", "digest", d->digest.str,
+				"diffID", d->diff_id.str, "size", (json_int_t)d->size,
+				"compression", layer_compression_name(d->compression));
+	else
+		rec = json_pack("{s:b}", "empty", 1);
+	text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!text)
+		return cb_error_set(err, ENOMEM, "encode a cache record");
+	return layer_store_cache_put(b->s, key, text, err);
+}
+
+int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
+		      const struct cb_digest *key, struct cb_error **err)
+{
+	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
+	struct layer_desc d;
+	struct cb_digest chain;
+	cleanup_close int fd = -1;
+	int empty = dir_is_empty(dir, err);
+
+	if (empty < 0)
+		return -1;
+	if (empty) {
+		build_history_add(b, st, created_by, true);
+		if (layer_store_scratch_remove(b->s, dir, err) < 0)
+			return -1;
+		return put_record(b, key, NULL, err);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `%s`", dir);
+	o.overlay = true;
+	o.source_date_epoch = b->epoch;
+	o.compression = LAYER_GZIP;
+	if (layer_store_diff(b->s, fd, &o, &d, err) < 0)
+		return cb_error_wrap(err, "write the layer");
+	if (layer_store_snapshot_commit(b->s, st->has_chain ? &st->chain : NULL, dir, &d.diff_id,
+					&chain, err) < 0)
+		return -1;
+	push_layer(b, st, &d, &chain, created_by);
+	return put_record(b, key, &d, err);
+}
+
+/* The layer a record names; 1 when usable, 0 when its blob is gone or it is malformed. */
+static int parse_record(struct build *b, const char *json, bool *empty, struct layer_desc *d,
+			struct cb_error **err)
+{
+	json_auto_t *rec = json_loads(json, 0, NULL);
+	json_t *layer = rec ? json_object_get(rec, "layer") : NULL;
+	const char *digest = NULL, *diff_id = NULL, *comp = NULL;
+	json_int_t size = -1;
+	struct cb_error *perr = NULL;
+	int c, ret;
+
+	*empty = rec && json_is_true(json_object_get(rec, "empty"));
+	if (*empty)
+		return 1;
+	if (!layer || json_unpack(layer, "{s:s, s:s, s:I, s:s}", "digest", &digest, "diffID",
+				  &diff_id, "size", &size, "compression", &comp) < 0)
+		return 0;
+	c = layer_compression_parse(comp);
+	if (c < 0 || size < 0 || cb_digest_parse(digest, &d->digest, &perr) < 0 ||
+	    cb_digest_parse(diff_id, &d->diff_id, &perr) < 0) {
+		cb_error_free(&perr);
+		return 0;
+	}
+	d->size = size;
+	d->compression = (enum layer_compression)c;
+	ret = layer_store_blob_exists(b->s, &d->digest, NULL, err);
+	return ret;
+}
+
+int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest *key,
+		      const char *created_by, struct cb_error **err)
+{
+	cleanup_free char *json = NULL;
+	struct layer_desc d;
+	struct cb_digest chain;
+	bool empty = false;
+	int ret;
+
+	if (st->no_cache)
+		return 0;
+	ret = layer_store_cache_get(b->s, key, &json, err);
+	if (ret <= 0)
+		return ret;
+	ret = parse_record(b, json, &empty, &d, err);
+	if (ret <= 0)
+		return ret;
+	if (empty) {
+		build_history_add(b, st, created_by, true);
+		return 1;
+	}
+	/* the diff ID is checked if the snapshot has to be made from the blob */
+	if (layer_store_snapshot_prepare(b->s, st->has_chain ? &st->chain : NULL, &d.digest,
+					 &d.diff_id, &chain, err) < 0)
+		return -1;
+	push_layer(b, st, &d, &chain, created_by);
+	return 1;
+}

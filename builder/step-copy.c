@@ -1,0 +1,1121 @@
+/*
+ * step-copy.c - COPY and ADD (local sources), and WORKDIR's directory.
+ *
+ * Sources come from a merged view (stackfs.c): the build context as a
+ * one-layer stack (its ignore file applied), or a stage's or an image's
+ * snapshots for --from.  The step is planned first, as a list of items
+ * (destination path, source entry, metadata), which is hashed into the
+ * cache key (paths, modes, owners, sizes, contents and link targets,
+ * never mtimes); on a miss the items are written into a fresh tree in a
+ * store scratch directory, which becomes the layer.  The destination is
+ * resolved against the stage's own merged view, so a symlink on the way
+ * resolves inside the image; parent directories that exist there are
+ * recreated in the tree with their metadata, as overlayfs copies them up.
+ *
+ * The rules are fsutil's copy (BuildKit's FileOp): a directory source
+ * copies its contents; a file goes into an existing directory, into a
+ * destination ending in '/', or becomes the destination; new directories
+ * take --chown and the build's timestamp; files keep their mode and mtime,
+ * and their owner (0:0 from the context) unless --chown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+#define PASSWD_MAX (4u << 20)
+
+enum item_kind { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_DATA };
+
+struct copy_item {
+	enum item_kind kind;
+	char *dst;		    /* absolute, canonical parent */
+	const struct stackfs *src;  /* NULL for ITEM_DATA */
+	struct stackfs_entry entry; /* the source entry */
+	char *link;		    /* ITEM_LINK target */
+	char *data;		    /* ITEM_DATA content */
+	mode_t mode;		    /* final permission bits (after --chmod) */
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime;
+	bool keep_existing; /* a directory that may exist already: keep its metadata */
+};
+
+struct copy_plan {
+	struct copy_item *items;
+	size_t n;
+};
+
+struct copy_op {
+	struct build *b;
+	struct stage *st;
+	const struct df_instruction *in;
+	bool is_add;
+	struct stackfs dest; /* the stage's rootfs */
+	struct stackfs ctx;  /* the context, or the --from rootfs */
+	bool from_context;
+	struct ignore_matcher *excl; /* --exclude */
+	bool chown;
+	uid_t uid;
+	gid_t gid;
+	const char *chmod;
+	struct timespec now;
+	struct copy_plan plan;
+};
+
+/* ------------------------------------------------------------------------ */
+/* --chown and --chmod                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* An /etc/passwd or /etc/group line's fields 0 and 2 (name, id) for name. */
+static bool lookup_id(const char *file, const char *name, unsigned *id, unsigned *gid)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = file; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		cleanup_free char *line = xstrndup(p, len);
+		char *f[4] = {0};
+		char *save = NULL, *t = line;
+
+		for (int i = 0; i < 4; i++) {
+			f[i] = t;
+			t = t ? strchr(t, ':') : NULL;
+			if (t)
+				*t++ = '\0';
+		}
+		(void)save;
+		if (f[0] && strlen(f[0]) == n && !strcmp(f[0], name) && f[2]) {
+			*id = (unsigned)strtoul(f[2], NULL, 10);
+			if (gid && f[3])
+				*gid = (unsigned)strtoul(f[3], NULL, 10);
+			return true;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* BuildKit's readUser: names from the destination's files; unknown names are 0. */
+static int resolve_chown(struct copy_op *op, const char *spec, struct cb_error **err)
+{
+	cleanup_free char *user = xstrdup(spec);
+	char *group = strchr(user, ':');
+	unsigned uid = 0, gid = 0;
+
+	if (group)
+		*group++ = '\0';
+	if (all_digits(user)) {
+		uid = gid = (unsigned)strtoul(user, NULL, 10);
+	} else if (*user) {
+		cleanup_free char *passwd = NULL;
+		size_t len;
+		int r = stackfs_read_file(&op->dest, "/etc/passwd", PASSWD_MAX, &passwd, &len, err);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			lookup_id(passwd, user, &uid, &gid);
+	}
+	if (group && all_digits(group)) {
+		gid = (unsigned)strtoul(group, NULL, 10);
+	} else if (group && *group) {
+		cleanup_free char *groups = NULL;
+		size_t len;
+		int r = stackfs_read_file(&op->dest, "/etc/group", PASSWD_MAX, &groups, &len, err);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			lookup_id(groups, group, &gid, NULL);
+	}
+	op->chown = true;
+	op->uid = uid;
+	op->gid = gid;
+	return 0;
+}
+
+/* Octal, or symbolic ("u+x,go-w", "a=rX") applied to mode. */
+static int apply_chmod(const char *spec, mode_t mode, bool dir, mode_t *out, struct cb_error **err)
+{
+	char *end;
+	unsigned long v;
+	cleanup_free char *s = xstrdup(spec);
+	char *save = NULL;
+
+	errno = 0;
+	v = strtoul(spec, &end, 8);
+	if (*spec && !*end && !errno) {
+		if (v > 07777)
+			return cb_error_set(err, EINVAL,
+					    "invalid chmod parameter: '%s'. it should be octal "
+					    "string and between 0 and 07777",
+					    spec);
+		*out = (mode_t)v;
+		return 0;
+	}
+	mode &= 07777;
+	for (char *clause = strtok_r(s, ",", &save); clause; clause = strtok_r(NULL, ",", &save)) {
+		mode_t who = 0;
+		char *p = clause;
+
+		for (; *p && strchr("ugoa", *p); p++)
+			who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 01007 : 07777;
+		if (!who)
+			who = 07777;
+		if (!*p)
+			goto bad;
+		while (*p) {
+			char op = *p++;
+			mode_t bits = 0;
+
+			if (!strchr("+-=", op))
+				goto bad;
+			for (; *p && strchr("rwxXst", *p); p++) {
+				switch (*p) {
+				case 'r':
+					bits |= 0444;
+					break;
+				case 'w':
+					bits |= 0222;
+					break;
+				case 'x':
+					bits |= 0111;
+					break;
+				case 'X':
+					if (dir || (mode & 0111))
+						bits |= 0111;
+					break;
+				case 's':
+					bits |= 06000;
+					break;
+				case 't':
+					bits |= 01000;
+					break;
+				}
+			}
+			bits &= who;
+			if (op == '+')
+				mode |= bits;
+			else if (op == '-')
+				mode &= ~bits;
+			else
+				mode = (mode & ~(who & 07777)) | bits;
+		}
+	}
+	*out = mode;
+	return 0;
+bad:
+	return cb_error_set(err, EINVAL, "invalid chmod parameter: '%s'", spec);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Planning                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const char *dst)
+{
+	struct copy_plan *p = &op->plan;
+	struct copy_item *it;
+
+	p->items = xrealloc(p->items, cb_st_mult(p->n + 1, sizeof(*p->items)));
+	it = &p->items[p->n++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->dst = xstrdup(dst);
+	return it;
+}
+
+static void plan_release(struct copy_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->items[i].dst);
+		free(p->items[i].link);
+		free(p->items[i].data);
+		stackfs_entry_release(&p->items[i].entry);
+	}
+	free(p->items);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *join(const char *dir, const char *name)
+{
+	if (!*name)
+		return xstrdup(dir);
+	return !strcmp(dir, "/") ? xasprintf("/%s", name) : xasprintf("%s/%s", dir, name);
+}
+
+/* Is a context path (relative, no leading '/') left out? */
+static int excluded(struct copy_op *op, const char *abs, const char *rel_to_src,
+		    struct cb_error **err)
+{
+	int r = 0;
+
+	if (op->from_context && abs[1])
+		r = build_context_excluded(&op->b->ctx, abs + 1, err);
+	if (r == 0 && op->excl && *rel_to_src)
+		r = ignore_matcher_matches(op->excl, rel_to_src, err);
+	return r;
+}
+
+static int set_meta(struct copy_op *op, struct copy_item *it, const struct stat *st,
+		    struct cb_error **err)
+{
+	mode_t mode = st->st_mode & 07777;
+
+	it->uid = op->chown ? op->uid : op->from_context ? 0 : st->st_uid;
+	it->gid = op->chown ? op->gid : op->from_context ? 0 : st->st_gid;
+	it->mtime = st->st_mtim;
+	if (op->chmod && it->kind != ITEM_LINK &&
+	    apply_chmod(op->chmod, mode, it->kind == ITEM_DIR, &mode, err) < 0)
+		return -1;
+	it->mode = mode;
+	return 0;
+}
+
+/* Plan entry e (a source match) at dst, recursing into directories. */
+static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const char *dst,
+		      const char *rel, struct cb_error **err)
+{
+	const struct stackfs *fs = &op->ctx;
+	struct copy_item *it;
+	enum item_kind kind;
+
+	if (S_ISDIR(e->st.st_mode))
+		kind = ITEM_DIR;
+	else if (S_ISLNK(e->st.st_mode))
+		kind = ITEM_LINK;
+	else if (S_ISREG(e->st.st_mode))
+		kind = ITEM_FILE;
+	else
+		return 0; /* devices, fifos and sockets are not copied */
+	it = new_item(op, kind, dst);
+	it->src = fs;
+	it->entry.path = xstrdup(e->path);
+	it->entry.st = e->st;
+	it->entry.layer = e->layer;
+	it->entry.dirs = xcalloc(e->ndirs ? e->ndirs : 1, sizeof(size_t));
+	memcpy(it->entry.dirs, e->dirs, e->ndirs * sizeof(size_t));
+	it->entry.ndirs = e->ndirs;
+	if (set_meta(op, it, &e->st, err) < 0)
+		return -1;
+	if (kind == ITEM_LINK) {
+		it->link = stackfs_entry_readlink(fs, e, err);
+		return it->link ? 0 : -1;
+	}
+	if (kind != ITEM_DIR)
+		return 0;
+	it->keep_existing = !*rel; /* the destination directory itself */
+	{
+		struct cb_strvec names = CB_STRVEC_INIT;
+		struct stackfs_entry dir = *e;
+		int ret = stackfs_list(fs, &dir, &names, err);
+
+		for (size_t i = 0; ret == 0 && i < names.n; i++) {
+			cleanup_free char *sp = join(e->path, names.v[i]);
+			cleanup_free char *dp = join(dst, names.v[i]);
+			cleanup_free char *r =
+				*rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
+			struct stackfs_entry ce;
+			int x = excluded(op, sp, r, err);
+
+			if (x < 0) {
+				ret = -1;
+				break;
+			}
+			if (x > 0 &&
+			    !(S_ISDIR(e->st.st_mode) && op->from_context && op->b->ctx.ignore &&
+			      ignore_matcher_has_exclusions(op->b->ctx.ignore)))
+				continue;
+			ret = stackfs_lookup(fs, sp, false, &ce, err);
+			if (ret <= 0) {
+				if (ret == 0)
+					continue;
+				break;
+			}
+			if (x > 0 && !S_ISDIR(ce.st.st_mode)) {
+				stackfs_entry_release(&ce);
+				continue;
+			}
+			ret = plan_entry(op, &ce, dp, r, err);
+			stackfs_entry_release(&ce);
+		}
+		cb_strvec_clear(&names);
+		return ret;
+	}
+}
+
+static bool has_wildcard(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Source matches of a pattern (per path component, as filepath.Match), sorted. */
+static int glob_source(struct copy_op *op, const char *pattern, struct cb_strvec *out,
+		       struct cb_error **err)
+{
+	cleanup_free char *dir = cb_dirname(pattern);
+	const char *base = cb_basename(pattern);
+	struct cb_strvec parents = CB_STRVEC_INIT;
+	int ret = 0;
+
+	if (has_wildcard(dir) && strcmp(dir, "/")) {
+		if (glob_source(op, dir, &parents, err) < 0)
+			return -1;
+	} else {
+		cb_strvec_push(&parents, dir);
+	}
+	for (size_t i = 0; i < parents.n && ret == 0; i++) {
+		struct stackfs_entry d;
+		struct cb_strvec names = CB_STRVEC_INIT;
+
+		ret = stackfs_lookup(&op->ctx, parents.v[i], true, &d, err);
+		if (ret <= 0)
+			continue;
+		if (S_ISDIR(d.st.st_mode))
+			ret = stackfs_list(&op->ctx, &d, &names, err);
+		for (size_t k = 0; ret >= 0 && k < names.n; k++)
+			if (fnmatch(base, names.v[k], FNM_PATHNAME) == 0)
+				cb_strvec_push_take(out, join(d.path, names.v[k]));
+		cb_strvec_clear(&names);
+		stackfs_entry_release(&d);
+		if (ret > 0)
+			ret = 0;
+	}
+	cb_strvec_clear(&parents);
+	return ret < 0 ? -1 : 0;
+}
+
+/* Clean an absolute path: no ".", "..", or repeated slashes. */
+static char *clean_abs(const char *p)
+{
+	struct cb_strvec parts = CB_STRVEC_INIT;
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	cleanup_free char *s = xstrdup(p);
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(t, "."))
+			continue;
+		if (!strcmp(t, "..")) {
+			if (parts.n) {
+				free(parts.v[--parts.n]);
+				parts.v[parts.n] = NULL;
+			}
+			continue;
+		}
+		cb_strvec_push(&parts, t);
+	}
+	for (size_t i = 0; i < parts.n; i++)
+		cb_strbuf_addf(&sb, "/%s", parts.v[i]);
+	if (!sb.len)
+		cb_strbuf_addch(&sb, '/');
+	cb_strvec_clear(&parts);
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The destination resolved in the stage's rootfs: symlinks on the way (and
+ * at the end) followed inside it; *isdir when it is an existing directory.
+ */
+static int resolve_dest(struct copy_op *op, const char *path, char **out, bool *isdir,
+			struct cb_error **err)
+{
+	struct stackfs_entry e;
+	int r = stackfs_lookup(&op->dest, path, true, &e, err);
+
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		*out = xstrdup(e.path);
+		*isdir = S_ISDIR(e.st.st_mode);
+		stackfs_entry_release(&e);
+		return 0;
+	}
+	*isdir = false;
+	if (!strcmp(path, "/")) {
+		*out = xstrdup("/");
+		*isdir = true;
+		return 0;
+	}
+	{
+		cleanup_free char *dir = cb_dirname(path);
+		cleanup_free char *pdir = NULL;
+		bool pisdir;
+
+		if (resolve_dest(op, dir, &pdir, &pisdir, err) < 0)
+			return -1;
+		*out = join(pdir, cb_basename(path));
+	}
+	return 0;
+}
+
+/* Does a directory at abs exist in the plan so far? */
+static bool planned_dir(const struct copy_op *op, const char *abs)
+{
+	for (size_t i = 0; i < op->plan.n; i++)
+		if (op->plan.items[i].kind == ITEM_DIR && !strcmp(op->plan.items[i].dst, abs))
+			return true;
+	return false;
+}
+
+static int plan_source(struct copy_op *op, const char *src_abs, const char *dest, bool dest_slash,
+		       bool glob, struct cb_error **err)
+{
+	struct stackfs_entry e;
+	cleanup_free char *dst = NULL;
+	bool isdir = false;
+	int r, x;
+
+	x = excluded(op, src_abs, "", err);
+	if (x < 0)
+		return -1;
+	r = x ? 0 : stackfs_lookup(&op->ctx, src_abs, true, &e, err);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		if (glob)
+			return 0;
+		return cb_error_set(err, ENOENT, "\"%s\": not found%s", src_abs,
+				    op->from_context ? " in the build context (or excluded by "
+						       ".dockerignore)"
+						     : "");
+	}
+	if (resolve_dest(op, dest, &dst, &isdir, err) < 0) {
+		stackfs_entry_release(&e);
+		return -1;
+	}
+	isdir = isdir || dest_slash || planned_dir(op, dst);
+	if (!S_ISDIR(e.st.st_mode) && isdir) {
+		char *d2 = join(dst, cb_basename(src_abs));
+
+		free(dst);
+		dst = d2;
+	}
+	r = plan_entry(op, &e, dst, "", err);
+	stackfs_entry_release(&e);
+	return r;
+}
+
+static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
+			 struct cb_error **err)
+{
+	const struct df_copy *c = &op->in->u.copy;
+
+	for (size_t i = 0; i < c->ncontents; i++) {
+		const struct df_source_content *sc = &c->contents[i];
+		cleanup_free char *dst = NULL;
+		struct copy_item *it;
+		struct stat st = {0};
+		bool isdir;
+
+		if (resolve_dest(op, dest, &dst, &isdir, err) < 0)
+			return -1;
+		if (isdir || dest_slash || planned_dir(op, dst)) {
+			char *d2 = join(dst, cb_basename(sc->path));
+
+			free(dst);
+			dst = d2;
+		}
+		it = new_item(op, ITEM_DATA, dst);
+		if (sc->expand) {
+			struct shell_lex lex = SHELL_LEX_INIT;
+
+			lex.escape = op->b->df->ast->escape;
+			it->data = shell_expand_word(&lex, sc->data, &op->st->env, err);
+			if (!it->data)
+				return -1;
+		} else {
+			it->data = xstrdup(sc->data);
+		}
+		st.st_mode = S_IFREG | 0644;
+		st.st_mtim = op->now;
+		if (set_meta(op, it, &st, err) < 0)
+			return -1;
+		it->uid = op->chown ? op->uid : 0;
+		it->gid = op->chown ? op->gid : 0;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cache key                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int hash_file(const struct copy_item *it, struct cb_sha256 *h, struct cb_error **err)
+{
+	cleanup_close int fd = stackfs_open_entry(it->src, &it->entry, O_RDONLY, err);
+	char buf[65536];
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_set(err, errno, "read `%s`", it->entry.path);
+		if (n == 0)
+			return 0;
+		cb_sha256_update(h, buf, (size_t)n);
+	}
+}
+
+static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
+		    struct cb_error **err)
+{
+	struct cb_strvec parts = CB_STRVEC_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < head->n; i++)
+		cb_strvec_push(&parts, head->v[i]);
+	for (size_t i = 0; i < op->plan.n && ret == 0; i++) {
+		const struct copy_item *it = &op->plan.items[i];
+		struct cb_digest d = {0};
+
+		if (it->kind == ITEM_FILE) {
+			struct cb_sha256 h;
+
+			cb_sha256_init(&h);
+			ret = hash_file(it, &h, err);
+			cb_sha256_final(&h, &d);
+			cb_sha256_release(&h);
+		} else if (it->kind == ITEM_DATA) {
+			cb_sha256_buf(it->data, strlen(it->data), &d);
+		}
+		cb_strvec_pushf(&parts, "%d %s %o %u:%u %s %s", (int)it->kind, it->dst,
+				(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
+				it->link ? it->link : "", d.str);
+	}
+	if (ret == 0)
+		build_key(&op->st->key, &parts, key);
+	cb_strvec_clear(&parts);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing the tree                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Open (creating as needed) the directory abs inside the tree at tfd,
+ * never following a symlink; missing directories are recreated from the
+ * stage's rootfs (copy-up) or made new (0755, --chown owner).
+ */
+static int tree_mkdir_p(struct copy_op *op, int tfd, const char *abs, struct cb_error **err)
+{
+	cleanup_free char *path = xstrdup(abs);
+	struct cb_strbuf cur = CB_STRBUF_INIT;
+	int fd = fcntl(tfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+
+	if (fd < 0)
+		return cb_error_set(err, errno, "dup");
+	for (char *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		cb_strbuf_addf(&cur, "/%s", t);
+		next = openat(fd, t, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			struct stackfs_entry e;
+			int r = stackfs_lookup(&op->dest, cur.buf, false, &e, err);
+			mode_t mode = 0755;
+			uid_t uid = op->chown ? op->uid : 0;
+			gid_t gid = op->chown ? op->gid : 0;
+			struct timespec ts[2] = {op->now, op->now};
+
+			if (r < 0)
+				goto fail;
+			if (r > 0) {
+				if (!S_ISDIR(e.st.st_mode)) {
+					cb_error_set(err, ENOTDIR, "cannot copy to `%s`", cur.buf);
+					stackfs_entry_release(&e);
+					goto fail;
+				}
+				mode = e.st.st_mode & 07777;
+				uid = e.st.st_uid;
+				gid = e.st.st_gid;
+				ts[0] = ts[1] = e.st.st_mtim;
+				stackfs_entry_release(&e);
+			}
+			if (mkdirat(fd, t, 0700) < 0 && errno != EEXIST) {
+				cb_error_set(err, errno, "mkdir `%s`", cur.buf);
+				goto fail;
+			}
+			next = openat(fd, t, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next >= 0 && (fchown(next, uid, gid) < 0 || fchmod(next, mode) < 0 ||
+					  futimens(next, ts) < 0)) {
+				cb_error_set(err, errno, "set up `%s`", cur.buf);
+				close(next);
+				goto fail;
+			}
+		}
+		if (next < 0) {
+			cb_error_set(err, errno == ELOOP ? ENOTDIR : errno,
+				     "open `%s` in the layer", cur.buf);
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+	}
+	cb_strbuf_release(&cur);
+	return fd;
+fail:
+	cb_strbuf_release(&cur);
+	close(fd);
+	return -1;
+}
+
+static int copy_data(int in, int out, const char *what, struct cb_error **err)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return cb_error_set(err, errno, "copy `%s`", what);
+		break;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_set(err, errno, "read `%s`", what);
+		if (n == 0)
+			return 0;
+		if (cb_write_all(out, buf, (size_t)n, err) < 0)
+			return -1;
+	}
+}
+
+/* Remove what the tree has at name (an earlier source's file), unless a directory to merge. */
+static int clear_slot(int dfd, const char *name, bool want_dir, struct cb_error **err)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : cb_error_set(err, errno, "stat `%s`", name);
+	if (S_ISDIR(st.st_mode)) {
+		if (want_dir)
+			return 1;
+		return cb_rm_rf(dfd, name, err);
+	}
+	if (unlinkat(dfd, name, 0) < 0)
+		return cb_error_set(err, errno, "replace `%s`", name);
+	return 0;
+}
+
+static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
+		      struct cb_error **err)
+{
+	cleanup_free char *parent = cb_dirname(it->dst);
+	const char *name = cb_basename(it->dst);
+	cleanup_close int dfd = -1;
+	cleanup_close int out = -1;
+	struct timespec ts[2] = {it->mtime, it->mtime};
+	int r;
+
+	if (!strcmp(it->dst, "/")) { /* contents into the root: nothing to make */
+		return 0;
+	}
+	dfd = tree_mkdir_p(op, tfd, parent, err);
+	if (dfd < 0)
+		return -1;
+	r = clear_slot(dfd, name, it->kind == ITEM_DIR, err);
+	if (r < 0)
+		return -1;
+	switch (it->kind) {
+	case ITEM_DIR:
+		if (r == 1)
+			return 0; /* made already: merge into it */
+		if (it->keep_existing) {
+			struct stackfs_entry e;
+			int x = stackfs_lookup(&op->dest, it->dst, false, &e, err);
+
+			if (x < 0)
+				return -1;
+			if (x > 0) {
+				bool d = S_ISDIR(e.st.st_mode);
+
+				stackfs_entry_release(&e);
+				if (d) { /* copied up with its own metadata */
+					out = tree_mkdir_p(op, tfd, it->dst, err);
+					return out < 0 ? -1 : 0;
+				}
+			}
+		}
+		if (mkdirat(dfd, name, 0700) < 0)
+			return cb_error_set(err, errno, "mkdir `%s`", it->dst);
+		out = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		break;
+	case ITEM_LINK:
+		if (symlinkat(it->link, dfd, name) < 0 ||
+		    fchownat(dfd, name, it->uid, it->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return cb_error_set(err, errno, "symlink `%s`", it->dst);
+		return 0;
+	case ITEM_FILE:
+	case ITEM_DATA:
+		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			return cb_error_set(err, errno, "create `%s`", it->dst);
+		if (it->kind == ITEM_DATA) {
+			if (cb_write_all(out, it->data, strlen(it->data), err) < 0)
+				return -1;
+		} else {
+			cleanup_close int in =
+				stackfs_open_entry(it->src, &it->entry, O_RDONLY, err);
+
+			if (in < 0 || copy_data(in, out, it->entry.path, err) < 0)
+				return -1;
+		}
+		break;
+	}
+	if (out < 0)
+		return cb_error_set(err, errno, "open `%s`", it->dst);
+	/* owner first: chown clears the set-id bits */
+	if (fchown(out, it->uid, it->gid) < 0 || fchmod(out, it->mode) < 0 || futimens(out, ts) < 0)
+		return cb_error_set(err, errno, "set up `%s`", it->dst);
+	return 0;
+}
+
+/* Directory times last: writing their children changed them. */
+static int fix_dir_times(struct copy_op *op, int tfd, struct cb_error **err)
+{
+	for (size_t i = op->plan.n; i-- > 0;) {
+		const struct copy_item *it = &op->plan.items[i];
+		struct timespec ts[2] = {it->mtime, it->mtime};
+		const char *rel = it->dst + 1;
+
+		if (it->kind != ITEM_DIR || !*rel || it->keep_existing)
+			continue;
+		if (utimensat(tfd, rel, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+			return cb_error_set(err, errno, "set times of `%s`", it->dst);
+	}
+	return 0;
+}
+
+static int write_tree(struct copy_op *op, const char *tree, struct cb_error **err)
+{
+	cleanup_close int tfd = -1;
+
+	if (mkdir(tree, 0755) < 0)
+		return cb_error_set(err, errno, "create `%s`", tree);
+	tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return cb_error_set(err, errno, "open `%s`", tree);
+	for (size_t i = 0; i < op->plan.n; i++)
+		if (write_item(op, tfd, &op->plan.items[i], err) < 0)
+			return -1;
+	return fix_dir_times(op, tfd, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The step                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int open_source(struct copy_op *op, const char *from, struct cb_strvec *lowers,
+		       struct cb_error **err)
+{
+	struct build *b = op->b;
+	long idx;
+
+	if (!from) {
+		const char *dir = b->ctx.dir;
+
+		op->from_context = true;
+		return stackfs_open(&op->ctx, &dir, 1, err);
+	}
+	idx = build_find_stage(b, from, b->nstages);
+	if (idx >= 0) {
+		const struct stage *src = &b->stages[idx];
+
+		if (src->status != STAGE_DONE)
+			return cb_error_set(err, EINVAL,
+					    "cannot copy from stage \"%s\", it needs to be defined "
+					    "before current stage",
+					    from);
+		if (build_stage_lowerdirs(b, src, lowers, err) < 0)
+			return -1;
+	} else {
+		struct store_image img;
+
+		if (image_resolve(b->s, from, &img, NULL, err) < 0)
+			return -1;
+		if (img.manifest.nlayers && image_prepare_rootfs(b->s, &img, -1, lowers, err) < 0) {
+			store_image_release(&img);
+			return -1;
+		}
+		store_image_release(&img);
+	}
+	return stackfs_open(&op->ctx, (const char *const *)lowers->v, lowers->n, err);
+}
+
+static void copy_op_release(struct copy_op *op)
+{
+	stackfs_release(&op->dest);
+	stackfs_release(&op->ctx);
+	ignore_matcher_free(op->excl);
+	plan_release(&op->plan);
+}
+
+/* The sources and destination, expanded; the history text. */
+static int expand_args(struct copy_op *op, struct cb_strvec *srcs, char **dest, char **from,
+		       char **chown, char **created_by, struct cb_error **err)
+{
+	const struct df_copy *c = &op->in->u.copy;
+	struct shell_lex lex = SHELL_LEX_INIT;
+	struct cb_strbuf msg = CB_STRBUF_INIT;
+
+	lex.escape = op->b->df->ast->escape;
+	for (size_t i = 0; i < c->sources.n; i++) {
+		char *s = shell_expand_word(&lex, c->sources.v[i], &op->st->env, err);
+
+		if (!s)
+			return -1;
+		cb_strvec_push_take(srcs, s);
+	}
+	*dest = shell_expand_word(&lex, c->dest, &op->st->env, err);
+	if (!*dest)
+		return -1;
+	if (c->chown) {
+		*chown = shell_expand_word(&lex, c->chown, &op->st->env, err);
+		if (!*chown)
+			return -1;
+	}
+	if (c->from) {
+		*from = build_expand_meta(op->b, c->from, op->in->start_line, err);
+		if (!*from)
+			return -1;
+	}
+	cb_strbuf_addstr(&msg, op->is_add ? "ADD" : "COPY");
+	if (c->parents)
+		cb_strbuf_addstr(&msg, " --parents");
+	if (*chown)
+		cb_strbuf_addf(&msg, " --chown=%s", *chown);
+	if (c->chmod)
+		cb_strbuf_addf(&msg, " --chmod=%s", c->chmod);
+	for (size_t i = 0; i < srcs->n; i++)
+		cb_strbuf_addf(&msg, " %s", srcs->v[i]);
+	for (size_t i = 0; i < c->ncontents; i++)
+		cb_strbuf_addf(&msg, " <<%s", c->contents[i].path);
+	cb_strbuf_addf(&msg, " %s # buildkit", *dest);
+	*created_by = cb_strbuf_detach(&msg, NULL);
+	return 0;
+}
+
+static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const char *dest_raw,
+		     struct cb_error **err)
+{
+	const char *wd = op->st->config.working_dir && *op->st->config.working_dir
+				 ? op->st->config.working_dir
+				 : "/";
+	cleanup_free char *full =
+		dest_raw[0] == '/' ? xstrdup(dest_raw) : xasprintf("%s/%s", wd, dest_raw);
+	cleanup_free char *dest = clean_abs(full);
+	size_t dl = strlen(dest_raw);
+	bool slash = (dl && dest_raw[dl - 1] == '/') || !strcmp(dest_raw, ".") ||
+		     (dl >= 2 && !strcmp(dest_raw + dl - 2, "/."));
+
+	if (srcs->n + op->in->u.copy.ncontents > 1 && !slash)
+		return cb_error_set(err, EINVAL,
+				    "When using %s with more than one source file, the "
+				    "destination must be a directory and end with a /",
+				    op->is_add ? "ADD" : "COPY");
+	for (size_t i = 0; i < srcs->n; i++) {
+		cleanup_free char *abs = NULL;
+
+		if (strstr(srcs->v[i], "://"))
+			return cb_error_set(err, ENOTSUP,
+					    "%s from a URL (`%s`) is not supported yet",
+					    op->is_add ? "ADD" : "COPY", srcs->v[i]);
+		abs = clean_abs(srcs->v[i]);
+		if (has_wildcard(abs)) {
+			struct cb_strvec m = CB_STRVEC_INIT;
+			int r = glob_source(op, abs, &m, err);
+
+			for (size_t k = 0; r == 0 && k < m.n; k++)
+				r = plan_source(op, m.v[k], dest, slash, true, err);
+			cb_strvec_clear(&m);
+			if (r < 0)
+				return -1;
+		} else if (plan_source(op, abs, dest, slash, false, err) < 0) {
+			return -1;
+		}
+	}
+	return plan_contents(op, dest, slash, err);
+}
+
+int build_step_copy(struct build *b, struct stage *st, const struct df_instruction *in,
+		    struct cb_error **err)
+{
+	struct copy_op op = {.b = b, .st = st, .in = in, .is_add = in->kind == DF_ADD};
+	struct cb_strvec srcs = CB_STRVEC_INIT, lowers = CB_STRVEC_INIT, slowers = CB_STRVEC_INIT;
+	struct cb_strvec head = CB_STRVEC_INIT;
+	cleanup_free char *dest = NULL, *from = NULL, *chown = NULL, *created_by = NULL;
+	cleanup_free char *scratch = NULL, *tree = NULL;
+	struct cb_digest key;
+	struct timespec t;
+	unsigned step;
+	int ret = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	op.now.tv_sec = b->epoch >= 0 ? b->epoch : time(NULL);
+	step = build_progress_step(b, st, in->code);
+	if (expand_args(&op, &srcs, &dest, &from, &chown, &created_by, err) < 0)
+		goto out;
+	op.chmod = in->u.copy.chmod;
+	if (in->u.copy.parents) {
+		cb_error_set(err, ENOTSUP, "COPY --parents is not supported yet");
+		goto out;
+	}
+	if (in->u.copy.excludes.n) {
+		op.excl = ignore_matcher_new(&in->u.copy.excludes, err);
+		if (!op.excl)
+			goto out;
+	}
+	if (build_stage_lowerdirs(b, st, &lowers, err) < 0 ||
+	    stackfs_open(&op.dest, (const char *const *)lowers.v, lowers.n, err) < 0 ||
+	    open_source(&op, from, &slowers, err) < 0)
+		goto out;
+	if (chown && resolve_chown(&op, chown, err) < 0)
+		goto out;
+	if (plan_copy(&op, &srcs, dest, err) < 0)
+		goto out;
+	cb_strvec_push(&head, op.is_add ? "ADD" : "COPY");
+	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
+			op.chmod ? op.chmod : "");
+	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
+	if (copy_key(&op, &head, &key, err) < 0)
+		goto out;
+	ret = build_cache_apply(b, st, &key, created_by, err);
+	if (ret > 0) {
+		st->key = key;
+		build_progress_done(b, step, &t, true);
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	ret = -1;
+	scratch = layer_store_scratch_create(b->s, err);
+	if (!scratch)
+		goto out;
+	tree = xasprintf("%s/tree", scratch);
+	if (write_tree(&op, tree, err) < 0 ||
+	    build_commit_tree(b, st, tree, created_by, &key, err) < 0)
+		goto out;
+	st->key = key;
+	build_progress_done(b, step, &t, false);
+	ret = 0;
+out:
+	if (scratch) {
+		struct cb_error *e = NULL;
+
+		if (layer_store_scratch_remove(b->s, scratch, &e) < 0)
+			cb_error_free(&e);
+	}
+	copy_op_release(&op);
+	cb_strvec_clear(&srcs);
+	cb_strvec_clear(&lowers);
+	cb_strvec_clear(&slowers);
+	cb_strvec_clear(&head);
+	return ret < 0 ? build_line_error(in->start_line, err) : 0;
+}
+
+int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct cb_error **err)
+{
+	struct copy_op op = {.b = b, .st = st};
+	struct cb_strvec lowers = CB_STRVEC_INIT, parts = CB_STRVEC_INIT;
+	cleanup_free char *scratch = NULL, *tree = NULL;
+	cleanup_free char *created_by = xasprintf("WORKDIR %s", dir);
+	struct stackfs_entry e;
+	struct cb_digest key;
+	int ret = -1, r;
+
+	op.now.tv_sec = b->epoch >= 0 ? b->epoch : time(NULL);
+	if (build_stage_lowerdirs(b, st, &lowers, err) < 0 ||
+	    stackfs_open(&op.dest, (const char *const *)lowers.v, lowers.n, err) < 0)
+		goto out;
+	r = stackfs_lookup(&op.dest, dir, true, &e, err);
+	if (r < 0)
+		goto out;
+	if (r > 0) { /* there already: an empty diff, no layer */
+		stackfs_entry_release(&e);
+		build_history_add(b, st, created_by, true);
+		ret = 0;
+		goto out;
+	}
+	if (st->config.user && *st->config.user && resolve_chown(&op, st->config.user, err) < 0)
+		goto out;
+	cb_strvec_pushf(&parts, "MKDIR %s user=%s", dir, st->config.user ? st->config.user : "");
+	build_key(&st->key, &parts, &key);
+	r = build_cache_apply(b, st, &key, created_by, err);
+	if (r != 0) {
+		if (r > 0)
+			st->key = key;
+		ret = r > 0 ? 0 : -1;
+		goto out;
+	}
+	scratch = layer_store_scratch_create(b->s, err);
+	if (!scratch)
+		goto out;
+	tree = xasprintf("%s/tree", scratch);
+	if (mkdir(tree, 0755) < 0) {
+		cb_error_set(err, errno, "create `%s`", tree);
+		goto out;
+	}
+	{
+		cleanup_close int tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cleanup_free char *canon = NULL;
+		bool isdir;
+		int fd;
+
+		if (tfd < 0 || resolve_dest(&op, dir, &canon, &isdir, err) < 0)
+			goto out;
+		fd = tree_mkdir_p(&op, tfd, canon, err);
+		if (fd < 0)
+			goto out;
+		close(fd);
+	}
+	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
+		goto out;
+	st->key = key;
+	ret = 0;
+out:
+	if (scratch) {
+		struct cb_error *e2 = NULL;
+
+		if (layer_store_scratch_remove(b->s, scratch, &e2) < 0)
+			cb_error_free(&e2);
+	}
+	stackfs_release(&op.dest);
+	cb_strvec_clear(&lowers);
+	cb_strvec_clear(&parts);
+	return ret;
+}

@@ -1,0 +1,368 @@
+/*
+ * step-run.c - RUN: the command line as BuildKit makes it (SHELL for the
+ * shell form, heredocs run as scripts or handed to the shell), the step
+ * environment, USER and WORKDIR, run in the sandbox over the stage's
+ * snapshots with an upperdir in a store scratch directory, which then
+ * becomes the layer (layer.c).
+ *
+ * The cache key covers what the step sees: the parent key, argv, the
+ * environment (proxy variables aside, as BuildKit keeps them out),
+ * WORKDIR, USER, the network mode and the platform.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+static bool is_proxy_var(const char *kv)
+{
+	static const char *const names[] = {
+		"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+		"ftp_proxy",  "NO_PROXY",   "no_proxy",	   "ALL_PROXY",	  "all_proxy"};
+	size_t n = strcspn(kv, "=");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !strncmp(kv, names[i], n))
+			return true;
+	return false;
+}
+
+/* BuildKit's ChompHeredocContent: leading tabs off every line. */
+static char *chomp(const char *s)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	bool bol = true;
+
+	for (; *s; s++) {
+		if (bol && *s == '\t')
+			continue;
+		bol = *s == '\n';
+		cb_strbuf_addch(&sb, *s);
+	}
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+/*
+ * argv for the step (dispatchRun): a lone heredoc is the script itself,
+ * other heredocs are appended to the command for the shell to read.
+ * *script gets a shebang script's text, to be run from a file.
+ */
+static int run_argv(const struct stage *st, const struct df_run *r, struct cb_strvec *argv,
+		    char **script, struct cb_error **err)
+{
+	struct df_cmdline c = r->cmdline;
+	struct cb_strvec one = CB_STRVEC_INIT;
+
+	*script = NULL;
+	if (!r->cmdline.nfiles) {
+		build_with_shell(st, &r->cmdline, argv);
+		return 0;
+	}
+	if (r->cmdline.args.n != 1 || !r->cmdline.prepend_shell)
+		return cb_error_set(err, EINVAL, "parsing produced an invalid run command");
+	{
+		const char *a = r->cmdline.args.v[0];
+		const char *p = a + strspn(a, " \t");
+		const struct df_inline_file *f = &r->cmdline.files[0];
+		bool lone = r->cmdline.nfiles == 1 && p[0] == '<' && p[1] == '<';
+
+		if (lone) { /* "<<EOF" or "<<-EOF", nothing else */
+			const char *q = p + 2 + (p[2] == '-');
+
+			q += strspn(q, "\"'");
+			q += strlen(f->name);
+			q += strspn(q, "\"'");
+			lone = *(q + strspn(q, " \t")) == '\0';
+		}
+		if (lone) {
+			char *data = f->chomp ? chomp(f->data) : xstrdup(f->data);
+
+			if (!strncmp(data, "#!", 2)) {
+				*script = data;
+				cb_strvec_pushf(argv, "/dev/pipes/%s", f->name);
+				return 0;
+			}
+			cb_strvec_push_take(&one, data);
+		} else {
+			struct cb_strbuf sb = CB_STRBUF_INIT;
+
+			cb_strbuf_addstr(&sb, a);
+			for (size_t i = 0; i < r->cmdline.nfiles; i++) {
+				cb_strbuf_addch(&sb, '\n');
+				cb_strbuf_addstr(&sb, r->cmdline.files[i].data);
+				cb_strbuf_addstr(&sb, r->cmdline.files[i].name);
+			}
+			cb_strvec_push_take(&one, cb_strbuf_detach(&sb, NULL));
+		}
+	}
+	c.args = one;
+	c.nfiles = 0;
+	build_with_shell(st, &c, argv);
+	cb_strvec_clear(&one);
+	return 0;
+}
+
+/* runCommandString: "|N K=V ... argv" when the stage declared ARGs. */
+static char *history_text(const struct stage *st, const struct cb_strvec *argv)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	struct cb_strvec seen = CB_STRVEC_INIT, vals = CB_STRVEC_INIT;
+
+	for (size_t i = 0; i < st->args.n; i++) {
+		size_t n = strcspn(st->args.v[i], "=");
+		cleanup_free char *k = xstrndup(st->args.v[i], n);
+		const char *v = st->args.v[i][n] ? st->args.v[i] + n + 1 : "";
+		long at = cb_strvec_find(&seen, k);
+
+		for (size_t e = 0; e < st->env.n; e++)
+			if (!strncmp(st->env.v[e], k, n) && st->env.v[e][n] == '=')
+				v = st->env.v[e] + n + 1;
+		if (at >= 0) {
+			free(vals.v[at]);
+			vals.v[at] = xasprintf("%s=%s", k, v);
+			continue;
+		}
+		cb_strvec_push(&seen, k);
+		cb_strvec_pushf(&vals, "%s=%s", k, v);
+	}
+	cb_strbuf_addstr(&sb, "RUN ");
+	if (vals.n) {
+		cb_strbuf_addf(&sb, "|%zu", vals.n);
+		for (size_t i = 0; i < vals.n; i++)
+			cb_strbuf_addf(&sb, " %s", vals.v[i]);
+		cb_strbuf_addch(&sb, ' ');
+	}
+	for (size_t i = 0; i < argv->n; i++) {
+		if (i)
+			cb_strbuf_addch(&sb, ' ');
+		cb_strbuf_addstr(&sb, argv->v[i]);
+	}
+	cb_strbuf_addstr(&sb, " # buildkit");
+	cb_strvec_clear(&seen);
+	cb_strvec_clear(&vals);
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+static enum runtime_network step_network(const struct build *b, const struct df_run *r)
+{
+	if (r->network == DF_NET_NONE)
+		return RUNTIME_NETWORK_NONE;
+	if (r->network == DF_NET_HOST)
+		return RUNTIME_NETWORK_HOST;
+	return b->o->network;
+}
+
+static void run_key(const struct build *b, const struct stage *st, const struct cb_strvec *argv,
+		    const char *script, enum runtime_network net, struct cb_digest *key)
+{
+	struct cb_strvec parts = CB_STRVEC_INIT;
+
+	cb_strvec_push(&parts, "RUN");
+	cb_strvec_pushf(&parts, "platform=%s/%s/%s", b->os, b->arch, b->variant);
+	cb_strvec_pushf(&parts, "argc=%zu", argv->n);
+	for (size_t i = 0; i < argv->n; i++)
+		cb_strvec_push(&parts, argv->v[i]);
+	if (script)
+		cb_strvec_pushf(&parts, "script=%s", script);
+	for (size_t i = 0; i < st->env.n; i++)
+		if (!is_proxy_var(st->env.v[i]))
+			cb_strvec_pushf(&parts, "env=%s", st->env.v[i]);
+	cb_strvec_pushf(&parts, "cwd=%s", st->config.working_dir ? st->config.working_dir : "/");
+	cb_strvec_pushf(&parts, "user=%s", st->config.user ? st->config.user : "");
+	cb_strvec_pushf(&parts, "network=%d", (int)net);
+	build_key(&st->key, &parts, key);
+	cb_strvec_clear(&parts);
+}
+
+/* A directory holding the shebang script, bound read-only at /dev/pipes. */
+static int write_script(const char *dir, const char *name, const char *script,
+			struct cb_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	cleanup_close int fd = -1;
+
+	if (strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, "."))
+		return cb_error_set(err, EINVAL, "bad heredoc name `%s`", name);
+	if (mkdir(dir, 0755) < 0)
+		return cb_error_set(err, errno, "create `%s`", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return cb_error_set(err, errno, "create `%s`", path);
+	return cb_write_all(fd, script, strlen(script), err);
+}
+
+struct run_ctx {
+	char *scratch;
+	struct cb_strvec lowers;
+	struct cb_strvec env;
+	const char **envp;
+	struct build_output_pump *pump;
+};
+
+static void run_ctx_release(struct build *b, struct run_ctx *c)
+{
+	struct cb_error *e = NULL;
+
+	build_pump_finish(c->pump, NULL);
+	if (c->scratch && layer_store_scratch_remove(b->s, c->scratch, &e) < 0)
+		cb_error_free(&e); /* the next open removes it */
+	free(c->scratch);
+	cb_strvec_clear(&c->lowers);
+	cb_strvec_clear(&c->env);
+	free(c->envp);
+}
+
+static int execute(struct build *b, struct stage *st, const struct df_instruction *in,
+		   const struct cb_strvec *argv, const char *script, enum runtime_network net,
+		   unsigned step, struct run_ctx *c, struct cb_error **err)
+{
+	struct runtime_spec spec;
+	struct runtime_result res;
+	struct runtime_mount pipes = {0};
+	cleanup_free char *upper = NULL, *work = NULL, *empty = NULL, *pdir = NULL;
+	cleanup_close int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct cb_strbuf tail = CB_STRBUF_INIT;
+	int ret;
+
+	c->scratch = layer_store_scratch_create(b->s, err);
+	if (!c->scratch)
+		return -1;
+	upper = xasprintf("%s/upper", c->scratch);
+	work = xasprintf("%s/work", c->scratch);
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
+		return cb_error_set(err, errno, "create `%s`", upper);
+	if (build_stage_lowerdirs(b, st, &c->lowers, err) < 0)
+		return -1;
+	if (!c->lowers.n) { /* FROM scratch: overlay needs a lower layer */
+		empty = xasprintf("%s/empty", c->scratch);
+		if (mkdir(empty, 0755) < 0)
+			return cb_error_set(err, errno, "create `%s`", empty);
+		cb_strvec_push(&c->lowers, empty);
+	}
+	build_stage_env(st, &c->env);
+	c->envp = xcalloc(c->env.n + 1, sizeof(*c->envp));
+	for (size_t i = 0; i < c->env.n; i++)
+		c->envp[i] = c->env.v[i];
+	runtime_spec_init(&spec);
+	spec.lowerdirs = (const char *const *)c->lowers.v;
+	spec.nlowerdirs = c->lowers.n;
+	spec.upperdir = upper;
+	spec.workdir = work;
+	spec.argv = (const char *const *)argv->v;
+	spec.env = c->envp;
+	spec.cwd = st->config.working_dir && *st->config.working_dir ? st->config.working_dir : "/";
+	spec.create_cwd = true;
+	spec.user = st->config.user;
+	spec.hostname = "buildkitsandbox";
+	spec.network = net;
+	spec.limits = b->o->limits;
+	spec.seccomp = b->o->seccomp;
+	spec.seccomp_profile = b->o->seccomp_profile;
+	spec.no_new_privileges = b->o->no_new_privileges;
+	spec.cancel_fd = b->o->cancel_fd;
+	if (script) {
+		pdir = xasprintf("%s/pipes", c->scratch);
+		if (write_script(pdir, in->u.run.cmdline.files[0].name, script, err) < 0)
+			return -1;
+		pipes.type = RUNTIME_MOUNT_BIND;
+		pipes.source = pdir;
+		pipes.target = "/dev/pipes";
+		pipes.readonly = true;
+		spec.mounts = &pipes;
+		spec.nmounts = 1;
+	}
+	c->pump = build_pump_start(b, step, err);
+	if (!c->pump)
+		return -1;
+	spec.stdio[0] = devnull;
+	spec.stdio[1] = build_pump_fd(c->pump);
+	spec.stdio[2] = build_pump_fd(c->pump);
+	ret = runtime_run(b->rt, &spec, &res, err);
+	build_pump_finish(c->pump, &tail);
+	c->pump = NULL;
+	if (ret < 0) {
+		cb_strbuf_release(&tail);
+		return -1;
+	}
+	if (res.exit_code != 0 || res.cancelled) {
+		struct cb_strbuf cmd = CB_STRBUF_INIT;
+
+		for (size_t i = 0; i < argv->n; i++)
+			cb_strbuf_addf(&cmd, "%s%s", i ? " " : "", argv->v[i]);
+		if (res.cancelled)
+			cb_error_set(err, ECANCELED, "process \"%s\" was cancelled", cmd.buf);
+		else
+			cb_error_set(err, 0,
+				     "process \"%s\" did not complete successfully: exit code: "
+				     "%d%s%s%s%s%s",
+				     cmd.buf, res.exit_code, res.message ? " (" : "",
+				     res.message ? res.message : "", res.message ? ")" : "",
+				     tail.len ? "\nlast output:" : "", tail.len ? tail.buf : "");
+		cb_strbuf_release(&cmd);
+		runtime_result_release(&res);
+		cb_strbuf_release(&tail);
+		return -1;
+	}
+	runtime_result_release(&res);
+	cb_strbuf_release(&tail);
+	return 0;
+}
+
+int build_step_run(struct build *b, struct stage *st, const struct df_instruction *in,
+		   struct cb_error **err)
+{
+	const struct df_run *r = &in->u.run;
+	struct cb_strvec argv = CB_STRVEC_INIT;
+	cleanup_free char *script = NULL, *created_by = NULL;
+	struct run_ctx c = {0};
+	enum runtime_network net = step_network(b, r);
+	struct cb_digest key;
+	struct timespec t;
+	unsigned step;
+	int ret = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	step = build_progress_step(b, st, in->code);
+	if (r->nmounts || r->ndevices || r->security != DF_SECURITY_SANDBOX) {
+		cb_error_set(err, ENOTSUP, "RUN %s is not supported yet",
+			     r->nmounts	   ? "--mount"
+			     : r->ndevices ? "--device"
+					   : "--security");
+		goto out;
+	}
+	if (run_argv(st, r, &argv, &script, err) < 0)
+		goto out;
+	created_by = history_text(st, &argv);
+	run_key(b, st, &argv, script, net, &key);
+	ret = build_cache_apply(b, st, &key, created_by, err);
+	if (ret != 0) {
+		if (ret > 0) {
+			build_progress_done(b, step, &t, true);
+			st->key = key;
+			ret = 0;
+		}
+		goto out;
+	}
+	ret = execute(b, st, in, &argv, script, net, step, &c, err);
+	if (ret == 0) {
+		cleanup_free char *upper = xasprintf("%s/upper", c.scratch);
+
+		ret = build_commit_tree(b, st, upper, created_by, &key, err);
+	}
+	if (ret == 0) {
+		st->key = key;
+		build_progress_done(b, step, &t, false);
+	}
+out:
+	run_ctx_release(b, &c);
+	cb_strvec_clear(&argv);
+	return ret < 0 ? build_line_error(in->start_line, err) : 0;
+}
