@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -254,4 +257,408 @@ bool cb_is_real_root(void)
 	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
 		return false;
 	return inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Paths confined to a tree                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define ROOT_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+
+/*
+ * One walk.  Everything is in fixed buffers (no allocation: the sandbox
+ * child uses it).  cur is rootfd or an O_PATH fd owned by the walk; done
+ * is cur's path from the root, through directories only, for `..`.
+ */
+struct root_walk {
+	int rootfd, cur;
+	int fd; /* the result, when a step returns 1 */
+	unsigned flags;
+	mode_t mode;
+	const struct cb_root_opts *o;
+	char *where;
+	int links;
+	size_t pos, donelen;
+	char rest[PATH_MAX]; /* what is left to resolve, from rest + pos */
+	char done[PATH_MAX];
+	char link[PATH_MAX];
+};
+
+static void walk_where(struct root_walk *w, const char *name)
+{
+	if (w->where)
+		snprintf(w->where, CB_ROOT_WHERE_MAX, "%s", name);
+}
+
+static void walk_set_cur(struct root_walk *w, int fd)
+{
+	if (w->cur != w->rootfd)
+		close(w->cur);
+	w->cur = fd;
+}
+
+/* `..`: cur's parent, found by walking down done again from the root. */
+static int walk_up(struct root_walk *w)
+{
+	char *p = w->done;
+	int fd = w->rootfd;
+
+	if (!w->donelen) {
+		if (!(w->flags & CB_ROOT_NO_CLIMB))
+			return 0; /* `..` of the root is the root */
+		walk_where(w, "..");
+		return -EXDEV;
+	}
+	while (w->donelen && w->done[w->donelen - 1] != '/')
+		w->donelen--;
+	if (w->donelen)
+		w->donelen--;
+	w->done[w->donelen] = '\0';
+	while (*p) {
+		char *slash = strchr(p, '/');
+		int next;
+
+		if (slash)
+			*slash = '\0';
+		next = openat(fd, p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0)
+			walk_where(w, p);
+		if (slash)
+			*slash = '/';
+		if (fd != w->rootfd)
+			close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+		p = slash ? slash + 1 : p + strlen(p);
+	}
+	walk_set_cur(w, fd);
+	return 0;
+}
+
+/* Step into the directory fd, called name. */
+static int walk_enter(struct root_walk *w, int fd, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (w->donelen + 1 + len >= sizeof(w->done)) {
+		close(fd);
+		walk_where(w, name);
+		return -ENAMETOOLONG;
+	}
+	if (w->donelen)
+		w->done[w->donelen++] = '/';
+	memcpy(w->done + w->donelen, name, len + 1);
+	w->donelen += len;
+	walk_set_cur(w, fd);
+	return 0;
+}
+
+/* The symlink fd (called name): what is left becomes its target + the rest. */
+static int walk_follow(struct root_walk *w, int fd, const char *name)
+{
+	size_t tail = strlen(w->rest + w->pos);
+	ssize_t n;
+
+	walk_where(w, name);
+	if (w->flags & CB_ROOT_NO_SYMLINKS)
+		return -ELOOP;
+	if (++w->links > ROOT_MAX_LINKS)
+		return -ELOOP;
+	n = readlinkat(fd, "", w->link, sizeof(w->link));
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENOENT; /* as the kernel treats an empty target */
+	if ((size_t)n + tail >= sizeof(w->link))
+		return -ENAMETOOLONG;
+	memcpy(w->link + n, w->rest + w->pos, tail + 1);
+	memcpy(w->rest, w->link, (size_t)n + tail + 1);
+	w->pos = 0;
+	if (w->rest[0] == '/') {
+		walk_set_cur(w, w->rootfd);
+		w->donelen = 0;
+		w->done[0] = '\0';
+	}
+	return 0;
+}
+
+static int walk_create(struct root_walk *w, const char *name, bool last)
+{
+	if (w->o && w->o->create)
+		return w->o->create(w->cur, name, last, w->o->ctx);
+	return mkdirat(w->cur, name, w->mode) < 0 ? -errno : 0;
+}
+
+/*
+ * One component that must be a directory (or, with mkdir and last, may be
+ * anything when CB_ROOT_LAST_ANY): enter it, follow it, or create it.
+ * Returns 0 to go on, 1 when the walk ends here (w->fd), or -errno.
+ */
+static int walk_step(struct root_walk *w, const char *name, bool last, bool mkdir)
+{
+	struct stat st;
+	int fd = openat(w->cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0 && errno == ENOENT && mkdir) {
+		rc = walk_create(w, name, last);
+		if (rc < 0 && rc != -EEXIST) {
+			walk_where(w, name);
+			return rc;
+		}
+		fd = openat(w->cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		walk_where(w, name);
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_enter(w, fd, name);
+	if (S_ISLNK(st.st_mode)) {
+		rc = walk_follow(w, fd, name);
+		close(fd);
+		return rc;
+	}
+	if (last && mkdir && (w->flags & CB_ROOT_LAST_ANY)) {
+		w->fd = fd;
+		return 1;
+	}
+	close(fd);
+	walk_where(w, name);
+	return -ENOTDIR;
+}
+
+/* The last component of an open: follow a symlink there unless told not to; as walk_step. */
+static int walk_open_last(struct root_walk *w, const char *name, int flags, mode_t mode)
+{
+	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	int fd;
+
+	if (!(flags & O_NOFOLLOW) && !excl) {
+		struct stat st;
+
+		if (fstatat(w->cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+			int lfd = openat(w->cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			int rc = lfd < 0 ? -errno : walk_follow(w, lfd, name);
+
+			if (lfd >= 0)
+				close(lfd);
+			return rc < 0 ? rc : 0;
+		}
+	}
+	/* not a symlink when looked at: O_NOFOLLOW turns a swap into ELOOP */
+	walk_where(w, name);
+	fd = openat(w->cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	w->fd = fd;
+	return 1;
+}
+
+/* The path ended on the directory cur ("", "/", "a/..", "a/"); as walk_step. */
+static int walk_finish(struct root_walk *w, bool mkdir, int flags, mode_t mode)
+{
+	if (mkdir && w->cur != w->rootfd) {
+		w->fd = w->cur;
+		w->cur = w->rootfd;
+		return 1;
+	}
+	w->fd = openat(w->cur, ".", mkdir ? O_PATH | O_DIRECTORY | O_CLOEXEC : flags | O_CLOEXEC,
+		       mode);
+	return w->fd < 0 ? -errno : 1;
+}
+
+/* Copy the component at rest + pos into name; false when it is too long. */
+static bool walk_next(struct root_walk *w, char name[NAME_MAX + 1], bool *last, bool *slash)
+{
+	const char *c = w->rest + w->pos;
+	size_t len = strcspn(c, "/"), after;
+
+	after = len + strspn(c + len, "/");
+	*last = !c[after];
+	*slash = *last && after > len;
+	w->pos += len;
+	if (len > NAME_MAX)
+		return false;
+	memcpy(name, c, len);
+	name[len] = '\0';
+	return true;
+}
+
+static int walk_run(struct root_walk *w, bool mkdir, int flags, mode_t mode)
+{
+	char name[NAME_MAX + 1];
+
+	for (;;) {
+		bool last, slash;
+		int rc;
+
+		while (w->rest[w->pos] == '/')
+			w->pos++;
+		if (!w->rest[w->pos])
+			return walk_finish(w, mkdir, flags, mode);
+		if (!walk_next(w, name, &last, &slash))
+			return -ENAMETOOLONG;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, ".."))
+			rc = walk_up(w);
+		else if (last && !slash && !mkdir)
+			rc = walk_open_last(w, name, flags, mode);
+		else
+			rc = walk_step(w, name, last, mkdir);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+static int walk(int rootfd, const char *path, bool mkdir, int flags, mode_t mode,
+		const struct cb_root_opts *o, char *where)
+{
+	struct root_walk w;
+	int rc;
+
+	w.rootfd = w.cur = rootfd;
+	w.flags = o ? o->flags : 0;
+	w.mode = o && o->mode ? o->mode : 0755;
+	w.o = o;
+	w.where = where;
+	w.links = 0;
+	w.pos = w.donelen = 0;
+	w.done[0] = '\0';
+	if (strlen(path) >= sizeof(w.rest))
+		return -ENAMETOOLONG;
+	memcpy(w.rest, path, strlen(path) + 1);
+	w.fd = -1;
+	rc = walk_run(&w, mkdir, flags, mode);
+	walk_set_cur(&w, rootfd);
+	return rc < 0 ? rc : w.fd;
+}
+
+/* openat2 in the root; -errno, with EAGAIN (a rename raced `..`) retried. */
+static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode, unsigned rflags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_NO_MAGICLINKS |
+			   (rflags & CB_ROOT_NO_CLIMB ? RESOLVE_BENEATH : RESOLVE_IN_ROOT) |
+			   (rflags & CB_ROOT_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0),
+	};
+	int fd = -1;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		how.mode = mode;
+	while (*path == '/')
+		path++;
+	for (int tries = 0; tries < 8; tries++) {
+		fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Is a failed openat2 undecided, so that the walk must answer?  Without
+ * the syscall, yes; with CB_ROOT_NO_CLIMB, EXDEV may be an absolute symlink
+ * (fine inside the tree), which RESOLVE_BENEATH refuses.
+ */
+static bool kernel_undecided(int rc, unsigned rflags)
+{
+	return rc == -ENOSYS || rc == -EPERM || (rc == -EXDEV && (rflags & CB_ROOT_NO_CLIMB));
+}
+
+/*
+ * openat2 failed with its own verdict; only where it stopped is missing.
+ * A lookup (O_PATH: nothing is created) finds it; the verdict stays.
+ */
+static void find_where(int rootfd, const char *path, int lookup, const struct cb_root_opts *o,
+		       char *where)
+{
+	int fd = walk(rootfd, path, false, O_PATH | lookup, 0, o, where);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int cb_open_in_root_raw(int rootfd, const char *path, int flags, mode_t mode,
+			const struct cb_root_opts *o, char *where)
+{
+	unsigned rflags = o ? o->flags : 0;
+	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	int fd;
+
+	if (where)
+		where[0] = '\0';
+	if (!(rflags & CB_ROOT_WALK)) {
+		fd = openat2_in_root(rootfd, path, flags, mode, rflags);
+		if (fd >= 0)
+			return fd;
+		if (!kernel_undecided(fd, rflags)) {
+			if (where)
+				find_where(rootfd, path,
+					   (flags & (O_NOFOLLOW | O_DIRECTORY)) |
+						   (excl ? O_NOFOLLOW : 0),
+					   o, where);
+			return fd;
+		}
+	}
+	return walk(rootfd, path, false, flags, mode, o, where);
+}
+
+int cb_mkdir_in_root_raw(int rootfd, const char *path, const struct cb_root_opts *o, char *where)
+{
+	unsigned rflags = o ? o->flags : 0;
+	int dir = rflags & CB_ROOT_LAST_ANY ? 0 : O_DIRECTORY;
+	int fd;
+
+	if (where)
+		where[0] = '\0';
+	if (!(rflags & CB_ROOT_WALK)) {
+		/* the common case: it is all there */
+		fd = openat2_in_root(rootfd, path, O_PATH | dir, 0, rflags);
+		if (fd >= 0)
+			return fd;
+		if (fd != -ENOENT && !kernel_undecided(fd, rflags)) {
+			if (where)
+				find_where(rootfd, path, dir, o, where);
+			return fd;
+		}
+	}
+	return walk(rootfd, path, true, 0, 0, o, where);
+}
+
+static int in_root_error(int rc, const char *verb, const char *path, const char *where,
+			 struct cb_error **err)
+{
+	const char *sep = *where ? " (at `" : "", *end = *where ? "`)" : "";
+
+	if (rc != -EXDEV)
+		return cb_error_set(err, -rc, "%s `%s`%s%s%s", verb, path, sep, where, end);
+	cb_error_set(err, 0, "%s `%s`: a symlink or `..` on the way leads outside the root", verb,
+		     path);
+	if (err && *err)
+		(*err)->code = EXDEV;
+	return -1;
+}
+
+int cb_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
+		    const struct cb_root_opts *o, struct cb_error **err)
+{
+	char where[CB_ROOT_WHERE_MAX];
+	int fd = cb_open_in_root_raw(rootfd, path, flags, mode, o, where);
+
+	return fd >= 0 ? fd : in_root_error(fd, "open", path, where, err);
+}
+
+int cb_mkdir_in_root(int rootfd, const char *path, const struct cb_root_opts *o,
+		     struct cb_error **err)
+{
+	char where[CB_ROOT_WHERE_MAX];
+	int fd = cb_mkdir_in_root_raw(rootfd, path, o, where);
+
+	return fd >= 0 ? fd : in_root_error(fd, "mkdir", path, where, err);
 }

@@ -22,16 +22,15 @@
  *   5. /proc, /dev (+ pts, shm, mqueue), /sys (read-only), /etc/hosts,
  *      /etc/resolv.conf, /etc/hostname, the extra mounts, Docker's masked
  *      and read-only paths.  Every target is resolved inside the root
- *      (openat2 RESOLVE_IN_ROOT) and mounted through its fd, so a symlink
- *      in the image cannot send a mount outside it.
+ *      (common/fsutil.h: openat2 RESOLVE_IN_ROOT, or its walk on kernels
+ *      without it) and mounted through its fd, so a symlink in the image
+ *      cannot send a mount outside it.
  *   6. pivot_root(".", ".") and a lazy unmount of the old root, which
  *      also drops the base tmpfs from view; the working directory when
  *      missing and spec->create_cwd; the root read-only when asked.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +40,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "runtime-internal.h"
 
 #define FDPATH_LEN 32
@@ -57,20 +57,26 @@ static struct fdpath fdpath(int fd)
 	return p;
 }
 
-static int openat2_in(int root, const char *path, int flags, uint64_t resolve)
+/*
+ * path inside root, symlinks resolved in it (common/fsutil.h, the
+ * allocation-free core); rflags CB_ROOT_*.  An fd, or -1 with errno set.
+ */
+static int open_in(int root, const char *path, int flags, unsigned rflags)
 {
-	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve};
+	struct cb_root_opts o = {rflags, 0, NULL, NULL};
+	int fd = cb_open_in_root_raw(root, path, flags, 0, &o, NULL);
 
-	while (*path == '/')
-		path++;
-	return (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	return fd;
 }
 
 /* Does path resolve to something inside root (symlinks followed)? */
 static bool exists_in(int root, const char *path)
 {
-	int fd = openat2_in(root, path, O_PATH, 0);
+	int fd = open_in(root, path, O_PATH, 0);
 
 	if (fd < 0)
 		return errno != ENOENT && errno != ENOTDIR;
@@ -78,61 +84,49 @@ static bool exists_in(int root, const char *path)
 	return true;
 }
 
+struct mkpath {
+	const struct sandbox *sb;
+	const char *what, *path; /* for messages: "mount point `/x`" */
+	bool dir, soft;
+	bool restored;	    /* the times of the deepest existing directory are back */
+	bool create_failed; /* soft: what could not be created */
+};
+
 /*
- * Create comp in parent (a directory, or an empty file when !dir), keeping
- * parent's times.  False when it cannot be created and soft is set.  what
- * and path name it in messages ("mount point `/x`").
+ * Create name in parent (a directory, or an empty file for the last
+ * component when !dir), keeping parent's times: only the deepest existing
+ * directory changes, and overlayfs copy-up keeps the others.  Dies unless
+ * soft.
  */
-static bool create_in(const struct sandbox *sb, int parent, const char *comp, bool dir,
-		      bool *restored, const char *what, const char *path, bool soft)
+static int create_in(int parent, const char *name, bool last, void *arg)
 {
+	struct mkpath *m = arg;
 	struct stat st;
 	int rc;
 
 	if (fstat(parent, &st) < 0)
-		child_die(sb, errno, "%s `%s`", what, path);
-	if (dir) {
-		rc = mkdirat(parent, comp, 0755);
+		child_die(m->sb, errno, "%s `%s`", m->what, m->path);
+	if (m->dir || !last) {
+		rc = mkdirat(parent, name, 0755);
 	} else {
-		rc = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+		rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
 		if (rc >= 0)
 			close(rc);
 	}
-	if (rc < 0 && soft)
-		return false;
+	if (rc < 0 && m->soft) {
+		m->create_failed = true;
+		return -errno;
+	}
 	if (rc < 0)
-		child_die(sb, errno, "create %s `%s`", what, path);
-	if (!*restored) {
+		child_die(m->sb, errno, "create %s `%s`", m->what, m->path);
+	if (!m->restored) {
 		struct timespec t[2] = {st.st_atim, st.st_mtim};
 
-		*restored = true;
-		/* only the deepest existing directory changed: copy-up keeps the others */
-		if (utimensat(AT_FDCWD, fdpath(parent).s, t, 0) < 0 && !sb->userns)
-			child_die(sb, errno, "restore the times of the parent of `%s`", path);
+		m->restored = true;
+		if (utimensat(AT_FDCWD, fdpath(parent).s, t, 0) < 0 && !m->sb->userns)
+			child_die(m->sb, errno, "restore the times of the parent of `%s`", m->path);
 	}
-	return true;
-}
-
-/*
- * A dangling symlink at the prefix buf[0..end) (whose parent is buf[0..slash)):
- * rewrite buf to go where it points, as the kernel would.
- */
-static void follow_dangling(const struct sandbox *sb, int parent, char *buf, size_t slash,
-			    size_t end, const char *what, const char *path)
-{
-	char target[PATH_MAX], rest[PATH_MAX], head[PATH_MAX], name[NAME_MAX + 1];
-	ssize_t n;
-
-	snprintf(name, sizeof(name), "%.*s", (int)(end - slash - 1), buf + slash + 1);
-	n = readlinkat(parent, name, target, sizeof(target) - 1);
-	if (n < 0)
-		child_die(sb, errno, "%s `%s`", what, path);
-	target[n] = '\0';
-	snprintf(rest, sizeof(rest), "%s", buf[end] ? buf + end : "");
-	snprintf(head, sizeof(head), "%.*s", (int)slash, buf);
-	if ((size_t)snprintf(buf, PATH_MAX, "%s/%s%s", target[0] == '/' ? "" : head, target,
-			     rest) >= PATH_MAX)
-		child_die(sb, ENAMETOOLONG, "%s `%s`", what, path);
+	return 0;
 }
 
 /*
@@ -147,57 +141,18 @@ static void follow_dangling(const struct sandbox *sb, int parent, char *buf, siz
 static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool dir, bool soft,
 		      const char *what)
 {
-	char buf[PATH_MAX];
-	bool restored = false;
+	struct mkpath m = {sb, what, path, dir, soft, false, false};
+	/* whatever the last component turns out to be: open_target checks it */
+	struct cb_root_opts o = {CB_ROOT_LAST_ANY, 0755, create_in, &m};
+	int fd = cb_mkdir_in_root_raw(root, path, &o, NULL);
 
-	if ((size_t)snprintf(buf, sizeof(buf), "/%s", path) >= sizeof(buf))
-		child_die(sb, ENAMETOOLONG, "%s `%s`", what, path);
-	for (int hops = 0; hops < 40; hops++) {
-		size_t slash = 0, end;
-		int parent = openat2_in(root, "/", O_PATH | O_DIRECTORY, 0), fd = -1;
-
-		for (end = 1;; end++) {
-			bool last;
-
-			if (buf[end] && buf[end] != '/')
-				continue;
-			last = !buf[end] || !buf[end + strspn(buf + end, "/")];
-			if (end > slash + 1) {
-				char c = buf[end];
-
-				buf[end] = '\0';
-				fd = openat2_in(root, buf, O_PATH, 0);
-				if (fd < 0 && errno == ENOENT &&
-				    faccessat(parent, buf + slash + 1, F_OK, AT_SYMLINK_NOFOLLOW) ==
-					    0) {
-					buf[end] = c;
-					follow_dangling(sb, parent, buf, slash, end, what, path);
-					break;
-				}
-				if (fd < 0 && errno == ENOENT) {
-					if (!create_in(sb, parent, buf + slash + 1, dir || !last,
-						       &restored, what, path, soft)) {
-						close(parent);
-						return false;
-					}
-					fd = openat2_in(root, buf, O_PATH, 0);
-				}
-				if (fd < 0)
-					child_die(sb, errno, "%s `%s`", what, path);
-				buf[end] = c;
-				close(parent);
-				parent = fd;
-				fd = -1;
-			}
-			if (last) {
-				close(parent);
-				return true;
-			}
-			slash = end;
-		}
-		close(parent);
+	if (fd >= 0) {
+		close(fd);
+		return true;
 	}
-	child_die(sb, ELOOP, "%s `%s`", what, path);
+	if (m.create_failed)
+		return false;
+	child_die(sb, -fd, "%s `%s`", what, path);
 }
 
 /*
@@ -208,15 +163,15 @@ static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool
 static int open_target(const struct sandbox *sb, int root, const char *path, bool dir,
 		       bool nosymlinks, bool optional)
 {
-	uint64_t resolve = nosymlinks ? RESOLVE_NO_SYMLINKS : 0;
+	unsigned rflags = nosymlinks ? CB_ROOT_NO_SYMLINKS : 0;
 	int flags = O_PATH | (dir ? O_DIRECTORY : 0);
-	int fd = openat2_in(root, path, flags, resolve);
+	int fd = open_in(root, path, flags, rflags);
 	struct stat st;
 
 	if (fd < 0 && errno == ENOENT) {
 		if (!mkpath_in(sb, root, path, dir, optional, "mount point"))
 			return -1;
-		fd = openat2_in(root, path, flags, resolve);
+		fd = open_in(root, path, flags, rflags);
 	}
 	if (fd < 0 && optional)
 		return -1;
@@ -497,22 +452,22 @@ static void mount_dev(const struct sandbox *sb, int root)
 	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
 		 "/dev");
 	close(fd);
-	dev = openat2_in(root, "/dev", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	dev = open_in(root, "/dev", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	if (dev < 0)
 		child_die(sb, errno, "open /dev");
 	mount_dev_nodes(sb, dev);
-	fd = openat2_in(dev, "pts", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	fd = open_in(dev, "pts", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	/* gid 5 is "tty" in every distribution; an unmapped gid (rootless) is refused */
 	if (mount("devpts", fdpath(fd).s, "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
 		do_mount(sb, "devpts", fd, "devpts", MS_NOSUID | MS_NOEXEC,
 			 "newinstance,ptmxmode=0666,mode=0620", "/dev/pts");
 	close(fd);
-	fd = openat2_in(dev, "shm", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	fd = open_in(dev, "shm", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	do_mount(sb, "shm", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
 		 "/dev/shm");
 	close(fd);
-	fd = openat2_in(dev, "mqueue", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	fd = open_in(dev, "mqueue", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	do_mount(sb, "mqueue", fd, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/dev/mqueue");
 	close(fd);
 	close(dev);
@@ -531,7 +486,7 @@ static void mount_cgroup_v1(const struct sandbox *sb, int root)
 	const uint64_t ro =
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	struct mount_attr attr = {.attr_set = ro};
-	int fd = openat2_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	int fd = open_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	int dir;
 
 	if (fd < 0)
@@ -539,7 +494,7 @@ static void mount_cgroup_v1(const struct sandbox *sb, int root)
 	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k",
 		 "/sys/fs/cgroup");
 	close(fd);
-	dir = openat2_in(root, "/sys/fs/cgroup", O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	dir = open_in(root, "/sys/fs/cgroup", O_RDONLY | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	if (dir < 0)
 		child_die(sb, errno, "open /sys/fs/cgroup");
 	for (size_t i = 0; i < sb->ncg1; i++) {
@@ -568,7 +523,8 @@ static void mount_cgroup_v1(const struct sandbox *sb, int root)
 					memcpy(one, p, len);
 					one[len] = '\0';
 					if (symlinkat(name, dir, one) < 0 && errno != EEXIST)
-						child_die(sb, errno, "symlink /sys/fs/cgroup/%s", one);
+						child_die(sb, errno, "symlink /sys/fs/cgroup/%s",
+							  one);
 				}
 				p += len;
 				p += *p == ',';
@@ -606,7 +562,7 @@ static void mount_proc_sys(const struct sandbox *sb, int root)
 	if (sb->ncg1)
 		mount_cgroup_v1(sb, root);
 	if (sb->mount_cgroup2) {
-		fd = openat2_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+		fd = open_in(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 		if (fd < 0)
 			child_die(sb, errno, "open /sys/fs/cgroup");
 		do_mount(sb, "cgroup2", fd, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
@@ -672,12 +628,12 @@ static void restrict_paths(const struct sandbox *sb, int root)
 					       "/proc/sysrq-trigger"};
 	const uint64_t ro =
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	int null = openat2_in(root, "/dev/null", O_PATH, RESOLVE_NO_SYMLINKS);
+	int null = open_in(root, "/dev/null", O_PATH, CB_ROOT_NO_SYMLINKS);
 
 	if (null < 0)
 		child_die(sb, errno, "open /dev/null");
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
-		int fd = openat2_in(root, masked[i], O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+		int fd = open_in(root, masked[i], O_PATH | O_NOFOLLOW, CB_ROOT_NO_SYMLINKS);
 		struct stat st;
 
 		if (fd < 0 && errno == ENOENT)
@@ -692,7 +648,7 @@ static void restrict_paths(const struct sandbox *sb, int root)
 		close(fd);
 	}
 	for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
-		int fd = openat2_in(root, readonly[i], O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+		int fd = open_in(root, readonly[i], O_PATH | O_NOFOLLOW, CB_ROOT_NO_SYMLINKS);
 
 		if (fd < 0 && errno == ENOENT)
 			continue;

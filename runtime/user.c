@@ -12,10 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -234,16 +232,14 @@ int user_resolve_buf(const char *user, const char *passwd, const char *group,
 /* Read path inside the tree at rootfs, symlinks resolved in it; NULL if absent. */
 static int read_in_root(int rootfs, const char *path, char **out, struct cb_error **err)
 {
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	cleanup_close int fd = (int)syscall(SYS_openat2, rootfs, path, &how, sizeof(how));
+	cleanup_close int fd = cb_open_in_root_raw(rootfs, path, O_RDONLY, 0, NULL, NULL);
 
 	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR) {
+		if (fd == -ENOENT || fd == -ENOTDIR) {
 			*out = NULL;
 			return 0;
 		}
-		return cb_error_set(err, errno, "open `%s` in the rootfs", path);
+		return cb_error_set(err, -fd, "open `%s` in the rootfs", path);
 	}
 	if (cb_read_fd(fd, 16u << 20, out, NULL, err) < 0)
 		return cb_error_wrap(err, "read `%s` in the rootfs", path);

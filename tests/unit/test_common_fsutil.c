@@ -338,6 +338,382 @@ static void test_path_join(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* Paths confined to a tree: every case runs with openat2 and with the walk  */
+/* (CB_ROOT_WALK, what a kernel without openat2 gets); both must agree.      */
+/* ------------------------------------------------------------------------ */
+
+static const unsigned modes[] = {0, CB_ROOT_WALK};
+
+/* A tree "root" and, beside it, "outside" holding a sentinel nothing may reach. */
+static int make_tree(void)
+{
+	assert_int_equal(mkdir("root", 0755), 0);
+	assert_int_equal(mkdir("outside", 0755), 0);
+	write_plain("outside/sentinel", "host\n");
+	assert_int_equal(mkdir("root/etc", 0755), 0);
+	write_plain("root/etc/passwd", "inside\n");
+	return open("root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void same_file(int fd, const char *want)
+{
+	struct stat a, b;
+
+	assert_int_equal(fstat(fd, &a), 0);
+	if (lstat(want, &b) < 0)
+		fail_msg("`%s` does not exist", want);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		fail_msg("resolved to another file than `%s`", want);
+}
+
+/*
+ * Open path in root (flags, rflags) both ways: the file `want` (relative to
+ * the case directory), or -want_errno; where must name the component.
+ */
+static void expect_open(int root, const char *path, int flags, unsigned rflags, const char *want,
+			int want_errno, const char *want_where)
+{
+	for (size_t m = 0; m < 2; m++) {
+		struct cb_root_opts o = {rflags | modes[m], 0, NULL, NULL};
+		char where[CB_ROOT_WHERE_MAX];
+		int fd = cb_open_in_root_raw(root, path, flags, 0644, &o, where);
+
+		if (want && fd < 0)
+			fail_msg("%s `%s`: %s (at `%s`)", m ? "walk" : "openat2", path,
+				 strerror(-fd), where);
+		if (!want && fd != -want_errno)
+			fail_msg("%s `%s`: got %d (%s), want %s", m ? "walk" : "openat2", path, fd,
+				 fd < 0 ? strerror(-fd) : "an fd", strerror(want_errno));
+		if (want) {
+			same_file(fd, want);
+			close(fd);
+		} else if (want_where && strcmp(where, want_where)) {
+			fail_msg("%s `%s`: stopped at `%s`, want `%s`", m ? "walk" : "openat2",
+				 path, where, want_where);
+		}
+	}
+}
+
+static char *read_fd_text(int fd)
+{
+	struct cb_error *err = NULL;
+	char *buf = NULL;
+
+	assert_int_equal(cb_read_fd(fd, 4096, &buf, NULL, &err), 0);
+	return buf;
+}
+
+static void test_in_root_plain(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+
+	expect_open(root, "etc/passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	expect_open(root, "/etc/passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	expect_open(root, "//etc//./passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	expect_open(root, "", O_RDONLY, 0, "root", 0, NULL);
+	expect_open(root, "/", O_PATH, 0, "root", 0, NULL);
+	expect_open(root, "etc/", O_RDONLY | O_DIRECTORY, 0, "root/etc", 0, NULL);
+	expect_open(root, "etc/nope", O_RDONLY, 0, NULL, ENOENT, "nope");
+	expect_open(root, "nope/passwd", O_RDONLY, 0, NULL, ENOENT, "nope");
+	expect_open(root, "etc/passwd/", O_RDONLY, 0, NULL, ENOTDIR, "passwd");
+	expect_open(root, "etc", O_WRONLY, 0, NULL, EISDIR, "etc");
+}
+
+/* `..` stops at the root, as RESOLVE_IN_ROOT; with CB_ROOT_NO_CLIMB it is refused. */
+static void test_in_root_dotdot(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+
+	assert_int_equal(mkdir("root/outside", 0755), 0);
+	write_plain("root/outside/sentinel", "inside\n");
+	expect_open(root, "../outside/sentinel", O_RDONLY, 0, "root/outside/sentinel", 0, NULL);
+	expect_open(root, "etc/../../../outside/sentinel", O_RDONLY, 0, "root/outside/sentinel", 0,
+		    NULL);
+	expect_open(root, "../outside/sentinel", O_RDONLY, CB_ROOT_NO_CLIMB, NULL, EXDEV, "..");
+	expect_open(root, "etc/../etc/passwd", O_RDONLY, CB_ROOT_NO_CLIMB, "root/etc/passwd", 0,
+		    NULL);
+	/* `..` goes to the parent of where a symlink led, as in the kernel */
+	assert_int_equal(mkdir("root/a", 0755), 0);
+	assert_int_equal(mkdir("root/a/b", 0755), 0);
+	write_plain("root/a/x", "x\n");
+	assert_int_equal(symlink("a/b", "root/l"), 0);
+	expect_open(root, "l/../x", O_RDONLY, 0, "root/a/x", 0, NULL);
+	expect_open(root, "l/../x", O_RDONLY, CB_ROOT_NO_CLIMB, "root/a/x", 0, NULL);
+}
+
+/* Relative links that climb and absolute links both land inside the tree. */
+static void test_in_root_symlink_escapes(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	cleanup_free char *abs = xasprintf("%s/outside", cwd);
+	cleanup_free char *inside = xasprintf("root%s", abs);
+	cleanup_free char *text = NULL;
+	int fd;
+
+	assert_int_equal(symlink("../../outside", "root/up"), 0);
+	assert_int_equal(symlink("/etc", "root/abs"), 0);
+	assert_int_equal(symlink(abs, "root/host"), 0);
+	assert_int_equal(symlink("../../outside/sentinel", "root/etc/file"), 0);
+	/* clamped: root/outside does not exist, the host's is never reached */
+	expect_open(root, "up/sentinel", O_RDONLY, 0, NULL, ENOENT, "outside");
+	expect_open(root, "etc/file", O_RDONLY, 0, NULL, ENOENT, "outside");
+	expect_open(root, "abs/passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	assert_int_equal(symlink("/etc", "root/etc/self"), 0);
+	expect_open(root, "etc/self/self/passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	expect_open(root, "host/sentinel", O_RDONLY, 0, NULL, ENOENT, NULL);
+	/* with the same names inside, they are what is read */
+	assert_int_equal(cb_mkdir_p(AT_FDCWD, inside, 0755, NULL), 0);
+	assert_int_equal(mkdir("root/outside", 0755), 0);
+	write_plain("root/outside/sentinel", "inside\n");
+	cleanup_free char *inside_file = xasprintf("%s/sentinel", inside);
+	write_plain(inside_file, "inside too\n");
+	expect_open(root, "up/sentinel", O_RDONLY, 0, "root/outside/sentinel", 0, NULL);
+	expect_open(root, "etc/file", O_RDONLY, 0, "root/outside/sentinel", 0, NULL);
+	expect_open(root, "host/sentinel", O_RDONLY, 0, inside_file, 0, NULL);
+	/* no climbing: refused; absolute links are fine */
+	expect_open(root, "up/sentinel", O_RDONLY, CB_ROOT_NO_CLIMB, NULL, EXDEV, "..");
+	expect_open(root, "abs/passwd", O_RDONLY, CB_ROOT_NO_CLIMB, "root/etc/passwd", 0, NULL);
+	/* a write through a link creates inside, and the host is untouched */
+	for (size_t m = 0; m < 2; m++) {
+		struct cb_root_opts o = {modes[m], 0, NULL, NULL};
+
+		fd = cb_open_in_root_raw(root, "up/new", O_WRONLY | O_CREAT, 0600, &o, NULL);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(unlink("root/outside/new"), 0);
+	}
+	fd = open("outside/sentinel", O_RDONLY | O_CLOEXEC);
+	text = read_fd_text(fd);
+	close(fd);
+	assert_string_equal(text, "host\n");
+	assert_false(exists("outside/new"));
+}
+
+static void test_in_root_symlink_loops(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+	char name[16], target[16];
+
+	assert_int_equal(symlink("b", "root/a"), 0);
+	assert_int_equal(symlink("a", "root/b"), 0);
+	assert_int_equal(symlink("self/x", "root/self"), 0);
+	expect_open(root, "a", O_RDONLY, 0, NULL, ELOOP, NULL);
+	expect_open(root, "a/x", O_RDONLY, 0, NULL, ELOOP, NULL);
+	expect_open(root, "self", O_RDONLY, 0, NULL, ELOOP, "self");
+	/* 40 links are followed, the 41st is one too many (the kernel's MAXSYMLINKS) */
+	for (int i = 0; i < 41; i++) {
+		snprintf(name, sizeof(name), "root/l%d", i);
+		snprintf(target, sizeof(target), i == 40 ? "etc" : "l%d", i + 1);
+		assert_int_equal(symlink(target, name), 0);
+	}
+	expect_open(root, "l1/passwd", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	expect_open(root, "l0/passwd", O_RDONLY, 0, NULL, ELOOP, NULL);
+	/* ...and any symlink at all with CB_ROOT_NO_SYMLINKS */
+	expect_open(root, "l40/passwd", O_RDONLY, CB_ROOT_NO_SYMLINKS, NULL, ELOOP, "l40");
+	expect_open(root, "l40", O_PATH | O_NOFOLLOW, CB_ROOT_NO_SYMLINKS, "root/l40", 0, NULL);
+}
+
+static void test_in_root_dangling_symlinks(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+
+	assert_int_equal(symlink("/made/file", "root/dangling"), 0);
+	expect_open(root, "dangling", O_RDONLY, 0, NULL, ENOENT, "made");
+	/* O_NOFOLLOW, or O_EXCL, stop at the link itself */
+	expect_open(root, "dangling", O_RDONLY | O_NOFOLLOW, 0, NULL, ELOOP, "dangling");
+	expect_open(root, "dangling", O_PATH | O_NOFOLLOW, 0, "root/dangling", 0, NULL);
+	expect_open(root, "dangling", O_WRONLY | O_CREAT | O_EXCL, 0, NULL, EEXIST, "dangling");
+	expect_open(root, "dangling", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0, NULL, EEXIST,
+		    "dangling");
+	/* O_CREAT creates the target where it exists a directory for it */
+	expect_open(root, "dangling", O_WRONLY | O_CREAT, 0, NULL, ENOENT, "made");
+	assert_int_equal(mkdir("root/made", 0755), 0);
+	for (size_t m = 0; m < 2; m++) {
+		struct cb_root_opts o = {modes[m], 0, NULL, NULL};
+		int fd = cb_open_in_root_raw(root, "dangling", O_WRONLY | O_CREAT, 0600, &o, NULL);
+
+		assert_true(fd >= 0);
+		same_file(fd, "root/made/file");
+		close(fd);
+		assert_int_equal(unlink("root/made/file"), 0);
+	}
+}
+
+static void test_in_root_file_in_the_way(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+
+	assert_int_equal(symlink("etc/passwd", "root/tofile"), 0);
+	expect_open(root, "etc/passwd/x", O_RDONLY, 0, NULL, ENOTDIR, "passwd");
+	expect_open(root, "tofile/x", O_RDONLY, 0, NULL, ENOTDIR, "passwd");
+	expect_open(root, "tofile", O_RDONLY, 0, "root/etc/passwd", 0, NULL);
+	for (size_t m = 0; m < 2; m++) {
+		struct cb_root_opts o = {modes[m], 0, NULL, NULL};
+		char where[CB_ROOT_WHERE_MAX];
+
+		assert_int_equal(cb_mkdir_in_root_raw(root, "etc/passwd/x", &o, where), -ENOTDIR);
+		assert_string_equal(where, "passwd");
+		assert_int_equal(cb_mkdir_in_root_raw(root, "tofile", &o, where), -ENOTDIR);
+		assert_false(exists("root/etc/passwd/x"));
+	}
+}
+
+static void test_in_root_mkdir(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	cleanup_free char *abs = xasprintf("%s/outside/made", cwd);
+	cleanup_free char *abs_b = xasprintf("root%s/b", abs);
+	cleanup_free char *top = xstrndup(cwd, strcspn(cwd + 1, "/") + 1);
+	cleanup_free char *inside_top = xasprintf("root%s", top);
+
+	umask(022);
+	assert_int_equal(symlink("/usr/lib", "root/lib"), 0);
+	assert_int_equal(symlink("../../outside/made", "root/up"), 0);
+	assert_int_equal(symlink(abs, "root/host"), 0);
+	for (size_t m = 0; m < 2; m++) {
+		struct cb_root_opts o = {modes[m], 0700, NULL, NULL};
+		struct stat st;
+		int fd;
+
+		/* missing parents, through a dangling link: made inside */
+		fd = cb_mkdir_in_root_raw(root, "lib/x/y", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root/usr/lib/x/y");
+		close(fd);
+		assert_int_equal(stat("root/usr/lib/x", &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		fd = cb_mkdir_in_root_raw(root, "up/a", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root/outside/made/a");
+		close(fd);
+		fd = cb_mkdir_in_root_raw(root, "host/b", &o, NULL);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_true(exists(abs_b));
+		/* existing: the same directory again; the root itself */
+		fd = cb_mkdir_in_root_raw(root, "/lib/x/", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root/usr/lib/x");
+		close(fd);
+		fd = cb_mkdir_in_root_raw(root, "/", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root");
+		close(fd);
+		o.flags |= CB_ROOT_NO_CLIMB;
+		assert_int_equal(cb_mkdir_in_root_raw(root, "up/c", &o, NULL), -EXDEV);
+		assert_int_equal(cb_rm_rf(AT_FDCWD, "root/usr", NULL), 0);
+		assert_int_equal(cb_rm_rf(AT_FDCWD, "root/outside", NULL), 0);
+		assert_int_equal(cb_rm_rf(AT_FDCWD, inside_top, NULL), 0);
+	}
+	assert_false(exists("outside/made"));
+}
+
+struct made {
+	int calls, last;
+	char names[8][32];
+};
+
+/* A create callback as COPY would write one: mkdir, then set what it wants. */
+static int record_create(int dirfd, const char *name, bool last, void *ctx)
+{
+	struct made *m = ctx;
+
+	snprintf(m->names[m->calls++ % 8], 32, "%s", name);
+	m->last += last;
+	if (last && !strcmp(name, "file")) {
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		return 0;
+	}
+	if (mkdirat(dirfd, name, 0755) < 0)
+		return -errno;
+	return fchmodat(dirfd, name, 0711, 0) < 0 ? -errno : 0;
+}
+
+static int refuse_create(int dirfd, const char *name, bool last, void *ctx)
+{
+	(void)dirfd;
+	(void)name;
+	(void)last;
+	(void)ctx;
+	return -EROFS;
+}
+
+static void test_in_root_mkdir_callback(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+
+	for (size_t m = 0; m < 2; m++) {
+		struct made made = {0};
+		struct cb_root_opts o = {modes[m], 0, record_create, &made};
+		char where[CB_ROOT_WHERE_MAX];
+		struct stat st;
+		int fd = cb_mkdir_in_root_raw(root, "etc/a/b", &o, NULL);
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(made.calls, 2);
+		assert_int_equal(made.last, 1);
+		assert_string_equal(made.names[0], "a");
+		assert_string_equal(made.names[1], "b");
+		assert_int_equal(stat("root/etc/a/b", &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0711);
+		/* CB_ROOT_LAST_ANY: the last one may be a file, made by the callback */
+		o.flags |= CB_ROOT_LAST_ANY;
+		fd = cb_mkdir_in_root_raw(root, "etc/a/file", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root/etc/a/file");
+		close(fd);
+		fd = cb_mkdir_in_root_raw(root, "etc/passwd", &o, NULL);
+		assert_true(fd >= 0);
+		same_file(fd, "root/etc/passwd");
+		close(fd);
+		/* a failing callback's error comes back with where it happened */
+		o.create = refuse_create;
+		assert_int_equal(cb_mkdir_in_root_raw(root, "etc/a/c/d", &o, where), -EROFS);
+		assert_string_equal(where, "c");
+		assert_int_equal(cb_rm_rf(AT_FDCWD, "root/etc/a", NULL), 0);
+	}
+}
+
+/* The cb_error wrappers: messages name the path and where it stopped. */
+static void test_in_root_errors(void **state)
+{
+	(void)state;
+	cleanup_close int root = make_tree();
+	struct cb_root_opts o = {CB_ROOT_NO_CLIMB, 0, NULL, NULL};
+	cleanup_error struct cb_error *err = NULL;
+	cleanup_close int fd = -1;
+
+	assert_int_equal(symlink("../x", "root/up"), 0);
+	assert_int_equal(cb_open_in_root(root, "etc/passwd/x", O_RDONLY, 0, NULL, &err), -1);
+	expect_errno_msg(err, ENOTDIR, "open `etc/passwd/x` (at `passwd`)");
+	cb_error_free(&err);
+	assert_int_equal(cb_mkdir_in_root(root, "up/a", &o, &err), -1);
+	assert_int_equal(err->code, EXDEV);
+	assert_string_equal(cb_error_msg(err),
+			    "mkdir `up/a`: a symlink or `..` on the way leads outside the root");
+	cb_error_free(&err);
+	fd = cb_open_in_root(root, "/etc/passwd", O_RDONLY, 0, NULL, &err);
+	assert_true(fd >= 0);
+	assert_null(err);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+}
+
 CB_TEST_MAIN(
 	cmocka_unit_test_setup_teardown(test_write_atomic_creates_with_mode, enter_case_dir,
 					leave_case_dir),
@@ -355,4 +731,17 @@ CB_TEST_MAIN(
 					leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_basename, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_dirname, enter_case_dir, leave_case_dir),
-	cmocka_unit_test_setup_teardown(test_path_join, enter_case_dir, leave_case_dir))
+	cmocka_unit_test_setup_teardown(test_path_join, enter_case_dir, leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_plain, enter_case_dir, leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_dotdot, enter_case_dir, leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_symlink_escapes, enter_case_dir,
+					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_symlink_loops, enter_case_dir, leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_dangling_symlinks, enter_case_dir,
+					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_file_in_the_way, enter_case_dir,
+					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_mkdir, enter_case_dir, leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_mkdir_callback, enter_case_dir,
+					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_in_root_errors, enter_case_dir, leave_case_dir))
