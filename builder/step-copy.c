@@ -34,7 +34,7 @@
 
 #define PASSWD_MAX (4u << 20)
 
-enum item_kind { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_DATA };
+enum item_kind { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_DATA, ITEM_ARCHIVE };
 
 struct copy_item {
 	enum item_kind kind;
@@ -474,6 +474,38 @@ static bool planned_dir(const struct copy_op *op, const char *abs)
 	return false;
 }
 
+/*
+ * ADD extracts a local tar archive (plain, gzip or zstd; bzip2 and xz are
+ * refused for now) into the destination directory: 1 when e is one.
+ */
+static int is_archive(struct copy_op *op, const struct stackfs_entry *e, struct cb_error **err)
+{
+	unsigned char m[512];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	if (!op->is_add || op->in->u.copy.unpack == 0 || !S_ISREG(e->st.st_mode))
+		return 0;
+	fd = stackfs_open_entry(&op->ctx, e, O_RDONLY, err);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, m, sizeof(m), 0);
+	if (n < 0)
+		return cb_error_set(err, errno, "read `%s`", e->path);
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+		return 1;
+	if (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4))
+		return 1;
+	if ((n >= 3 && !memcmp(m, "BZh", 3)) || (n >= 6 && !memcmp(m,
+								   "\xfd"
+								   "7zXZ\0",
+								   6)))
+		return cb_error_set(err, ENOTSUP,
+				    "ADD `%s`: bzip2 and xz archives are not supported yet",
+				    e->path);
+	return n == 512 && !memcmp(m + 257, "ustar", 5);
+}
+
 static int plan_source(struct copy_op *op, const char *src_abs, const char *dest, bool dest_slash,
 		       bool glob, struct cb_error **err)
 {
@@ -501,6 +533,19 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 		return -1;
 	}
 	isdir = isdir || dest_slash || planned_dir(op, dst);
+	r = is_archive(op, &e, err);
+	if (r != 0) {
+		struct copy_item *it;
+
+		if (r < 0) {
+			stackfs_entry_release(&e);
+			return -1;
+		}
+		it = new_item(op, ITEM_ARCHIVE, dst);
+		it->src = &op->ctx;
+		it->entry = e;
+		return 0;
+	}
 	if (!S_ISDIR(e.st.st_mode) && isdir) {
 		char *d2 = join(dst, cb_basename(src_abs));
 
@@ -589,7 +634,7 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 		const struct copy_item *it = &op->plan.items[i];
 		struct cb_digest d = {0};
 
-		if (it->kind == ITEM_FILE) {
+		if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
 			struct cb_sha256 h;
 
 			cb_sha256_init(&h);
@@ -740,6 +785,17 @@ static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
 	struct timespec ts[2] = {it->mtime, it->mtime};
 	int r;
 
+	if (it->kind == ITEM_ARCHIVE) {
+		struct layer_apply_opts ao = LAYER_APPLY_OPTS_INIT;
+		cleanup_close int in = stackfs_open_entry(it->src, &it->entry, O_RDONLY, err);
+		struct cb_digest ignored;
+
+		ao.overlay = false;
+		dfd = in < 0 ? -1 : tree_mkdir_p(op, tfd, it->dst, err);
+		if (dfd < 0 || layer_apply(dfd, in, &ao, &ignored, err) < 0)
+			return cb_error_wrap(err, "extract `%s`", it->entry.path);
+		return 0;
+	}
 	if (!strcmp(it->dst, "/")) { /* contents into the root: nothing to make */
 		return 0;
 	}
@@ -779,6 +835,7 @@ static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
 		    utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_set(err, errno, "symlink `%s`", it->dst);
 		return 0;
+	case ITEM_ARCHIVE: /* handled above */
 	case ITEM_FILE:
 	case ITEM_DATA:
 		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
