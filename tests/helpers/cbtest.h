@@ -11,13 +11,25 @@
  *
  * A case that calls skip() exits 77 when run alone (CTest's
  * SKIP_RETURN_CODE), so a skipped check is never counted as a pass; with
- * CB_TESTS_MUST_WORK=1 (CI) a skip is a failure.
+ * CB_TESTS_MUST_WORK=1 (CI) a skip is a failure.  skip() is for what the
+ * suite should have installed or started (a tool, root).
+ *
+ * What the machine itself lacks (a kernel ABI, user namespaces, a file
+ * system, a cgroup layout) is "not applicable" instead, never a failure:
+ * probe the feature first (cb_test_kernel_*), then either
+ * cb_test_not_applicable(), which records the reason and lets the case go
+ * on without those checks, or cb_test_not_applicable_exit(), which ends
+ * the whole case with 77 even under CB_TESTS_MUST_WORK=1.  Each N/A is
+ * printed on stderr and appended, as one line "unit.<file>.<case>: REASON",
+ * to the file named by $CB_NA_LOG (CTest sets it to
+ * <build dir>/not-applicable.log; tools/test.sh prints those lines last).
  */
 #ifndef CB_TESTS_CBTEST_H
 #define CB_TESTS_CBTEST_H
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,10 +46,42 @@ void cb_test_skip_(const char *file, int line) __attribute__((noreturn));
 char *cb_test_data_path(const char *rel);
 
 /*
- * Path of a file under ../shared/testdata (the peer test vectors); caller
- * frees.  Returns NULL when that directory is absent.
+ * Path of a file of the peer test data (BuildKit's and patternmatcher's
+ * vectors), which the project keeps in tests/data/shared/testdata; caller
+ * frees.  Never NULL: the data is part of the clone.
  */
 char *cb_test_shared_path(const char *rel);
+
+/* Record (and print) that some checks of this case do not apply here; the case goes on. */
+void cb_test_not_applicable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The whole case does not apply here: record, print, end it with 77 (never a failure). */
+void cb_test_not_applicable_exit_(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+#define cb_test_not_applicable_exit(...) cb_test_not_applicable_exit_(__FILE__, __LINE__, __VA_ARGS__)
+
+/*
+ * Kernel features, probed outside any sandbox.  Each returns true when the
+ * machine has the feature; otherwise false with the reason in why (for
+ * cb_test_not_applicable).  A probe that cannot run fails the test.
+ */
+/* IA-32 syscalls (int $0x80); CB_TEST_ASSUME_NO_IA32=1 says no (kernel-abi.h). */
+bool cb_test_kernel_ia32(char *why, size_t len);
+/*
+ * User namespaces, for root or (unprivileged) for an ordinary user too;
+ * CB_TEST_ASSUME_NO_USERNS=1 says no.
+ */
+bool cb_test_kernel_userns(bool unprivileged, char *why, size_t len);
+/* The file system type fstype (as /proc/filesystems names it, e.g. "overlay"). */
+bool cb_test_kernel_fs(const char *fstype, char *why, size_t len);
+
+/* The host's cgroup layout, from /proc/self/mountinfo. */
+enum cb_test_cgroups {
+	CB_TEST_CGROUPS_NONE,   /* no cgroup hierarchy mounted */
+	CB_TEST_CGROUPS_V1,     /* v1 controller hierarchies (legacy or hybrid) */
+	CB_TEST_CGROUPS_V2ONLY, /* the unified hierarchy only */
+};
+enum cb_test_cgroups cb_test_host_cgroups(void);
 
 /* Read a whole file (aborts the test on failure); caller frees. */
 char *cb_test_read_file(const char *path, size_t *len);

@@ -8,11 +8,19 @@
  *   probe caps        capability sets, NoNewPrivs, Seccomp mode, ids
  *   probe seccomp     errno of denied syscalls, native (x86_64) and through
  *                     the i386 int 0x80 entry
+ *   probe abi         run outside the sandbox: does the kernel itself run
+ *                     IA-32 syscalls?  ia32=yes, or ia32=no and ia32_why=
+ *                     (tests/helpers/kernel-abi.h; CB_TEST_ASSUME_NO_IA32=1
+ *                     says no); exit 1 when the probe cannot tell
  *   probe paths       masked /proc files, read-only /proc/sys and /sys
  *   probe fds         open file descriptors
  *   probe forkbomb    fork until it fails; exit 1 with the error
  *   probe alloc MB    allocate and touch MB MiB
  *   probe sleep S [F] sleep S seconds (after writing "ready" to stdout, or to F)
+ *   probe await READY GO [S]
+ *                     write READY, then wait until the file GO exists (the
+ *                     test's handshake, instead of a fixed sleep); exit 0,
+ *                     or 3 when GO has not appeared after S seconds (60)
  *   probe signals     print "ready", wait for SIGTERM/SIGUSR1, exit 42
  *   probe zombies     make orphans that die; count zombies init failed to reap
  *   probe exe         try to reach the runtime through /proc/1/exe
@@ -38,6 +46,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kernel-abi.h"
 
 static int numeric(const char *s)
 {
@@ -138,23 +148,6 @@ static int cmd_caps(void)
 	return 0;
 }
 
-/* An i386 system call through int 0x80 (arguments are 32-bit). */
-static long int80(long nr, long a, long b, long c, long d, long e)
-{
-#if defined(__x86_64__)
-	long ret;
-
-	__asm__ volatile("int $0x80"
-			 : "=a"(ret)
-			 : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e)
-			 : "memory", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15");
-	return ret;
-#else
-	(void)nr, (void)a, (void)b, (void)c, (void)d, (void)e;
-	return -ENOSYS;
-#endif
-}
-
 struct trial {
 	const char *name;
 	long nr64, nr32;
@@ -171,7 +164,8 @@ static void try_call(const struct trial *t, int i386)
 		long r;
 
 		if (i386) {
-			r = int80(t->nr32, t->a, t->b, t->c, 0, 0);
+			kabi_default_fault_signals(); /* on a kernel without IA-32: SIGNAL11, no core */
+			r = kabi_int80(t->nr32, t->a, t->b, t->c, 0, 0);
 			_exit(r < 0 && r > -4096 ? (int)-r : 0);
 		}
 		r = syscall(t->nr64, t->a, t->b, t->c, 0, 0, 0);
@@ -341,6 +335,37 @@ static int cmd_sleep(int seconds, const char *file)
 	return 0;
 }
 
+static int cmd_abi(void)
+{
+	char why[256];
+	int rc = kabi_ia32(why, sizeof(why));
+
+	if (rc < 0) {
+		fprintf(stderr, "probe abi: %s\n", why);
+		return 1;
+	}
+	printf("ia32=%s\n", rc ? "yes" : "no");
+	if (!rc)
+		printf("ia32_why=%s\n", why);
+	return 0;
+}
+
+static int cmd_await(const char *ready_file, const char *go, int seconds)
+{
+	struct timespec tick = {.tv_nsec = 20 * 1000 * 1000};
+
+	ready(ready_file);
+	for (long i = 0; i < seconds * 50L; i++) {
+		if (access(go, F_OK) == 0) {
+			printf("go\n");
+			return 0;
+		}
+		nanosleep(&tick, NULL);
+	}
+	fprintf(stderr, "probe await: no %s after %d s\n", go, seconds);
+	return 3;
+}
+
 static volatile sig_atomic_t got;
 static void on_signal(int sig)
 {
@@ -452,6 +477,10 @@ int main(int argc, char **argv)
 		return cmd_alloc(atol(argv[2]));
 	if (!strcmp(cmd, "sleep") && argc > 2)
 		return cmd_sleep(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
+	if (!strcmp(cmd, "await") && argc > 3)
+		return cmd_await(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 60);
+	if (!strcmp(cmd, "abi"))
+		return cmd_abi();
 	if (!strcmp(cmd, "signals"))
 		return cmd_signals(argc > 2 ? argv[2] : NULL);
 	if (!strcmp(cmd, "zombies"))
@@ -467,6 +496,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: probe ns|caps|seccomp|paths|fds|forkbomb|alloc MB|sleep S [FILE]|"
-			"signals [FILE]|zombies|exe|cwd\n");
+			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi\n");
 	return 2;
 }

@@ -12,6 +12,21 @@ BUSYBOX=$(command -v busybox || true)
 { [ -n "$BUSYBOX" ] && LC_ALL=C ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic'; } ||
 	skip "busybox-static is not installed"
 CGP="cbuild-test-$(basename "$0" .sh)-$$"
+# kernel_ia32: 0 when the kernel runs IA-32 (int $0x80) syscalls, asked by
+# the probe outside the sandbox (`probe abi`); else 1 with the reason in $WHY.
+# What seccomp does to an i386 call is only asserted where the ABI exists;
+# CB_TEST_ASSUME_NO_IA32=1 makes the probe say it does not.
+IA32=
+kernel_ia32() {
+	if [ -z "$IA32" ]; then
+		"$PROBE" abi >"$T/abi" || fail "the IA-32 probe failed: $(cat "$T/abi")"
+		IA32=$(value ia32 "$T/abi")
+		IA32_WHY=$(value ia32_why "$T/abi")
+	fi
+	WHY=$IA32_WHY
+	[ "$IA32" = yes ]
+}
+
 # mounts on /tmp (where the sandbox puts its private tmpfs) before the test
 tmp_mounts() { awk '$5 == "/tmp"' /proc/self/mountinfo | wc -l; }
 TMP_MOUNTS_BEFORE=$(tmp_mounts)
