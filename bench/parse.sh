@@ -1,13 +1,13 @@
 #!/bin/bash
 # Parse benchmark: one cbuild process parses (and checks) every Dockerfile
-# of ../shared/testdata/dockerfiles-corpus that is meant to parse (the
+# of tests/data/shared/testdata/dockerfiles-corpus that is meant to parse (the
 # intentional failures of tests/data/corpus-expected-failures.tsv are left
 # out).  Target: under 100 ms for the whole corpus.
 # Usage: bench/parse.sh [CBUILD]   (default build/cli/cbuild)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cbuild=${1:-build/cli/cbuild}
-corpus=${CB_SHARED_TESTDATA:-../shared/testdata}/dockerfiles-corpus
+corpus=tests/data/shared/testdata/dockerfiles-corpus
 [ -x "$cbuild" ] || { echo "build cbuild first (cmake --build build)" >&2; exit 1; }
 [ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 1; }
 
