@@ -5,6 +5,7 @@
 # their metadata.  Checked by inspecting the upperdir after each run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
+kernel_fs overlay || not_applicable_exit "overlay roots: $WHY"
 
 # lower: a base layer without /proc, /dev, /sys or any /etc file the runtime
 # binds, with an /etc of unusual mode and age; top: one more file.

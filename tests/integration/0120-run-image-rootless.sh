@@ -10,8 +10,8 @@
 . "$(dirname "$0")/image-lib.sh"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
 command -v unshare >/dev/null || skip "unshare (util-linux) is missing"
-[ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ] ||
-	skip "user namespaces are disabled"
+kernel_userns unprivileged || not_applicable_exit "rootless image runs: $WHY"
+kernel_fs overlay || not_applicable_exit "image runs (overlay): $WHY"
 chmod 755 "$T"
 make_images "$T/images.tar"
 

@@ -573,10 +573,13 @@ static void test_image_run(void **state)
 	struct cb_digest m;
 	cleanup_free char *out = NULL;
 	cleanup_close int fd = -1;
+	char why[256];
 
 	(void)state;
 	if (geteuid() != 0 || !bb)
 		skip(); /* the runtime's own tests cover rootless; this needs a static shell */
+	if (!cb_test_kernel_fs("overlay", why, sizeof(why)))
+		cb_test_not_applicable_exit("image runs (overlay): %s", why);
 	make_busybox_rootfs(bb);
 	s = open_store("store");
 	put_dirs_image(s, "docker.io/library/bb:latest", dirs, 1, &f, &m);
