@@ -50,18 +50,24 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 cat >"$T/attack.py" <<'PY'
 import os, subprocess, sys, time
 cbuild, T, cgp, rootfs = sys.argv[1:5]
+# The step waits until the handle is taken (a handshake, not a fixed window).
 p = subprocess.Popen([cbuild, "run", "--cgroup-parent", cgp, "--rootfs", rootfs,
-                      "-v", T + "/shared:/shared", "/probe", "sleep", "1", "/shared/ready"],
-                     stdout=subprocess.DEVNULL)
-for _ in range(200):
+                      "-v", T + "/shared:/shared", "/probe", "await", "/shared/ready",
+                      "/shared/go"], stdout=subprocess.DEVNULL)
+for _ in range(600):
     if os.path.exists(T + "/shared/ready"):
         break
     time.sleep(0.05)
+else:
+    p.kill()
+    sys.exit("the step did not start")
 init = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
 print("exe:init=" + os.readlink(f"/proc/{init}/exe"))
 print("nnp:init=" + [l for l in open(f"/proc/{init}/status") if l.startswith("NoNewPrivs")][0].split()[1])
 fd = os.open(f"/proc/{init}/exe", os.O_PATH)
-p.wait()
+open(T + "/shared/go", "w").close()
+if p.wait(timeout=60) != 0:
+    sys.exit("the step failed")
 try:
     w = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY)
     os.write(w, b"PWNED")

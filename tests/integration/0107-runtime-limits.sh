@@ -4,6 +4,15 @@
 # with the limit, --cpus and friends write the matching cgroup files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
+case $(host_cgroups) in
+none) not_applicable_exit "limits: no cgroup hierarchy is mounted on this host" ;;
+v2only)
+	for c in memory pids cpu; do
+		grep -qw "$c" /sys/fs/cgroup/cgroup.controllers ||
+			not_applicable_exit "limits: the cgroup v2 hierarchy of this host lacks the $c controller"
+	done
+	;;
+esac
 R=$T/rootfs
 make_rootfs "$R"
 mkdir -p "$T/shared"
@@ -29,12 +38,13 @@ contains "$T/out" "allocated=16"
 expect_rc 125 run --rootfs "$R" --memory 64m --memory-swap 32m true
 contains "$T/err" "the memory+swap limit must be at least the memory limit"
 
-# The files the limits write, read from the host while a step runs.
+# The files the limits write, read from the host while a step runs: it
+# waits (at most 60 s) until the test has read them and says go.
 cgfile() { find /sys/fs/cgroup -path "*/$CGP/*/$1" 2>/dev/null | head -n 1; }
 run_bg --rootfs "$R" --cpus 0.5 --cpu-shares 512 --memory 96m --pids-limit 100 -v "$T/shared:/shared" \
-	/probe sleep 3 /shared/ready >/dev/null
+	/probe await /shared/ready /shared/go >/dev/null
 pid=$!
-for _ in $(seq 100); do [ -e "$T/shared/ready" ] && break; sleep 0.05; done
+wait_for "$T/shared/ready"
 if [ -n "$(cgfile cpu.max)" ]; then
 	[ "$(cat "$(cgfile cpu.max)")" = "50000 100000" ] || fail "cpu.max: $(cat "$(cgfile cpu.max)")"
 	[ "$(cat "$(cgfile cpu.weight)")" = 20 ] || fail "cpu.weight: $(cat "$(cgfile cpu.weight)")"
@@ -48,7 +58,8 @@ fi
 [ "$(cat "$(cgfile pids.max)")" = 100 ] || fail "pids.max: $(cat "$(cgfile pids.max)")"
 # both the init and the step are in the step's cgroup
 [ "$(wc -l <"$(dirname "$(cgfile pids.max)")/cgroup.procs")" = 2 ] || fail "cgroup.procs"
-wait "$pid"
+touch "$T/shared/go"
+wait "$pid" || fail "the step ended with $? (no go handshake?)"
 [ -z "$(leftover_cgroups)" ] || fail "cgroups left after the step: $(leftover_cgroups)"
 
 # The same limits read from inside, where runc puts them for JVMs and

@@ -11,10 +11,7 @@ mkdir -p "$T/shared"
 
 # a marker in the steps' command lines, so that other tests' probes do not count
 M=cbsig$$
-wait_ready() {
-	for _ in $(seq 200); do [ -e "$T/shared/$M" ] && return 0; sleep 0.05; done
-	fail "the step did not start"
-}
+wait_ready() { wait_for "$T/shared/$M"; }
 step_pids() { pgrep -f "$M" || true; }
 
 for sig in INT:130 TERM:143 HUP:129; do

@@ -4,17 +4,22 @@
 # cgroup2 in the sandbox, cgroup.kill on SIGINT, removal afterwards.  Limits
 # need the memory/pids/cpu controllers in the v2 hierarchy; on a hybrid host
 # they are bound to v1 hierarchies and a cgroup2 mount cannot enable them,
-# so that part runs only where they are available and is reported otherwise.
+# so that part runs only where they are available and is "not applicable"
+# otherwise.
 if [ -z "${CB_IN_PRIVATE_MOUNTNS:-}" ]; then
-	command -v unshare >/dev/null || { echo "SKIP: unshare(1) is missing" >&2; exit 77; }
+	if ! command -v unshare >/dev/null; then
+		. "$(dirname "$0")/lib.sh"
+		skip "unshare (util-linux) is missing"
+	fi
 	CB_IN_PRIVATE_MOUNTNS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
+kernel_fs cgroup2 || not_applicable_exit "the cgroup v2 manager: $WHY"
 R=$T/rootfs
 make_rootfs "$R"
 mkdir -p "$T/shared" "$T/cg2"
-mount -t cgroup2 none "$T/cg2" || skip "cannot mount cgroup2 here"
+mount -t cgroup2 none "$T/cg2" || fail "cannot mount cgroup2 on $T/cg2"
 cleanup_v2() {
 	find "$T/cg2" -mindepth 1 -depth -type d -name "$CGP*" -exec rmdir {} + 2>/dev/null || true
 	umount "$T/cg2" 2>/dev/null || umount -l "$T/cg2" 2>/dev/null || true
@@ -39,8 +44,7 @@ M=cbv2$$
 # shellcheck disable=SC2086
 run_bg $V2 --rootfs "$R" -v "$T/shared:/shared" sh -c "/probe sleep 60 /tmp/$M & /probe sleep 60 /shared/ready" >/dev/null
 pid=$!
-for _ in $(seq 200); do [ -e "$T/shared/ready" ] && break; sleep 0.05; done
-[ -e "$T/shared/ready" ] || fail "the step did not start"
+wait_for "$T/shared/ready"
 step=$(find "$T/cg2/$CGP" -mindepth 1 -maxdepth 1 -type d)
 [ -n "$step" ] || fail "no step cgroup under $T/cg2/$CGP"
 n=$(wc -l <"$step/cgroup.procs")
@@ -66,8 +70,8 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	expect_rc 125 run $V2 --rootfs "$R" --memory 64m true
 	contains "$T/err" "the \`memory\` controller is not available in the cgroup v2 hierarchy"
-	echo "NOTE: v2 limits not tested here: the controllers$missing are bound to cgroup v1" \
-		"hierarchies on this host (/proc/cgroups), so a cgroup2 mount cannot enable them" >&2
+	not_applicable "cgroup v2 limits: the controllers$missing are bound to cgroup v1" \
+		"hierarchies on this host (/proc/cgroups), so a cgroup2 mount cannot enable them"
 else
 	# shellcheck disable=SC2086
 	expect_rc 137 run $V2 --rootfs "$R" --memory 64m /probe alloc 200
@@ -76,11 +80,13 @@ else
 	expect_rc 1 run $V2 --rootfs "$R" --pids-limit 64 /probe forkbomb
 	contains "$T/err" "pids limit 64"
 	# shellcheck disable=SC2086
-	run_bg $V2 --rootfs "$R" --cpus 0.5 -v "$T/shared:/shared" /probe sleep 2 /shared/ready2 >/dev/null
+	run_bg $V2 --rootfs "$R" --cpus 0.5 -v "$T/shared:/shared" \
+		/probe await /shared/ready2 /shared/go2 >/dev/null
 	pid=$!
-	for _ in $(seq 200); do [ -e "$T/shared/ready2" ] && break; sleep 0.05; done
+	wait_for "$T/shared/ready2"
 	[ "$(cat "$T/cg2/$CGP"/*/cpu.max)" = "50000 100000" ] || fail "cpu.max"
-	wait "$pid"
+	touch "$T/shared/go2"
+	wait "$pid" || fail "the step ended with $? (no go2 handshake?)"
 fi
 
 cleanup_v2

@@ -240,8 +240,20 @@ static void test_killed_preparer_cleaned(void **state)
 				cb_rm_rf(AT_FDCWD, "store/snapshots", &err),
 					mkdir("store/snapshots", 0700);
 	}
-	while (count_entries("store/tmp") == 0)
+	/*
+	 * Until the preparer has a temp dir: a child that ends first (it failed)
+	 * or a deadline ends the wait with a failure instead of spinning forever.
+	 */
+	for (int ms = 0; count_entries("store/tmp") == 0; ms++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("the preparer ended (status %#x) before it made a temp dir", status);
+		if (ms >= 30000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail_msg("no temp dir from the preparer after 30 s");
+		}
 		usleep(1000);
+	}
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
