@@ -1,7 +1,9 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install dependencies, build with
 # -Werror, run every unit and integration test, then the unit tests again
-# under ASan+UBSan, then the fuzz targets over their corpora.
+# under ASan+UBSan, then the fuzz targets over their corpora.  Ends with
+# ctest's summary line of each stage, then one line per check that was not
+# applicable on this machine (a kernel feature it lacks), with the reason.
 # Usage: tools/test.sh            (from the repository root or anywhere)
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,11 +17,14 @@ export CB_TESTS_MUST_WORK
 
 status=0
 summary=""
+na=""
 
 run_ctest() { # NAME BUILD_DIR [ctest args...]
 	name=$1 dir=$2
 	shift 2
 	log="$dir/ctest.log"
+	# each test appends what did not apply here (tests/CMakeLists.txt: CB_NA_LOG)
+	rm -f "$dir/not-applicable.log"
 	if ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" >"$log" 2>&1; then
 		:
 	else
@@ -29,6 +34,10 @@ run_ctest() { # NAME BUILD_DIR [ctest args...]
 	line=$(grep -E 'tests passed|tests failed' "$log" | tail -n 1)
 	summary="$summary$name: ${line:-no ctest summary}
 "
+	if [ -s "$dir/not-applicable.log" ]; then
+		na="$na$(sort "$dir/not-applicable.log" | sed "s/^/not applicable ($name): /")
+"
+	fi
 }
 
 echo "== build (-Werror)"
@@ -48,4 +57,5 @@ cmake --build build-fuzz -j "$jobs" >/dev/null
 run_ctest "fuzz" build-fuzz -L fuzz
 
 printf '\n%s' "$summary"
+printf '%s' "$na"
 exit $status
