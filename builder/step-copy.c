@@ -348,6 +348,7 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 					continue;
 				break;
 			}
+			ret = 0;
 			if (x > 0 && !S_ISDIR(ce.st.st_mode)) {
 				stackfs_entry_release(&ce);
 				continue;

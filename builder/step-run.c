@@ -294,6 +294,9 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	}
 	if (res.exit_code != 0 || res.cancelled) {
 		struct cb_strbuf cmd = CB_STRBUF_INIT;
+		/* the runtime's message adds to the exit code only for kills */
+		const char *detail =
+			res.signal || res.oom_killed || res.pids_limited ? res.message : NULL;
 
 		for (size_t i = 0; i < argv->n; i++)
 			cb_strbuf_addf(&cmd, "%s%s", i ? " " : "", argv->v[i]);
@@ -303,8 +306,8 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 			cb_error_set(err, 0,
 				     "process \"%s\" did not complete successfully: exit code: "
 				     "%d%s%s%s%s%s",
-				     cmd.buf, res.exit_code, res.message ? " (" : "",
-				     res.message ? res.message : "", res.message ? ")" : "",
+				     cmd.buf, res.exit_code, detail ? " (" : "",
+				     detail ? detail : "", detail ? ")" : "",
 				     tail.len ? "\nlast output:" : "", tail.len ? tail.buf : "");
 		cb_strbuf_release(&cmd);
 		runtime_result_release(&res);

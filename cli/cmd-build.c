@@ -386,7 +386,7 @@ static int parse_args(const struct cli_command *cmd, struct build_cli *c, int ar
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+t:f:m:qo:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:f:m:qo:h", long_options, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			return cli_usage_error(cmd, "unknown option or missing value: `%s`",
 					       argv[optind - 1]);

@@ -2,7 +2,11 @@
 # escape=\
 #
 # A two-stage build on a busybox base that cbuild makes locally (no network
-# needed): build in one stage, copy the result into a small final image.
+# needed: tools/make-base-images.sh): build in one stage, copy the result
+# into a small final image.
+#
+#   cbuild -t greet -f examples/Dockerfiles/multistage.Dockerfile examples/Dockerfiles
+#   cbuild run --rm greet
 
 # BASE the base image for both stages
 ARG BASE=cbuild.local/busybox:latest
@@ -12,8 +16,7 @@ ARG GREETING="hello, world"
 ENV APP_HOME=/opt/app \
     PATH=/opt/app/bin:$PATH
 WORKDIR $APP_HOME
-RUN --mount=type=cache,target=/var/cache/app,sharing=locked \
-    --network=none <<-EOT
+RUN --network=none <<-EOT
 	mkdir -p bin
 	printf '#!/bin/sh\necho "%s"\n' "$GREETING" > bin/greet
 	chmod 0755 bin/greet
@@ -28,7 +31,4 @@ COPY --from=build --chown=1000:1000 /opt/app /opt/app
 ENV PATH=/opt/app/bin:$PATH
 USER 1000:1000
 EXPOSE 8080/tcp 80
-HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD ["greet"]
-ONBUILD RUN echo "building on top of the example"
-STOPSIGNAL SIGTERM
-ENTRYPOINT ["greet"]
+CMD ["greet"]

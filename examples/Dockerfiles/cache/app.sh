@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "app running with $(wc -l < /app/installed.txt) dependencies"

@@ -1,0 +1,3 @@
+# Built FROM the ONBUILD base: its COPY and RUN triggers run first.
+FROM onbuild-base
+LABEL role=child
