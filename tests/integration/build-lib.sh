@@ -1,0 +1,168 @@
+# Sourced by tests/integration/03NN-build-*.sh, after lib.sh.
+#
+# Gives every test a private store ($ROOT = $T/root) holding busybox:test,
+# a busybox rootfs made by tools/make-busybox-rootfs.sh from Debian's
+# busybox-static (users root 0, user 1000, other 1001:10, nobody; /tmp
+# 1777), imported with `cbuild import`, and helpers:
+#
+#   cb ARGS...                 cbuild --root $ROOT ARGS...
+#   ctx DIR                    a fresh context directory DIR; then write files
+#   build ARGS...              cbuild --root $ROOT build ARGS...: must exit 0;
+#                              its stdout and stderr are in $T/out, $T/err
+#   build_fails RC ARGS...     the same, must exit RC
+#   cfg IMAGE [JQ]             jq JQ (default .) over the image's config
+#                              (inspect's .Config: Docker's key names)
+#   insp IMAGE JQ              jq JQ over `cbuild inspect IMAGE`'s .[0]
+#   history IMAGE              one line per history entry of the build (the
+#                              base's entry left out): CREATED_BY<TAB>EMPTY,
+#                              EMPTY being true or false
+#   layer_count IMAGE          how many layers the image has
+#   layer_entries IMAGE N      the tar entry names of layer N (0 = bottom),
+#                              sorted, without a leading ./ or trailing /
+#   layer_verbose IMAGE N      `tar -tvz` of layer N
+#   crun IMAGE CMD...          cbuild run --rm IMAGE CMD... (stdout)
+#   step_status TEXT           CACHED, DONE or NONE: how the step titled
+#                              "[stage] TEXT" ended in the last build's
+#                              plain progress ($T/err; build with
+#                              --progress plain)
+#   image_list                 the store's images, one JSON line each
+#   eq WHAT GOT WANT           fail unless GOT is WANT
+#   in_file FILE STRING / not_in_file FILE STRING
+#   finish                     fail when a mount under $T is left; print ok
+[ "$(id -u)" = 0 ] || skip "the build tests run as root"
+command -v jq >/dev/null || skip "jq is not installed"
+BUSYBOX=/bin/busybox
+{ [ -x "$BUSYBOX" ] && LC_ALL=C ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic'; } ||
+	skip "busybox-static is not installed (/bin/busybox)"
+MAKE_ROOTFS=$CB_SOURCE_DIR/tools/make-busybox-rootfs.sh
+[ -f "$MAKE_ROOTFS" ] || fail "$MAKE_ROOTFS is missing"
+
+ROOT=$T/root
+unset SOURCE_DATE_EPOCH CBUILD_ROOT
+
+cb() {
+	"$CBUILD" --root "$ROOT" "$@"
+}
+
+# make_base [TAG]: import the busybox rootfs as TAG (default busybox:test).
+make_base() {
+	[ -f "$T/busybox.tar" ] || bash "$MAKE_ROOTFS" "$T/busybox.tar" "$BUSYBOX" ||
+		fail "make-busybox-rootfs.sh failed"
+	cb import "$T/busybox.tar" "${1:-busybox:test}" >/dev/null || fail "cbuild import failed"
+}
+make_base
+
+# ctx DIR: an empty context directory (made anew).
+ctx() {
+	rm -rf "$1"
+	mkdir -p "$1"
+}
+
+build() {
+	set +e
+	"$CBUILD" --root "$ROOT" build "$@" >"$T/out" 2>"$T/err"
+	local rc=$?
+	set -e
+	[ "$rc" = 0 ] || fail "cbuild build $* exited $rc; stderr: $(cat "$T/err")"
+}
+
+build_fails() {
+	local want=$1 rc
+	shift
+	set +e
+	"$CBUILD" --root "$ROOT" build "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	[ "$rc" = "$want" ] ||
+		fail "cbuild build $* exited $rc, want $want; stdout: $(cat "$T/out"); stderr: $(cat "$T/err")"
+}
+
+insp() {
+	cb inspect "$1" >"$T/inspect.json" || fail "cbuild inspect $1 failed"
+	jq -r ".[0] | $2" "$T/inspect.json"
+}
+
+cfg() {
+	insp "$1" ".Config | ${2:-.}"
+}
+
+history() {
+	insp "$1" '.History[1:][] | [.created_by, (.empty_layer // false | tostring)] | join("\t")'
+}
+
+# history_all IMAGE: as history, with the base image's entries too.
+history_all() {
+	insp "$1" '.History[] | [.created_by // "", (.empty_layer // false | tostring)] | join("\t")'
+}
+
+layer_count() {
+	insp "$1" '.RootFS.Layers | length'
+}
+
+# _layer_blob IMAGE N: the path of layer N's blob, from an OCI archive of
+# IMAGE made with `cbuild save` (unpacked in $T/save-IMAGE).
+_layer_blob() {
+	local d=$T/save-$(echo "$1" | tr '/:' '__')
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d"
+		cb save --format oci -o "$d.tar" "$1" || fail "cbuild save $1 failed"
+		tar -C "$d" -xf "$d.tar"
+	fi
+	local m
+	m=$(jq -r '.manifests[0].digest' "$d/index.json" | sed 's|:|/|')
+	echo "$d/blobs/$(jq -r ".layers[$2].digest" "$d/blobs/$m" | sed 's|:|/|')"
+}
+
+layer_entries() {
+	tar -tzf "$(_layer_blob "$1" "$2")" | sed -e 's|^\./||' -e 's|/$||' | grep -v '^\.\?$' |
+		LC_ALL=C sort
+}
+
+layer_verbose() {
+	tar --numeric-owner -tvzf "$(_layer_blob "$1" "$2")"
+}
+
+crun() {
+	local img=$1
+	shift
+	cb run --rm "$img" "$@" || fail "cbuild run $img $* failed"
+}
+
+step_status() {
+	local n
+	n=$(awk -v s="] $1" 'substr($0, 1, 1) == "#" && length($0) >= length(s) &&
+		substr($0, length($0) - length(s) + 1) == s { sub(/^#/, ""); print $1 }' "$T/err" | tail -n 1)
+	[ -n "$n" ] || fail "no step '$1' in the progress: $(cat "$T/err")"
+	if grep -qx "#$n CACHED" "$T/err"; then
+		echo CACHED
+	elif grep -q "^#$n DONE" "$T/err"; then
+		echo DONE
+	else
+		echo NONE
+	fi
+}
+
+eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+in_file() {
+	grep -qF -- "$2" "$1" || fail "$1 lacks '$2'; it holds: $(cat "$1")"
+}
+
+not_in_file() {
+	! grep -qF -- "$2" "$1" || fail "$1 holds '$2': $(cat "$1")"
+}
+
+# The images of the store, one line each (name and ID): to check that a
+# failed build left them as they were.
+image_list() {
+	cb images --format json | jq -r '.[] | tostring' | LC_ALL=C sort
+}
+
+finish() {
+	if grep -qF "$T" /proc/self/mountinfo; then
+		fail "mounts left behind: $(grep -F "$T" /proc/self/mountinfo)"
+	fi
+	echo ok
+}
