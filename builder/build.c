@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "builder-internal.h"
@@ -104,8 +106,10 @@ const char *build_arg_value(const struct build *b, const char *key, bool *given)
 
 void build_mark_consumed(struct build *b, const char *key)
 {
+	pthread_mutex_lock(&b->mu);
 	if (cb_strvec_find(&b->consumed, key) < 0)
 		cb_strvec_push(&b->consumed, key);
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* Global ARGs: their defaults expanded with the ARGs before them, overridden by --build-arg. */
@@ -243,6 +247,9 @@ static int plan_visit(struct build *b, size_t i, int *mark, size_t *order, size_
 	mark[i] = 1;
 	if (stage_deps(b, i, deps, &ndeps, err) < 0)
 		return -1;
+	free(b->stages[i].deps);
+	b->stages[i].deps = xmemdup(deps, ndeps * sizeof(*deps) + 1);
+	b->stages[i].ndeps = ndeps;
 	for (size_t k = 0; k < ndeps; k++)
 		if (plan_visit(b, deps[k], mark, order, norder, err) < 0)
 			return -1;
@@ -288,6 +295,9 @@ static int init_stages(struct build *b, struct cb_error **err)
 
 static void release_stage(struct stage *st)
 {
+	if (st->s)
+		layer_store_close(st->s);
+	free(st->deps);
 	free(st->name);
 	free(st->base_name);
 	image_config_release(&st->config);
@@ -310,6 +320,13 @@ static void build_release(struct build *b)
 	free(b->arch);
 	free(b->variant);
 	free(b->created);
+	cb_error_free(&b->first_err);
+	if (b->cancel_efd >= 0)
+		close(b->cancel_efd);
+	if (b->done_efd >= 0)
+		close(b->done_efd);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
 }
 
 static void set_created(struct build *b)
@@ -327,22 +344,161 @@ static int run_stage(struct build *b, struct stage *st, struct cb_error **err)
 {
 	const struct df_stage *ds = &b->df->stages[st->index];
 
-	st->status = STAGE_RUNNING;
-	if (build_stage_from(b, st, err) < 0)
-		goto fail;
+	st->s = layer_store_open(layer_store_root(b->s), err);
+	if (!st->s || build_stage_from(b, st, err) < 0)
+		return -1;
 	for (size_t k = 0; k < ds->count; k++) {
-		if (b->o->cancel_fd >= 0 && build_cancelled(b)) {
-			cb_error_set(err, ECANCELED, "build cancelled");
-			goto fail;
-		}
+		if (build_cancelled(b))
+			return cb_error_set(err, ECANCELED, "build cancelled");
+		if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
+			return cb_error_set(err, ECANCELED, "another stage failed");
 		if (build_dispatch(b, st, &b->df->instrs[ds->first + k], err) < 0)
-			goto fail;
+			return -1;
 	}
-	st->status = STAGE_DONE;
 	return 0;
-fail:
-	st->status = STAGE_FAILED;
-	return -1;
+}
+
+/* A needed stage whose dependencies are done, or NULL; with b->mu held. */
+static struct stage *next_ready(struct build *b, const size_t *order, size_t norder, bool *all_done)
+{
+	*all_done = true;
+	for (size_t i = 0; i < norder; i++) {
+		struct stage *st = &b->stages[order[i]];
+		bool ready = true;
+
+		if (st->status != STAGE_DONE)
+			*all_done = false;
+		if (st->status != STAGE_PENDING)
+			continue;
+		for (size_t k = 0; k < st->ndeps && ready; k++)
+			ready = b->stages[st->deps[k]].status == STAGE_DONE;
+		if (ready)
+			return st;
+	}
+	return NULL;
+}
+
+struct worker {
+	struct build *b;
+	const size_t *order;
+	size_t norder;
+};
+
+static void poke(int efd)
+{
+	uint64_t one = 1;
+
+	if (write(efd, &one, sizeof(one)) < 0) {
+		/* an eventfd write fails only on overflow: it is readable then anyway */
+	}
+}
+
+/*
+ * A stage thread: take the next ready stage, run it, repeat until every
+ * needed stage is done or one failed.  Independent stages so run in
+ * parallel; each has its own store handle.
+ */
+static void *stage_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct build *b = w->b;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		bool all_done;
+		struct stage *st;
+		struct cb_error *err = NULL;
+		int ret;
+
+		if (b->failed)
+			break;
+		st = next_ready(b, w->order, w->norder, &all_done);
+		if (!st) {
+			if (all_done || !b->running)
+				break; /* done, or nothing can become ready any more */
+			pthread_cond_wait(&b->cv, &b->mu);
+			continue;
+		}
+		st->status = STAGE_RUNNING;
+		b->running++;
+		pthread_mutex_unlock(&b->mu);
+		ret = run_stage(b, st, &err);
+		pthread_mutex_lock(&b->mu);
+		b->running--;
+		st->status = ret < 0 ? STAGE_FAILED : STAGE_DONE;
+		if (ret < 0) {
+			/* the first failure is the cause; "another stage failed" is not */
+			if (!b->first_err)
+				b->first_err = err;
+			else
+				cb_error_free(&err);
+			b->failed = true;
+			poke(b->cancel_efd); /* stop the steps of the other stages */
+		}
+		pthread_cond_broadcast(&b->cv);
+	}
+	if (--b->workers == 0)
+		poke(b->done_efd);
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* Until the stage threads end, pass the caller's cancel on to every step. */
+static void watch_cancel(struct build *b)
+{
+	struct pollfd p[2] = {{b->done_efd, POLLIN, 0}, {b->o->cancel_fd, POLLIN, 0}};
+
+	for (;;) {
+		int n = poll(p, b->o->cancel_fd >= 0 ? 2 : 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p[0].revents & POLLIN))
+			return;
+		if (p[1].revents) {
+			poke(b->cancel_efd);
+			p[1].fd = -1; /* once is enough */
+		}
+	}
+}
+
+static int run_stages(struct build *b, const size_t *order, size_t norder, struct cb_error **err)
+{
+	struct worker w = {b, order, norder};
+	long n = b->o->jobs > 0 ? b->o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t threads[64];
+	size_t started = 0;
+
+	if (n < 1)
+		n = 1;
+	if ((size_t)n > norder)
+		n = (long)norder;
+	if (n > 64)
+		n = 64;
+	b->workers = (unsigned)n;
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&threads[started], NULL, stage_worker, &w) == 0)
+			started++;
+	pthread_mutex_lock(&b->mu);
+	b->workers -= (unsigned)(n - (long)started);
+	pthread_mutex_unlock(&b->mu);
+	if (!started) {
+		b->workers = 1;
+		stage_worker(&w);
+	} else {
+		watch_cancel(b);
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (b->first_err) {
+		*err = b->first_err;
+		b->first_err = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i < norder; i++)
+		if (b->stages[order[i]].status != STAGE_DONE)
+			return cb_error_set(err, EINVAL, "stage %zu could not run", order[i]);
+	return 0;
 }
 
 /* The final image: --label, store, tags. */
@@ -429,22 +585,29 @@ static int setup(struct build *b, struct cb_error **err)
 int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
 	      struct build_result *res, struct cb_error **err)
 {
-	struct build b = {.o = o, .s = s, .rt = rt};
+	struct build b = {.o = o, .s = s, .rt = rt, .cancel_efd = -1, .done_efd = -1};
 	cleanup_free int *mark = NULL;
 	cleanup_free size_t *order = NULL;
 	size_t norder = 0;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.cv, NULL);
+	b.cancel_efd = eventfd(0, EFD_CLOEXEC);
+	b.done_efd = eventfd(0, EFD_CLOEXEC);
+	if (b.cancel_efd < 0 || b.done_efd < 0) {
+		cb_error_set(err, errno, "eventfd");
+		goto out;
+	}
 	if (setup(&b, err) < 0 || meta_args(&b, err) < 0 || init_stages(&b, err) < 0)
 		goto out;
 	mark = xcalloc(b.nstages, sizeof(*mark));
 	order = xcalloc(b.nstages, sizeof(*order));
 	if (plan_visit(&b, b.target, mark, order, &norder, err) < 0)
 		goto out;
-	for (size_t i = 0; i < norder; i++)
-		if (run_stage(&b, &b.stages[order[i]], err) < 0)
-			goto out;
+	if (run_stages(&b, order, norder, err) < 0)
+		goto out;
 	if (finish_image(&b, res, err) < 0)
 		goto out;
 	warn_unused_args(&b, res);

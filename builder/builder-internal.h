@@ -5,6 +5,7 @@
 #ifndef CB_BUILDER_INTERNAL_H
 #define CB_BUILDER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -61,6 +62,9 @@ enum stage_status { STAGE_PENDING, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
 
 struct stage {
 	size_t index;
+	struct layer_store *s; /* this stage's own handle (handles are not thread-safe) */
+	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
+	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */
 	bool needed; /* the target depends on it */
 	enum stage_status status;
@@ -97,6 +101,16 @@ struct build {
 	int64_t epoch;		     /* SOURCE_DATE_EPOCH, -1 none */
 	unsigned step;		     /* progress numbering */
 	FILE *out;		     /* progress stream, NULL = quiet */
+	pthread_mutex_t mu;	     /* guards what stage threads share: below, consumed,
+					step, and the progress stream */
+	pthread_cond_t cv;	     /* a stage finished */
+	bool failed;		     /* a stage failed: the others stop */
+	struct cb_error *first_err;
+	unsigned running;
+	unsigned workers; /* stage threads still running */
+	int cancel_efd;	  /* eventfd: readable = stop every step (the steps'
+			     cancel fd: a failed stage or the user's cancel) */
+	int done_efd;	  /* eventfd: the last stage thread has ended */
 	bool plain;
 	struct timespec t0;
 };
@@ -144,8 +158,7 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest *key,
 		      const char *created_by, struct cb_error **err);
 /* The lowerdirs of the stage's current rootfs, top first. */
-int build_stage_lowerdirs(struct build *b, const struct stage *st, struct cb_strvec *dirs,
-			  struct cb_error **err);
+int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct cb_error **err);
 /* key = sha256(parent key, parts...) */
 void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
 	       struct cb_digest *out);

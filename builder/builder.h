@@ -201,6 +201,7 @@ struct build_options {
 	FILE *progress;		   /* NULL: stderr */
 	enum build_progress_mode progress_mode;
 	int cancel_fd; /* readable: stop the running steps and fail (ECANCELED); -1 none */
+	int jobs;      /* stages run at once; 0 = one per CPU */
 };
 
 void build_options_init(struct build_options *o);

@@ -227,13 +227,13 @@ static enum layer_compression media_compression(const char *mt)
 	return LAYER_UNCOMPRESSED;
 }
 
-static int from_image(struct build *b, struct stage *st, const char *ref, struct cb_error **err)
+static int from_image(struct stage *st, const char *ref, struct cb_error **err)
 {
 	struct store_image img;
 	struct cb_digest parent;
 	const struct image_manifest *m;
 
-	if (image_resolve(b->s, ref, &img, NULL, err) < 0)
+	if (image_resolve(st->s, ref, &img, NULL, err) < 0)
 		return -1;
 	m = &img.manifest;
 	if (m->nlayers != img.config.diff_ids.n) {
@@ -249,7 +249,7 @@ static int from_image(struct build *b, struct stage *st, const char *ref, struct
 		d->size = m->layers[i].size;
 		d->compression = media_compression(m->layers[i].media_type);
 		if (cb_digest_parse(img.config.diff_ids.v[i], &d->diff_id, err) < 0 ||
-		    layer_store_snapshot_prepare(b->s, i ? &parent : NULL, &d->digest, &d->diff_id,
+		    layer_store_snapshot_prepare(st->s, i ? &parent : NULL, &d->digest, &d->diff_id,
 						 &st->chain, err) < 0) {
 			store_image_release(&img);
 			return cb_error_wrap(err, "image `%s`", ref);
@@ -361,7 +361,7 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 		empty_image(b, st);
 		ret = 0;
 	} else {
-		ret = from_image(b, st, base, err);
+		ret = from_image(st, base, err);
 	}
 	if (ret < 0) {
 		cb_strvec_clear(&triggers);

@@ -41,12 +41,11 @@ void build_key(const struct cb_digest *parent, const struct cb_strvec *parts, st
 	cb_sha256_release(&h);
 }
 
-int build_stage_lowerdirs(struct build *b, const struct stage *st, struct cb_strvec *dirs,
-			  struct cb_error **err)
+int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct cb_error **err)
 {
 	if (!st->has_chain)
 		return 0;
-	return layer_store_snapshot_lowerdirs(b->s, &st->chain, dirs, err);
+	return layer_store_snapshot_lowerdirs(st->s, &st->chain, dirs, err);
 }
 
 static void push_layer(struct build *b, struct stage *st, const struct layer_desc *d,
@@ -74,7 +73,7 @@ static int dir_is_empty(const char *dir, struct cb_error **err)
 	return 1;
 }
 
-static int put_record(struct build *b, const struct cb_digest *key, const struct layer_desc *d,
+static int put_record(struct stage *st, const struct cb_digest *key, const struct layer_desc *d,
 		      struct cb_error **err)
 {
 	json_auto_t *rec = NULL;
@@ -91,7 +90,7 @@ static int put_record(struct build *b, const struct cb_digest *key, const struct
 	text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!text)
 		return cb_error_set(err, ENOMEM, "encode a cache record");
-	return layer_store_cache_put(b->s, key, text, err);
+	return layer_store_cache_put(st->s, key, text, err);
 }
 
 int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
@@ -107,9 +106,9 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 		return -1;
 	if (empty) {
 		build_history_add(b, st, created_by, true);
-		if (layer_store_scratch_remove(b->s, dir, err) < 0)
+		if (layer_store_scratch_remove(st->s, dir, err) < 0)
 			return -1;
-		return put_record(b, key, NULL, err);
+		return put_record(st, key, NULL, err);
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -117,17 +116,17 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	o.overlay = true;
 	o.source_date_epoch = b->epoch;
 	o.compression = LAYER_GZIP;
-	if (layer_store_diff(b->s, fd, &o, &d, err) < 0)
+	if (layer_store_diff(st->s, fd, &o, &d, err) < 0)
 		return cb_error_wrap(err, "write the layer");
-	if (layer_store_snapshot_commit(b->s, st->has_chain ? &st->chain : NULL, dir, &d.diff_id,
+	if (layer_store_snapshot_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &d.diff_id,
 					&chain, err) < 0)
 		return -1;
 	push_layer(b, st, &d, &chain, created_by);
-	return put_record(b, key, &d, err);
+	return put_record(st, key, &d, err);
 }
 
 /* The layer a record names; 1 when usable, 0 when its blob is gone or it is malformed. */
-static int parse_record(struct build *b, const char *json, bool *empty, struct layer_desc *d,
+static int parse_record(struct stage *st, const char *json, bool *empty, struct layer_desc *d,
 			struct cb_error **err)
 {
 	json_auto_t *rec = json_loads(json, 0, NULL);
@@ -151,7 +150,7 @@ static int parse_record(struct build *b, const char *json, bool *empty, struct l
 	}
 	d->size = size;
 	d->compression = (enum layer_compression)c;
-	ret = layer_store_blob_exists(b->s, &d->digest, NULL, err);
+	ret = layer_store_blob_exists(st->s, &d->digest, NULL, err);
 	return ret;
 }
 
@@ -166,10 +165,10 @@ int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest 
 
 	if (st->no_cache)
 		return 0;
-	ret = layer_store_cache_get(b->s, key, &json, err);
+	ret = layer_store_cache_get(st->s, key, &json, err);
 	if (ret <= 0)
 		return ret;
-	ret = parse_record(b, json, &empty, &d, err);
+	ret = parse_record(st, json, &empty, &d, err);
 	if (ret <= 0)
 		return ret;
 	if (empty) {
@@ -177,7 +176,7 @@ int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest 
 		return 1;
 	}
 	/* the diff ID is checked if the snapshot has to be made from the blob */
-	if (layer_store_snapshot_prepare(b->s, st->has_chain ? &st->chain : NULL, &d.digest,
+	if (layer_store_snapshot_prepare(st->s, st->has_chain ? &st->chain : NULL, &d.digest,
 					 &d.diff_id, &chain, err) < 0)
 		return -1;
 	push_layer(b, st, &d, &chain, created_by);

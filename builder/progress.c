@@ -45,7 +45,7 @@ void build_progress_init(struct build *b)
 
 unsigned build_progress_step(struct build *b, const struct stage *st, const char *what)
 {
-	unsigned n = ++b->step;
+	unsigned n = __atomic_add_fetch(&b->step, 1, __ATOMIC_RELAXED);
 
 	if (b->out) {
 		if (st && st->name)
@@ -63,12 +63,14 @@ void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 
 	if (!b->out || !b->plain)
 		return;
+	flockfile(b->out); /* one whole line among parallel stages */
 	fprintf(b->out, "#%u %.3f ", step, elapsed(&b->t0));
 	va_start(ap, fmt);
 	vfprintf(b->out, fmt, ap);
 	va_end(ap);
 	fputc('\n', b->out);
 	fflush(b->out);
+	funlockfile(b->out);
 }
 
 void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached)
@@ -100,11 +102,11 @@ bool build_cancelled(const struct build *b)
 	struct timespec ts = {0, 0};
 	fd_set set;
 
-	if (b->o->cancel_fd < 0)
+	if (b->cancel_efd < 0)
 		return false;
 	FD_ZERO(&set);
-	FD_SET(b->o->cancel_fd, &set);
-	return pselect(b->o->cancel_fd + 1, &set, NULL, NULL, &ts, NULL) > 0;
+	FD_SET(b->cancel_efd, &set);
+	return pselect(b->cancel_efd + 1, &set, NULL, NULL, &ts, NULL) > 0;
 }
 
 struct build_output_pump {

@@ -918,14 +918,15 @@ static int open_source(struct copy_op *op, const char *from, struct cb_strvec *l
 					    "cannot copy from stage \"%s\", it needs to be defined "
 					    "before current stage",
 					    from);
-		if (build_stage_lowerdirs(b, src, lowers, err) < 0)
+		if (build_stage_lowerdirs(src, lowers, err) < 0)
 			return -1;
 	} else {
 		struct store_image img;
 
-		if (image_resolve(b->s, from, &img, NULL, err) < 0)
+		if (image_resolve(op->st->s, from, &img, NULL, err) < 0)
 			return -1;
-		if (img.manifest.nlayers && image_prepare_rootfs(b->s, &img, -1, lowers, err) < 0) {
+		if (img.manifest.nlayers &&
+		    image_prepare_rootfs(op->st->s, &img, -1, lowers, err) < 0) {
 			store_image_release(&img);
 			return -1;
 		}
@@ -1057,7 +1058,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 		if (!op.excl)
 			goto out;
 	}
-	if (build_stage_lowerdirs(b, st, &lowers, err) < 0 ||
+	if (build_stage_lowerdirs(st, &lowers, err) < 0 ||
 	    stackfs_open(&op.dest, (const char *const *)lowers.v, lowers.n, err) < 0 ||
 	    open_source(&op, from, &slowers, err) < 0)
 		goto out;
@@ -1081,7 +1082,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	if (ret < 0)
 		goto out;
 	ret = -1;
-	scratch = layer_store_scratch_create(b->s, err);
+	scratch = layer_store_scratch_create(st->s, err);
 	if (!scratch)
 		goto out;
 	tree = xasprintf("%s/tree", scratch);
@@ -1095,7 +1096,7 @@ out:
 	if (scratch) {
 		struct cb_error *e = NULL;
 
-		if (layer_store_scratch_remove(b->s, scratch, &e) < 0)
+		if (layer_store_scratch_remove(st->s, scratch, &e) < 0)
 			cb_error_free(&e);
 	}
 	copy_op_release(&op);
@@ -1117,7 +1118,7 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 	int ret = -1, r;
 
 	op.now.tv_sec = b->epoch >= 0 ? b->epoch : time(NULL);
-	if (build_stage_lowerdirs(b, st, &lowers, err) < 0 ||
+	if (build_stage_lowerdirs(st, &lowers, err) < 0 ||
 	    stackfs_open(&op.dest, (const char *const *)lowers.v, lowers.n, err) < 0)
 		goto out;
 	r = stackfs_lookup(&op.dest, dir, true, &e, err);
@@ -1140,7 +1141,7 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 		ret = r > 0 ? 0 : -1;
 		goto out;
 	}
-	scratch = layer_store_scratch_create(b->s, err);
+	scratch = layer_store_scratch_create(st->s, err);
 	if (!scratch)
 		goto out;
 	tree = xasprintf("%s/tree", scratch);
@@ -1169,7 +1170,7 @@ out:
 	if (scratch) {
 		struct cb_error *e2 = NULL;
 
-		if (layer_store_scratch_remove(b->s, scratch, &e2) < 0)
+		if (layer_store_scratch_remove(st->s, scratch, &e2) < 0)
 			cb_error_free(&e2);
 	}
 	stackfs_release(&op.dest);

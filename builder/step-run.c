@@ -207,12 +207,12 @@ struct run_ctx {
 	struct build_output_pump *pump;
 };
 
-static void run_ctx_release(struct build *b, struct run_ctx *c)
+static void run_ctx_release(struct stage *st, struct run_ctx *c)
 {
 	struct cb_error *e = NULL;
 
 	build_pump_finish(c->pump, NULL);
-	if (c->scratch && layer_store_scratch_remove(b->s, c->scratch, &e) < 0)
+	if (c->scratch && layer_store_scratch_remove(st->s, c->scratch, &e) < 0)
 		cb_error_free(&e); /* the next open removes it */
 	free(c->scratch);
 	cb_strvec_clear(&c->lowers);
@@ -232,14 +232,14 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	struct cb_strbuf tail = CB_STRBUF_INIT;
 	int ret;
 
-	c->scratch = layer_store_scratch_create(b->s, err);
+	c->scratch = layer_store_scratch_create(st->s, err);
 	if (!c->scratch)
 		return -1;
 	upper = xasprintf("%s/upper", c->scratch);
 	work = xasprintf("%s/work", c->scratch);
 	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
 		return cb_error_set(err, errno, "create `%s`", upper);
-	if (build_stage_lowerdirs(b, st, &c->lowers, err) < 0)
+	if (build_stage_lowerdirs(st, &c->lowers, err) < 0)
 		return -1;
 	if (!c->lowers.n) { /* FROM scratch: overlay needs a lower layer */
 		empty = xasprintf("%s/empty", c->scratch);
@@ -267,7 +267,7 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.seccomp = b->o->seccomp;
 	spec.seccomp_profile = b->o->seccomp_profile;
 	spec.no_new_privileges = b->o->no_new_privileges;
-	spec.cancel_fd = b->o->cancel_fd;
+	spec.cancel_fd = b->cancel_efd;
 	if (script) {
 		pdir = xasprintf("%s/pipes", c->scratch);
 		if (write_script(pdir, in->u.run.cmdline.files[0].name, script, err) < 0)
@@ -365,7 +365,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 		build_progress_done(b, step, &t, false);
 	}
 out:
-	run_ctx_release(b, &c);
+	run_ctx_release(st, &c);
 	cb_strvec_clear(&argv);
 	return ret < 0 ? build_line_error(in->start_line, err) : 0;
 }

@@ -55,7 +55,7 @@ const char cmd_build_usage[] =
 	"  --metadata-file FILE      write the image's digests as JSON to FILE\n"
 	"  -o, --output type=oci|docker|local|tar,dest=PATH   also export (repeatable; dest=- is\n"
 	"                            standard output)\n"
-	"  --jobs N                  stages run at once (default 1)\n"
+	"  --jobs N                  stages run at once (default: one per CPU)\n"
 	"  --root DIR                the store (default $CBUILD_ROOT, /var/lib/cbuild)\n"
 	"\n"
 	"SOURCE_DATE_EPOCH (environment or --build-arg) sets the image's times and\n"
@@ -349,6 +349,7 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 
 		if (end == arg || *end || n < 1 || n > 64)
 			return cli_usage_error(cmd, "invalid --jobs `%s`", arg);
+		c->o.jobs = (int)n;
 		return 0;
 	}
 	case OPT_ROOT:
@@ -610,6 +611,12 @@ int cmd_build(int argc, char **argv)
 	goto out;
 report:
 	cb_error_report(&err);
+	if (sfd >= 0) { /* cancelled by a signal: exit as the shell reports it, 128+N */
+		struct signalfd_siginfo si;
+
+		if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			ret = 128 + (int)si.ssi_signo;
+	}
 out:
 	if (sfd >= 0) {
 		close(sfd);
