@@ -1,6 +1,6 @@
 #!/bin/bash
 # cbuild build's command line as docker users type it: the bare form,
-# --root before or after the command, -f FILE, -f - (the Dockerfile on
+# --root before or after the command, flags after CONTEXT, -f FILE, -f - (the Dockerfile on
 # stdin), a context of - (a tar on stdin), -t repeated, --label, -q,
 # --iidfile, --metadata-file, --platform, and exit 2 for usage errors.
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ eq "/which of cli:one" "$(crun cli:one cat /which)" "dockerfile: context"
 layers=$(insp cli:one '.RootFS.Layers | join(",")')
 
 # The bare form (a first argument that is a flag means build), and --root
-# after the command.
+# after the command or in $CBUILD_ROOT.
 "$CBUILD" --root "$ROOT" -t cli:bare c 2>"$T/err" || fail "the bare form failed: $(cat "$T/err")"
 eq "layers of the bare form's image" "$(insp cli:bare '.RootFS.Layers | join(",")')" "$layers"
 "$CBUILD" build --root "$ROOT" -t cli:after c 2>"$T/err" ||
@@ -30,6 +30,14 @@ eq "layers with --root after build" "$(insp cli:after '.RootFS.Layers | join(","
 CBUILD_ROOT=$ROOT "$CBUILD" build -t cli:env c 2>"$T/err" ||
 	fail "CBUILD_ROOT failed: $(cat "$T/err")"
 eq "layers with CBUILD_ROOT" "$(insp cli:env '.RootFS.Layers | join(",")')" "$layers"
+
+# Flags after CONTEXT, as `docker build . -t app` takes them.
+"$CBUILD" --root "$ROOT" build c -t cli:flags-after --label after=yes 2>"$T/err" ||
+	fail "flags after CONTEXT failed: $(cat "$T/err")"
+eq "label given after CONTEXT" "$(cfg cli:flags-after .Labels.after)" yes
+"$CBUILD" c -t cli:bare-after --root "$ROOT" 2>"$T/err" ||
+	fail "the bare form with flags after CONTEXT failed: $(cat "$T/err")"
+eq "layers of cli:bare-after" "$(insp cli:bare-after '.RootFS.Layers | join(",")')" "$layers"
 
 # -f FILE: a Dockerfile outside the context; COPY still reads the context.
 cat >"$T/other.Dockerfile" <<'EOF'
