@@ -1,7 +1,7 @@
 /*
- * cli-store.c - what the store commands share: --root, opening the store,
- * turning what users type into the store's names, resolving IMAGE
- * arguments, and Docker's formats for sizes and ages.
+ * cli-store.c - what the store commands share: opening the store, turning
+ * what users type into the store's names, resolving IMAGE arguments, and
+ * Docker's formats for sizes and ages.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -13,25 +13,6 @@
 #include "layerstore.h"
 #include "registry.h"
 #include "xalloc.h"
-
-int cli_store_root_opt(const struct cli_command *cmd, int argc, char **argv, int *i,
-		       const char **root)
-{
-	const char *a = argv[*i];
-
-	if (cb_str_starts_with(a, "--root=")) {
-		*root = a + 7;
-	} else if (!strcmp(a, "--root")) {
-		if (*i + 1 >= argc)
-			return cli_usage_error(cmd, "--root needs a directory");
-		*root = argv[++*i];
-	} else {
-		return 0;
-	}
-	if (!**root)
-		return cli_usage_error(cmd, "--root needs a directory");
-	return 1;
-}
 
 struct layer_store *cli_store_open(const char *root_flag)
 {
@@ -78,37 +59,6 @@ int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image
 /* ------------------------------------------------------------------------ */
 /* Sizes and times, as Docker prints them                                    */
 /* ------------------------------------------------------------------------ */
-
-int cli_parse_size(const char *s, uint64_t *out)
-{
-	static const char units[] = "kmgtp";
-	char *end;
-	double v;
-	const char *u;
-	double mult = 1;
-
-	/* go-units' RAMInBytes: binary multiples, "10g", "10GB", "10GiB", "512m", "100". */
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	if (*end == ' ')
-		end++;
-	if (*end && (u = strchr(units, tolower((unsigned char)*end)))) {
-		for (const char *k = units; k <= u; k++)
-			mult *= 1024;
-		end++;
-		if (tolower((unsigned char)*end) == 'i')
-			end++;
-	}
-	if (tolower((unsigned char)*end) == 'b')
-		end++;
-	if (*end || v * mult > 1.8e19)
-		return -1;
-	*out = (uint64_t)(v * mult);
-	return 0;
-}
 
 void cli_format_size_digits(uint64_t n, int digits, char out[16])
 {

@@ -7,13 +7,15 @@
 #ifndef CB_CLI_H
 #define CB_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
-	const char *summary;                /* one line for `cbuild --help` */
-	const char *usage;                  /* full help for `cbuild help NAME` */
+	const char *summary;		   /* one line for `cbuild --help` */
+	const char *usage;		   /* full help for `cbuild help NAME` */
 };
 
 /* The command called name, or NULL. */
@@ -25,6 +27,101 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 
 /* True (and prints usage to stdout) when argv[1] is -h or --help. */
 bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* Options: getopt_long for every command (cli-opts.c)                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * GNU style, as docker and podman read options: options and arguments in
+ * any order, `--` ends the options, `--opt=VALUE` or `--opt VALUE`,
+ * unambiguous prefixes of long options.  A shortopts starting with '+'
+ * stops at the first argument instead (run: what follows IMAGE is the
+ * command's).  -h and --help print the command's usage; unknown options
+ * and missing values are usage errors (exit 2).  The global options are
+ * taken after the command too: --root by the commands that use the store
+ * (CLI_OPTION_ROOT), --debug by all.
+ *
+ *	static const struct option longopts[] = {
+ *		CLI_OPTION_ROOT, {"quiet", no_argument, NULL, 'q'}, CLI_OPTIONS_END,
+ *	};
+ *	struct cli_getopt g;
+ *	int c, rc;
+ *
+ *	cli_getopt_init(&g, self, argc, argv, "q", longopts);
+ *	while ((c = cli_getopt_next(&g)) != -1) {
+ *		if (c == CLI_OPT_EXIT)
+ *			return g.status;
+ *		if (c == CLI_OPT_ROOT && (rc = cli_opt_root(&g, &root)))
+ *			return rc;
+ *		...
+ *	}
+ *	arguments: argv[g.first_arg] to argv[argc - 1]
+ */
+struct cli_getopt {
+	const struct cli_command *cmd; /* whose usage errors these are */
+	int argc;
+	char **argv; /* argv[0] is the command's (or subcommand's) name */
+	const struct option *longopts;
+	char shortopts[64];
+	const char *arg; /* the current option's value, borrowed from argv */
+	char name[64];	 /* the current option as named in messages: "--memory", "-m" */
+	int first_arg;	 /* after the last option: the index of the first argument */
+	int status;	 /* after CLI_OPT_EXIT: what the command returns (0 for --help, 2) */
+};
+
+/* cli_getopt_next(): stop, and return g.status (help printed, or a usage error). */
+#define CLI_OPT_EXIT (-2)
+/* What a command's own option parser returns to go on (else: the exit status). */
+#define CLI_CONTINUE (-1)
+
+/* The values of options several commands take (above any character). */
+enum {
+	CLI_OPT_ROOT = 0x100,
+	CLI_OPT_DEBUG,
+	CLI_OPT_FORMAT,
+	CLI_OPT_COMPRESSION,
+	CLI_OPT_COMPRESSION_LEVEL,
+	CLI_OPT_OWN, /* a command's own values start here */
+};
+/*
+ * Every table ends with CLI_OPTIONS_END: --help, the global --debug (taken
+ * after the command too, as main.c takes it before; cli_getopt_next
+ * handles both), then the end marker.
+ */
+/* clang-format off */
+#define CLI_OPTION_ROOT {"root", required_argument, NULL, CLI_OPT_ROOT}
+#define CLI_OPTION_FORMAT {"format", required_argument, NULL, CLI_OPT_FORMAT}
+#define CLI_OPTIONS_COMPRESSION \
+	{"compression", required_argument, NULL, CLI_OPT_COMPRESSION}, \
+	{"compression-level", required_argument, NULL, CLI_OPT_COMPRESSION_LEVEL}
+#define CLI_OPTIONS_END \
+	{"help", no_argument, NULL, 'h'}, \
+	{"debug", no_argument, NULL, CLI_OPT_DEBUG}, \
+	{NULL, 0, NULL, 0}
+/* clang-format on */
+
+/* Start parsing argv (getopt's state is reset; shortopts without h or ':'). */
+void cli_getopt_init(struct cli_getopt *g, const struct cli_command *cmd, int argc, char **argv,
+		     const char *shortopts, const struct option *longopts);
+/* The next option (its val), -1 after the last (g->first_arg set), or CLI_OPT_EXIT. */
+int cli_getopt_next(struct cli_getopt *g);
+
+/*
+ * Value checks for the current option.  Each returns 0, or 2 after a usage
+ * error: "invalid value `lots` for `--memory`: invalid size: 'lots'".
+ */
+int cli_bad_value(const struct cli_getopt *g, const char *why); /* why may be NULL */
+/* --root DIR (not empty) into *root (borrowed from argv). */
+int cli_opt_root(const struct cli_getopt *g, const char **root);
+/*
+ * A size as docker reads --memory ("64m", "1.5g": common/units.h,
+ * RAMInBytes); "bad size `lots` for `--memory`: invalid size: 'lots'".
+ */
+int cli_opt_size(const struct cli_getopt *g, int64_t *out);
+/* A decimal number of 0 or more. */
+int cli_opt_u64(const struct cli_getopt *g, uint64_t *out);
+bool cli_parse_u64(const char *s, uint64_t *out);
 
 int cmd_parse(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
@@ -39,19 +136,11 @@ extern const char cmd_run_usage[];
 /* (cmd-store.c); their shared helpers are in cli-store.c.                    */
 /* ------------------------------------------------------------------------ */
 
-#include <stdint.h>
-
 #include "error.h"
 
 struct layer_store;
 struct store_image;
 
-/*
- * `--root DIR` / `--root=DIR` at argv[*i]: 1 when consumed (*i moves past
- * its value), 0 when argv[*i] is another option, 2 after a usage error.
- */
-int cli_store_root_opt(const struct cli_command *cmd, int argc, char **argv, int *i,
-		       const char **root);
 /* Open the store at root_flag (NULL: $CBUILD_ROOT or the default); reports errors. */
 struct layer_store *cli_store_open(const char *root_flag);
 /* A name as users type it ("busybox") in the store's form ("docker.io/library/busybox:latest"). */
@@ -65,8 +154,6 @@ char *cli_store_familiar(const char *name, char **tag);
  */
 int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image *img,
 		      char **tag_out, struct cb_error **err);
-/* "10GB", "512m", "1.5g", "100" (binary multiples, as docker's --keep-storage); -1 if bad. */
-int cli_parse_size(const char *s, uint64_t *out);
 /* Docker's human sizes ("1.234MB": 4 significant digits, or DIGITS) and ages
  * ("3 days ago", "N/A" when unknown). */
 void cli_format_size(uint64_t n, char out[16]);
@@ -95,19 +182,8 @@ extern const char cmd_fsck_usage[];
 
 struct layer_diff_opts;
 
-/*
- * `--compression C` / `--compression-level N` at argv[*i] into o: 1 when
- * consumed (*i moves past the value), 0 when argv[*i] is something else, 2
- * after a usage error.
- */
-int cli_layer_opts(const struct cli_command *cmd, int argc, char **argv, int *i,
-		   struct layer_diff_opts *o);
-/*
- * `--opt VALUE`, `--opt=VALUE` or the short form `-x VALUE` (shrt may be
- * NULL) at argv[*i]: the value (borrowed from argv; *i moves past it), or
- * NULL when argv[*i] is something else or the value is missing.
- */
-const char *cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt);
+/* --compression C / --compression-level N (option c of the current one) into o; 0 or 2. */
+int cli_opt_layer(const struct cli_getopt *g, int c, struct layer_diff_opts *o);
 /* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
 int cli_source_date_epoch(int64_t *out);
 

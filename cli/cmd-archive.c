@@ -54,47 +54,8 @@ const char cmd_import_usage[] =
 	"                        (default 3)\n";
 
 /* ------------------------------------------------------------------------ */
-/* Shared option parsing                                                     */
+/* Shared                                                                    */
 /* ------------------------------------------------------------------------ */
-
-const char *cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-
-	if ((!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) && *i + 1 < argc)
-		return argv[++*i];
-	if (!strncmp(a, lng, n) && a[n] == '=')
-		return a + n + 1;
-	return NULL;
-}
-
-/* --compression / --compression-level / SOURCE_DATE_EPOCH into o; 2 on a usage error. */
-int cli_layer_opts(const struct cli_command *cmd, int argc, char **argv, int *i,
-		   struct layer_diff_opts *o)
-{
-	const char *v;
-
-	if ((v = cli_opt_value(argc, argv, i, "--compression", NULL))) {
-		int c = layer_compression_parse(v);
-
-		if (c < 0)
-			return cli_usage_error(
-				cmd, "unknown compression `%s` (want gzip, zstd or none)", v);
-		o->compression = (enum layer_compression)c;
-		return 1;
-	}
-	if ((v = cli_opt_value(argc, argv, i, "--compression-level", NULL))) {
-		char *end;
-		long l = strtol(v, &end, 10);
-
-		if (*end || end == v || l < 1 || l > 22)
-			return cli_usage_error(cmd, "--compression-level: bad level `%s`", v);
-		o->level = (int)l;
-		return 1;
-	}
-	return 0;
-}
 
 int cli_source_date_epoch(int64_t *out)
 {
@@ -161,26 +122,31 @@ static int save_to_file(struct layer_store *s, const struct cb_strvec *names,
 int cmd_save(int argc, char **argv)
 {
 	const struct cli_command *self = cli_find_command("save");
+	static const struct option longopts[] = {
+		CLI_OPTION_ROOT,
+		CLI_OPTION_FORMAT,
+		{"output", required_argument, NULL, 'o'},
+		CLI_OPTIONS_END,
+	};
 	const char *root = NULL, *out = NULL, *format = "oci";
 	struct cb_strvec names = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
 	struct layer_store *s;
-	int i, rc, ret = 1;
+	struct cli_getopt g;
+	int c, i, rc, ret = 1;
 
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *v;
-
-		if ((rc = cli_store_root_opt(self, argc, argv, &i, &root)) == 2)
-			return 2;
-		if (rc == 1)
-			continue;
-		if ((v = cli_opt_value(argc, argv, &i, "--output", "-o")))
-			out = v;
-		else if ((v = cli_opt_value(argc, argv, &i, "--format", NULL)))
-			format = v;
-		else
-			return cli_usage_error(self, "unknown option `%s`", argv[i]);
+	cli_getopt_init(&g, self, argc, argv, "o:", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if (c == CLI_OPT_ROOT && (rc = cli_opt_root(&g, &root)))
+			return rc;
+		if (c == 'o')
+			out = g.arg;
+		else if (c == CLI_OPT_FORMAT)
+			format = g.arg;
 	}
+	i = g.first_arg;
 	if (i == argc)
 		return cli_usage_error(self, "name at least one image");
 	if (strcmp(format, "oci") && strcmp(format, "docker") && strcmp(format, "oci-archive") &&
@@ -217,31 +183,34 @@ int cmd_save(int argc, char **argv)
 int cmd_load(int argc, char **argv)
 {
 	const struct cli_command *self = cli_find_command("load");
+	static const struct option longopts[] = {
+		CLI_OPTION_ROOT,
+		{"input", required_argument, NULL, 'i'},
+		{"quiet", no_argument, NULL, 'q'},
+		CLI_OPTIONS_END,
+	};
 	const char *root = NULL, *in = NULL;
 	struct cb_strvec loaded = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
 	struct layer_store *s;
 	cleanup_close int fd = -1;
 	bool quiet = false;
-	int i, rc;
+	struct cli_getopt g;
+	int c, rc;
 
-	for (i = 1; i < argc; i++) {
-		const char *v;
-
-		if ((rc = cli_store_root_opt(self, argc, argv, &i, &root)) == 2)
-			return 2;
-		if (rc == 1)
-			continue;
-		if ((v = cli_opt_value(argc, argv, &i, "--input", "-i")))
-			in = v;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+	cli_getopt_init(&g, self, argc, argv, "i:q", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if (c == CLI_OPT_ROOT && (rc = cli_opt_root(&g, &root)))
+			return rc;
+		if (c == 'i')
+			in = g.arg;
+		else if (c == 'q')
 			quiet = true;
-		else
-			return cli_usage_error(self, "%s `%s`",
-					       argv[i][0] == '-' ? "unknown option"
-								 : "unexpected argument",
-					       argv[i]);
 	}
+	if (g.first_arg < argc)
+		return cli_usage_error(self, "unexpected argument `%s`", argv[g.first_arg]);
 	if (in && strcmp(in, "-")) {
 		fd = open(in, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -313,30 +282,29 @@ static int import_run(const char *root, const char *file, const char *arg_name,
 int cmd_import(int argc, char **argv)
 {
 	const struct cli_command *self = cli_find_command("import");
+	static const struct option longopts[] = {
+		CLI_OPTION_ROOT,
+		CLI_OPTIONS_COMPRESSION,
+		CLI_OPTIONS_END,
+	};
 	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
 	const char *root = NULL;
-	const char *args[2];
-	int i, rc, nargs = 0;
+	struct cli_getopt g;
+	int c, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' || !strcmp(argv[i], "-")) {
-			if (nargs == 2)
-				return cli_usage_error(self, "unexpected argument `%s`", argv[i]);
-			args[nargs++] = argv[i];
-			continue;
-		}
-		if ((rc = cli_store_root_opt(self, argc, argv, &i, &root)) == 2)
-			return 2;
-		if (rc == 1)
-			continue;
-		if ((rc = cli_layer_opts(self, argc, argv, &i, &o)) == 2)
-			return 2;
-		if (rc == 0)
-			return cli_usage_error(self, "unknown option `%s`", argv[i]);
+	cli_getopt_init(&g, self, argc, argv, "", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		rc = c == CLI_OPT_ROOT ? cli_opt_root(&g, &root) : cli_opt_layer(&g, c, &o);
+		if (rc)
+			return rc;
 	}
-	if (nargs != 2)
+	if (argc - g.first_arg > 2)
+		return cli_usage_error(self, "unexpected argument `%s`", argv[g.first_arg + 2]);
+	if (argc - g.first_arg != 2)
 		return cli_usage_error(self, "want ROOTFS.tar and NAME");
 	if (cli_source_date_epoch(&o.source_date_epoch) < 0)
 		return 2;
-	return import_run(root, args[0], args[1], &o);
+	return import_run(root, argv[g.first_arg], argv[g.first_arg + 1], &o);
 }

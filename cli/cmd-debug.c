@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "dockerfile.h"
 #include "fsutil.h"
+#include "xalloc.h"
 
 const char cmd_debug_usage[] =
 	"usage: cbuild debug parse-words -- STRING\n"
@@ -41,36 +42,61 @@ static const struct cli_command *self(void)
 	return cli_find_command("debug");
 }
 
-/* Collect repeated `--opt VALUE` options up to `--`; returns the index after `--`. */
-static int collect_opts(int argc, char **argv, const char *opt, struct cb_strvec *vals, int *escape)
+/*
+ * Repeated `--opt VALUE` options into vals (opt NULL: none) and, when
+ * escape is set, --escape C; then `--` and exactly one operand.  Returns
+ * the operand's index, or -1 with *status the exit status (0 after --help,
+ * else 2: a usage error saying `want`).
+ */
+static int collect_opts(int argc, char **argv, const char *opt, struct cb_strvec *vals, int *escape,
+			const char *want, int *status)
 {
-	int i;
+	struct option longopts[5] = {{NULL, 0, NULL, 0}};
+	const char *last = NULL; /* the last option's value: `--env --` is no end marker */
+	struct cli_getopt g;
+	size_t n = 0;
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return i + 1;
-		if (!strcmp(argv[i], opt) && i + 1 < argc) {
-			cb_strvec_push(vals, argv[++i]);
-		} else if (escape && !strcmp(argv[i], "--escape") && i + 1 < argc) {
-			const char *e = argv[++i];
-
-			if (strcmp(e, "\\") && strcmp(e, "`"))
-				return -1;
-			*escape = e[0];
-		} else {
+	if (opt)
+		longopts[n++] = (struct option){opt, required_argument, NULL, 'v'};
+	if (escape)
+		longopts[n++] = (struct option){"escape", required_argument, NULL, 'e'};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){"debug", no_argument, NULL, CLI_OPT_DEBUG};
+	cli_getopt_init(&g, self(), argc, argv, "+", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT) {
+			*status = g.status;
 			return -1;
 		}
+		last = g.arg;
+		if (c == 'v') {
+			cb_strvec_push(vals, g.arg);
+			continue;
+		}
+		if (strcmp(g.arg, "\\") && strcmp(g.arg, "`")) {
+			*status = cli_bad_value(&g, "want \\ or `");
+			return -1;
+		}
+		*escape = g.arg[0];
 	}
-	return -1;
+	if (g.first_arg != argc - 1 || g.first_arg < 2 || strcmp(argv[g.first_arg - 1], "--") ||
+	    last == argv[g.first_arg - 1]) {
+		*status = cli_usage_error(self(), "%s", want);
+		return -1;
+	}
+	return g.first_arg;
 }
 
 static int debug_parse_words(int argc, char **argv)
 {
 	struct cb_strvec words = CB_STRVEC_INIT;
-	int i = collect_opts(argc, argv, "", &words, NULL);
+	int status = 0;
+	int i = collect_opts(argc, argv, NULL, &words, NULL, "parse-words takes `-- STRING`",
+			     &status);
 
-	if (i < 0 || i != argc - 1)
-		return cli_usage_error(self(), "parse-words takes `-- STRING`");
+	if (i < 0)
+		return status;
 	df_parse_words(argv[i], '\\', &words);
 	for (size_t j = 0; j < words.n; j++)
 		printf("%s\n", words.v[j]);
@@ -84,12 +110,13 @@ static int debug_expand(int argc, char **argv, bool fields)
 	struct cb_strvec env = CB_STRVEC_INIT;
 	struct cb_strvec out = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
-	int i = collect_opts(argc, argv, "--env", &env, &lex.escape);
+	cleanup_free char *want = xasprintf("%s takes [--env K=V]... -- WORD", argv[0]);
 	int rc = 0;
+	int i = collect_opts(argc, argv, "env", &env, &lex.escape, want, &rc);
 
-	if (i < 0 || i != argc - 1) {
+	if (i < 0) {
 		cb_strvec_clear(&env);
-		return cli_usage_error(self(), "%s takes [--env K=V]... -- WORD", argv[0]);
+		return rc;
 	}
 	if (fields) {
 		if (shell_expand_words(&lex, argv[i], &env, &out, &err) < 0) {
@@ -118,11 +145,13 @@ static int debug_ignore_match(int argc, char **argv)
 	struct cb_strvec patterns = CB_STRVEC_INIT;
 	struct ignore_matcher *m;
 	struct cb_error *err = NULL;
-	int i = collect_opts(argc, argv, "--pattern", &patterns, NULL), rc;
+	int rc = 0;
+	int i = collect_opts(argc, argv, "pattern", &patterns, NULL,
+			     "ignore-match takes [--pattern P]... -- PATH", &rc);
 
-	if (i < 0 || i != argc - 1) {
+	if (i < 0) {
 		cb_strvec_clear(&patterns);
-		return cli_usage_error(self(), "ignore-match takes [--pattern P]... -- PATH");
+		return rc;
 	}
 	m = ignore_matcher_new(&patterns, &err);
 	cb_strvec_clear(&patterns);
@@ -162,15 +191,21 @@ static int debug_ignore_read(int argc, char **argv)
 
 static int debug_context(int argc, char **argv)
 {
+	static const struct option longopts[] = {CLI_OPTIONS_END};
 	struct build_context ctx;
 	struct cb_error *err = NULL;
 	const char *dockerfile = NULL;
-	int i = 1;
+	struct cli_getopt g;
+	int c, i;
 
-	if (i + 1 < argc && !strcmp(argv[i], "-f")) {
-		dockerfile = argv[i + 1];
-		i += 2;
+	/* '+': the PATHs after DIR are taken as they are */
+	cli_getopt_init(&g, self(), argc, argv, "+f:", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		dockerfile = g.arg;
 	}
+	i = g.first_arg;
 	if (i >= argc)
 		return cli_usage_error(self(), "context takes [-f DOCKERFILE] DIR [PATH...]");
 	if (build_context_open(&ctx, argv[i], dockerfile, &err) < 0) {

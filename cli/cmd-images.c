@@ -43,77 +43,68 @@ const char cmd_rmi_usage[] =
 	"Then the objects nothing references any more are deleted, as `cbuild prune`\n"
 	"does (not with --no-prune); the build cache is kept.\n";
 
-/* Options every command here takes: --root and, for some, --format. */
+/* The options of the commands here (each takes its own). */
 struct opts {
 	const char *root, *format;
 	bool quiet, no_trunc, force, no_prune;
 	int first_arg;
 };
 
-static int parse_opts(const struct cli_command *self, int argc, char **argv, struct opts *o)
+enum { OPT_NO_TRUNC = CLI_OPT_OWN, OPT_NO_PRUNE };
+
+static const struct option images_options[] = {
+	CLI_OPTION_ROOT,
+	CLI_OPTION_FORMAT,
+	{"quiet", no_argument, NULL, 'q'},
+	{"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
+	CLI_OPTIONS_END,
+};
+static const struct option inspect_options[] = {CLI_OPTION_ROOT, CLI_OPTION_FORMAT,
+						CLI_OPTIONS_END};
+static const struct option tag_options[] = {CLI_OPTION_ROOT, CLI_OPTIONS_END};
+static const struct option rmi_options[] = {
+	CLI_OPTION_ROOT,
+	{"force", no_argument, NULL, 'f'},
+	{"no-prune", no_argument, NULL, OPT_NO_PRUNE},
+	CLI_OPTIONS_END,
+};
+
+/* Command self's options (shorts, longs) into o: CLI_CONTINUE, or the exit status. */
+static int command_opts(const struct cli_command *self, const char *shorts,
+			const struct option *longs, int argc, char **argv, struct opts *o)
 {
-	int i;
+	struct cli_getopt g;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
-		const char *v;
-
-		if (r == 2)
-			return 2;
-		if (r == 1)
-			continue;
-		if (!strcmp(argv[i], "--")) {
-			i++;
+	cli_getopt_init(&g, self, argc, argv, shorts, longs);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		switch (c) {
+		case CLI_OPT_EXIT:
+			return g.status;
+		case CLI_OPT_ROOT:
+			if ((rc = cli_opt_root(&g, &o->root)))
+				return rc;
 			break;
-		} else if ((v = cli_opt_value(argc, argv, &i, "--format", NULL))) {
-			o->format = v;
-		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+		case CLI_OPT_FORMAT:
+			o->format = g.arg;
+			break;
+		case 'q':
 			o->quiet = true;
-		} else if (!strcmp(argv[i], "--no-trunc")) {
+			break;
+		case OPT_NO_TRUNC:
 			o->no_trunc = true;
-		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) {
+			break;
+		case 'f':
 			o->force = true;
-		} else if (!strcmp(argv[i], "--no-prune")) {
+			break;
+		case OPT_NO_PRUNE:
 			o->no_prune = true;
-		} else {
-			return cli_usage_error(self, "unknown option `%s`", argv[i]);
+			break;
 		}
 	}
-	o->first_arg = i;
-	return 0;
-}
-
-static bool self_takes(const char *name, const char *opt)
-{
-	static const char *const table[][2] = {
-		{"images", "-q --quiet --no-trunc --format"},
-		{"inspect", "--format"},
-		{"rmi", "-f --force --no-prune"},
-		{"tag", ""},
-	};
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (!strcmp(table[i][0], name))
-			return !*opt || strstr(table[i][1], opt) != NULL;
-	return false;
-}
-
-/* parse_opts, then refuse the options this command does not take. */
-static int command_opts(const char *name, int argc, char **argv, struct opts *o)
-{
-	const struct cli_command *self = cli_find_command(name);
-	int r = parse_opts(self, argc, argv, o);
-
-	if (r)
-		return r;
-	if ((o->quiet && !self_takes(name, "--quiet")) ||
-	    (o->no_trunc && !self_takes(name, "--no-trunc")) ||
-	    (o->format && !self_takes(name, "--format")) ||
-	    (o->force && !self_takes(name, "--force")) ||
-	    (o->no_prune && !self_takes(name, "--no-prune")))
-		return cli_usage_error(self, "an option does not apply to `%s`", name);
-	return 0;
+	o->first_arg = g.first_arg;
+	return CLI_CONTINUE;
 }
 
 static uint64_t image_size(const struct store_image *img)
@@ -243,9 +234,9 @@ int cmd_images(int argc, char **argv)
 	const struct cli_command *self = cli_find_command("images");
 	struct layer_store *s;
 	struct opts o;
-	int rc = command_opts("images", argc, argv, &o);
+	int rc = command_opts(self, "q", images_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (o.first_arg != argc)
 		return cli_usage_error(self, "unexpected argument `%s`", argv[o.first_arg]);
@@ -433,9 +424,9 @@ int cmd_inspect(int argc, char **argv)
 	const struct cli_command *self = cli_find_command("inspect");
 	struct layer_store *s;
 	struct opts o;
-	int rc = command_opts("inspect", argc, argv, &o);
+	int rc = command_opts(self, "", inspect_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (o.first_arg >= argc)
 		return cli_usage_error(self, "missing IMAGE");
@@ -505,9 +496,9 @@ int cmd_tag(int argc, char **argv)
 	const struct cli_command *self = cli_find_command("tag");
 	struct layer_store *s;
 	struct opts o;
-	int rc = command_opts("tag", argc, argv, &o);
+	int rc = command_opts(self, "", tag_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (argc - o.first_arg != 2)
 		return cli_usage_error(self, "want SOURCE and TARGET");
@@ -583,15 +574,16 @@ int cmd_rmi(int argc, char **argv)
 	struct cb_error *err = NULL;
 	struct layer_store *s;
 	struct opts o;
-	int rc = command_opts("rmi", argc, argv, &o);
+	int rc = command_opts(self, "f", rmi_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (o.first_arg >= argc)
 		return cli_usage_error(self, "missing IMAGE");
 	s = cli_store_open(o.root);
 	if (!s)
 		return 1;
+	rc = 0;
 	for (int i = o.first_arg; i < argc; i++)
 		rc |= rmi_one(s, argv[i], o.force);
 	if (!o.no_prune && layer_store_prune(s, &po, &gone, &err) < 0) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,55 @@ const char cmd_layer_usage[] =
 	"        and print its diff ID; whiteouts stay in overlay form unless\n"
 	"        --no-overlay, which applies them as deletions\n";
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
+enum {
+	OPT_OVERLAY = CLI_OPT_OWN,
+	OPT_THREADS,
+	OPT_NO_OVERLAY,
+	OPT_DEVICES,
+	OPT_MAX_BYTES,
+	OPT_MAX_ENTRIES
+};
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || s[0] == '-')
-		return false;
-	*out = v;
-	return true;
+/* `layer create`'s options into o and *out: CLI_CONTINUE, or the exit status. */
+static int create_opts(const struct cli_command *self, int argc, char **argv,
+		       struct layer_diff_opts *o, const char **out, int *first_arg)
+{
+	static const struct option longopts[] = {
+		CLI_OPTIONS_COMPRESSION,
+		{"output", required_argument, NULL, 'o'},
+		{"overlay", no_argument, NULL, OPT_OVERLAY},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		CLI_OPTIONS_END,
+	};
+	struct cli_getopt g;
+	uint64_t threads;
+	int c, rc;
+
+	cli_getopt_init(&g, self, argc, argv, "o:", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		switch (c) {
+		case CLI_OPT_EXIT:
+			return g.status;
+		case 'o':
+			*out = g.arg;
+			break;
+		case OPT_OVERLAY:
+			o->overlay = true;
+			break;
+		case OPT_THREADS:
+			if ((rc = cli_opt_u64(&g, &threads)))
+				return rc;
+			if (threads > INT_MAX)
+				return cli_bad_value(&g, "too large");
+			o->threads = (int)threads;
+			break;
+		default:
+			if ((rc = cli_opt_layer(&g, c, o)))
+				return rc;
+		}
+	}
+	*first_arg = g.first_arg;
+	return CLI_CONTINUE;
 }
 
 static int layer_create(const struct cli_command *self, int argc, char **argv)
@@ -51,30 +90,16 @@ static int layer_create(const struct cli_command *self, int argc, char **argv)
 	cleanup_close int ofd = -1;
 	struct layer_sink sink = {layer_sink_fd_write, NULL};
 	struct layer_desc d;
-	uint64_t threads;
-	int rc;
+	int first = 0;
+	int rc = create_opts(self, argc, argv, &o, &out, &first);
 
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-
-		if ((rc = cli_layer_opts(self, argc, argv, &i, &o)) == 2)
-			return 2;
-		if (rc == 1)
-			continue;
-		if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
-			out = argv[++i];
-		else if (!strcmp(a, "--overlay"))
-			o.overlay = true;
-		else if (!strcmp(a, "--threads") && i + 1 < argc &&
-			 parse_u64(argv[i + 1], &threads))
-			o.threads = (int)threads, i++;
-		else if (a[0] == '-' || dir)
-			return cli_usage_error(self, "unexpected `%s`", a);
-		else
-			dir = a;
-	}
-	if (!dir)
+	if (rc != CLI_CONTINUE)
+		return rc;
+	if (argc - first > 1)
+		return cli_usage_error(self, "unexpected `%s`", argv[first + 1]);
+	if (argc - first < 1)
 		return cli_usage_error(self, "layer create needs a directory");
+	dir = argv[first];
 	if (cli_source_date_epoch(&o.source_date_epoch) < 0)
 		return 2;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -103,34 +128,41 @@ static int layer_create(const struct cli_command *self, int argc, char **argv)
 
 static int layer_apply_cmd(const struct cli_command *self, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"no-overlay", no_argument, NULL, OPT_NO_OVERLAY},
+		{"devices", no_argument, NULL, OPT_DEVICES},
+		{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+		{"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
+		CLI_OPTIONS_END,
+	};
 	struct layer_apply_opts o = LAYER_APPLY_OPTS_INIT;
 	const char *args[2];
-	int nargs = 0;
 	struct cb_error *err = NULL;
 	cleanup_close int rfd = -1;
 	cleanup_close int ifd = -1;
 	struct cb_digest d;
+	struct cli_getopt g;
+	int c, rc = 0;
 
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--no-overlay"))
+	cli_getopt_init(&g, self, argc, argv, "", longopts);
+	while ((c = cli_getopt_next(&g)) != -1 && !rc) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if (c == OPT_NO_OVERLAY)
 			o.overlay = false;
-		else if (!strcmp(a, "--devices"))
+		else if (c == OPT_DEVICES)
 			o.devices = true;
-		else if (!strcmp(a, "--max-bytes") && i + 1 < argc &&
-			 parse_u64(argv[i + 1], &o.max_bytes))
-			i++;
-		else if (!strcmp(a, "--max-entries") && i + 1 < argc &&
-			 parse_u64(argv[i + 1], &o.max_entries))
-			i++;
-		else if ((a[0] == '-' && a[1]) || nargs == 2)
-			return cli_usage_error(self, "unexpected `%s`", a);
 		else
-			args[nargs++] = a;
+			rc = cli_opt_u64(&g, c == OPT_MAX_BYTES ? &o.max_bytes : &o.max_entries);
 	}
-	if (nargs != 2)
+	if (rc)
+		return rc;
+	if (argc - g.first_arg > 2)
+		return cli_usage_error(self, "unexpected `%s`", argv[g.first_arg + 2]);
+	if (argc - g.first_arg != 2)
 		return cli_usage_error(self, "layer apply needs FILE and DIR");
+	args[0] = argv[g.first_arg];
+	args[1] = argv[g.first_arg + 1];
 	ifd = strcmp(args[0], "-") ? open(args[0], O_RDONLY | O_CLOEXEC)
 				   : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
 	if (ifd < 0) {
@@ -156,9 +188,10 @@ int cmd_layer(int argc, char **argv)
 
 	if (argc < 2)
 		return cli_usage_error(self, "want `create` or `apply`");
+	/* the subcommand's own argv: argv[0] is its name */
 	if (!strcmp(argv[1], "create"))
-		return layer_create(self, argc, argv);
+		return layer_create(self, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "apply"))
-		return layer_apply_cmd(self, argc, argv);
+		return layer_apply_cmd(self, argc - 1, argv + 1);
 	return cli_usage_error(self, "unknown subcommand `%s`", argv[1]);
 }

@@ -117,24 +117,32 @@ static int check_file(const char *path, const char *mode, bool fragment, bool qu
 
 int cmd_parse(int argc, char **argv)
 {
+	enum { OPT_DUMP_AST = CLI_OPT_OWN, OPT_DUMP_LINES, OPT_FRAGMENT };
+	static const struct option longopts[] = {
+		{"dump-ast", no_argument, NULL, OPT_DUMP_AST},
+		{"dump-lines", no_argument, NULL, OPT_DUMP_LINES},
+		{"fragment", no_argument, NULL, OPT_FRAGMENT},
+		{"quiet", no_argument, NULL, 'q'},
+		CLI_OPTIONS_END,
+	};
 	const struct cli_command *self = cli_find_command("parse");
 	const char *mode = NULL;
 	bool fragment = false, quiet = false;
-	int i, rc = 0, nfiles;
+	struct cli_getopt g;
+	int c, i, rc = 0, nfiles;
 
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--dump-ast") || !strcmp(argv[i], "--dump-lines"))
-			mode = argv[i];
-		else if (!strcmp(argv[i], "--fragment"))
+	cli_getopt_init(&g, self, argc, argv, "q", longopts);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if (c == OPT_DUMP_AST || c == OPT_DUMP_LINES)
+			mode = c == OPT_DUMP_AST ? "--dump-ast" : "--dump-lines";
+		else if (c == OPT_FRAGMENT)
 			fragment = true;
-		else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+		else if (c == 'q')
 			quiet = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return cli_usage_error(self, "unknown option `%s`", argv[i]);
 	}
+	i = g.first_arg;
 	nfiles = argc - i;
 	if (nfiles < 1)
 		return cli_usage_error(self, "missing FILE");

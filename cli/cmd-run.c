@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "runtime.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 const char cmd_run_usage[] =
@@ -85,7 +86,7 @@ const char cmd_run_usage[] =
 	"  --cgroup-root DIR       v2: use the cgroup2 hierarchy mounted at DIR\n";
 
 enum {
-	OPT_ROOTFS = 256,
+	OPT_ROOTFS = CLI_OPT_OWN,
 	OPT_RM,
 	OPT_LOWER,
 	OPT_UPPER,
@@ -107,7 +108,6 @@ enum {
 	OPT_CG_MANAGER,
 	OPT_CG_PARENT,
 	OPT_CG_ROOT,
-	OPT_ROOT,
 	OPT_ENTRYPOINT,
 };
 
@@ -140,9 +140,9 @@ static const struct option long_options[] = {
 	{"cgroup-manager", required_argument, NULL, OPT_CG_MANAGER},
 	{"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
 	{"cgroup-root", required_argument, NULL, OPT_CG_ROOT},
-	{"root", required_argument, NULL, OPT_ROOT},
 	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
-	{NULL, 0, NULL, 0},
+	CLI_OPTION_ROOT,
+	CLI_OPTIONS_END,
 };
 
 /* Everything the options build; released by run_opts_release(). */
@@ -181,43 +181,9 @@ static const char *keep(struct run_opts *o, char *s)
 	return s;
 }
 
-/* Docker's RAMInBytes: "64m", "1.5g", "512k", "100", "64MiB"; -1 when invalid. */
-static int64_t parse_bytes(const char *s)
-{
-	static const char units[] = "bkmgtp";
-	char *end;
-	double v = strtod(s, &end);
-	const char *u;
-	int shift;
-
-	if (end == s || v < 0)
-		return -1;
-	if (!*end)
-		return (int64_t)v;
-	u = strchr(units, (char)(*end | 0x20));
-	if (!u)
-		return -1;
-	shift = 10 * (int)(u - units);
-	end++;
-	if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
-		return -1;
-	if (u == units && *end)
-		return -1;
-	v *= (double)(1ULL << shift);
-	return v > 9.2e18 ? -1 : (int64_t)v;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-')
-		return -1;
-	*out = v;
-	return 0;
+	return cli_parse_u64(s, out) ? 0 : -1;
 }
 
 /* "0.5" -> quota in microseconds over the 100 ms period, without floating point drift. */
@@ -272,7 +238,8 @@ static int parse_volume(struct run_opts *o, const char *arg)
 	return *dst == '/' ? 0 : -1;
 }
 
-static int mount_field(struct run_opts *o, struct runtime_mount *m, char *kv)
+/* One key=value of --mount; -1 when bad (the reason in *err, when there is one). */
+static int mount_field(struct run_opts *o, struct runtime_mount *m, char *kv, struct cb_error **err)
 {
 	char *v = strchr(kv, '=');
 	int64_t n;
@@ -287,8 +254,8 @@ static int mount_field(struct run_opts *o, struct runtime_mount *m, char *kv)
 		m->target = keep(o, xstrdup(v));
 	else if (!strcmp(kv, "readonly") || !strcmp(kv, "ro"))
 		m->readonly = !v || !strcmp(v, "true") || !strcmp(v, "1");
-	else if (!strcmp(kv, "tmpfs-size") && v && (n = parse_bytes(v)) > 0)
-		m->tmpfs_size = (uint64_t)n;
+	else if (!strcmp(kv, "tmpfs-size") && v && cb_ram_in_bytes(v, &n, err) == 0)
+		m->tmpfs_size = (uint64_t)n; /* 0: the kernel's default, as docker's */
 	else if (!strcmp(kv, "tmpfs-mode") && v)
 		m->tmpfs_mode = (mode_t)strtoul(v, NULL, 8);
 	else
@@ -297,7 +264,7 @@ static int mount_field(struct run_opts *o, struct runtime_mount *m, char *kv)
 }
 
 /* --mount type=bind,source=S,target=T,readonly | type=tmpfs,target=T,tmpfs-size=N */
-static int parse_mount(struct run_opts *o, const char *arg)
+static int parse_mount(struct run_opts *o, const char *arg, struct cb_error **err)
 {
 	cleanup_free char *s = xstrdup(arg);
 	struct runtime_mount *m = new_mount(o);
@@ -305,7 +272,7 @@ static int parse_mount(struct run_opts *o, const char *arg)
 
 	m->type = RUNTIME_MOUNT_BIND;
 	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-		if (mount_field(o, m, kv) < 0)
+		if (mount_field(o, m, kv, err) < 0)
 			return -1;
 	if (!m->target || (m->type == RUNTIME_MOUNT_BIND && !m->source))
 		return -1;
@@ -384,18 +351,13 @@ static int parse_driver(const char *s, enum runtime_cgroup_driver *d)
 	return -1;
 }
 
-/* One option; 0, or -1 after a usage error (message in *err), or -2 for other failures. */
+/* One limit (but the sizes, parse_options' own): 0, or -1 for a bad value. */
 static int apply_limit(struct run_opts *o, int c, const char *arg)
 {
 	struct runtime_limits *l = &o->spec.limits;
 	uint64_t u;
 
 	switch (c) {
-	case 'm':
-		return (l->memory = parse_bytes(arg)) > 0 ? 0 : -1;
-	case OPT_MEMORY_SWAP:
-		l->memory_swap = !strcmp(arg, "-1") ? -1 : parse_bytes(arg);
-		return l->memory_swap == -1 && strcmp(arg, "-1") ? -1 : 0;
 	case OPT_PIDS:
 		if (parse_u64(arg, &u) < 0 || u > INT64_MAX)
 			return -1;
@@ -414,17 +376,6 @@ static int apply_limit(struct run_opts *o, int c, const char *arg)
 		return parse_u64(arg, &l->cpu_shares);
 	}
 	return -1;
-}
-
-/* The options of the image form only. */
-static int apply_image_option(struct run_opts *o, int c, const char *arg)
-{
-	if (c == OPT_ROOT) {
-		o->root = arg;
-		return *arg ? 0 : -1;
-	}
-	o->ov.entrypoint = arg;
-	return 0;
 }
 
 static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_error **err)
@@ -476,7 +427,7 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 	case 'v':
 		return parse_volume(o, arg);
 	case OPT_MOUNT:
-		return parse_mount(o, arg);
+		return parse_mount(o, arg, err);
 	case OPT_TMPFS: {
 		struct runtime_mount *m = new_mount(o);
 
@@ -500,9 +451,9 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 	case OPT_CG_ROOT:
 		o->rt.cgroup_root = arg;
 		return 0;
-	case OPT_ROOT:
 	case OPT_ENTRYPOINT:
-		return apply_image_option(o, c, arg);
+		o->ov.entrypoint = arg;
+		return 0;
 	}
 	return apply_limit(o, c, arg);
 }
@@ -520,45 +471,78 @@ static int parse_image_args(const struct cli_command *cmd, struct run_opts *o, i
 	o->ov.nenv = o->env.n;
 	o->ov.workdir = o->spec.cwd;
 	o->ov.user = o->spec.user;
-	return 0;
+	return CLI_CONTINUE;
 }
 
-static int parse_args(const struct cli_command *cmd, struct run_opts *o, int argc, char **argv)
+/* The options: CLI_CONTINUE with *first_arg at IMAGE or COMMAND, or the exit status. */
+static int parse_options(const struct cli_command *cmd, struct run_opts *o, int argc, char **argv,
+			 int *first_arg)
 {
+	struct cli_getopt g;
 	int c;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+e:w:u:v:m:c:", long_options, NULL)) != -1) {
+	/* '+': what follows IMAGE (or the first argument) is the command's own */
+	cli_getopt_init(&g, cmd, argc, argv, "+e:w:u:v:m:c:", long_options);
+	while ((c = cli_getopt_next(&g)) != -1) {
 		struct cb_error *err = NULL;
 		int rc;
 
-		if (c == '?' || c == ':')
-			return cli_usage_error(cmd, "unknown option or missing value: `%s`",
-					       argv[optind - 1]);
-		rc = apply_option(o, c, optarg, &err);
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if (c == CLI_OPT_ROOT) {
+			if ((rc = cli_opt_root(&g, &o->root)))
+				return rc;
+			continue;
+		}
+		/* docker run's sizes: RAMInBytes, 0 for no limit, a swap of -1 for no swap limit */
+		if (c == OPT_MEMORY_SWAP && !strcmp(g.arg, "-1")) {
+			o->spec.limits.memory_swap = -1;
+			continue;
+		}
+		if (c == 'm' || c == OPT_MEMORY_SWAP) {
+			rc = cli_opt_size(&g, c == 'm' ? &o->spec.limits.memory
+						       : &o->spec.limits.memory_swap);
+			if (rc)
+				return rc;
+			continue;
+		}
+		rc = apply_option(o, c, g.arg, &err);
 		if (rc == -2) {
 			cb_error_report_prefix(&err, "cbuild run");
 			return 125;
 		}
-		if (rc < 0)
-			return cli_usage_error(cmd, "invalid value `%s` for `%s`", optarg,
-					       argv[optind - 1]);
+		if (rc < 0) {
+			rc = cli_bad_value(&g, err ? cb_error_msg(err) : NULL);
+			cb_error_free(&err);
+			return rc;
+		}
 	}
+	*first_arg = g.first_arg;
+	return CLI_CONTINUE;
+}
+
+/* Options and arguments: CLI_CONTINUE, or the exit status. */
+static int parse_args(const struct cli_command *cmd, struct run_opts *o, int argc, char **argv)
+{
+	int first = 0;
+	int rc = parse_options(cmd, o, argc, argv, &first);
+
+	if (rc != CLI_CONTINUE)
+		return rc;
 	if (!o->spec.rootfs && !o->lowers.n && !o->spec.upperdir && !o->spec.workdir)
-		return parse_image_args(cmd, o, argc - optind, argv + optind);
+		return parse_image_args(cmd, o, argc - first, argv + first);
 	if (o->root || o->ov.entrypoint)
 		return cli_usage_error(cmd, "--root and --entrypoint go with IMAGE, not --rootfs "
 					    "or --overlay-*");
-	if (optind >= argc)
+	if (first >= argc)
 		return cli_usage_error(cmd, "no command given");
 	if (!o->spec.rootfs == !o->lowers.n)
 		return cli_usage_error(cmd, "give either --rootfs or --overlay-lower");
 	if (o->rm && o->spec.upperdir)
 		return cli_usage_error(cmd,
 				       "--rm throws the upper layer away; drop --overlay-upper");
-	o->spec.argv = (const char *const *)argv + optind;
-	return 0;
+	o->spec.argv = (const char *const *)argv + first;
+	return CLI_CONTINUE;
 }
 
 /* Wire the parsed options into the spec. */
@@ -679,7 +663,7 @@ int cmd_run(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	runtime_spec_init(&o.spec);
 	rc = parse_args(cmd, &o, argc, argv);
-	if (rc == 0) {
+	if (rc == CLI_CONTINUE) {
 		finish_spec(&o);
 		rc = run_step(&o);
 	}

@@ -30,44 +30,72 @@ const char cmd_fsck_usage[] =
 	"--quiet, -q      print problems only\n";
 
 struct opts {
-	const char *root, *format, *keep;
+	const char *root, *format;
+	int64_t keep;
 	bool all, rebuild, quiet;
-	int first_arg;
 };
 
-/* The options of the three commands; which apply is checked by each. */
-static int parse_opts(const struct cli_command *self, int argc, char **argv, struct opts *o)
+enum { OPT_KEEP_STORAGE = CLI_OPT_OWN, OPT_REBUILD_CACHE };
+
+static const struct option prune_options[] = {
+	CLI_OPTION_ROOT,
+	CLI_OPTION_FORMAT,
+	{"all", no_argument, NULL, 'a'},
+	{"keep-storage", required_argument, NULL, OPT_KEEP_STORAGE},
+	CLI_OPTIONS_END,
+};
+static const struct option df_options[] = {CLI_OPTION_ROOT, CLI_OPTION_FORMAT, CLI_OPTIONS_END};
+static const struct option fsck_options[] = {
+	CLI_OPTION_ROOT,
+	{"rebuild-cache", no_argument, NULL, OPT_REBUILD_CACHE},
+	{"quiet", no_argument, NULL, 'q'},
+	CLI_OPTIONS_END,
+};
+
+static int apply_opt(const struct cli_getopt *g, int c, struct opts *o)
 {
-	int i;
+	switch (c) {
+	case CLI_OPT_ROOT:
+		return cli_opt_root(g, &o->root);
+	case CLI_OPT_FORMAT:
+		o->format = g->arg;
+		break;
+	case OPT_KEEP_STORAGE:
+		/* docker builder prune's: RAMInBytes, 0 for none */
+		return cli_opt_size(g, &o->keep);
+	case 'a':
+		o->all = true;
+		break;
+	case OPT_REBUILD_CACHE:
+		o->rebuild = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	}
+	return 0;
+}
+
+/* Command self's options (shorts, longs) into o: CLI_CONTINUE, or the exit status. */
+static int parse_opts(const struct cli_command *self, const char *shorts,
+		      const struct option *longs, int argc, char **argv, struct opts *o)
+{
+	struct cli_getopt g;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int r = cli_store_root_opt(self, argc, argv, &i, &o->root);
-
-		if (r == 2)
-			return 2;
-		if (r == 1)
-			continue;
-		if ((v = cli_opt_value(argc, argv, &i, "--format", NULL)))
-			o->format = v;
-		else if ((v = cli_opt_value(argc, argv, &i, "--keep-storage", NULL)))
-			o->keep = v;
-		else if (!strcmp(a, "-a") || !strcmp(a, "--all"))
-			o->all = true;
-		else if (!strcmp(a, "--rebuild-cache"))
-			o->rebuild = true;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			o->quiet = true;
-		else
-			return cli_usage_error(self,
-					       a[0] == '-' ? "unknown option `%s`"
-							   : "unexpected argument `%s`",
-					       a);
+	cli_getopt_init(&g, self, argc, argv, shorts, longs);
+	while ((c = cli_getopt_next(&g)) != -1) {
+		if (c == CLI_OPT_EXIT)
+			return g.status;
+		if ((rc = apply_opt(&g, c, o)))
+			return rc;
 	}
+	if (g.first_arg < argc)
+		return cli_usage_error(self, "unexpected argument `%s`", argv[g.first_arg]);
 	if (o->format && strcmp(o->format, "json") && strcmp(o->format, "table"))
 		return cli_usage_error(self, "unknown format `%s` (want table or json)", o->format);
-	return 0;
+	return CLI_CONTINUE;
 }
 
 int cmd_prune(int argc, char **argv)
@@ -79,16 +107,12 @@ int cmd_prune(int argc, char **argv)
 	struct layer_store *s;
 	char b[16], sn[16], c[16], total[16];
 	struct opts o;
-	int rc = parse_opts(self, argc, argv, &o);
+	int rc = parse_opts(self, "a", prune_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (o.rebuild || o.quiet)
-		return cli_usage_error(self, "unknown option for prune");
 	po.all = o.all;
-	if (o.keep && (cli_parse_size(o.keep, &po.keep_storage) < 0 || !po.keep_storage))
-		return cli_usage_error(self, "--keep-storage: bad size `%s` (e.g. 10GB, 512MB)",
-				       o.keep);
+	po.keep_storage = (uint64_t)o.keep;
 	s = cli_store_open(o.root);
 	if (!s)
 		return 1;
@@ -126,12 +150,10 @@ int cmd_df(int argc, char **argv)
 	struct layer_store *s;
 	char b[16], sn[16], c[16];
 	struct opts o;
-	int rc = parse_opts(self, argc, argv, &o);
+	int rc = parse_opts(self, "", df_options, argc, argv, &o);
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (o.all || o.keep || o.rebuild || o.quiet)
-		return cli_usage_error(self, "unknown option for df");
 	s = cli_store_open(o.root);
 	if (!s)
 		return 1;
@@ -168,12 +190,10 @@ int cmd_fsck(int argc, char **argv)
 	struct cb_error *err = NULL;
 	struct layer_store *s;
 	struct opts o;
-	int rc = parse_opts(self, argc, argv, &o), problems;
+	int rc = parse_opts(self, "q", fsck_options, argc, argv, &o), problems;
 
-	if (rc)
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (o.all || o.keep || o.format)
-		return cli_usage_error(self, "unknown option for fsck");
 	s = cli_store_open(o.root);
 	if (!s)
 		return 1;
