@@ -320,6 +320,8 @@ static void build_release(struct build *b)
 	free(b->arch);
 	free(b->variant);
 	free(b->created);
+	stat_cache_save(b->stats, b->s);
+	stat_cache_free(b->stats);
 	cb_error_free(&b->first_err);
 	if (b->cancel_efd >= 0)
 		close(b->cancel_efd);

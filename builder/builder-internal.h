@@ -18,6 +18,7 @@
 struct stackfs {
 	int *fds; /* layer roots, top first */
 	size_t n;
+	bool plain; /* one ordinary tree (the build context): no whiteouts */
 };
 
 /* One entry of the merged view. */
@@ -42,6 +43,9 @@ void stackfs_release(struct stackfs *fs);
 int stackfs_lookup(const struct stackfs *fs, const char *path, bool follow,
 		   struct stackfs_entry *out, struct cb_error **err);
 void stackfs_entry_release(struct stackfs_entry *e);
+/* The child `name` of directory entry dir, not following a symlink: 1, 0 absent, -1. */
+int stackfs_child(const struct stackfs *fs, const struct stackfs_entry *dir, const char *name,
+		  struct stackfs_entry *out, struct cb_error **err);
 /* Open an entry (O_NOFOLLOW | O_CLOEXEC added); caller closes. */
 int stackfs_open_entry(const struct stackfs *fs, const struct stackfs_entry *e, int flags,
 		       struct cb_error **err);
@@ -53,6 +57,22 @@ int stackfs_read_file(const struct stackfs *fs, const char *path, size_t max, ch
 /* The names in directory entry dir (merged, whiteouts applied), sorted. */
 int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, struct cb_strvec *names,
 		 struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Context file digests remembered by stat (statcache.c)                     */
+/* ------------------------------------------------------------------------ */
+
+struct stat_cache;
+/* Never fails: a missing or bad cache file is an empty cache. */
+struct stat_cache *stat_cache_load(struct layer_store *s, const char *context_dir);
+/* true and *out when path was hashed with exactly this stat. */
+bool stat_cache_get(struct stat_cache *c, const char *path, const struct stat *st,
+		    struct cb_digest *out);
+void stat_cache_set(struct stat_cache *c, const char *path, const struct stat *st,
+		    const struct cb_digest *digest);
+/* Write it back when it changed (best effort). */
+void stat_cache_save(struct stat_cache *c, struct layer_store *s);
+void stat_cache_free(struct stat_cache *c);
 
 /* ------------------------------------------------------------------------ */
 /* A build                                                                   */
@@ -107,10 +127,11 @@ struct build {
 	bool failed;		     /* a stage failed: the others stop */
 	struct cb_error *first_err;
 	unsigned running;
-	unsigned workers; /* stage threads still running */
-	int cancel_efd;	  /* eventfd: readable = stop every step (the steps'
-			     cancel fd: a failed stage or the user's cancel) */
-	int done_efd;	  /* eventfd: the last stage thread has ended */
+	struct stat_cache *stats; /* the context's, loaded on first use (under mu) */
+	unsigned workers;	  /* stage threads still running */
+	int cancel_efd;		  /* eventfd: readable = stop every step (the steps'
+				     cancel fd: a failed stage or the user's cancel) */
+	int done_efd;		  /* eventfd: the last stage thread has ended */
 	bool plain;
 	struct timespec t0;
 };

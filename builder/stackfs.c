@@ -32,6 +32,7 @@ int stackfs_open(struct stackfs *fs, const char *const *dirs, size_t n, struct c
 {
 	fs->fds = xcalloc(n ? n : 1, sizeof(*fs->fds));
 	fs->n = 0;
+	fs->plain = false;
 	for (size_t i = 0; i < n; i++) {
 		int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -67,7 +68,7 @@ static bool is_whiteout(const struct stat *st)
 	return S_ISCHR(st->st_mode) && st->st_rdev == 0;
 }
 
-static bool is_opaque(int layer_fd, const char *rel)
+static bool is_opaque(const struct stackfs *fs, int layer_fd, const char *rel)
 {
 	cleanup_close int fd =
 		openat(layer_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -75,6 +76,7 @@ static bool is_opaque(int layer_fd, const char *rel)
 
 	if (fd < 0)
 		return false;
+	(void)fs;
 	if (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
 		return true;
 	return fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
@@ -93,7 +95,7 @@ static void root_entry(const struct stackfs *fs, struct stackfs_entry *e)
 		e->dirs[e->ndirs++] = i;
 		if (e->ndirs == 1 && fstat(fs->fds[i], &e->st) < 0)
 			e->st.st_mode = S_IFDIR | 0755;
-		if (is_opaque(fs->fds[i], ""))
+		if (is_opaque(fs, fs->fds[i], ""))
 			break;
 	}
 }
@@ -132,7 +134,7 @@ static int child(const struct stackfs *fs, const struct stackfs_entry *dir, cons
 			stackfs_entry_release(out);
 			return cb_error_set(err, e, "stat `%s` in layer %zu", path, i);
 		}
-		if (is_whiteout(&st))
+		if (!fs->plain && is_whiteout(&st))
 			break;
 		if (!S_ISDIR(st.st_mode)) {
 			if (out->layer < 0) {
@@ -148,7 +150,7 @@ static int child(const struct stackfs *fs, const struct stackfs_entry *dir, cons
 			break;
 		}
 		out->dirs[out->ndirs++] = i;
-		if (is_opaque(fs->fds[i], rel))
+		if (is_opaque(fs, fs->fds[i], rel))
 			break;
 	}
 	if (out->layer < 0) {
@@ -157,6 +159,12 @@ static int child(const struct stackfs *fs, const struct stackfs_entry *dir, cons
 	}
 	out->path = steal_pointer(&path);
 	return 1;
+}
+
+int stackfs_child(const struct stackfs *fs, const struct stackfs_entry *dir, const char *name,
+		  struct stackfs_entry *out, struct cb_error **err)
+{
+	return child(fs, dir, name, out, err);
 }
 
 /* readlink of a symlink entry; caller frees. */
@@ -341,7 +349,8 @@ int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, stru
 			if (known)
 				continue;
 			cb_strvec_push(&seen, de->d_name);
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (!fs->plain && (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
+			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    is_whiteout(&st))
 				continue;
 			cb_strvec_push(names, de->d_name);

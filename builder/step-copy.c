@@ -52,7 +52,7 @@ struct copy_item {
 
 struct copy_plan {
 	struct copy_item *items;
-	size_t n;
+	size_t n, alloc;
 };
 
 struct copy_op {
@@ -233,7 +233,7 @@ static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const
 	struct copy_plan *p = &op->plan;
 	struct copy_item *it;
 
-	p->items = xrealloc(p->items, cb_st_mult(p->n + 1, sizeof(*p->items)));
+	CB_ALLOC_GROW(p->items, p->n + 1, p->alloc);
 	it = &p->items[p->n++];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
@@ -342,7 +342,7 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 			    !(S_ISDIR(e->st.st_mode) && op->from_context && op->b->ctx.ignore &&
 			      ignore_matcher_has_exclusions(op->b->ctx.ignore)))
 				continue;
-			ret = stackfs_lookup(fs, sp, false, &ce, err);
+			ret = stackfs_child(fs, e, names.v[i], &ce, err);
 			if (ret <= 0) {
 				if (ret == 0)
 					continue;
@@ -623,6 +623,20 @@ static int hash_file(const struct copy_item *it, struct cb_sha256 *h, struct cb_
 	}
 }
 
+/* The context's stat cache, shared by the build's COPY steps. */
+static struct stat_cache *context_stats(struct copy_op *op)
+{
+	struct build *b = op->b;
+	struct stat_cache *c;
+
+	pthread_mutex_lock(&b->mu);
+	if (!b->stats)
+		b->stats = stat_cache_load(op->st->s, b->ctx.dir);
+	c = b->stats;
+	pthread_mutex_unlock(&b->mu);
+	return c;
+}
+
 static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
 		    struct cb_error **err)
 {
@@ -636,12 +650,26 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 		struct cb_digest d = {0};
 
 		if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
-			struct cb_sha256 h;
+			struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
 
-			cb_sha256_init(&h);
-			ret = hash_file(it, &h, err);
-			cb_sha256_final(&h, &d);
-			cb_sha256_release(&h);
+			bool hit;
+
+			/* parallel stages share the cache */
+			pthread_mutex_lock(&op->b->mu);
+			hit = stat_cache_get(sc, it->entry.path, &it->entry.st, &d);
+			pthread_mutex_unlock(&op->b->mu);
+			if (!hit) {
+				struct cb_sha256 h;
+
+				cb_sha256_init(&h);
+				ret = hash_file(it, &h, err);
+				cb_sha256_final(&h, &d);
+				cb_sha256_release(&h);
+				pthread_mutex_lock(&op->b->mu);
+				if (ret == 0)
+					stat_cache_set(sc, it->entry.path, &it->entry.st, &d);
+				pthread_mutex_unlock(&op->b->mu);
+			}
 		} else if (it->kind == ITEM_DATA) {
 			cb_sha256_buf(it->data, strlen(it->data), &d);
 		}
@@ -907,7 +935,10 @@ static int open_source(struct copy_op *op, const char *from, struct cb_strvec *l
 		const char *dir = b->ctx.dir;
 
 		op->from_context = true;
-		return stackfs_open(&op->ctx, &dir, 1, err);
+		if (stackfs_open(&op->ctx, &dir, 1, err) < 0)
+			return -1;
+		op->ctx.plain = true;
+		return 0;
 	}
 	idx = build_find_stage(b, from, b->nstages);
 	if (idx >= 0) {

@@ -289,3 +289,46 @@ out:
 	free(recs);
 	return ret;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Accelerator files: aux/<name>                                             */
+/* ------------------------------------------------------------------------ */
+
+static int aux_path(const char *name, char out[STORE_PATH_MAX], struct cb_error **err)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 80 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n ||
+	    name[0] == '.')
+		return cb_error_set(err, EINVAL, "bad accelerator file name `%s`", name);
+	snprintf(out, STORE_PATH_MAX, "aux/%s", name);
+	return 0;
+}
+
+int layer_store_aux_read(struct layer_store *s, const char *name, size_t max, char **buf,
+			 size_t *len, struct cb_error **err)
+{
+	char path[STORE_PATH_MAX];
+	struct cb_error *rerr = NULL;
+
+	if (aux_path(name, path, err) < 0)
+		return -1;
+	if (cb_read_file_at(s->root_fd, path, max, buf, len, &rerr) < 0) {
+		/* absent, too big, unreadable: an accelerator is simply not there */
+		cb_error_free(&rerr);
+		return 0;
+	}
+	return 1;
+}
+
+int layer_store_aux_write(struct layer_store *s, const char *name, const void *buf, size_t len,
+			  struct cb_error **err)
+{
+	char path[STORE_PATH_MAX];
+
+	if (aux_path(name, path, err) < 0)
+		return -1;
+	if (mkdirat(s->root_fd, "aux", 0700) < 0 && errno != EEXIST)
+		return cb_error_set(err, errno, "create `%s/aux`", s->root);
+	return store_write_atomic(s, path, buf, len, err);
+}

@@ -121,18 +121,21 @@ int layer_sink_fd_write(void *ctx, const void *buf, size_t len, struct cb_error 
 
 struct layer_diff_opts {
 	enum layer_compression compression;
-	int level;                 /* compression level; -1 = the compressor's default */
+	int level;		   /* compression level; -1 = the compressor's default */
 	int64_t source_date_epoch; /* clamp mtimes to this; -1 = keep them */
-	bool overlay;              /* the dir is an overlay upperdir: whiteouts are
+	bool overlay;		   /* the dir is an overlay upperdir: whiteouts are
 				      0/0 char devices and the opaque xattr */
-	int threads;               /* zstd workers; 0 = one per core */
+	int threads;		   /* zstd workers; 0 = one per core */
 };
-#define LAYER_DIFF_OPTS_INIT { LAYER_GZIP, -1, -1, false, 0 }
+#define LAYER_DIFF_OPTS_INIT                                                                       \
+	{                                                                                          \
+		LAYER_GZIP, -1, -1, false, 0                                                       \
+	}
 
 struct layer_desc {
 	struct cb_digest digest;  /* of the compressed blob */
 	struct cb_digest diff_id; /* of the uncompressed tar */
-	int64_t size;             /* of the compressed blob */
+	int64_t size;		  /* of the compressed blob */
 	enum layer_compression compression;
 };
 
@@ -153,11 +156,14 @@ int layer_store_diff(struct layer_store *s, int dirfd, const struct layer_diff_o
 struct layer_apply_opts {
 	uint64_t max_bytes;   /* total uncompressed size limit; 0 = default (64 GiB) */
 	uint64_t max_entries; /* entry count limit; 0 = default (10 million) */
-	bool devices;         /* create device nodes even when not real root (euid 0 in
+	bool devices;	      /* create device nodes even when not real root (euid 0 in
 				 the initial user namespace, who always may) */
-	bool overlay;         /* whiteouts in overlay form (else: delete on apply) */
+	bool overlay;	      /* whiteouts in overlay form (else: delete on apply) */
 };
-#define LAYER_APPLY_OPTS_INIT { 0, 0, false, true }
+#define LAYER_APPLY_OPTS_INIT                                                                      \
+	{                                                                                          \
+		0, 0, false, true                                                                  \
+	}
 
 /*
  * Extract the layer read from fd (gzip, zstd or plain tar, detected by
@@ -186,8 +192,9 @@ void layer_chain_id(const struct cb_digest *parent, const struct cb_digest *diff
  * Checks that the extracted tar's digest equals `diff_id` when non-NULL.
  */
 int layer_store_snapshot_prepare(struct layer_store *s, const struct cb_digest *parent_chain,
-				 const struct cb_digest *layer_blob, const struct cb_digest *diff_id,
-				 struct cb_digest *chain_out, struct cb_error **err);
+				 const struct cb_digest *layer_blob,
+				 const struct cb_digest *diff_id, struct cb_digest *chain_out,
+				 struct cb_error **err);
 
 /*
  * A fresh scratch directory inside the store (tmp/<lease>.<n>.scratch,
@@ -253,7 +260,7 @@ struct oci_healthcheck {
 };
 
 struct oci_history {
-	char *created;    /* RFC 3339, NULL when absent */
+	char *created; /* RFC 3339, NULL when absent */
 	char *created_by;
 	char *comment;
 	bool empty_layer;
@@ -261,33 +268,33 @@ struct oci_history {
 
 /* The image config (application/vnd.oci.image.config.v1+json plus Docker's fields). */
 struct image_config {
-	char *created;      /* RFC 3339 */
+	char *created; /* RFC 3339 */
 	char *author;
 	struct oci_platform platform;
 	/* config */
 	char *user;
 	struct cb_strvec exposed_ports; /* "80/tcp", sorted */
-	struct cb_strvec env;           /* "K=V" in order */
+	struct cb_strvec env;		/* "K=V" in order */
 	struct cb_strvec entrypoint;
-	bool has_entrypoint;            /* distinguishes unset from [] */
+	bool has_entrypoint; /* distinguishes unset from [] */
 	struct cb_strvec cmd;
 	bool has_cmd;
-	struct cb_strvec volumes;       /* sorted */
+	struct cb_strvec volumes; /* sorted */
 	char *working_dir;
 	struct cb_strmap labels;
 	char *stop_signal;
 	struct oci_healthcheck healthcheck; /* Docker extension */
-	struct cb_strvec onbuild;       /* Docker extension: trigger expressions */
-	struct cb_strvec shell;         /* Docker extension: SHELL */
-	bool args_escaped;              /* Docker extension, Windows only; kept */
+	struct cb_strvec onbuild;	    /* Docker extension: trigger expressions */
+	struct cb_strvec shell;		    /* Docker extension: SHELL */
+	bool args_escaped;		    /* Docker extension, Windows only; kept */
 	/* rootfs and history */
-	struct cb_strvec diff_ids;      /* "sha256:..." */
+	struct cb_strvec diff_ids; /* "sha256:..." */
 	struct oci_history *history;
 	size_t nhistory;
 };
 
 struct image_manifest {
-	char *media_type;             /* OCI or Docker schema2 */
+	char *media_type; /* OCI or Docker schema2 */
 	struct oci_descriptor config;
 	struct oci_descriptor *layers;
 	size_t nlayers;
@@ -295,7 +302,7 @@ struct image_manifest {
 };
 
 struct image_index {
-	char *media_type;             /* OCI index or Docker manifest list */
+	char *media_type; /* OCI index or Docker manifest list */
 	struct oci_descriptor *manifests;
 	size_t nmanifests;
 	struct cb_strmap annotations;
@@ -420,6 +427,18 @@ int layer_store_cache_put(struct layer_store *s, const struct cb_digest *key,
 int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, char **record_json,
 			  struct cb_error **err);
 
+/*
+ * Accelerator files, aux/<name> (name: [a-z0-9.-], at most 80 bytes): data
+ * a user of the store keeps to go faster (the builder's stat cache of a
+ * build context).  Never trusted for content: readers check what they
+ * use.  Read: 1 and *buf (caller frees), 0 when absent or unreadable.
+ * Write: replaced atomically.
+ */
+int layer_store_aux_read(struct layer_store *s, const char *name, size_t max, char **buf,
+			 size_t *len, struct cb_error **err);
+int layer_store_aux_write(struct layer_store *s, const char *name, const void *buf, size_t len,
+			  struct cb_error **err);
+
 /* ------------------------------------------------------------------------ */
 /* Maintenance                                                               */
 /* ------------------------------------------------------------------------ */
@@ -428,12 +447,12 @@ struct layer_store_usage {
 	uint64_t blobs, blob_bytes;
 	uint64_t snapshots, snapshot_bytes;
 	uint64_t cache_records, cache_bytes; /* records and what only they keep alive */
-	uint64_t images;                     /* tags */
+	uint64_t images;		     /* tags */
 };
 int layer_store_usage(struct layer_store *s, struct layer_store_usage *u, struct cb_error **err);
 
 struct layer_store_prune_opts {
-	bool all;              /* also drop the build cache, not only unreferenced objects */
+	bool all;	       /* also drop the build cache, not only unreferenced objects */
 	uint64_t keep_storage; /* with the cache: keep the newest cache up to this many bytes */
 };
 /* Mark from tags, cache records and live leases; sweep the rest.  Reports what went. */

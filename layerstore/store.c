@@ -26,7 +26,7 @@
 #define STORE_LAYOUT "cbuild-store-v1\n"
 
 static const char *const store_dirs[] = {
-	"blobs", "blobs/sha256", "snapshots", "tmp", "leases", "cache", "quarantine",
+	"blobs", "blobs/sha256", "snapshots", "tmp", "leases", "cache", "quarantine", "aux",
 };
 
 /* ------------------------------------------------------------------------ */
