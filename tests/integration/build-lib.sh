@@ -1,18 +1,20 @@
 # Sourced by tests/integration/03NN-build-*.sh, after lib.sh.
 #
 # Gives every test a private store ($ROOT = $T/root) holding busybox:test,
-# a busybox rootfs made by tools/make-busybox-rootfs.sh from Debian's
-# busybox-static (users root 0, user 1000, other 1001:10, nobody; /tmp
-# 1777), imported with `cbuild import`, and helpers:
+# a busybox rootfs made by tools/make-busybox-rootfs.sh (or, where the tool
+# is absent, by the same steps here) from Debian's busybox-static: applet
+# symlinks, users root 0, user 1000, other 1001:10, nobody; groups root,
+# wheel 10, user 1000, nogroup; /root 0700, /tmp 1777; imported with
+# `cbuild import`.  Helpers:
 #
 #   cb ARGS...                 cbuild --root $ROOT ARGS...
 #   ctx DIR                    a fresh context directory DIR; then write files
 #   build ARGS...              cbuild --root $ROOT build ARGS...: must exit 0;
 #                              its stdout and stderr are in $T/out, $T/err
 #   build_fails RC ARGS...     the same, must exit RC
-#   cfg IMAGE [JQ]             jq JQ (default .) over the image's config
+#   cfg IMAGE [JQ]             jq -cr JQ (default .) over the image's config
 #                              (inspect's .Config: Docker's key names)
-#   insp IMAGE JQ              jq JQ over `cbuild inspect IMAGE`'s .[0]
+#   insp IMAGE JQ              jq -cr JQ over `cbuild inspect IMAGE`'s .[0]
 #   history IMAGE              one line per history entry of the build (the
 #                              base's entry left out): CREATED_BY<TAB>EMPTY,
 #                              EMPTY being true or false
@@ -35,7 +37,6 @@ BUSYBOX=/bin/busybox
 { [ -x "$BUSYBOX" ] && LC_ALL=C ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic'; } ||
 	skip "busybox-static is not installed (/bin/busybox)"
 MAKE_ROOTFS=$CB_SOURCE_DIR/tools/make-busybox-rootfs.sh
-[ -f "$MAKE_ROOTFS" ] || fail "$MAKE_ROOTFS is missing"
 
 ROOT=$T/root
 unset SOURCE_DATE_EPOCH CBUILD_ROOT
@@ -44,10 +45,45 @@ cb() {
 	"$CBUILD" --root "$ROOT" "$@"
 }
 
+# busybox_tar OUT: the rootfs tar, as tools/make-busybox-rootfs.sh writes it.
+busybox_tar() {
+	if [ -f "$MAKE_ROOTFS" ]; then
+		bash "$MAKE_ROOTFS" "$1" "$BUSYBOX" || fail "make-busybox-rootfs.sh failed"
+		return 0
+	fi
+	local r=$T/busybox-rootfs a
+	rm -rf "$r"
+	mkdir -p "$r/bin" "$r/etc" "$r/root" "$r/tmp"
+	chmod 0755 "$r" "$r/bin" "$r/etc"
+	chmod 0700 "$r/root"
+	chmod 1777 "$r/tmp"
+	cp "$BUSYBOX" "$r/bin/busybox"
+	chmod 0755 "$r/bin/busybox"
+	for a in $("$BUSYBOX" --list); do
+		case $a in busybox | */*) continue ;; esac
+		ln -sf busybox "$r/bin/$a"
+	done
+	cat >"$r/etc/passwd" <<-'EOF'
+		root:x:0:0:root:/root:/bin/sh
+		user:x:1000:1000:user:/home/user:/bin/sh
+		other:x:1001:10:other, primary group wheel:/home/other:/bin/sh
+		nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+	EOF
+	cat >"$r/etc/group" <<-'EOF'
+		root:x:0:
+		wheel:x:10:user
+		user:x:1000:
+		nogroup:x:65534:
+	EOF
+	chmod 0644 "$r/etc/passwd" "$r/etc/group"
+	tar -C "$r" --sort=name --numeric-owner --owner=0 --group=0 --mtime=@946684800 \
+		-cf "$1" bin etc root tmp
+	rm -rf "$r"
+}
+
 # make_base [TAG]: import the busybox rootfs as TAG (default busybox:test).
 make_base() {
-	[ -f "$T/busybox.tar" ] || bash "$MAKE_ROOTFS" "$T/busybox.tar" "$BUSYBOX" ||
-		fail "make-busybox-rootfs.sh failed"
+	[ -f "$T/busybox.tar" ] || busybox_tar "$T/busybox.tar"
 	cb import "$T/busybox.tar" "${1:-busybox:test}" >/dev/null || fail "cbuild import failed"
 }
 make_base
@@ -79,7 +115,7 @@ build_fails() {
 
 insp() {
 	cb inspect "$1" >"$T/inspect.json" || fail "cbuild inspect $1 failed"
-	jq -r ".[0] | $2" "$T/inspect.json"
+	jq -c -r ".[0] | $2" "$T/inspect.json"
 }
 
 cfg() {
