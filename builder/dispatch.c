@@ -370,14 +370,16 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 	for (size_t i = 0; i < st->config.onbuild.n; i++)
 		cb_strvec_push(&triggers, st->config.onbuild.v[i]);
 	cb_strvec_clear(&st->config.onbuild);
-	if (!st->from_stage)
-		for (size_t i = 0; i < st->config.env.n; i++) {
-			size_t n = key_len(st->config.env.v[i]);
-			cleanup_free char *k = xstrndup(st->config.env.v[i], n);
-			const char *v = st->config.env.v[i][n] ? st->config.env.v[i] + n + 1 : "";
+	/* PATH is always set (BuildKit's toDispatchState), then the state env starts from Env */
+	if (env_find(&st->config.env, "PATH", 4) < 0)
+		cb_strvec_push(&st->config.env, DEFAULT_PATH);
+	for (size_t i = 0; i < st->config.env.n; i++) {
+		size_t n = key_len(st->config.env.v[i]);
+		cleanup_free char *k = xstrndup(st->config.env.v[i], n);
+		const char *v = st->config.env.v[i][n] ? st->config.env.v[i] + n + 1 : "";
 
-			state_env_set(&st->env, k, v);
-		}
+		state_env_set(&st->env, k, v);
+	}
 	if (!st->has_chain && !st->from_stage) {
 		struct cb_strvec parts = CB_STRVEC_INIT;
 

@@ -290,11 +290,12 @@ static int set_meta(struct copy_op *op, struct copy_item *it, const struct stat 
 
 /* Plan entry e (a source match) at dst, recursing into directories. */
 static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const char *dst,
-		      const char *rel, struct cb_error **err)
+		      const char *rel, bool lazy, struct cb_error **err)
 {
 	const struct stackfs *fs = &op->ctx;
 	struct copy_item *it;
 	enum item_kind kind;
+	size_t mine;
 
 	if (S_ISDIR(e->st.st_mode))
 		kind = ITEM_DIR;
@@ -304,6 +305,7 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 		kind = ITEM_FILE;
 	else
 		return 0; /* devices, fifos and sockets are not copied */
+	mine = op->plan.n;
 	it = new_item(op, kind, dst);
 	it->src = fs;
 	it->entry.path = xstrdup(e->path);
@@ -353,10 +355,21 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 				stackfs_entry_release(&ce);
 				continue;
 			}
-			ret = plan_entry(op, &ce, dp, r, err);
+			ret = plan_entry(op, &ce, dp, r, x > 0, err);
 			stackfs_entry_release(&ce);
 		}
 		cb_strvec_clear(&names);
+		/*
+		 * An excluded directory searched for re-included files (a `!`
+		 * pattern) is sent only as the parent of one (fsutil's walk).
+		 */
+		if (ret == 0 && lazy && op->plan.n == mine + 1) {
+			op->plan.n--;
+			free(op->plan.items[mine].dst);
+			free(op->plan.items[mine].link);
+			free(op->plan.items[mine].data);
+			stackfs_entry_release(&op->plan.items[mine].entry);
+		}
 		return ret;
 	}
 }
@@ -476,11 +489,17 @@ static bool planned_dir(const struct copy_op *op, const char *abs)
 }
 
 /*
- * ADD extracts a local tar archive (plain, gzip or zstd; bzip2 and xz are
- * refused for now) into the destination directory: 1 when e is one.
+ * ADD extracts a local tar archive (plain, or gzip, bzip2, xz or zstd
+ * compressed: Docker's DecompressStream) into the destination directory:
+ * 1 when e is one.  A compressed file is taken to hold a tar.
  */
 static int is_archive(struct copy_op *op, const struct stackfs_entry *e, struct cb_error **err)
 {
+	static const unsigned char magic[][6] = {{0x1f, 0x8b},
+						 {0x28, 0xb5, 0x2f, 0xfd},
+						 {'B', 'Z', 'h'},
+						 {0xfd, '7', 'z', 'X', 'Z', 0}};
+	static const size_t mlen[] = {2, 4, 3, 6};
 	unsigned char m[512];
 	cleanup_close int fd = -1;
 	ssize_t n;
@@ -493,17 +512,9 @@ static int is_archive(struct copy_op *op, const struct stackfs_entry *e, struct 
 	n = pread(fd, m, sizeof(m), 0);
 	if (n < 0)
 		return cb_error_set(err, errno, "read `%s`", e->path);
-	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-		return 1;
-	if (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4))
-		return 1;
-	if ((n >= 3 && !memcmp(m, "BZh", 3)) || (n >= 6 && !memcmp(m,
-								   "\xfd"
-								   "7zXZ\0",
-								   6)))
-		return cb_error_set(err, ENOTSUP,
-				    "ADD `%s`: bzip2 and xz archives are not supported yet",
-				    e->path);
+	for (size_t i = 0; i < sizeof(mlen) / sizeof(mlen[0]); i++)
+		if ((size_t)n >= mlen[i] && !memcmp(m, magic[i], mlen[i]))
+			return 1;
 	return n == 512 && !memcmp(m + 257, "ustar", 5);
 }
 
@@ -553,7 +564,7 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 		free(dst);
 		dst = d2;
 	}
-	r = plan_entry(op, &e, dst, "", err);
+	r = plan_entry(op, &e, dst, "", false, err);
 	stackfs_entry_release(&e);
 	return r;
 }
@@ -820,6 +831,7 @@ static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
 		struct cb_digest ignored;
 
 		ao.overlay = false;
+		ao.any_compression = true;
 		dfd = in < 0 ? -1 : tree_mkdir_p(op, tfd, it->dst, err);
 		if (dfd < 0 || layer_apply(dfd, in, &ao, &ignored, err) < 0)
 			return cb_error_wrap(err, "extract `%s`", it->entry.path);

@@ -86,11 +86,12 @@ static int run_argv(const struct stage *st, const struct df_run *r, struct cb_st
 			char *data = f->chomp ? chomp(f->data) : xstrdup(f->data);
 
 			if (!strncmp(data, "#!", 2)) {
+				/* run from a file, still through SHELL (dispatchRun) */
 				*script = data;
-				cb_strvec_pushf(argv, "/dev/pipes/%s", f->name);
-				return 0;
+				cb_strvec_pushf(&one, "/dev/pipes/%s", f->name);
+			} else {
+				cb_strvec_push_take(&one, data);
 			}
-			cb_strvec_push_take(&one, data);
 		} else {
 			struct cb_strbuf sb = CB_STRBUF_INIT;
 

@@ -120,6 +120,7 @@ struct build_cli {
 	size_t noutputs;
 	const char *root, *iidfile, *metadata, *context;
 	char *dockerfile_text;
+	char *dockerfile_path; /* -f inside a context read from stdin */
 	char *seccomp_profile;
 	char *stdin_context; /* a context unpacked from stdin, removed afterwards */
 	bool quiet;
@@ -137,6 +138,7 @@ static void build_cli_release(struct build_cli *c)
 		free(c->outputs[i].dest);
 	free(c->outputs);
 	free(c->dockerfile_text);
+	free(c->dockerfile_path);
 	free(c->seccomp_profile);
 	if (c->stdin_context && cb_rm_rf(AT_FDCWD, c->stdin_context, &err) < 0)
 		cb_error_report(&err);
@@ -584,8 +586,15 @@ int cmd_build(int argc, char **argv)
 		c.o.dockerfile_text = c.dockerfile_text;
 		c.o.dockerfile_len = len;
 	}
-	if (!strcmp(c.context, "-") && stdin_context(&c, &err) < 0)
-		goto report;
+	if (!strcmp(c.context, "-")) {
+		if (stdin_context(&c, &err) < 0)
+			goto report;
+		/* -f names a file inside the tar, as docker build does */
+		if (c.o.dockerfile && c.o.dockerfile[0] != '/') {
+			c.dockerfile_path = xasprintf("%s/%s", c.stdin_context, c.o.dockerfile);
+			c.o.dockerfile = c.dockerfile_path;
+		}
+	}
 	source_date_epoch(&c);
 	c.o.context_dir = c.context;
 	c.o.tags = (const char *const *)c.tags.v;

@@ -243,6 +243,12 @@ int layer_codec_level(const struct layer_codec *c, int level, struct cb_error **
 
 const struct layer_codec *layer_codec_detect(struct layer_source *s, struct cb_error **err)
 {
+	return layer_codec_detect_any(s, false, err);
+}
+
+const struct layer_codec *layer_codec_detect_any(struct layer_source *s, bool any,
+						 struct cb_error **err)
+{
 	static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z', 0};
 	ssize_t n = layer_source_fill(s, 6, err);
 	const unsigned char *b = s->buf + s->pos;
@@ -256,10 +262,14 @@ const struct layer_codec *layer_codec_detect(struct layer_source *s, struct cb_e
 		       ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)))
 		return &layer_codec_zstd;
 	if (n >= 6 && !memcmp(b, xz, 6)) {
+		if (any)
+			return &layer_codec_xz;
 		cb_error_set(err, 0, "xz-compressed layers are not supported");
 		return NULL;
 	}
 	if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') {
+		if (any)
+			return &layer_codec_bzip2;
 		cb_error_set(err, 0, "bzip2-compressed layers are not supported");
 		return NULL;
 	}

@@ -344,11 +344,17 @@ fail:
 
 int layer_reader_open(struct layer_reader *r, int fd, uint64_t limit, struct cb_error **err)
 {
+	return layer_reader_open_any(r, fd, limit, false, err);
+}
+
+int layer_reader_open_any(struct layer_reader *r, int fd, uint64_t limit, bool any,
+			  struct cb_error **err)
+{
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	layer_source_init_fd(&r->src, fd, 0);
-	r->codec = layer_codec_detect(&r->src, err);
+	r->codec = layer_codec_detect_any(&r->src, any, err);
 	if (!r->codec)
 		goto fail;
 	r->dec = r->codec->decoder_new(&r->src, err);

@@ -107,6 +107,9 @@ extern const struct layer_codec layer_codec_gzip_zlib;
 extern const struct layer_codec layer_codec_gzip_isal;
 #endif
 extern const struct layer_codec layer_codec_zstd;
+/* Decode only, for ADD's archives (compress-legacy.c). */
+extern const struct layer_codec layer_codec_xz;
+extern const struct layer_codec layer_codec_bzip2;
 
 /* The codec used to write layers of compression c (ISA-L for gzip when built with it). */
 const struct layer_codec *layer_codec_for(enum layer_compression c);
@@ -116,6 +119,9 @@ const struct layer_codec *layer_codec_for(enum layer_compression c);
  * skippable frame, else plain tar).  xz and bzip2 are refused by name.
  */
 const struct layer_codec *layer_codec_detect(struct layer_source *s, struct cb_error **err);
+/* With any, bzip2 and xz are detected too (else they are errors). */
+const struct layer_codec *layer_codec_detect_any(struct layer_source *s, bool any,
+						 struct cb_error **err);
 
 /* The codec's level for a --compression-level (-1 = default); error when out of range. */
 int layer_codec_level(const struct layer_codec *c, int level, struct cb_error **err);
@@ -179,6 +185,9 @@ struct layer_reader {
 
 /* Detect the compression of fd and start decoding; limit as in layer_apply_opts. */
 int layer_reader_open(struct layer_reader *r, int fd, uint64_t limit, struct cb_error **err);
+/* The same, also reading bzip2 and xz when any is set (ADD's archives). */
+int layer_reader_open_any(struct layer_reader *r, int fd, uint64_t limit, bool any,
+			  struct cb_error **err);
 /* The next chunk of tar (*p borrowed until the next call); 0 at the end. */
 ssize_t layer_reader_next(struct layer_reader *r, const void **p, struct cb_error **err);
 /* Read to the end (so the digest covers the whole tar) and give the diff ID. */
@@ -250,6 +259,7 @@ struct tar_in {
 	 * messages); else it is wrapped in `what` like libarchive's own.
 	 */
 	bool bare_reader_errors;
+	bool any_compression; /* bzip2 and xz too (ADD's archives) */
 };
 /*
  * Detect fd's compression and start reading the tar; limit as in

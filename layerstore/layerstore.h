@@ -159,10 +159,11 @@ struct layer_apply_opts {
 	bool devices;	      /* create device nodes even when not real root (euid 0 in
 				 the initial user namespace, who always may) */
 	bool overlay;	      /* whiteouts in overlay form (else: delete on apply) */
+	bool any_compression; /* also bzip2 and xz, as Docker reads ADD's archives */
 };
 #define LAYER_APPLY_OPTS_INIT                                                                      \
 	{                                                                                          \
-		0, 0, false, true                                                                  \
+		0, 0, false, true, false                                                           \
 	}
 
 /*

@@ -72,7 +72,8 @@ int tar_in_fail(struct tar_in *t, const char *what, struct cb_error **err)
 int tar_in_open(struct tar_in *t, int fd, uint64_t limit, bool binary_names, const char *what,
 		struct cb_error **err)
 {
-	if (layer_libarchive_load(err) < 0 || layer_reader_open(&t->r, fd, limit, err) < 0)
+	if (layer_libarchive_load(err) < 0 ||
+	    layer_reader_open_any(&t->r, fd, limit, t->any_compression, err) < 0)
 		return -1;
 	t->a = archive_read_new();
 	if (!t->a)
@@ -483,6 +484,7 @@ int layer_apply(int rootfd, int fd, const struct layer_apply_opts *o, struct cb_
 	applier_init(&ap, rootfd, o);
 	/* The reader's errors (limits, corrupt compression) speak for themselves. */
 	ap.in.bare_reader_errors = true;
+	ap.in.any_compression = ap.o.any_compression;
 	/* Names are bytes: no charset conversion in either direction. */
 	if (tar_in_open(&ap.in, fd, ap.o.max_bytes, true, "read tar", err) < 0 ||
 	    apply_all(&ap, err) < 0 || layer_reader_finish(&ap.in.r, &d, err) < 0)
