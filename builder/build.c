@@ -118,6 +118,8 @@ static int meta_args(struct build *b, struct cb_error **err)
 	struct shell_lex lex = SHELL_LEX_INIT;
 
 	lex.escape = b->df->ast->escape;
+	/* the predefined platform ARGs are global ARGs a stage may redeclare */
+	build_platform_args(b, &b->meta_args);
 	for (size_t i = 0; i < b->df->nmeta_args; i++) {
 		const struct df_instruction *in = &b->df->instrs[i];
 

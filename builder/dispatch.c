@@ -133,6 +133,30 @@ static void add_go_list(struct cb_strbuf *sb, const struct cb_strvec *v)
 	cb_strbuf_addch(sb, ']');
 }
 
+/* strconv.QuoteRune for a small int (fmt %q of an int). */
+static void add_go_quoted_rune(struct cb_strbuf *sb, int r)
+{
+	static const char esc[] = "abtnvfr";
+
+	cb_strbuf_addch(sb, '\'');
+	if (r >= 7 && r <= 13) {
+		cb_strbuf_addch(sb, '\\');
+		cb_strbuf_addch(sb, esc[r - 7]);
+	} else if (r == '\'' || r == '\\') {
+		cb_strbuf_addch(sb, '\\');
+		cb_strbuf_addch(sb, (char)r);
+	} else if (r >= 0x20 && r < 0x7f) {
+		cb_strbuf_addch(sb, (char)r);
+	} else if (r >= 0 && r < 0x80) {
+		cb_strbuf_addf(sb, "\\x%02x", (unsigned)r);
+	} else if (r >= 0 && r <= 0x10ffff) {
+		cb_strbuf_add_rune(sb, (uint32_t)r);
+	} else {
+		cb_strbuf_addstr(sb, "\\ufffd");
+	}
+	cb_strbuf_addch(sb, '\'');
+}
+
 /* time.Duration.String(). */
 static void add_go_duration(struct cb_strbuf *sb, int64_t ns)
 {
@@ -433,11 +457,14 @@ static int do_arg(struct build *b, struct stage *st, const struct df_instruction
 		if (val) {
 			state_env_set(&st->env, kv->key, val);
 			cb_strvec_pushf(&st->args, "%s=%s", kv->key, val);
-			cb_strbuf_addf(&msg, " %s=%s", kv->key, val);
 		} else {
 			cb_strvec_push(&st->args, kv->key);
-			cb_strbuf_addf(&msg, " %s", kv->key);
 		}
+		/* the history shows the Dockerfile's default, never a --build-arg value */
+		if (kv->value)
+			cb_strbuf_addf(&msg, " %s=%s", kv->key, kv->value);
+		else
+			cb_strbuf_addf(&msg, " %s", kv->key);
 	}
 	build_history_add(b, st, msg.buf, true);
 	cb_strbuf_release(&msg);
@@ -545,18 +572,26 @@ static void do_healthcheck(struct build *b, struct stage *st, const struct df_in
 	c->start_period_ns = h->start_period_ns;
 	c->start_interval_ns = h->start_interval_ns;
 	c->retries = h->retries;
-	/* fmt %+v of dockerspec.HealthcheckConfig */
-	cb_strbuf_addstr(&msg, "HEALTHCHECK {Test:");
-	add_go_list(&msg, &c->test);
-	cb_strbuf_addstr(&msg, " Interval:");
-	add_go_duration(&msg, c->interval_ns);
-	cb_strbuf_addstr(&msg, " Timeout:");
-	add_go_duration(&msg, c->timeout_ns);
-	cb_strbuf_addstr(&msg, " StartPeriod:");
-	add_go_duration(&msg, c->start_period_ns);
-	cb_strbuf_addstr(&msg, " StartInterval:");
-	add_go_duration(&msg, c->start_interval_ns);
-	cb_strbuf_addf(&msg, " Retries:%d}", c->retries);
+	/*
+	 * fmt %q of *container.HealthConfig, as Docker's BuildKit writes it:
+	 * &{["CMD" "true"] "30s" "5s" "0s" '\x03'} (durations through String(),
+	 * the retry count as a quoted rune)
+	 */
+	cb_strbuf_addstr(&msg, "HEALTHCHECK &{");
+	add_go_quoted_list(&msg, &c->test);
+	for (int i = 0; i < 3; i++) {
+		struct cb_strbuf d = CB_STRBUF_INIT;
+
+		add_go_duration(&d, i == 0   ? c->interval_ns
+				    : i == 1 ? c->timeout_ns
+					     : c->start_period_ns);
+		cb_strbuf_addch(&msg, ' ');
+		cb_strbuf_add_goquote(&msg, d.buf, d.len);
+		cb_strbuf_release(&d);
+	}
+	cb_strbuf_addch(&msg, ' ');
+	add_go_quoted_rune(&msg, c->retries);
+	cb_strbuf_addch(&msg, '}');
 	build_history_add(b, st, msg.buf, true);
 	cb_strbuf_release(&msg);
 }
@@ -617,8 +652,13 @@ static int do_expose(struct build *b, struct stage *st, const struct df_instruct
 			if (cb_strvec_find(&st->config.exposed_ports, ports.v[i]) < 0)
 				cb_strvec_push(&st->config.exposed_ports, ports.v[i]);
 		cb_strvec_sort(&st->config.exposed_ports);
-		cb_strbuf_addstr(&msg, "EXPOSE ");
-		add_go_list(&msg, &ports);
+		/* fmt %v of the map[string]struct{} of this instruction's ports: keys sorted */
+		cb_strvec_sort(&ports);
+		cb_strbuf_addstr(&msg, "EXPOSE map[");
+		for (size_t i = 0; i < ports.n; i++)
+			if (!i || strcmp(ports.v[i], ports.v[i - 1]))
+				cb_strbuf_addf(&msg, "%s%s:{}", i ? " " : "", ports.v[i]);
+		cb_strbuf_addch(&msg, ']');
 		build_history_add(b, st, msg.buf, true);
 	}
 	cb_strvec_clear(&words);

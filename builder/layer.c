@@ -59,20 +59,6 @@ static void push_layer(struct build *b, struct stage *st, const struct layer_des
 	build_history_add(b, st, created_by, false);
 }
 
-/* 1 when the directory has no entries. */
-static int dir_is_empty(const char *dir, struct cb_error **err)
-{
-	cleanup_dir DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return cb_error_set(err, errno, "open `%s`", dir);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			return 0;
-	return 1;
-}
-
 static int put_record(struct stage *st, const struct cb_digest *key, const struct layer_desc *d,
 		      struct cb_error **err)
 {
@@ -100,16 +86,11 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	struct layer_desc d;
 	struct cb_digest chain;
 	cleanup_close int fd = -1;
-	int empty = dir_is_empty(dir, err);
 
-	if (empty < 0)
-		return -1;
-	if (empty) {
-		build_history_add(b, st, created_by, true);
-		if (layer_store_scratch_remove(st->s, dir, err) < 0)
-			return -1;
-		return put_record(st, key, NULL, err);
-	}
+	/*
+	 * An empty tree is still a layer (an empty tar), as in Docker's
+	 * BuildKit: a RUN that changed nothing, a WORKDIR that existed.
+	 */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cb_error_set(err, errno, "open `%s`", dir);

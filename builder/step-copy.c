@@ -70,6 +70,7 @@ struct copy_op {
 	const char *chmod;
 	struct timespec now;
 	struct copy_plan plan;
+	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -323,6 +324,11 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 	if (kind != ITEM_DIR)
 		return 0;
 	it->keep_existing = !*rel; /* the destination directory itself */
+	if (!*rel) { /* made fresh when missing: 0755, the --chown owner, no --chmod */
+		it->mode = 0755;
+		it->uid = op->chown ? op->uid : 0;
+		it->gid = op->chown ? op->gid : 0;
+	}
 	{
 		struct cb_strvec names = CB_STRVEC_INIT;
 		struct stackfs_entry dir = *e;
@@ -447,14 +453,29 @@ static char *clean_abs(const char *p)
  * The destination resolved in the stage's rootfs: symlinks on the way (and
  * at the end) followed inside it; *isdir when it is an existing directory.
  */
-static int resolve_dest(struct copy_op *op, const char *path, char **out, bool *isdir,
-			struct cb_error **err)
+static int resolve_dest_n(struct copy_op *op, const char *path, char **out, bool *isdir, int depth,
+			  struct cb_error **err)
 {
 	struct stackfs_entry e;
 	int r = stackfs_lookup(&op->dest, path, true, &e, err);
 
 	if (r < 0)
 		return -1;
+	if (r == 0 && depth < 40 && stackfs_lookup(&op->dest, path, false, &e, err) > 0) {
+		/* a dangling symlink: the copy creates its target (fsutil follows it) */
+		if (S_ISLNK(e.st.st_mode)) {
+			cleanup_free char *target = stackfs_entry_readlink(&op->dest, &e, err);
+			cleanup_free char *dir = cb_dirname(e.path);
+			cleanup_free char *next = NULL;
+
+			stackfs_entry_release(&e);
+			if (!target)
+				return -1;
+			next = target[0] == '/' ? xstrdup(target) : join(dir, target);
+			return resolve_dest_n(op, next, out, isdir, depth + 1, err);
+		}
+		stackfs_entry_release(&e);
+	}
 	if (r > 0) {
 		*out = xstrdup(e.path);
 		*isdir = S_ISDIR(e.st.st_mode);
@@ -472,11 +493,17 @@ static int resolve_dest(struct copy_op *op, const char *path, char **out, bool *
 		cleanup_free char *pdir = NULL;
 		bool pisdir;
 
-		if (resolve_dest(op, dir, &pdir, &pisdir, err) < 0)
+		if (resolve_dest_n(op, dir, &pdir, &pisdir, depth + 1, err) < 0)
 			return -1;
 		*out = join(pdir, cb_basename(path));
 	}
 	return 0;
+}
+
+static int resolve_dest(struct copy_op *op, const char *path, char **out, bool *isdir,
+			struct cb_error **err)
+{
+	return resolve_dest_n(op, path, out, isdir, 0, err);
 }
 
 /* Does a directory at abs exist in the plan so far? */
@@ -737,6 +764,9 @@ static int tree_mkdir_p(struct copy_op *op, int tfd, const char *abs, struct cb_
 				uid = e.st.st_uid;
 				gid = e.st.st_gid;
 				ts[0] = ts[1] = e.st.st_mtim;
+				cb_strvec_pushf(&op->copied_up, "%lld.%09ld %s",
+						(long long)e.st.st_mtim.tv_sec,
+						e.st.st_mtim.tv_nsec, cur.buf);
 				stackfs_entry_release(&e);
 			}
 			if (mkdirat(fd, t, 0700) < 0 && errno != EEXIST) {
@@ -918,6 +948,40 @@ static int fix_dir_times(struct copy_op *op, int tfd, struct cb_error **err)
 	return 0;
 }
 
+/*
+ * A directory copied up from the rootfs keeps its mtime unless the step
+ * created something directly in it (overlayfs and BuildKit's layers agree).
+ */
+static int restore_copied_up(struct copy_op *op, int tfd, struct cb_error **err)
+{
+	for (size_t i = 0; i < op->copied_up.n; i++) {
+		char *sp = strchr(op->copied_up.v[i], ' ');
+		const char *path = sp + 1;
+		struct timespec ts[2];
+		bool touched = false;
+		long long sec = 0;
+		long nsec = 0;
+
+		sscanf(op->copied_up.v[i], "%lld.%ld", &sec, &nsec);
+		for (size_t k = 0; k < op->plan.n && !touched; k++) {
+			const struct copy_item *it = &op->plan.items[k];
+			cleanup_free char *parent = cb_dirname(it->dst);
+
+			touched = !strcmp(parent, path) ||
+				  (it->kind == ITEM_ARCHIVE && !strcmp(it->dst, path)) ||
+				  (it->kind == ITEM_DIR && it->keep_existing &&
+				   !strcmp(it->dst, path));
+		}
+		if (touched)
+			continue;
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+		ts[0].tv_nsec = ts[1].tv_nsec = nsec;
+		if (utimensat(tfd, path + 1, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+			return cb_error_set(err, errno, "set times of `%s`", path);
+	}
+	return 0;
+}
+
 static int write_tree(struct copy_op *op, const char *tree, struct cb_error **err)
 {
 	cleanup_close int tfd = -1;
@@ -930,7 +994,9 @@ static int write_tree(struct copy_op *op, const char *tree, struct cb_error **er
 	for (size_t i = 0; i < op->plan.n; i++)
 		if (write_item(op, tfd, &op->plan.items[i], err) < 0)
 			return -1;
-	return fix_dir_times(op, tfd, err);
+	if (fix_dir_times(op, tfd, err) < 0)
+		return -1;
+	return restore_copied_up(op, tfd, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -984,6 +1050,7 @@ static void copy_op_release(struct copy_op *op)
 	stackfs_release(&op->ctx);
 	ignore_matcher_free(op->excl);
 	plan_release(&op->plan);
+	cb_strvec_clear(&op->copied_up);
 }
 
 /* The sources and destination, expanded; the history text. */
@@ -1015,13 +1082,8 @@ static int expand_args(struct copy_op *op, struct cb_strvec *srcs, char **dest, 
 		if (!*from)
 			return -1;
 	}
+	/* Docker's BuildKit writes no flags into the history: "COPY src dst" */
 	cb_strbuf_addstr(&msg, op->is_add ? "ADD" : "COPY");
-	if (c->parents)
-		cb_strbuf_addstr(&msg, " --parents");
-	if (*chown)
-		cb_strbuf_addf(&msg, " --chown=%s", *chown);
-	if (c->chmod)
-		cb_strbuf_addf(&msg, " --chmod=%s", c->chmod);
 	for (size_t i = 0; i < srcs->n; i++)
 		cb_strbuf_addf(&msg, " %s", srcs->v[i]);
 	for (size_t i = 0; i < c->ncontents; i++)
@@ -1044,11 +1106,10 @@ static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const cha
 	bool slash = (dl && dest_raw[dl - 1] == '/') || !strcmp(dest_raw, ".") ||
 		     (dl >= 2 && !strcmp(dest_raw + dl - 2, "/."));
 
-	if (srcs->n + op->in->u.copy.ncontents > 1 && !slash)
-		return cb_error_set(err, EINVAL,
-				    "When using %s with more than one source file, the "
-				    "destination must be a directory and end with a /",
-				    op->is_add ? "ADD" : "COPY");
+	/*
+	 * Several sources and a destination without '/': Docker's BuildKit
+	 * copies each to that path in turn (the last wins), so no error here.
+	 */
 	for (size_t i = 0; i < srcs->n; i++) {
 		cleanup_free char *abs = NULL;
 
@@ -1158,6 +1219,7 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 	cleanup_free char *created_by = xasprintf("WORKDIR %s", dir);
 	struct stackfs_entry e;
 	struct cb_digest key;
+	bool exists;
 	int ret = -1, r;
 
 	op.now.tv_sec = b->epoch >= 0 ? b->epoch : time(NULL);
@@ -1167,12 +1229,9 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 	r = stackfs_lookup(&op.dest, dir, true, &e, err);
 	if (r < 0)
 		goto out;
-	if (r > 0) { /* there already: an empty diff, no layer */
+	exists = r > 0; /* there already: an empty layer (Docker's BuildKit still makes one) */
+	if (exists)
 		stackfs_entry_release(&e);
-		build_history_add(b, st, created_by, true);
-		ret = 0;
-		goto out;
-	}
 	if (st->config.user && *st->config.user && resolve_chown(&op, st->config.user, err) < 0)
 		goto out;
 	cb_strvec_pushf(&parts, "MKDIR %s user=%s", dir, st->config.user ? st->config.user : "");
@@ -1200,7 +1259,7 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 
 		if (tfd < 0 || resolve_dest(&op, dir, &canon, &isdir, err) < 0)
 			goto out;
-		fd = tree_mkdir_p(&op, tfd, canon, err);
+		fd = exists ? fcntl(tfd, F_DUPFD_CLOEXEC, 3) : tree_mkdir_p(&op, tfd, canon, err);
 		if (fd < 0)
 			goto out;
 		close(fd);

@@ -35,6 +35,41 @@ static bool is_proxy_var(const char *kv)
 	return false;
 }
 
+/*
+ * Proxy build args (llb.WithProxy): --build-arg HTTP_PROXY or http_proxy
+ * reaches every RUN as both spellings without an ARG, and stays out of the
+ * history and the cache key.
+ */
+static void add_proxy_env(const struct build *b, struct cb_strvec *env)
+{
+	static const char *const names[][2] = {{"HTTP_PROXY", "http_proxy"},
+					       {"HTTPS_PROXY", "https_proxy"},
+					       {"FTP_PROXY", "ftp_proxy"},
+					       {"NO_PROXY", "no_proxy"},
+					       {"ALL_PROXY", "all_proxy"}};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = NULL;
+
+		for (int k = 0; k < 2 && !v; k++) {
+			bool given;
+
+			v = build_arg_value(b, names[i][k], &given);
+		}
+		if (!v)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			size_t n = strlen(names[i][k]);
+			bool set = false;
+
+			for (size_t e = 0; e < env->n && !set; e++)
+				set = !strncmp(env->v[e], names[i][k], n) && env->v[e][n] == '=';
+			if (!set)
+				cb_strvec_pushf(env, "%s=%s", names[i][k], v);
+		}
+	}
+}
+
 /* BuildKit's ChompHeredocContent: leading tabs off every line. */
 static char *chomp(const char *s)
 {
@@ -115,23 +150,17 @@ static int run_argv(const struct stage *st, const struct df_run *r, struct cb_st
 static char *history_text(const struct stage *st, const struct cb_strvec *argv)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
-	struct cb_strvec seen = CB_STRVEC_INIT, vals = CB_STRVEC_INIT;
+	struct cb_strvec vals = CB_STRVEC_INIT;
 
 	for (size_t i = 0; i < st->args.n; i++) {
 		size_t n = strcspn(st->args.v[i], "=");
 		cleanup_free char *k = xstrndup(st->args.v[i], n);
 		const char *v = st->args.v[i][n] ? st->args.v[i] + n + 1 : "";
-		long at = cb_strvec_find(&seen, k);
 
 		for (size_t e = 0; e < st->env.n; e++)
 			if (!strncmp(st->env.v[e], k, n) && st->env.v[e][n] == '=')
 				v = st->env.v[e] + n + 1;
-		if (at >= 0) {
-			free(vals.v[at]);
-			vals.v[at] = xasprintf("%s=%s", k, v);
-			continue;
-		}
-		cb_strvec_push(&seen, k);
+		/* Docker's BuildKit lists a redeclared ARG again (newer ones do not) */
 		cb_strvec_pushf(&vals, "%s=%s", k, v);
 	}
 	cb_strbuf_addstr(&sb, "RUN ");
@@ -147,7 +176,6 @@ static char *history_text(const struct stage *st, const struct cb_strvec *argv)
 		cb_strbuf_addstr(&sb, argv->v[i]);
 	}
 	cb_strbuf_addstr(&sb, " # buildkit");
-	cb_strvec_clear(&seen);
 	cb_strvec_clear(&vals);
 	return cb_strbuf_detach(&sb, NULL);
 }
@@ -208,6 +236,76 @@ struct run_ctx {
 	struct build_output_pump *pump;
 };
 
+/*
+ * What runc leaves in a step's layer, so the layer is BuildKit's: the
+ * mount points /dev, /proc and /sys when the image lacks them, and /etc
+ * (its mtime changed: stub hosts and resolv.conf files were made in it
+ * and removed) when the image lacks either file.  The sandbox itself
+ * keeps its mount points out of the upper layer.
+ */
+static int runc_leftovers(const struct run_ctx *c, const char *upper, struct cb_error **err)
+{
+	static const char *const points[] = {"dev", "proc", "sys"};
+	const char **dirs = xcalloc(c->lowers.n + 1, sizeof(*dirs));
+	struct stackfs fs;
+	struct stackfs_entry e;
+	cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool etc_touched = false;
+	int ret = 0;
+
+	dirs[0] = upper;
+	for (size_t i = 0; i < c->lowers.n; i++)
+		dirs[i + 1] = c->lowers.v[i];
+	ret = ufd < 0 ? cb_error_set(err, errno, "open `%s`", upper)
+		      : stackfs_open(&fs, dirs, c->lowers.n + 1, err);
+	free(dirs);
+	if (ret < 0)
+		return -1;
+	for (size_t i = 0; i < 3 && ret == 0; i++) {
+		int r = stackfs_lookup(&fs, points[i], false, &e, err);
+
+		if (r > 0)
+			stackfs_entry_release(&e);
+		else if (r == 0 && mkdirat(ufd, points[i], 0755) < 0)
+			ret = cb_error_set(err, errno, "create `/%s`", points[i]);
+		else if (r < 0)
+			ret = -1;
+	}
+	for (int k = 0; k < 2 && ret == 0 && !etc_touched; k++) {
+		int r = stackfs_lookup(&fs, k ? "/etc/resolv.conf" : "/etc/hosts", true, &e, err);
+
+		if (r > 0)
+			stackfs_entry_release(&e);
+		else if (r == 0)
+			etc_touched = true;
+		else
+			ret = -1;
+	}
+	if (ret == 0 && etc_touched) {
+		int r = stackfs_lookup(&fs, "/etc", false, &e, err);
+		struct stat st;
+
+		if (r > 0 && !S_ISDIR(e.st.st_mode)) {
+			stackfs_entry_release(&e);
+		} else if (r >= 0 && fstatat(ufd, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* copy /etc up from below, or make it */
+			if (mkdirat(ufd, "etc", 0755) < 0 ||
+			    (r > 0 && (fchownat(ufd, "etc", e.st.st_uid, e.st.st_gid,
+						AT_SYMLINK_NOFOLLOW) < 0 ||
+				       fchmodat(ufd, "etc", e.st.st_mode & 07777, 0) < 0)))
+				ret = cb_error_set(err, errno, "create `/etc`");
+		} else if (r >= 0 && utimensat(ufd, "etc", NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = cb_error_set(err, errno, "touch `/etc`");
+		}
+		if (r > 0 && S_ISDIR(e.st.st_mode))
+			stackfs_entry_release(&e);
+		if (r < 0)
+			ret = -1;
+	}
+	stackfs_release(&fs);
+	return ret;
+}
+
 static void run_ctx_release(struct stage *st, struct run_ctx *c)
 {
 	struct cb_error *e = NULL;
@@ -249,6 +347,7 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 		cb_strvec_push(&c->lowers, empty);
 	}
 	build_stage_env(st, &c->env);
+	add_proxy_env(b, &c->env);
 	c->envp = xcalloc(c->env.n + 1, sizeof(*c->envp));
 	for (size_t i = 0; i < c->env.n; i++)
 		c->envp[i] = c->env.v[i];
@@ -263,6 +362,7 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.create_cwd = true;
 	spec.user = st->config.user;
 	spec.hostname = "buildkitsandbox";
+	spec.etc_readonly = true;
 	spec.network = net;
 	spec.limits = b->o->limits;
 	spec.seccomp = b->o->seccomp;
@@ -359,7 +459,9 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	if (ret == 0) {
 		cleanup_free char *upper = xasprintf("%s/upper", c.scratch);
 
-		ret = build_commit_tree(b, st, upper, created_by, &key, err);
+		ret = runc_leftovers(&c, upper, err);
+		if (ret == 0)
+			ret = build_commit_tree(b, st, upper, created_by, &key, err);
 	}
 	if (ret == 0) {
 		st->key = key;

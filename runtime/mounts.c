@@ -592,7 +592,9 @@ static void mount_etc_files(const struct sandbox *sb, int root, int base)
 		src = openat(base, names[i], O_PATH | O_CLOEXEC);
 		if (src < 0)
 			child_die(sb, errno, "open /etc/%s", names[i]);
-		bind_fd(sb, src, dst, 0, target);
+		/* a build step's hosts and resolv.conf are read-only, as BuildKit's */
+		bind_fd(sb, src, dst, sb->spec->etc_readonly && i < 2 ? MOUNT_ATTR_RDONLY : 0,
+			target);
 		close(src);
 		close(dst);
 	}

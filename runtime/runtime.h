@@ -173,6 +173,8 @@ struct runtime_spec {
 	 */
 	bool groups_include_gid;
 	const char *hostname; /* NULL = "cbuild" */
+	/* /etc/hosts and /etc/resolv.conf read-only (BuildKit's RUN steps; docker run: no) */
+	bool etc_readonly;
 	enum runtime_network network;
 	struct runtime_limits limits;
 	const struct runtime_mount *mounts; /* at most 128 */
