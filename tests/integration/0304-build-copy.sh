@@ -147,7 +147,8 @@ grep -q ' 2020-01-01 00:00 file-a$' "$T/l1" || fail "file-a's mtime in layer 1: 
 eq "layer 1" "$(layer_entries copy:all 1)" file-a
 
 # History: BuildKit's text (COPY --from shows no --from; a heredoc source
-# is <<NAME).
+# is <<NAME).  Current BuildKit shows --chown and --chmod, Docker 20.10's
+# (v0.8, tests/data/buildkit-build NOTES.md) drops every flag.
 history copy:all | grep -E '^(COPY|ADD)' >"$T/history"
 cat >"$T/want" <<'EOF'
 COPY a.txt /file-a # buildkit	false
@@ -172,7 +173,8 @@ COPY /etc/passwd /from-image # buildkit	false
 COPY . /ctx/ # buildkit	false
 ADD a.txt /added # buildkit	false
 EOF
-diff -u "$T/want" "$T/history" || fail "COPY history differs from BuildKit's"
+sed -E 's/ --ch(own|mod)=[^ ]*//g' "$T/want" >"$T/want-v0.8"
+one_of "COPY history" "$T/history" "$T/want" "$T/want-v0.8"
 
 # Errors that name the source: missing, excluded by .dockerignore, a
 # directory excluded as a whole.

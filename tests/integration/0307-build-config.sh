@@ -99,9 +99,17 @@ STOPSIGNAL SIGUSR1	true
 MAINTAINER Jane Doe <jane@example.com>	true
 SHELL [/bin/sh -xc]	true
 EOF
-diff -u "$T/want" "$T/history" || fail "history differs from BuildKit's"
-# only the two WORKDIRs that made a directory added layers
-eq "layers" "$(layer_count cfg:all)" 3
+# Docker 20.10's BuildKit (v0.8, tests/data/buildkit-build 029, 033, 042)
+# prints EXPOSE's Go map and HEALTHCHECK's %q of a pointer, and keeps
+# WORKDIR /etc (which made nothing) as an empty layer.
+sed -e 's|^EXPOSE \[443/tcp 53/udp 80/tcp\]|EXPOSE map[443/tcp:{} 53/udp:{} 80/tcp:{}]|' \
+	-e 's|^EXPOSE \[9000/tcp 7000/udp 7001/udp\]|EXPOSE map[7000/udp:{} 7001/udp:{} 9000/tcp:{}]|' \
+	-e 's|^HEALTHCHECK {.*}\t|HEALTHCHECK \&{["CMD" "true"] "30s" "5s" "10s" '"'"'\\x03'"'"'}\t|' \
+	-e 's|^WORKDIR /etc\ttrue$|WORKDIR /etc\tfalse|' "$T/want" >"$T/want-v0.8"
+one_of "history" "$T/history" "$T/want" "$T/want-v0.8"
+no_change cfg:all "WORKDIR /etc"
+# only the WORKDIRs added layers
+eq "layers" "$(layer_count cfg:all)" "$((1 + $(grep -c 'false$' "$T/history")))"
 
 # CMD and ENTRYPOINT forms; an ENTRYPOINT keeps a CMD of its own stage;
 # HEALTHCHECK shell form and NONE.
@@ -135,7 +143,14 @@ ENTRYPOINT ["/bin/sh" "-c" "echo shell form entrypoint"]	true
 HEALTHCHECK {Test:[CMD-SHELL wget -q localhost || exit 1] Interval:1m30s Timeout:500ms StartPeriod:0s StartInterval:0s Retries:0}	true
 HEALTHCHECK {Test:[CMD-SHELL echo "defaults only"] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}	true
 EOF
-diff -u "$T/want" "$T/history" || fail "CMD/ENTRYPOINT/HEALTHCHECK history differs"
+cat >"$T/want-v0.8" <<'EOF'
+CMD ["/bin/sh" "-c" "[echo, not json]"]	true
+CMD ["child-cmd"]	true
+ENTRYPOINT ["/bin/sh" "-c" "echo shell form entrypoint"]	true
+HEALTHCHECK &{["CMD-SHELL" "wget -q localhost || exit 1"] "1m30s" "500ms" "0s" '\x00'}	true
+HEALTHCHECK &{["CMD-SHELL" "echo \"defaults only\""] "0s" "0s" "0s" '\x00'}	true
+EOF
+one_of "CMD/ENTRYPOINT/HEALTHCHECK history" "$T/history" "$T/want" "$T/want-v0.8"
 build --target none -t cfg:none c
 eq "Healthcheck NONE" "$(cfg cfg:none .Healthcheck)" '{"Test":["NONE"]}'
 eq "Cmd shell form" "$(cfg cfg:none .Cmd)" '["/bin/sh","-c","echo shell form"]'
@@ -182,9 +197,10 @@ diff -u "$T/want" "$T/history" || fail "ONBUILD child history differs"
 printf 'FROM cfg:onbuild-child\nLABEL grandchild=yes\n' >c/Dockerfile
 build -t cfg:onbuild-grandchild c
 eq "grandchild OnBuild" "$(cfg cfg:onbuild-grandchild .OnBuild)" null
-eq "grandchild history" "$(history cfg:onbuild-grandchild | tail -n 2)" \
-	"RUN /bin/sh -c echo for-grandchildren # buildkit	true
-LABEL grandchild=yes	true"
+eq "grandchild history" "$(history cfg:onbuild-grandchild | tail -n 2 | cut -f1)" \
+	"RUN /bin/sh -c echo for-grandchildren # buildkit
+LABEL grandchild=yes"
+no_change cfg:onbuild-grandchild "RUN /bin/sh -c echo for-grandchildren # buildkit"
 
 # ONBUILD of a stage the next stage is FROM, in one Dockerfile.
 cat >c/Dockerfile <<'EOF'
