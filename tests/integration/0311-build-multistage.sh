@@ -86,10 +86,10 @@ in_file "$T/err" "circular dependency"
 # is inside the other's (uptime in 1/100 s, one kernel).
 cat >c/Dockerfile <<'EOF'
 FROM busybox:test AS a
-RUN cut -d' ' -f1 /proc/uptime > /start && sleep 1 && cut -d' ' -f1 /proc/uptime > /end
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 2 && cut -d' ' -f1 /proc/uptime > /end
 
 FROM busybox:test AS b
-RUN cut -d' ' -f1 /proc/uptime > /start && sleep 1 && cut -d' ' -f1 /proc/uptime > /end
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 2 && cut -d' ' -f1 /proc/uptime > /end
 
 FROM busybox:test
 COPY --from=a /start /a.start
