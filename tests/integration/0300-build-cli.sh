@@ -1,8 +1,9 @@
 #!/bin/bash
 # cbuild build's command line as docker users type it: the bare form,
-# --root before or after the command, flags after CONTEXT, -f FILE, -f - (the Dockerfile on
-# stdin), a context of - (a tar on stdin), -t repeated, --label, -q,
-# --iidfile, --metadata-file, --platform, and exit 2 for usage errors.
+# --root before or after the command (or $CBUILD_ROOT), flags after
+# CONTEXT, -f FILE, -f - (the Dockerfile on stdin), a context of - (a tar,
+# also gzipped, on stdin), -t repeated, --label, -q, --iidfile,
+# --metadata-file, --platform, and exit 2 for usage errors.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/build-lib.sh"
 
