@@ -505,6 +505,71 @@ static int run_stages(struct build *b, const size_t *order, size_t norder, struc
 	return 0;
 }
 
+/*
+ * Times as Docker's BuildKit exporter sets them (normalizeLayersAndHistory,
+ * patchImageConfig): a metadata entry takes the time of the first new layer,
+ * then of the layer before it; the image's created is the last entry's; with
+ * SOURCE_DATE_EPOCH every time is clamped to it.  A cached rebuild keeps its
+ * layers' times, so it is the same image.
+ */
+/* RFC 3339 UTC times: is a later than b (to the second, then any fraction)? */
+static bool time_after(const char *a, const char *b)
+{
+	int c = strncmp(a, b, 19);
+
+	if (c)
+		return c > 0;
+	return strlen(a) > 19 && a[19] == '.' && strcmp(a + 19, b + 19) != 0 &&
+	       (b[19] != '.' || strcmp(a + 19, b + 19) > 0);
+}
+
+static void history_times(struct build *b, struct image_config *c, size_t nbase)
+{
+	const char *created = NULL;
+	bool gap = false;
+
+	for (size_t i = 0; i < c->nhistory; i++) {
+		if (c->history[i].created) {
+			created = c->history[i].created;
+			if (gap)
+				break;
+		} else {
+			gap = true;
+		}
+	}
+	gap = false;
+	for (size_t i = 0; i < c->nhistory; i++) {
+		struct oci_history *h = &c->history[i];
+
+		if (h->created) {
+			if (gap)
+				created = h->created;
+		} else {
+			gap = true;
+			h->created = created ? xstrdup(created) : NULL;
+		}
+	}
+	/* the base image's own entries keep their times (BuildKit #4614) */
+	if (b->epoch >= 0)
+		for (size_t i = nbase; i < c->nhistory; i++) {
+			struct oci_history *h = &c->history[i];
+
+			if (!h->created || time_after(h->created, b->created)) {
+				free(h->created);
+				h->created = xstrdup(b->created);
+			}
+		}
+	free(c->created);
+	c->created = NULL;
+	for (size_t i = c->nhistory; i-- > 0 && !c->created;)
+		if (c->history[i].created)
+			c->created = xstrdup(c->history[i].created);
+	if (b->epoch >= 0 && (!c->created || time_after(c->created, b->created))) {
+		free(c->created);
+		c->created = xstrdup(b->created);
+	}
+}
+
 /* The final image: --label, store, tags. */
 static int finish_image(struct build *b, struct build_result *res, struct cb_error **err)
 {
@@ -520,8 +585,7 @@ static int finish_image(struct build *b, struct build_result *res, struct cb_err
 
 		cb_strmap_set(&st->config.labels, k, eq ? eq + 1 : "");
 	}
-	free(st->config.created);
-	st->config.created = xstrdup(b->created);
+	history_times(b, &st->config, st->nbase_history);
 	if (layer_store_image_put(b->s, &st->config, st->layers, st->nlayers,
 				  o->ntags ? o->tags[0] : NULL, &md, err) < 0)
 		return -1;

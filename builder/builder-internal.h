@@ -102,6 +102,7 @@ struct stage {
 	char *base_name;	    /* FROM as resolved (for ONBUILD and errors) */
 	bool from_stage;	    /* FROM another stage */
 	bool no_cache;		    /* --no-cache, or named by --no-cache-filter */
+	size_t nbase_history;	    /* history entries of the base image (kept as they are) */
 };
 
 struct build {

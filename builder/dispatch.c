@@ -103,7 +103,9 @@ void build_history_add(struct build *b, struct stage *st, const char *created_by
 	c->history = xrealloc(c->history, cb_st_mult(c->nhistory + 1, sizeof(*c->history)));
 	h = &c->history[c->nhistory++];
 	memset(h, 0, sizeof(*h));
-	h->created = xstrdup(b->created);
+	/* metadata entries get their time when the image is made (build_history_times) */
+	(void)b;
+	h->created = NULL;
 	h->created_by = xstrdup(created_by);
 	h->comment = xstrdup(HISTORY_COMMENT);
 	h->empty_layer = empty;
@@ -283,6 +285,7 @@ static int from_image(struct stage *st, const char *ref, struct cb_error **err)
 	}
 	st->has_chain = m->nlayers > 0;
 	st->config = img.config;
+	st->nbase_history = img.config.nhistory;
 	memset(&img.config, 0, sizeof(img.config));
 	/* the base's identity starts the cache key chain */
 	{
@@ -308,6 +311,7 @@ static int from_stage(struct stage *st, const struct stage *base, struct cb_erro
 	st->chain = base->chain;
 	st->has_chain = base->has_chain;
 	st->key = base->key;
+	st->nbase_history = base->nbase_history;
 	for (size_t i = 0; i < base->env.n; i++)
 		cb_strvec_push(&st->env, base->env.v[i]);
 	for (size_t i = 0; i < base->args.n; i++)

@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -48,8 +50,26 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 	return layer_store_snapshot_lowerdirs(st->s, &st->chain, dirs, err);
 }
 
+/* Now as Go's RFC 3339 with nanoseconds (time.RFC3339Nano, UTC). */
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64], frac[16];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
+	while (n > 1 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	return xasprintf("%s%sZ", buf, n > 1 ? frac : "");
+}
+
+/* A layer's history entry carries the time its layer was made (a cached one: then). */
 static void push_layer(struct build *b, struct stage *st, const struct layer_desc *d,
-		       const struct cb_digest *chain, const char *created_by)
+		       const struct cb_digest *chain, const char *created_by, const char *created)
 {
 	st->layers = xrealloc(st->layers, cb_st_mult(st->nlayers + 1, sizeof(*st->layers)));
 	st->layers[st->nlayers++] = *d;
@@ -57,10 +77,11 @@ static void push_layer(struct build *b, struct stage *st, const struct layer_des
 	st->chain = *chain;
 	st->has_chain = true;
 	build_history_add(b, st, created_by, false);
+	st->config.history[st->config.nhistory - 1].created = xstrdup(created);
 }
 
 static int put_record(struct stage *st, const struct cb_digest *key, const struct layer_desc *d,
-		      struct cb_error **err)
+		      const char *created, struct cb_error **err)
 {
 	json_auto_t *rec = NULL;
 	cleanup_free char *text = NULL;
@@ -68,15 +89,43 @@ static int put_record(struct stage *st, const struct cb_digest *key, const struc
 	if (!key)
 		return 0;
 	if (d)
-		rec = json_pack("{s:{s:s, s:s, s:I, s:s}}", "layer", "digest", d->digest.str,
+		rec = json_pack("{s:{s:s, s:s, s:I, s:s}, s:s}", "layer", "digest", d->digest.str,
 				"diffID", d->diff_id.str, "size", (json_int_t)d->size,
-				"compression", layer_compression_name(d->compression));
+				"compression", layer_compression_name(d->compression), "created",
+				created);
 	else
 		rec = json_pack("{s:b}", "empty", 1);
 	text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!text)
 		return cb_error_set(err, ENOMEM, "encode a cache record");
 	return layer_store_cache_put(st->s, key, text, err);
+}
+
+/* SOURCE_DATE_EPOCH for the tree itself, so the snapshot holds what the layer tar holds. */
+static __thread int64_t clamp_epoch;
+
+static int clamp_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	struct timespec ts[2];
+
+	(void)flag;
+	(void)f;
+	if (st->st_mtime <= clamp_epoch && st->st_atime <= clamp_epoch)
+		return 0;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)clamp_epoch;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (st->st_mtime < clamp_epoch)
+		ts[1] = st->st_mtim;
+	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+}
+
+static int clamp_tree(const char *dir, int64_t epoch, struct cb_error **err)
+{
+	clamp_epoch = epoch;
+	/* depth first: a directory's time is set after its entries were */
+	if (nftw(dir, clamp_one, 32, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) != 0)
+		return cb_error_set(err, errno, "clamp the times under `%s`", dir);
+	return 0;
 }
 
 int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
@@ -91,6 +140,8 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	 * An empty tree is still a layer (an empty tar), as in Docker's
 	 * BuildKit: a RUN that changed nothing, a WORKDIR that existed.
 	 */
+	if (b->epoch >= 0 && clamp_tree(dir, b->epoch, err) < 0)
+		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cb_error_set(err, errno, "open `%s`", dir);
@@ -102,13 +153,17 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	if (layer_store_snapshot_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &d.diff_id,
 					&chain, err) < 0)
 		return -1;
-	push_layer(b, st, &d, &chain, created_by);
-	return put_record(st, key, &d, err);
+	{
+		cleanup_free char *created = now_rfc3339();
+
+		push_layer(b, st, &d, &chain, created_by, created);
+		return put_record(st, key, &d, created, err);
+	}
 }
 
 /* The layer a record names; 1 when usable, 0 when its blob is gone or it is malformed. */
 static int parse_record(struct stage *st, const char *json, bool *empty, struct layer_desc *d,
-			struct cb_error **err)
+			char **created, struct cb_error **err)
 {
 	json_auto_t *rec = json_loads(json, 0, NULL);
 	json_t *layer = rec ? json_object_get(rec, "layer") : NULL;
@@ -118,6 +173,8 @@ static int parse_record(struct stage *st, const char *json, bool *empty, struct 
 	int c, ret;
 
 	*empty = rec && json_is_true(json_object_get(rec, "empty"));
+	if (rec && json_is_string(json_object_get(rec, "created")))
+		*created = xstrdup(json_string_value(json_object_get(rec, "created")));
 	if (*empty)
 		return 1;
 	if (!layer || json_unpack(layer, "{s:s, s:s, s:I, s:s}", "digest", &digest, "diffID",
@@ -138,7 +195,7 @@ static int parse_record(struct stage *st, const char *json, bool *empty, struct 
 int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest *key,
 		      const char *created_by, struct cb_error **err)
 {
-	cleanup_free char *json = NULL;
+	cleanup_free char *json = NULL, *created = NULL;
 	struct layer_desc d;
 	struct cb_digest chain;
 	bool empty = false;
@@ -149,7 +206,7 @@ int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest 
 	ret = layer_store_cache_get(st->s, key, &json, err);
 	if (ret <= 0)
 		return ret;
-	ret = parse_record(st, json, &empty, &d, err);
+	ret = parse_record(st, json, &empty, &d, &created, err);
 	if (ret <= 0)
 		return ret;
 	if (empty) {
@@ -160,6 +217,8 @@ int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest 
 	if (layer_store_snapshot_prepare(st->s, st->has_chain ? &st->chain : NULL, &d.digest,
 					 &d.diff_id, &chain, err) < 0)
 		return -1;
-	push_layer(b, st, &d, &chain, created_by);
+	if (!created)
+		created = now_rfc3339();
+	push_layer(b, st, &d, &chain, created_by, created);
 	return 1;
 }

@@ -484,8 +484,8 @@ static int write_output(struct layer_store *s, const struct output *out,
 	if (out->type == OUT_TAR)
 		return export_tar(s, &res->manifest, fd, err);
 	return layer_store_save(s, &name, 1,
-				out->type == OUT_OCI ? IMAGE_ARCHIVE_OCI : IMAGE_ARCHIVE_DOCKER, fd,
-				err);
+				out->type == OUT_OCI ? IMAGE_ARCHIVE_OCI_TAG : IMAGE_ARCHIVE_DOCKER,
+				fd, err);
 }
 
 static int write_metadata(struct layer_store *s, const char *path, const struct build_result *res,

@@ -157,7 +157,16 @@ static int resolve_all(struct layer_store *s, const char *const *names, size_t n
 /* OCI archive                                                               */
 /* ------------------------------------------------------------------------ */
 
-static char *oci_index_json(const struct saved *v, size_t n)
+/* The tag of a normalised name ("v1.2" of "host/team/app:v1.2"), or the name when it has none. */
+static const char *name_tag(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(slash ? slash : name, ':');
+
+	return colon && !strchr(colon, '@') ? colon + 1 : name;
+}
+
+static char *oci_index_json(const struct saved *v, size_t n, bool tag_refs)
 {
 	struct image_index ix;
 	char *json;
@@ -175,7 +184,7 @@ static char *oci_index_json(const struct saved *v, size_t n)
 		if (v[i].name) {
 			cb_strmap_set(&d->annotations, "io.containerd.image.name", v[i].name);
 			cb_strmap_set(&d->annotations, "org.opencontainers.image.ref.name",
-				      v[i].name);
+				      tag_refs ? name_tag(v[i].name) : v[i].name);
 		}
 	}
 	json = image_index_to_json(&ix);
@@ -195,10 +204,10 @@ static int oci_blob(struct layer_store *s, struct tar_out *t, struct digest_set 
 }
 
 static int save_oci(struct layer_store *s, struct tar_out *t, const struct saved *v, size_t n,
-		    struct cb_error **err)
+		    bool tag_refs, struct cb_error **err)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	cleanup_free char *index = oci_index_json(v, n);
+	cleanup_free char *index = oci_index_json(v, n, tag_refs);
 	cleanup_free unsigned char *buf = xmalloc(COPY_BUF);
 	struct digest_set done;
 	int ret = -1;
@@ -377,8 +386,8 @@ int layer_store_save(struct layer_store *s, const char *const *names, size_t n,
 		return -1;
 	if (tar_out_open(&t, &sink, "tar", err) < 0)
 		goto out;
-	if ((f == IMAGE_ARCHIVE_OCI ? save_oci(s, &t, v, n, err) : save_docker(s, &t, v, n, err)) <
-		    0 ||
+	if ((f != IMAGE_ARCHIVE_DOCKER ? save_oci(s, &t, v, n, f == IMAGE_ARCHIVE_OCI_TAG, err)
+				       : save_docker(s, &t, v, n, err)) < 0 ||
 	    tar_out_close(&t, err) < 0)
 		goto out;
 	ret = 0;

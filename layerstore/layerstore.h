@@ -361,7 +361,16 @@ int layer_store_image_put(struct layer_store *s, const struct image_config *conf
 			  const struct layer_desc *layers, size_t nlayers, const char *name,
 			  struct cb_digest *manifest_out, struct cb_error **err);
 
-enum image_archive_format { IMAGE_ARCHIVE_OCI, IMAGE_ARCHIVE_DOCKER };
+enum image_archive_format {
+	IMAGE_ARCHIVE_OCI,
+	IMAGE_ARCHIVE_DOCKER,
+	/*
+	 * OCI whose org.opencontainers.image.ref.name is the tag alone, as
+	 * BuildKit's `-o type=oci` writes it (io.containerd.image.name keeps
+	 * the full name)
+	 */
+	IMAGE_ARCHIVE_OCI_TAG,
+};
 
 /*
  * `cbuild save`: write the named images as an OCI archive (an OCI layout in
