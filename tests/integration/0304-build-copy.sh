@@ -1,8 +1,8 @@
 #!/bin/bash
 # COPY (and ADD of a local plain file) as BuildKit does them: a file, a
 # directory's contents, globs, several sources into dir/, a relative
-# destination under WORKDIR, a destination through symlinks (resolved in
-# the image's root, never on the host), --chown by name and by number,
+# destination under WORKDIR, a destination through symlinks, dangling ones
+# too (resolved in the image's root, never on the host), --chown by name and by number,
 # --chmod octal, heredoc sources, --from a stage and an image,
 # .dockerignore (an excluded source, one re-included with !), the errors
 # for a missing or an excluded source; modes and mtimes kept; BuildKit's
@@ -175,6 +175,22 @@ ADD a.txt /added # buildkit	false
 EOF
 sed -E 's/ --ch(own|mod)=[^ ]*//g' "$T/want" >"$T/want-v0.8"
 one_of "COPY history" "$T/history" "$T/want" "$T/want-v0.8"
+
+# A destination through dangling symlinks: BuildKit (fsutil copy: RootPath,
+# then MkdirAll) makes their targets inside the image.  The absolute target
+# is a directory of the host (this test's), which must stay empty.
+mkdir "$T/host-only"
+cat >c/Dockerfile <<EOF
+FROM busybox:test
+RUN ln -s $T/host-only /to-host-dir && ln -s /nonexistent/deeper /to-missing-file
+COPY c.md /to-host-dir/
+COPY a.txt /to-missing-file
+EOF
+build -t copy:dangling c
+[ -z "$(ls -A "$T/host-only")" ] || fail "COPY wrote on the host: $(ls -A "$T/host-only")"
+eq "the image's $T/host-only/c.md" "$(crun copy:dangling cat "$T/host-only/c.md")" c
+eq "/nonexistent/deeper" "$(crun copy:dangling cat /nonexistent/deeper)" a
+eq "/to-missing-file" "$(crun copy:dangling readlink /to-missing-file)" /nonexistent/deeper
 
 # Errors that name the source: missing, excluded by .dockerignore, a
 # directory excluded as a whole.
