@@ -323,6 +323,8 @@ static void build_release(struct build *b)
 	free(b->variant);
 	free(b->created);
 	stat_cache_save(b->stats, b->s);
+	build_explain_save(b);
+	build_explain_free(b);
 	stat_cache_free(b->stats);
 	cb_error_free(&b->first_err);
 	if (b->cancel_efd >= 0)

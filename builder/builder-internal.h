@@ -129,6 +129,7 @@ struct build {
 	struct cb_error *first_err;
 	unsigned running;
 	struct stat_cache *stats; /* the context's, loaded on first use (under mu) */
+	struct explain *explain;  /* the steps' key inputs, for --explain-cache (under mu) */
 	unsigned workers;	  /* stage threads still running */
 	int cancel_efd;		  /* eventfd: readable = stop every step (the steps'
 				     cancel fd: a failed stage or the user's cancel) */
@@ -184,6 +185,17 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 /* key = sha256(parent key, parts...) */
 void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
 	       struct cb_digest *out);
+
+/* explain.c: why a step missed the cache */
+struct explain;
+/* Remember the inputs of a step's key (parent NULL: none). */
+void build_explain_record(struct build *b, const struct stage *st, const struct df_instruction *in,
+			  const struct cb_digest *parent, const struct cb_strvec *parts);
+/* A miss: print what differs from the last build of this step. */
+void build_explain_miss(struct build *b, const struct stage *st, const struct df_instruction *in,
+			unsigned step);
+void build_explain_save(struct build *b);
+void build_explain_free(struct build *b);
 
 /* progress.c */
 void build_progress_init(struct build *b);

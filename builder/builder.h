@@ -200,8 +200,9 @@ struct build_options {
 	int64_t source_date_epoch; /* -1: none (the environment's is read by the caller) */
 	FILE *progress;		   /* NULL: stderr */
 	enum build_progress_mode progress_mode;
-	int cancel_fd; /* readable: stop the running steps and fail (ECANCELED); -1 none */
-	int jobs;      /* stages run at once; 0 = one per CPU */
+	int cancel_fd;	    /* readable: stop the running steps and fail (ECANCELED); -1 none */
+	int jobs;	    /* stages run at once; 0 = one per CPU */
+	bool explain_cache; /* say why each step missed the cache (always in plain progress) */
 };
 
 void build_options_init(struct build_options *o);

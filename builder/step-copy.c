@@ -71,6 +71,7 @@ struct copy_op {
 	struct timespec now;
 	struct copy_plan plan;
 	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
+	bool link;		    /* --link: onto an empty tree, the key without the parent */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -715,8 +716,10 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 				(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
 				it->link ? it->link : "", d.str);
 	}
-	if (ret == 0)
-		build_key(&op->st->key, &parts, key);
+	if (ret == 0) {
+		build_key(op->link ? NULL : &op->st->key, &parts, key);
+		build_explain_record(op->b, op->st, op->in, op->link ? NULL : &op->st->key, &parts);
+	}
 	cb_strvec_clear(&parts);
 	return ret;
 }
@@ -1168,9 +1171,23 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 		goto out;
 	if (chown && resolve_chown(&op, chown, err) < 0)
 		goto out;
+	/*
+	 * --link (without --chmod, as BuildKit): the files are copied onto an
+	 * empty tree and the layer merged on top, so nothing of the rootfs is
+	 * seen (no symlinks followed, parents made fresh) and the cache key
+	 * does not depend on the layers below: it survives a changed base.
+	 */
+	op.link = in->u.copy.link && !op.chmod;
+	if (op.link) {
+		stackfs_release(&op.dest);
+		if (stackfs_open(&op.dest, NULL, 0, err) < 0)
+			goto out;
+	}
 	if (plan_copy(&op, &srcs, dest, err) < 0)
 		goto out;
 	cb_strvec_push(&head, op.is_add ? "ADD" : "COPY");
+	if (op.link)
+		cb_strvec_pushf(&head, "link platform=%s/%s/%s", b->os, b->arch, b->variant);
 	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
 			op.chmod ? op.chmod : "");
 	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
@@ -1185,6 +1202,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	}
 	if (ret < 0)
 		goto out;
+	build_explain_miss(b, st, in, step);
 	ret = -1;
 	scratch = layer_store_scratch_create(st->s, err);
 	if (!scratch)

@@ -189,8 +189,9 @@ static enum runtime_network step_network(const struct build *b, const struct df_
 	return b->o->network;
 }
 
-static void run_key(const struct build *b, const struct stage *st, const struct cb_strvec *argv,
-		    const char *script, enum runtime_network net, struct cb_digest *key)
+static void run_key(struct build *b, const struct stage *st, const struct df_instruction *in,
+		    const struct cb_strvec *argv, const char *script, enum runtime_network net,
+		    struct cb_digest *key)
 {
 	struct cb_strvec parts = CB_STRVEC_INIT;
 
@@ -208,6 +209,7 @@ static void run_key(const struct build *b, const struct stage *st, const struct 
 	cb_strvec_pushf(&parts, "user=%s", st->config.user ? st->config.user : "");
 	cb_strvec_pushf(&parts, "network=%d", (int)net);
 	build_key(&st->key, &parts, key);
+	build_explain_record(b, st, in, &st->key, &parts);
 	cb_strvec_clear(&parts);
 }
 
@@ -445,7 +447,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	if (run_argv(st, r, &argv, &script, err) < 0)
 		goto out;
 	created_by = history_text(st, &argv);
-	run_key(b, st, &argv, script, net, &key);
+	run_key(b, st, in, &argv, script, net, &key);
 	ret = build_cache_apply(b, st, &key, created_by, err);
 	if (ret != 0) {
 		if (ret > 0) {
@@ -455,6 +457,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 		}
 		goto out;
 	}
+	build_explain_miss(b, st, in, step);
 	ret = execute(b, st, in, &argv, script, net, step, &c, err);
 	if (ret == 0) {
 		cleanup_free char *upper = xasprintf("%s/upper", c.scratch);

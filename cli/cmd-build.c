@@ -42,6 +42,8 @@ const char cmd_build_usage[] =
 	"  --target STAGE            build this stage instead of the last\n"
 	"  --no-cache                run every step\n"
 	"  --no-cache-filter STAGE   run every step of STAGE (repeatable)\n"
+	"  --explain-cache           say why each step missed the cache (always with\n"
+	"                            --progress plain)\n"
 	"  --label K=V               add a label to the image (repeatable)\n"
 	"  --platform P              the platform to build (the host's only)\n"
 	"  --network host|none       RUN steps' network (default host)\n"
@@ -78,6 +80,7 @@ enum {
 	OPT_JOBS,
 	OPT_ROOT,
 	OPT_PULL,
+	OPT_EXPLAIN,
 };
 
 static const struct option long_options[] = {
@@ -102,6 +105,7 @@ static const struct option long_options[] = {
 	{"jobs", required_argument, NULL, OPT_JOBS},
 	{"root", required_argument, NULL, OPT_ROOT},
 	{"pull", optional_argument, NULL, OPT_PULL},
+	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -359,6 +363,9 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 		return 0;
 	case OPT_PULL:
 		return 0; /* FROM images come from the store until the registry client lands */
+	case OPT_EXPLAIN:
+		c->o.explain_cache = true;
+		return 0;
 	default:
 		return cli_usage_error(cmd, "unknown option");
 	}
