@@ -684,6 +684,7 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	build_progress_finish(&b, res);
 	ret = 0;
 out:
+	build_progress_end(&b, ret == 0);
 	build_release(&b);
 	return ret;
 }

@@ -122,6 +122,7 @@ struct build {
 	int64_t epoch;		     /* SOURCE_DATE_EPOCH, -1 none */
 	unsigned step;		     /* progress numbering */
 	FILE *out;		     /* progress stream, NULL = quiet */
+	struct tty_view *tty;	     /* the redrawn display (progress.c), NULL in plain mode */
 	pthread_mutex_t mu;	     /* guards what stage threads share: below, consumed,
 					step, and the progress stream */
 	pthread_cond_t cv;	     /* a stage finished */
@@ -200,6 +201,10 @@ void build_explain_free(struct build *b);
 /* progress.c */
 void build_progress_init(struct build *b);
 void build_progress_finish(struct build *b, const struct build_result *res);
+/* A line kept under a step on the tty display (plain mode prints its own). */
+void build_progress_note(struct build *b, unsigned step, const char *text);
+/* The last drawing of the tty display (steps still running shown as failed when !ok). */
+void build_progress_end(struct build *b, bool ok);
 unsigned build_progress_step(struct build *b, const struct stage *st, const char *what);
 void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "builder-internal.h"
 #include "cleanup.h"
@@ -356,6 +357,8 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 	const struct df_instruction *in = &b->df->instrs[ds->from_index];
 	cleanup_free char *base = build_expand_meta(b, in->u.from.base, in->start_line, err);
 	struct cb_strvec triggers = CB_STRVEC_INIT;
+	struct timespec t0;
+	unsigned step;
 	long dep;
 	int ret;
 
@@ -378,7 +381,8 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 						 in->start_line, p, host);
 	}
 	st->base_name = xstrdup(base);
-	build_progress_line(b, build_progress_step(b, st, in->code), "FROM %s", base);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	step = build_progress_step(b, st, in->code);
 	dep = build_find_stage(b, base, st->index);
 	if (dep >= 0 && b->stages[dep].name && !strcasecmp(b->stages[dep].name, base)) {
 		const struct stage *bs = &b->stages[dep];
@@ -395,6 +399,7 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 		cb_strvec_clear(&triggers);
 		return line_error(in, err);
 	}
+	build_progress_done(b, step, &t0, false);
 	for (size_t i = 0; i < st->config.onbuild.n; i++)
 		cb_strvec_push(&triggers, st->config.onbuild.v[i]);
 	cb_strvec_clear(&st->config.onbuild);

@@ -208,6 +208,12 @@ void build_explain_miss(struct build *b, const struct stage *st, const struct df
 	pthread_mutex_unlock(&b->mu);
 	if (!reason)
 		return;
+	if (b->tty) {
+		cleanup_free char *note = xasprintf("cache miss: %s", reason);
+
+		build_progress_note(b, step, note);
+		return;
+	}
 	flockfile(b->out);
 	fprintf(b->out, "#%u cache miss: %s\n", step, reason);
 	fflush(b->out);

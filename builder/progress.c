@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "builder-internal.h"
@@ -21,6 +23,35 @@
 
 #define PUMP_TAIL_LINES 10
 #define PUMP_LINE_MAX 4096
+#define TTY_TAIL 6
+#define TTY_REDRAW_NS 100000000L
+
+/*
+ * The tty display: BuildKit's "[+] Building" view, redrawn in place (at
+ * most ten times a second, and at every step change): every step with its
+ * state and time, and the last lines of the running ones.
+ */
+enum tty_state { TTY_RUNNING, TTY_DONE, TTY_CACHED, TTY_ERROR };
+
+struct tty_step {
+	unsigned n;
+	char *label;
+	enum tty_state state;
+	struct timespec start;
+	double secs;
+	char *tail[TTY_TAIL];
+	size_t ntail;
+	char *note; /* shown under the step even when it is done (why it missed the cache) */
+};
+
+struct tty_view {
+	pthread_mutex_t mu;
+	struct tty_step *steps;
+	size_t n, alloc;
+	unsigned drawn; /* lines of the last drawing, to move back over */
+	struct timespec last;
+	int width;
+};
 
 static double elapsed(const struct timespec *from)
 {
@@ -30,9 +61,114 @@ static double elapsed(const struct timespec *from)
 	return (double)(now.tv_sec - from->tv_sec) + (double)(now.tv_nsec - from->tv_nsec) / 1e9;
 }
 
+static struct tty_step *tty_find(struct tty_view *v, unsigned n)
+{
+	for (size_t i = v->n; i-- > 0;)
+		if (v->steps[i].n == n)
+			return &v->steps[i];
+	return NULL;
+}
+
+/* Redraw (v->mu held); rate-limited unless force. */
+static void tty_draw(struct build *b, bool force, const char *title)
+{
+	struct tty_view *v = b->tty;
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	struct timespec now;
+	size_t done = 0;
+	unsigned lines = 0;
+	int w = v->width > 20 ? v->width : 80;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && (now.tv_sec - v->last.tv_sec) * 1000000000L + now.tv_nsec - v->last.tv_nsec <
+			      TTY_REDRAW_NS)
+		return;
+	v->last = now;
+	if (v->drawn)
+		cb_strbuf_addf(&sb, "\x1b[%uA\r\x1b[J", v->drawn);
+	for (size_t i = 0; i < v->n; i++)
+		done += v->steps[i].state != TTY_RUNNING;
+	cb_strbuf_addf(&sb, "[+] Building %.1fs (%zu/%zu)%s%s\n", elapsed(&b->t0), done, v->n,
+		       title ? " " : "", title ? title : "");
+	lines++;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct tty_step *t = &v->steps[i];
+		double secs = t->state == TTY_RUNNING ? elapsed(&t->start) : t->secs;
+		const char *pre = t->state == TTY_CACHED  ? "CACHED "
+				  : t->state == TTY_ERROR ? "ERROR "
+							  : "";
+		int room = w - 12 - (int)strlen(pre);
+
+		cb_strbuf_addf(&sb, " => %s%-*.*s %5.1fs\n", pre, room > 10 ? room : 10,
+			       room > 10 ? room : 10, t->label, secs);
+		lines++;
+		if (t->note) {
+			cb_strbuf_addf(&sb, " => => %.*s\n", w - 7 > 10 ? w - 7 : 10, t->note);
+			lines++;
+		}
+		if (t->state == TTY_DONE || t->state == TTY_CACHED)
+			continue;
+		for (size_t k = 0; k < t->ntail; k++) {
+			cb_strbuf_addf(&sb, " => => # %.*s\n", w - 10 > 10 ? w - 10 : 10,
+				       t->tail[k]);
+			lines++;
+		}
+	}
+	v->drawn = lines;
+	flockfile(b->out);
+	fwrite(sb.buf, 1, sb.len, b->out);
+	fflush(b->out);
+	funlockfile(b->out);
+	cb_strbuf_release(&sb);
+}
+
+static void tty_add_line(struct build *b, unsigned step, const char *line)
+{
+	struct tty_view *v = b->tty;
+	struct tty_step *t;
+
+	pthread_mutex_lock(&v->mu);
+	t = tty_find(v, step);
+	if (t) {
+		if (t->ntail == TTY_TAIL) {
+			free(t->tail[0]);
+			memmove(t->tail, t->tail + 1, (TTY_TAIL - 1) * sizeof(*t->tail));
+			t->ntail--;
+		}
+		/* no control characters reach the terminal */
+		t->tail[t->ntail] = xstrdup(line);
+		for (char *c = t->tail[t->ntail]; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
+		t->ntail++;
+		tty_draw(b, false, NULL);
+	}
+	pthread_mutex_unlock(&v->mu);
+}
+
+void build_progress_note(struct build *b, unsigned step, const char *text)
+{
+	struct tty_step *t;
+
+	if (!b->tty)
+		return;
+	pthread_mutex_lock(&b->tty->mu);
+	t = tty_find(b->tty, step);
+	if (t) {
+		free(t->note);
+		t->note = xstrdup(text);
+		for (char *c = t->note; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
+		tty_draw(b, true, NULL);
+	}
+	pthread_mutex_unlock(&b->tty->mu);
+}
+
 void build_progress_init(struct build *b)
 {
 	const struct build_options *o = b->o;
+	struct winsize ws;
 
 	b->out = o->progress ? o->progress : stderr;
 	b->plain = true;
@@ -41,13 +177,62 @@ void build_progress_init(struct build *b)
 	else if (o->progress_mode == BUILD_PROGRESS_TTY ||
 		 (o->progress_mode == BUILD_PROGRESS_AUTO && isatty(fileno(b->out))))
 		b->plain = false;
+	if (b->out && !b->plain) {
+		b->tty = xcalloc(1, sizeof(*b->tty));
+		pthread_mutex_init(&b->tty->mu, NULL);
+		if (ioctl(fileno(b->out), TIOCGWINSZ, &ws) == 0)
+			b->tty->width = ws.ws_col;
+	}
+}
+
+void build_progress_end(struct build *b, bool ok)
+{
+	struct tty_view *v = b->tty;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->mu);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->steps[i].state == TTY_RUNNING) {
+			v->steps[i].state = ok ? TTY_DONE : TTY_ERROR;
+			v->steps[i].secs = elapsed(&v->steps[i].start);
+		}
+	tty_draw(b, true, ok ? "FINISHED" : "FAILED");
+	pthread_mutex_unlock(&v->mu);
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->steps[i].label);
+		free(v->steps[i].note);
+		for (size_t k = 0; k < v->steps[i].ntail; k++)
+			free(v->steps[i].tail[k]);
+	}
+	free(v->steps);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+	b->tty = NULL;
 }
 
 unsigned build_progress_step(struct build *b, const struct stage *st, const char *what)
 {
 	unsigned n = __atomic_add_fetch(&b->step, 1, __ATOMIC_RELAXED);
 
-	if (b->out) {
+	if (b->tty) {
+		struct tty_view *v = b->tty;
+		struct tty_step *t;
+
+		pthread_mutex_lock(&v->mu);
+		CB_ALLOC_GROW(v->steps, v->n + 1, v->alloc);
+		t = &v->steps[v->n++];
+		memset(t, 0, sizeof(*t));
+		t->n = n;
+		t->label = st && st->name ? xasprintf("[%s] %s", st->name, what)
+					  : xasprintf("[stage-%zu] %s", st ? st->index : 0, what);
+		for (char *c = t->label; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = ' ';
+		clock_gettime(CLOCK_MONOTONIC, &t->start);
+		tty_draw(b, true, NULL);
+		pthread_mutex_unlock(&v->mu);
+	} else if (b->out) {
 		if (st && st->name)
 			fprintf(b->out, "#%u [%s] %s\n", n, st->name, what);
 		else
@@ -61,6 +246,17 @@ void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (b->tty) {
+		cleanup_free char *line = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&line, fmt, ap) < 0)
+			line = NULL;
+		va_end(ap);
+		if (line)
+			tty_add_line(b, step, line);
+		return;
+	}
 	if (!b->out || !b->plain)
 		return;
 	flockfile(b->out); /* one whole line among parallel stages */
@@ -75,6 +271,19 @@ void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 
 void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached)
 {
+	if (b->tty) {
+		struct tty_step *t;
+
+		pthread_mutex_lock(&b->tty->mu);
+		t = tty_find(b->tty, step);
+		if (t) {
+			t->state = cached ? TTY_CACHED : TTY_DONE;
+			t->secs = cached ? 0 : elapsed(start);
+		}
+		tty_draw(b, true, NULL);
+		pthread_mutex_unlock(&b->tty->mu);
+		return;
+	}
 	if (!b->out)
 		return;
 	if (cached)
@@ -86,10 +295,18 @@ void build_progress_done(struct build *b, unsigned step, const struct timespec *
 
 void build_progress_finish(struct build *b, const struct build_result *res)
 {
+	build_progress_end(b, true);
 	if (!b->out)
 		return;
 	for (size_t i = 0; i < res->warnings.n; i++)
 		fprintf(b->out, "WARNING: %s\n", res->warnings.v[i]);
+	if (!b->plain) {
+		fprintf(b->out, " => writing image %s\n", res->config.str);
+		for (size_t i = 0; i < b->o->ntags; i++)
+			fprintf(b->out, " => naming to %s\n", b->o->tags[i]);
+		fflush(b->out);
+		return;
+	}
 	fprintf(b->out, "#%u writing image %s done\n", ++b->step, res->config.str);
 	for (size_t i = 0; i < b->o->ntags; i++)
 		fprintf(b->out, "#%u naming to %s done\n", b->step, b->o->tags[i]);
