@@ -1,0 +1,612 @@
+/*
+ * test_builder_statcache.c - context file digests remembered by stat
+ * (builder/statcache.c): hits only for the exact stat, the racy-clean rule,
+ * one accelerator file per context directory in the store, and a bad file
+ * being an empty cache.
+ *
+ * A file's ctime cannot be set back, and the cache does not remember a file
+ * changed (mtime or ctime) within two seconds of the cache's load, so most
+ * cases give it the file's real stat with the times aged in the struct
+ * (aged_stat); test_real_file_after_two_seconds waits instead.
+ */
+#include "cbtest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "digest.h"
+#include "fsutil.h"
+#include "layerstore.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define OLD_SEC 1577836800 /* 2020-01-01 */
+
+static struct layer_store *open_store(void)
+{
+	struct cb_error *err = NULL;
+	struct layer_store *s = layer_store_open("store", &err);
+
+	if (!s)
+		fail_msg("layer_store_open: %s", cb_error_msg(err));
+	return s;
+}
+
+static void put_file(const char *path, const char *content)
+{
+	cleanup_free char *dir = cb_dirname(path);
+	struct cb_error *err = NULL;
+
+	if (cb_mkdir_p(AT_FDCWD, dir, 0755, &err) < 0 ||
+	    cb_write_file_atomic(AT_FDCWD, path, content, strlen(content), 0644, &err) < 0)
+		fail_msg("write %s: %s", path, cb_error_msg(err));
+}
+
+/* Set path's mtime (and atime) to sec.nsec. */
+static void set_mtime(const char *path, time_t sec, long nsec)
+{
+	struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		fail_msg("utimensat %s: %s", path, strerror(errno));
+}
+
+static void stat_ok(const char *path, struct stat *st)
+{
+	if (lstat(path, st) < 0)
+		fail_msg("lstat %s: %s", path, strerror(errno));
+}
+
+/* A file of the context with an old mtime; its stat with the ctime aged too. */
+static void aged_stat(const char *path, const char *content, struct stat *st)
+{
+	put_file(path, content);
+	set_mtime(path, OLD_SEC, 123456789);
+	stat_ok(path, st);
+	st->st_ctim = st->st_mtim;
+}
+
+static void digest_of(const char *s, struct cb_digest *d)
+{
+	cb_sha256_buf(s, strlen(s), d);
+}
+
+static void expect_hit(struct stat_cache *c, const char *path, const struct stat *st,
+		       const struct cb_digest *want)
+{
+	struct cb_digest got;
+
+	memset(&got, 0, sizeof(got));
+	if (!stat_cache_get(c, path, st, &got))
+		fail_msg("stat_cache_get %s: miss, want a hit", path);
+	assert_string_equal(got.str, want->str);
+}
+
+static void expect_miss(struct stat_cache *c, const char *path, const struct stat *st)
+{
+	struct cb_digest got;
+
+	memset(&got, 'x', sizeof(got));
+	got.str[sizeof(got.str) - 1] = '\0';
+	if (stat_cache_get(c, path, st, &got))
+		fail_msg("stat_cache_get %s: hit %s, want a miss", path, got.str);
+	assert_int_equal(got.str[0], 'x'); /* untouched */
+}
+
+/* The names of store/aux/statcache-* files, sorted, joined with '|'. */
+static char *aux_files(void)
+{
+	struct cb_strvec names = CB_STRVEC_INIT;
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	cleanup_dir DIR *d = opendir("store/aux");
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "statcache-", 10))
+			cb_strvec_push(&names, de->d_name);
+	cb_strvec_sort(&names);
+	for (size_t i = 0; i < names.n; i++)
+		cb_strbuf_addf(&sb, "%s%s", i ? "|" : "", names.v[i]);
+	cb_strvec_clear(&names);
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+/* The one statcache file of the store (path under the temp dir; caller frees). */
+static char *the_cache_file(void)
+{
+	cleanup_free char *names = aux_files();
+
+	assert_true(strlen(names) == strlen("statcache-") + CB_DIGEST_HEX);
+	assert_true(cb_digest_hex_valid(names + strlen("statcache-")));
+	return xasprintf("store/aux/%s", names);
+}
+
+/* The file name the cache of dir gets: statcache-<sha256 of its real path>. */
+static char *cache_name_of(const char *dir)
+{
+	char real[PATH_MAX];
+	struct cb_digest d;
+
+	assert_non_null(realpath(dir, real));
+	digest_of(real, &d);
+	return xasprintf("statcache-%s", cb_digest_hex(&d));
+}
+
+/* ---- cases -------------------------------------------------------------- */
+
+static void test_get_set(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st, other;
+	struct cb_digest d, d2;
+
+	(void)state;
+	aged_stat("ctx/a.txt", "a\n", &st);
+	aged_stat("ctx/b.txt", "bb\n", &other);
+	digest_of("a\n", &d);
+	digest_of("bb\n", &d2);
+	c = stat_cache_load(s, "ctx");
+	assert_non_null(c);
+	expect_miss(c, "a.txt", &st);
+	stat_cache_set(c, "a.txt", &st, &d);
+	expect_hit(c, "a.txt", &st, &d);
+	/* another path with the same stat, and the other file's own stat */
+	expect_miss(c, "b.txt", &st);
+	expect_miss(c, "a.txt", &other);
+	/* set again: replaced */
+	stat_cache_set(c, "a.txt", &st, &d2);
+	expect_hit(c, "a.txt", &st, &d2);
+	stat_cache_set(c, "b.txt", &other, &d2);
+	expect_hit(c, "b.txt", &other, &d2);
+	expect_hit(c, "a.txt", &st, &d2);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_changed_stat_misses(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st, x;
+	struct cb_digest d;
+
+	(void)state;
+	aged_stat("ctx/f", "content\n", &st);
+	digest_of("content\n", &d);
+	c = stat_cache_load(s, "ctx");
+	stat_cache_set(c, "f", &st, &d);
+	expect_hit(c, "f", &st, &d);
+	x = st;
+	x.st_size++;
+	expect_miss(c, "f", &x);
+	x = st;
+	x.st_mtim.tv_nsec++;
+	expect_miss(c, "f", &x);
+	x = st;
+	x.st_mtim.tv_sec--;
+	expect_miss(c, "f", &x);
+	x = st;
+	x.st_ino++;
+	expect_miss(c, "f", &x);
+	x = st;
+	x.st_dev++;
+	expect_miss(c, "f", &x);
+	x = st;
+	x.st_ctim.tv_sec++;
+	expect_miss(c, "f", &x);
+	/* what does not go into a digest does not matter */
+	x = st;
+	x.st_atim.tv_sec++;
+	x.st_nlink++;
+	expect_hit(c, "f", &x, &d);
+	/* the file really changed: same size, new mtime */
+	put_file("ctx/f", "CONTENT\n");
+	set_mtime("ctx/f", OLD_SEC + 1, 0);
+	stat_ok("ctx/f", &x);
+	x.st_ctim = st.st_ctim;
+	expect_miss(c, "f", &x);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_save_and_reload(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st1, st2, before, after;
+	struct cb_digest d1, d2;
+	char real[PATH_MAX];
+	cleanup_free char *file = NULL, *want = NULL, *saved = NULL, *again = NULL;
+	cleanup_free char *abs = NULL;
+
+	(void)state;
+	aged_stat("ctx/one", "1\n", &st1);
+	aged_stat("ctx/sub/two words", "2\n", &st2);
+	digest_of("1\n", &d1);
+	digest_of("2\n", &d2);
+	c = stat_cache_load(s, "ctx");
+	stat_cache_set(c, "one", &st1, &d1);
+	stat_cache_set(c, "sub/two words", &st2, &d2);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+
+	/* one file, aux/statcache-<sha256 of the context's real path> */
+	file = the_cache_file();
+	want = cache_name_of("ctx");
+	assert_string_equal(file + strlen("store/aux/"), want);
+	saved = cb_test_read_file(file, NULL);
+	assert_non_null(strstr(saved, cb_digest_hex(&d1)));
+	assert_non_null(strstr(saved, " sub/two words\n"));
+
+	/* a fresh load, the same directory spelt three ways */
+	assert_non_null(realpath("ctx", real));
+	abs = xstrdup(real);
+	{
+		const char *spellings[] = {"ctx", "./ctx/", abs};
+
+		for (size_t i = 0; i < 3; i++) {
+			c = stat_cache_load(s, spellings[i]);
+			expect_hit(c, "one", &st1, &d1);
+			expect_hit(c, "sub/two words", &st2, &d2);
+			expect_miss(c, "two words", &st2);
+			stat_cache_free(c);
+		}
+	}
+	layer_store_close(s);
+
+	/* through another handle of the store too; unchanged: not rewritten */
+	s = open_store();
+	stat_ok(file, &before);
+	c = stat_cache_load(s, "ctx");
+	expect_hit(c, "one", &st1, &d1);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	stat_ok(file, &after);
+	assert_int_equal(after.st_ino, before.st_ino);
+	again = cb_test_read_file(file, NULL);
+	assert_string_equal(again, saved);
+	layer_store_close(s);
+}
+
+static void test_nothing_to_save(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st;
+	struct cb_digest d;
+	cleanup_free char *names = NULL;
+
+	(void)state;
+	put_file("ctx/f", "f\n");
+	stat_ok("ctx/f", &st); /* just made: racy */
+	digest_of("f\n", &d);
+	c = stat_cache_load(s, "ctx");
+	stat_cache_set(c, "f", &st, &d);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	names = aux_files();
+	assert_string_equal(names, "");
+	layer_store_close(s);
+}
+
+static void test_racy_not_remembered(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat fresh, x, aged;
+	struct cb_digest d;
+	struct timespec now;
+
+	(void)state;
+	put_file("ctx/new", "new\n");
+	stat_ok("ctx/new", &fresh);
+	aged_stat("ctx/old", "old\n", &aged);
+	digest_of("x\n", &d);
+	c = stat_cache_load(s, "ctx");
+	clock_gettime(CLOCK_REALTIME, &now);
+
+	/* a file just written */
+	stat_cache_set(c, "new", &fresh, &d);
+	expect_miss(c, "new", &fresh);
+	/* an old mtime but a fresh ctime (as utimensat leaves it) */
+	put_file("ctx/touched", "t\n");
+	set_mtime("ctx/touched", OLD_SEC, 0);
+	stat_ok("ctx/touched", &x);
+	stat_cache_set(c, "touched", &x, &d);
+	expect_miss(c, "touched", &x);
+	/* mtime within two seconds of the load, in the past or the future */
+	x = aged;
+	x.st_mtim.tv_sec = now.tv_sec - 1;
+	stat_cache_set(c, "recent", &x, &d);
+	expect_miss(c, "recent", &x);
+	x.st_mtim.tv_sec = now.tv_sec + 60;
+	stat_cache_set(c, "future", &x, &d);
+	expect_miss(c, "future", &x);
+	/* ctime within two seconds, mtime old */
+	x = aged;
+	x.st_ctim.tv_sec = now.tv_sec;
+	stat_cache_set(c, "ctime", &x, &d);
+	expect_miss(c, "ctime", &x);
+	/* three seconds back is old enough */
+	x = aged;
+	x.st_mtim.tv_sec = x.st_ctim.tv_sec = now.tv_sec - 3;
+	stat_cache_set(c, "settled", &x, &d);
+	expect_hit(c, "settled", &x, &d);
+	/* a racy set does not leave the earlier entry answering for the new stat */
+	stat_cache_set(c, "old", &aged, &d);
+	expect_hit(c, "old", &aged, &d);
+	x = aged;
+	x.st_mtim.tv_sec = now.tv_sec;
+	x.st_size++;
+	stat_cache_set(c, "old", &x, &d);
+	expect_miss(c, "old", &x);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_real_file_after_two_seconds(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st, st2;
+	struct cb_digest d;
+	struct timespec pause = {2, 300000000};
+
+	(void)state;
+	put_file("ctx/f", "real\n");
+	set_mtime("ctx/f", OLD_SEC, 0);
+	/* the ctime utimensat just set must age past the racy window */
+	while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+		;
+	digest_of("real\n", &d);
+	c = stat_cache_load(s, "ctx");
+	stat_ok("ctx/f", &st);
+	stat_cache_set(c, "f", &st, &d);
+	expect_hit(c, "f", &st, &d);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	c = stat_cache_load(s, "ctx");
+	stat_ok("ctx/f", &st2);
+	expect_hit(c, "f", &st2, &d);
+	/* rewritten: a new inode (atomic write) and new times */
+	put_file("ctx/f", "real\n");
+	stat_ok("ctx/f", &st2);
+	expect_miss(c, "f", &st2);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_corrupt_file_is_empty(void **state)
+{
+	static const char garbage[] = "\x89PNG\r\n\x1a\n\0\xff\xfe not a cache\n"
+				      "sha256 1 2 3 4 5 x\n"
+				      "zz 1 2 3 4 5 6\n";
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st;
+	struct cb_digest d;
+	struct cb_error *err = NULL;
+	cleanup_free char *file = NULL, *saved = NULL;
+
+	(void)state;
+	aged_stat("ctx/f", "f\n", &st);
+	digest_of("f\n", &d);
+	c = stat_cache_load(s, "ctx");
+	stat_cache_set(c, "f", &st, &d);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	file = the_cache_file();
+	saved = cb_test_read_file(file, NULL);
+
+	/* garbage: an empty cache, and the next save replaces it */
+	assert_int_equal(
+		cb_write_file_atomic(AT_FDCWD, file, garbage, sizeof(garbage) - 1, 0644, &err), 0);
+	c = stat_cache_load(s, "ctx");
+	assert_non_null(c);
+	expect_miss(c, "f", &st);
+	stat_cache_set(c, "f", &st, &d);
+	expect_hit(c, "f", &st, &d);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	c = stat_cache_load(s, "ctx");
+	expect_hit(c, "f", &st, &d);
+	stat_cache_free(c);
+
+	/* an empty file, a directory in its place */
+	assert_int_equal(cb_write_file_atomic(AT_FDCWD, file, "", 0, 0644, &err), 0);
+	c = stat_cache_load(s, "ctx");
+	expect_miss(c, "f", &st);
+	stat_cache_free(c);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(mkdir(file, 0755), 0);
+	c = stat_cache_load(s, "ctx");
+	expect_miss(c, "f", &st);
+	stat_cache_set(c, "f", &st, &d);
+	stat_cache_save(c, s); /* cannot replace a directory: best effort, no failure */
+	stat_cache_free(c);
+	assert_int_equal(rmdir(file), 0);
+
+	/* bad lines around a good one: only the bad ones are dropped */
+	{
+		struct cb_strbuf sb = CB_STRBUF_INIT;
+
+		cb_strbuf_addstr(&sb, "garbage line\n");
+		cb_strbuf_addstr(&sb, saved);
+		cb_strbuf_addf(&sb, "%.63s 1 2 3 4 5 short-digest\n", cb_digest_hex(&d));
+		cb_strbuf_addf(&sb, "%s 1 2 3 4 5\n", cb_digest_hex(&d)); /* no path */
+		cb_strbuf_addf(&sb, "%s 1 2 3", cb_digest_hex(&d));	  /* cut short */
+		assert_int_equal(cb_write_file_atomic(AT_FDCWD, file, sb.buf, sb.len, 0644, &err),
+				 0);
+		cb_strbuf_release(&sb);
+	}
+	c = stat_cache_load(s, "ctx");
+	expect_hit(c, "f", &st, &d);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_hand_written_line(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st;
+	struct cb_digest d;
+	struct cb_error *err = NULL;
+	cleanup_free char *name = NULL, *path = NULL, *line = NULL;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.st_dev = 2049;
+	st.st_ino = 131;
+	st.st_size = 5;
+	st.st_mtim.tv_sec = OLD_SEC;
+	st.st_mtim.tv_nsec = 1;
+	st.st_ctim.tv_sec = OLD_SEC + 1;
+	digest_of("hello", &d);
+	assert_int_equal(cb_mkdir_p(AT_FDCWD, "ctx", 0755, &err), 0);
+	assert_int_equal(cb_mkdir_p(AT_FDCWD, "store/aux", 0700, &err), 0);
+	name = cache_name_of("ctx");
+	path = xasprintf("store/aux/%s", name);
+	/* <hex digest> <dev> <ino> <size> <mtime ns> <ctime ns> <path> */
+	line = xasprintf("%s 2049 131 5 %lld %lld dir/hello\n", cb_digest_hex(&d),
+			 (long long)OLD_SEC * 1000000000LL + 1,
+			 (long long)(OLD_SEC + 1) * 1000000000LL);
+	assert_int_equal(cb_write_file_atomic(AT_FDCWD, path, line, strlen(line), 0644, &err), 0);
+	c = stat_cache_load(s, "ctx");
+	expect_hit(c, "dir/hello", &st, &d);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_contexts_apart(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c1, *c2;
+	struct stat st;
+	struct cb_digest d1, d2;
+	cleanup_free char *names = NULL, *n1 = NULL, *n2 = NULL, *want = NULL;
+
+	(void)state;
+	aged_stat("ctx1/f", "f\n", &st);
+	put_file("ctx2/f", "g\n");
+	digest_of("f\n", &d1);
+	digest_of("g\n", &d2);
+	/* the same path and (as given) the same stat in both */
+	c1 = stat_cache_load(s, "ctx1");
+	c2 = stat_cache_load(s, "ctx2");
+	stat_cache_set(c1, "f", &st, &d1);
+	expect_miss(c2, "f", &st);
+	stat_cache_set(c2, "f", &st, &d2);
+	expect_hit(c1, "f", &st, &d1);
+	expect_hit(c2, "f", &st, &d2);
+	stat_cache_save(c1, s);
+	stat_cache_free(c1);
+	c1 = stat_cache_load(s, "ctx1");
+	expect_hit(c1, "f", &st, &d1);
+	stat_cache_free(c1);
+	/* ctx2's changes were not saved: it has no file yet */
+	c1 = stat_cache_load(s, "ctx2");
+	expect_miss(c1, "f", &st);
+	stat_cache_free(c1);
+	stat_cache_save(c2, s);
+	stat_cache_free(c2);
+	c2 = stat_cache_load(s, "ctx2");
+	expect_hit(c2, "f", &st, &d2);
+	stat_cache_free(c2);
+	/* and a context that is a subdirectory of another is another context */
+	put_file("ctx1/sub/f", "");
+	c1 = stat_cache_load(s, "ctx1/sub");
+	expect_miss(c1, "f", &st);
+	stat_cache_free(c1);
+
+	names = aux_files();
+	n1 = cache_name_of("ctx1");
+	n2 = cache_name_of("ctx2");
+	want = strcmp(n1, n2) < 0 ? xasprintf("%s|%s", n1, n2) : xasprintf("%s|%s", n2, n1);
+	assert_string_equal(names, want);
+	layer_store_close(s);
+}
+
+static void test_many_entries(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st;
+	struct cb_digest d;
+	char path[32];
+
+	(void)state;
+	aged_stat("ctx/f", "", &st);
+	c = stat_cache_load(s, "ctx");
+	for (int i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "dir/%d", i);
+		digest_of(path, &d);
+		st.st_ino = (ino_t)i;
+		stat_cache_set(c, path, &st, &d);
+	}
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	c = stat_cache_load(s, "ctx");
+	for (int i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "dir/%d", i);
+		digest_of(path, &d);
+		st.st_ino = (ino_t)i;
+		expect_hit(c, path, &st, &d);
+		st.st_ino = (ino_t)i + 1;
+		expect_miss(c, path, &st);
+	}
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+static void test_odd_paths_and_null(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st;
+	struct cb_digest d;
+	cleanup_free char *names = NULL;
+
+	(void)state;
+	aged_stat("ctx/f", "f\n", &st);
+	digest_of("f\n", &d);
+	/* no cache (not loaded yet): every call is harmless */
+	assert_false(stat_cache_get(NULL, "f", &st, &d));
+	stat_cache_set(NULL, "f", &st, &d);
+	stat_cache_save(NULL, s);
+	stat_cache_free(NULL);
+	/* a name with a newline cannot be one line: not remembered */
+	c = stat_cache_load(s, "ctx");
+	stat_cache_set(c, "a\nb", &st, &d);
+	expect_miss(c, "a\nb", &st);
+	stat_cache_save(c, s);
+	stat_cache_free(c);
+	names = aux_files();
+	assert_string_equal(names, "");
+	/* a context that does not exist (yet): its own empty cache */
+	c = stat_cache_load(s, "nope");
+	expect_miss(c, "f", &st);
+	stat_cache_set(c, "f", &st, &d);
+	expect_hit(c, "f", &st, &d);
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
+CB_TEST_MAIN(cmocka_unit_test(test_get_set), cmocka_unit_test(test_changed_stat_misses),
+	     cmocka_unit_test(test_save_and_reload), cmocka_unit_test(test_nothing_to_save),
+	     cmocka_unit_test(test_racy_not_remembered),
+	     cmocka_unit_test(test_real_file_after_two_seconds),
+	     cmocka_unit_test(test_corrupt_file_is_empty), cmocka_unit_test(test_hand_written_line),
+	     cmocka_unit_test(test_contexts_apart), cmocka_unit_test(test_many_entries),
+	     cmocka_unit_test(test_odd_paths_and_null))
