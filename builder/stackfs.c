@@ -357,6 +357,7 @@ int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, stru
 		}
 	}
 	cb_strvec_clear(&seen);
-	qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	if (names->n) /* qsort's array may not be NULL, even for no elements */
+		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
 	return 0;
 }

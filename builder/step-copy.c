@@ -1096,6 +1096,80 @@ static int expand_args(struct copy_op *op, struct cb_strvec *srcs, char **dest, 
 	return 0;
 }
 
+/*
+ * COPY --parents SRC: the matches of SRC keep their parent directories
+ * under the destination, from the root of the source or from a `/./`
+ * pivot in SRC (BuildKit's include patterns).  A path without wildcards
+ * must exist.
+ */
+static int plan_parents(struct copy_op *op, const char *src, const char *dest,
+			struct cb_error **err)
+{
+	const char *pivot = strstr(src, "/./");
+	cleanup_free char *head = pivot ? xstrndup(src, (size_t)(pivot - src)) : xstrdup("/");
+	cleanup_free char *root = clean_abs(head);
+	cleanup_free char *full = xasprintf("%s/%s", root, pivot ? pivot + 3 : src);
+	cleanup_free char *pat = clean_abs(full);
+	struct cb_strvec m = CB_STRVEC_INIT;
+	size_t rl = strcmp(root, "/") ? strlen(root) : 0;
+	int ret = 0;
+
+	if (has_wildcard(pat)) {
+		if (glob_source(op, pat, &m, err) < 0)
+			return -1;
+	} else {
+		cb_strvec_push(&m, pat);
+	}
+	for (size_t i = 0; i < m.n && ret == 0; i++) {
+		const char *rel = m.v[i] + rl; /* "/a/b/c.txt" */
+		struct cb_strbuf p = CB_STRBUF_INIT;
+		struct stackfs_entry e;
+		int r;
+
+		if (strncmp(m.v[i], root, rl) || (rel[0] && rel[0] != '/'))
+			continue; /* a match outside the pivot (cannot happen) */
+		/* the parents, each with its source directory's metadata */
+		for (const char *c = rel + 1; ret == 0 && (c = strchr(c, '/')); c++) {
+			cleanup_free char *sp = NULL, *dp = NULL;
+
+			cb_strbuf_reset(&p);
+			cb_strbuf_add(&p, rel, (size_t)(c - rel));
+			sp = xasprintf("%s%s", rl ? root : "", p.buf);
+			dp = !strcmp(dest, "/") ? xstrdup(p.buf) : xasprintf("%s%s", dest, p.buf);
+			if (planned_dir(op, dp))
+				continue;
+			r = stackfs_lookup(&op->ctx, sp, true, &e, err);
+			if (r > 0 && S_ISDIR(e.st.st_mode)) {
+				struct copy_item *it = new_item(op, ITEM_DIR, dp);
+
+				it->src = &op->ctx;
+				ret = set_meta(op, it, &e.st, err);
+			}
+			if (r > 0)
+				stackfs_entry_release(&e);
+			if (r < 0)
+				ret = -1;
+		}
+		cb_strbuf_release(&p);
+		if (ret < 0)
+			break;
+		r = stackfs_lookup(&op->ctx, m.v[i], true, &e, err);
+		if (r == 0 && !has_wildcard(pat))
+			ret = cb_error_set(err, ENOENT, "\"%s\": not found", m.v[i]);
+		if (r > 0) {
+			cleanup_free char *dp =
+				!strcmp(dest, "/") ? xstrdup(rel) : xasprintf("%s%s", dest, rel);
+
+			ret = plan_entry(op, &e, dp, "", false, err);
+			stackfs_entry_release(&e);
+		}
+		if (r < 0)
+			ret = -1;
+	}
+	cb_strvec_clear(&m);
+	return ret;
+}
+
 static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const char *dest_raw,
 		     struct cb_error **err)
 {
@@ -1116,6 +1190,11 @@ static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const cha
 	for (size_t i = 0; i < srcs->n; i++) {
 		cleanup_free char *abs = NULL;
 
+		if (op->in->u.copy.parents) {
+			if (plan_parents(op, srcs->v[i], dest, err) < 0)
+				return -1;
+			continue;
+		}
 		if (strstr(srcs->v[i], "://"))
 			return cb_error_set(err, ENOTSUP,
 					    "%s from a URL (`%s`) is not supported yet",
@@ -1156,10 +1235,6 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	if (expand_args(&op, &srcs, &dest, &from, &chown, &created_by, err) < 0)
 		goto out;
 	op.chmod = in->u.copy.chmod;
-	if (in->u.copy.parents) {
-		cb_error_set(err, ENOTSUP, "COPY --parents is not supported yet");
-		goto out;
-	}
 	if (in->u.copy.excludes.n) {
 		op.excl = ignore_matcher_new(&in->u.copy.excludes, err);
 		if (!op.excl)
