@@ -187,6 +187,23 @@ int cli_opt_layer(const struct cli_getopt *g, int c, struct layer_diff_opts *o);
 /* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
 int cli_source_date_epoch(int64_t *out);
 
+/* ------------------------------------------------------------------------ */
+/* Sandbox options of run and build (cli-sandbox.c)                          */
+/* ------------------------------------------------------------------------ */
+
+struct runtime_limits;
+
+/* --cpus N ("1.5"): a CFS quota over a 100 ms period; -1 when malformed. */
+int cli_parse_cpus(const char *s, struct runtime_limits *l);
+
+struct cli_security {
+	int seccomp;   /* enum runtime_seccomp */
+	char *profile; /* the profile's JSON (caller frees) */
+	bool no_new_privileges;
+};
+/* One --security-opt: seccomp=FILE|unconfined, no-new-privileges[=BOOL]. */
+int cli_parse_security_opt(const char *arg, struct cli_security *sec, struct cb_error **err);
+
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_import(int argc, char **argv);

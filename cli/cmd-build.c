@@ -193,44 +193,17 @@ add:
 
 static int parse_security(struct build_cli *c, const char *arg)
 {
+	struct cli_security sec = {c->o.seccomp, c->seccomp_profile, c->o.no_new_privileges};
 	struct cb_error *err = NULL;
-	size_t len;
+	int r = cli_parse_security_opt(arg, &sec, &err);
 
-	if (!strcmp(arg, "no-new-privileges") || !strcmp(arg, "no-new-privileges=true") ||
-	    !strcmp(arg, "no-new-privileges:true")) {
-		c->o.no_new_privileges = true;
-		return 0;
-	}
-	if (!strcmp(arg, "seccomp=unconfined") || !strcmp(arg, "seccomp:unconfined")) {
-		c->o.seccomp = RUNTIME_SECCOMP_UNCONFINED;
-		return 0;
-	}
-	if (cb_str_starts_with(arg, "seccomp=") || cb_str_starts_with(arg, "seccomp:")) {
-		free(c->seccomp_profile);
-		c->seccomp_profile = NULL;
-		if (cb_read_file(arg + 8, 1u << 20, &c->seccomp_profile, &len, &err) < 0) {
-			cb_error_report(&err);
-			return -1;
-		}
-		c->o.seccomp = RUNTIME_SECCOMP_PROFILE;
-		c->o.seccomp_profile = c->seccomp_profile;
-		return 0;
-	}
-	return -1;
-}
-
-static int parse_cpus(const char *s, struct runtime_limits *l)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || v <= 0 || v > 4096)
-		return -1;
-	l->cpu_period = 100000;
-	l->cpu_quota = (int64_t)(v * 100000.0);
-	return 0;
+	c->seccomp_profile = sec.profile;
+	c->o.seccomp = sec.seccomp;
+	c->o.seccomp_profile = c->seccomp_profile;
+	c->o.no_new_privileges = sec.no_new_privileges;
+	if (r < 0)
+		cb_error_free(&err);
+	return r;
 }
 
 /* --build-arg K=V, or K alone: K=$K when set in the environment (docker's CLI rule). */
@@ -313,7 +286,7 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 		return 0;
 	}
 	case OPT_CPUS:
-		return parse_cpus(arg, &c->o.limits) < 0
+		return cli_parse_cpus(arg, &c->o.limits) < 0
 			       ? cli_usage_error(cmd, "invalid --cpus `%s`", arg)
 			       : 0;
 	case OPT_SECURITY:

@@ -187,26 +187,6 @@ static int parse_u64(const char *s, uint64_t *out)
 }
 
 /* "0.5" -> quota in microseconds over the 100 ms period, without floating point drift. */
-static int parse_cpus(const char *s, struct runtime_limits *l)
-{
-	uint64_t whole = 0, frac = 0, scale = 100000;
-	const char *p = s;
-
-	for (; *p >= '0' && *p <= '9'; p++)
-		whole = whole * 10 + (uint64_t)(*p - '0');
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (uint64_t)(*p - '0') * scale;
-			}
-	if (*p || p == s || whole > 1024 || (!whole && !frac))
-		return -1;
-	l->cpu_period = 100000;
-	l->cpu_quota = (int64_t)(whole * 100000 + frac);
-	return 0;
-}
-
 static struct runtime_mount *new_mount(struct run_opts *o)
 {
 	CB_ALLOC_GROW(o->mounts, o->nmounts + 1, o->alloc_mounts);
@@ -296,29 +276,14 @@ static int cap_bit(const char *name, uint64_t *bit)
 
 static int parse_security(struct run_opts *o, const char *arg, struct cb_error **err)
 {
-	if (!strcmp(arg, "seccomp=unconfined") || !strcmp(arg, "seccomp:unconfined")) {
-		o->spec.seccomp = RUNTIME_SECCOMP_UNCONFINED;
-		return 0;
-	}
-	if (!strncmp(arg, "seccomp=", 8) || !strncmp(arg, "seccomp:", 8)) {
-		free(o->profile);
-		o->profile = NULL;
-		if (cb_read_file(arg + 8, 1u << 20, &o->profile, NULL, err) < 0)
-			return cb_error_wrap(err, "seccomp profile");
-		o->spec.seccomp = RUNTIME_SECCOMP_PROFILE;
-		o->spec.seccomp_profile = o->profile;
-		return 0;
-	}
-	if (!strcmp(arg, "no-new-privileges") || !strcmp(arg, "no-new-privileges=true") ||
-	    !strcmp(arg, "no-new-privileges:true")) {
-		o->spec.no_new_privileges = true;
-		return 0;
-	}
-	if (!strcmp(arg, "no-new-privileges=false") || !strcmp(arg, "no-new-privileges:false")) {
-		o->spec.no_new_privileges = false;
-		return 0;
-	}
-	return cb_error_set(err, 0, "unsupported --security-opt `%s`", arg);
+	struct cli_security sec = {o->spec.seccomp, o->profile, o->spec.no_new_privileges};
+	int r = cli_parse_security_opt(arg, &sec, err);
+
+	o->profile = sec.profile;
+	o->spec.seccomp = sec.seccomp;
+	o->spec.seccomp_profile = o->profile;
+	o->spec.no_new_privileges = sec.no_new_privileges;
+	return r;
 }
 
 /*
@@ -364,7 +329,7 @@ static int apply_limit(struct run_opts *o, int c, const char *arg)
 		l->pids = (int64_t)u;
 		return 0;
 	case OPT_CPUS:
-		return parse_cpus(arg, l);
+		return cli_parse_cpus(arg, l);
 	case OPT_CPU_PERIOD:
 		return parse_u64(arg, &l->cpu_period);
 	case OPT_CPU_QUOTA:
