@@ -48,6 +48,9 @@ struct copy_item {
 	gid_t gid;
 	struct timespec mtime;
 	bool keep_existing; /* a directory that may exist already: keep its metadata */
+	bool hashed;	    /* digest is the content's (known from the stat cache or
+			       computed while the file was copied) */
+	struct cb_digest digest;
 };
 
 struct copy_plan {
@@ -72,6 +75,8 @@ struct copy_op {
 	struct copy_plan plan;
 	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
 	bool link;		    /* --link: onto an empty tree, the key without the parent */
+	int pfd;		    /* the tree directory of the last item written, and its path */
+	char *pdir;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -676,6 +681,32 @@ static struct stat_cache *context_stats(struct copy_op *op)
 	return c;
 }
 
+/*
+ * Fill the digests the stat cache knows; true when it knew every file.
+ * When it did not (a first build of this context), the copy is done first
+ * and hashes the files as it reads them, so they are read once; the cache
+ * is asked afterwards (a hit then drops the tree).
+ */
+static bool digests_known(struct copy_op *op)
+{
+	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
+	bool all = true;
+
+	if (!sc)
+		return true;
+	pthread_mutex_lock(&op->b->mu);
+	for (size_t i = 0; i < op->plan.n; i++) {
+		struct copy_item *it = &op->plan.items[i];
+
+		if (it->kind != ITEM_FILE)
+			continue;
+		it->hashed = stat_cache_get(sc, it->entry.path, &it->entry.st, &it->digest);
+		all = all && it->hashed;
+	}
+	pthread_mutex_unlock(&op->b->mu);
+	return all;
+}
+
 static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
 		    struct cb_error **err)
 {
@@ -688,7 +719,9 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 		const struct copy_item *it = &op->plan.items[i];
 		struct cb_digest d = {0};
 
-		if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
+		if (it->hashed) {
+			d = it->digest;
+		} else if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
 			struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
 
 			bool hit;
@@ -800,6 +833,27 @@ fail:
 	return -1;
 }
 
+/* Copy in to out, hashing the bytes on the way (one read of each file). */
+static int copy_data_hashed(int in, int out, const char *what, struct cb_sha256 *h,
+			    struct cb_error **err)
+{
+	static __thread char buf[1 << 17];
+
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_set(err, errno, "read `%s`", what);
+		if (n == 0)
+			return 0;
+		cb_sha256_update(h, buf, (size_t)n);
+		if (cb_write_all(out, buf, (size_t)n, err) < 0)
+			return -1;
+	}
+}
+
 static int copy_data(int in, int out, const char *what, struct cb_error **err)
 {
 	char buf[65536];
@@ -841,15 +895,48 @@ static int clear_slot(int dfd, const char *name, bool want_dir, struct cb_error 
 	if (S_ISDIR(st.st_mode)) {
 		if (want_dir)
 			return 1;
-		return cb_rm_rf(dfd, name, err);
+		return cb_rm_rf(dfd, name, err) < 0 ? -1 : 2;
 	}
 	if (unlinkat(dfd, name, 0) < 0)
 		return cb_error_set(err, errno, "replace `%s`", name);
 	return 0;
 }
 
-static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
-		      struct cb_error **err)
+/* The tree directory for parent: the last one is kept (items come in walk order). */
+static int parent_fd(struct copy_op *op, int tfd, const char *parent, struct cb_error **err)
+{
+	if (op->pfd >= 0 && op->pdir && !strcmp(op->pdir, parent))
+		return fcntl(op->pfd, F_DUPFD_CLOEXEC, 3);
+	if (op->pfd >= 0)
+		close(op->pfd);
+	free(op->pdir);
+	op->pdir = NULL;
+	op->pfd = tree_mkdir_p(op, tfd, parent, err);
+	if (op->pfd < 0)
+		return -1;
+	op->pdir = xstrdup(parent);
+	return fcntl(op->pfd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* A digest computed during the copy goes into the stat cache if the file did not change. */
+static void remember_digest(struct copy_op *op, const struct copy_item *it, int fd)
+{
+	struct stat st;
+	struct stat_cache *sc;
+
+	if (!op->from_context || fstat(fd, &st) < 0 || st.st_size != it->entry.st.st_size ||
+	    st.st_mtim.tv_sec != it->entry.st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != it->entry.st.st_mtim.tv_nsec ||
+	    st.st_ctim.tv_sec != it->entry.st.st_ctim.tv_sec ||
+	    st.st_ctim.tv_nsec != it->entry.st.st_ctim.tv_nsec)
+		return;
+	sc = context_stats(op);
+	pthread_mutex_lock(&op->b->mu);
+	stat_cache_set(sc, it->entry.path, &it->entry.st, &it->digest);
+	pthread_mutex_unlock(&op->b->mu);
+}
+
+static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct cb_error **err)
 {
 	cleanup_free char *parent = cb_dirname(it->dst);
 	const char *name = cb_basename(it->dst);
@@ -873,12 +960,18 @@ static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
 	if (!strcmp(it->dst, "/")) { /* contents into the root: nothing to make */
 		return 0;
 	}
-	dfd = tree_mkdir_p(op, tfd, parent, err);
+	dfd = parent_fd(op, tfd, parent, err);
 	if (dfd < 0)
 		return -1;
 	r = clear_slot(dfd, name, it->kind == ITEM_DIR, err);
 	if (r < 0)
 		return -1;
+	if (r == 2 && op->pfd >= 0) { /* a directory went: the cached one may be below it */
+		close(op->pfd);
+		op->pfd = -1;
+		free(op->pdir);
+		op->pdir = NULL;
+	}
 	switch (it->kind) {
 	case ITEM_DIR:
 		if (r == 1)
@@ -922,8 +1015,23 @@ static int write_item(struct copy_op *op, int tfd, const struct copy_item *it,
 			cleanup_close int in =
 				stackfs_open_entry(it->src, &it->entry, O_RDONLY, err);
 
-			if (in < 0 || copy_data(in, out, it->entry.path, err) < 0)
+			if (in < 0)
 				return -1;
+			if (!it->hashed) {
+				struct cb_sha256 h;
+				int rc;
+
+				cb_sha256_init(&h);
+				rc = copy_data_hashed(in, out, it->entry.path, &h, err);
+				cb_sha256_final(&h, &it->digest);
+				cb_sha256_release(&h);
+				if (rc < 0)
+					return -1;
+				it->hashed = true;
+				remember_digest(op, it, in);
+			} else if (copy_data(in, out, it->entry.path, err) < 0) {
+				return -1;
+			}
 		}
 		break;
 	}
@@ -1054,6 +1162,9 @@ static void copy_op_release(struct copy_op *op)
 	ignore_matcher_free(op->excl);
 	plan_release(&op->plan);
 	cb_strvec_clear(&op->copied_up);
+	if (op->pfd >= 0)
+		close(op->pfd);
+	free(op->pdir);
 }
 
 /* The sources and destination, expanded; the history text. */
@@ -1219,13 +1330,14 @@ static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const cha
 int build_step_copy(struct build *b, struct stage *st, const struct df_instruction *in,
 		    struct cb_error **err)
 {
-	struct copy_op op = {.b = b, .st = st, .in = in, .is_add = in->kind == DF_ADD};
+	struct copy_op op = {.b = b, .st = st, .in = in, .is_add = in->kind == DF_ADD, .pfd = -1};
 	struct cb_strvec srcs = CB_STRVEC_INIT, lowers = CB_STRVEC_INIT, slowers = CB_STRVEC_INIT;
 	struct cb_strvec head = CB_STRVEC_INIT;
 	cleanup_free char *dest = NULL, *from = NULL, *chown = NULL, *created_by = NULL;
 	cleanup_free char *scratch = NULL, *tree = NULL;
 	struct cb_digest key;
 	struct timespec t;
+	bool speculative;
 	unsigned step;
 	int ret = -1;
 
@@ -1266,29 +1378,43 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
 			op.chmod ? op.chmod : "");
 	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
-	if (copy_key(&op, &head, &key, err) < 0)
-		goto out;
-	ret = build_cache_apply(b, st, &key, created_by, err);
-	if (ret > 0) {
-		st->key = key;
-		build_progress_done(b, step, &t, true);
-		ret = 0;
-		goto out;
+	/* a context the stat cache does not know is copied first, read once (digests_known) */
+	speculative = !digests_known(&op);
+	if (!speculative) {
+		if (copy_key(&op, &head, &key, err) < 0)
+			goto out;
+		ret = build_cache_apply(b, st, &key, created_by, err);
+		if (ret != 0)
+			goto cached;
 	}
-	if (ret < 0)
-		goto out;
-	build_explain_miss(b, st, in, step);
 	ret = -1;
 	scratch = layer_store_scratch_create(st->s, err);
 	if (!scratch)
 		goto out;
 	tree = xasprintf("%s/tree", scratch);
-	if (write_tree(&op, tree, err) < 0 ||
-	    build_commit_tree(b, st, tree, created_by, &key, err) < 0)
+	if (write_tree(&op, tree, err) < 0)
+		goto out;
+	if (speculative) {
+		if (copy_key(&op, &head, &key, err) < 0)
+			goto out;
+		ret = build_cache_apply(b, st, &key, created_by, err);
+		if (ret != 0)
+			goto cached; /* the tree goes with the scratch directory */
+		ret = -1;
+	}
+	build_explain_miss(b, st, in, step);
+	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
 	st->key = key;
 	build_progress_done(b, step, &t, false);
 	ret = 0;
+	goto out;
+cached:
+	if (ret > 0) {
+		st->key = key;
+		build_progress_done(b, step, &t, true);
+		ret = 0;
+	}
 out:
 	if (scratch) {
 		struct cb_error *e = NULL;
@@ -1306,7 +1432,7 @@ out:
 
 int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct cb_error **err)
 {
-	struct copy_op op = {.b = b, .st = st};
+	struct copy_op op = {.b = b, .st = st, .pfd = -1};
 	struct cb_strvec lowers = CB_STRVEC_INIT, parts = CB_STRVEC_INIT;
 	cleanup_free char *scratch = NULL, *tree = NULL;
 	cleanup_free char *created_by = xasprintf("WORKDIR %s", dir);
