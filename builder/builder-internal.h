@@ -189,12 +189,14 @@ void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
 
 /* explain.c: why a step missed the cache */
 struct explain;
-/* Remember the inputs of a step's key (parent NULL: none). */
-void build_explain_record(struct build *b, const struct stage *st, const struct df_instruction *in,
-			  const struct cb_digest *parent, const struct cb_strvec *parts);
-/* A miss: print what differs from the last build of this step. */
+/*
+ * A step missed the cache: keep its key's inputs (parent NULL: none) for
+ * the next build, and say what differs from the last build of this step
+ * (plain progress or --explain-cache).
+ */
 void build_explain_miss(struct build *b, const struct stage *st, const struct df_instruction *in,
-			unsigned step);
+			unsigned step, const struct cb_digest *parent,
+			const struct cb_strvec *parts);
 void build_explain_save(struct build *b);
 void build_explain_free(struct build *b);
 

@@ -111,25 +111,6 @@ static char *step_id(const struct stage *st, const struct df_instruction *in)
 			: xasprintf("%zu:%d", st->index, in->start_line);
 }
 
-void build_explain_record(struct build *b, const struct stage *st, const struct df_instruction *in,
-			  const struct cb_digest *parent, const struct cb_strvec *parts)
-{
-	struct explain_rec *r;
-
-	pthread_mutex_lock(&b->mu);
-	if (!b->explain)
-		b->explain = load(b);
-	b->explain->cur = xrealloc(b->explain->cur,
-				   cb_st_mult(b->explain->ncur + 1, sizeof(*b->explain->cur)));
-	r = &b->explain->cur[b->explain->ncur++];
-	r->id = step_id(st, in);
-	r->parts = (struct cb_strvec)CB_STRVEC_INIT;
-	cb_strvec_pushf(&r->parts, "parent=%s", parent ? parent->str : "none");
-	for (size_t i = 0; i < parts->n; i++)
-		cb_strvec_push(&r->parts, parts->v[i]);
-	pthread_mutex_unlock(&b->mu);
-}
-
 static const struct explain_rec *find(const struct explain_rec *r, size_t n, const char *id)
 {
 	for (size_t i = n; i-- > 0;)
@@ -190,19 +171,38 @@ static char *why(const struct cb_strvec *old, const struct cb_strvec *cur)
 	}
 }
 
+/* Keep the inputs of a step that missed, for the next build (b->mu held). */
+static void record(struct build *b, const char *id, const struct cb_digest *parent,
+		   const struct cb_strvec *parts)
+{
+	struct explain_rec *r;
+
+	if (!b->explain)
+		b->explain = load(b);
+	b->explain->cur = xrealloc(b->explain->cur,
+				   cb_st_mult(b->explain->ncur + 1, sizeof(*b->explain->cur)));
+	r = &b->explain->cur[b->explain->ncur++];
+	r->id = xstrdup(id);
+	r->parts = (struct cb_strvec)CB_STRVEC_INIT;
+	cb_strvec_pushf(&r->parts, "parent=%s", parent ? parent->str : "none");
+	for (size_t i = 0; i < parts->n; i++)
+		cb_strvec_push(&r->parts, parts->v[i]);
+}
+
 void build_explain_miss(struct build *b, const struct stage *st, const struct df_instruction *in,
-			unsigned step)
+			unsigned step, const struct cb_digest *parent,
+			const struct cb_strvec *parts)
 {
 	cleanup_free char *id = step_id(st, in);
 	cleanup_free char *reason = NULL;
 	const struct explain_rec *cur, *old;
+	bool tell = b->out && (b->plain || b->o->explain_cache);
 
-	if (!b->out || (!b->plain && !b->o->explain_cache))
-		return;
 	pthread_mutex_lock(&b->mu);
-	cur = b->explain ? find(b->explain->cur, b->explain->ncur, id) : NULL;
-	old = b->explain ? find(b->explain->prev, b->explain->nprev, id) : NULL;
-	if (cur)
+	record(b, id, parent, parts);
+	cur = find(b->explain->cur, b->explain->ncur, id);
+	old = find(b->explain->prev, b->explain->nprev, id);
+	if (tell && cur)
 		reason = old ? why(&old->parts, &cur->parts)
 			     : xstrdup("no earlier build of this step");
 	pthread_mutex_unlock(&b->mu);
@@ -226,9 +226,9 @@ void build_explain_save(struct build *b)
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	struct cb_error *err = NULL;
 
-	if (!e)
-		return;
-	/* this build's steps, then earlier steps it did not run */
+	if (!e || !e->ncur)
+		return; /* every step hit: the file is as it was */
+	/* this build's misses, then what the file held for the other steps */
 	for (int pass = 0; pass < 2; pass++) {
 		const struct explain_rec *r = pass ? e->prev : e->cur;
 		size_t n = pass ? e->nprev : e->ncur;

@@ -75,6 +75,7 @@ struct copy_op {
 	struct copy_plan plan;
 	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
 	bool link;		    /* --link: onto an empty tree, the key without the parent */
+	struct cb_strvec key_parts; /* what the cache key was made from */
 	int pfd;		    /* the tree directory of the last item written, and its path */
 	char *pdir;
 };
@@ -749,11 +750,10 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 				(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
 				it->link ? it->link : "", d.str);
 	}
-	if (ret == 0) {
+	if (ret == 0)
 		build_key(op->link ? NULL : &op->st->key, &parts, key);
-		build_explain_record(op->b, op->st, op->in, op->link ? NULL : &op->st->key, &parts);
-	}
-	cb_strvec_clear(&parts);
+	cb_strvec_clear(&op->key_parts);
+	op->key_parts = parts; /* for build_explain_miss */
 	return ret;
 }
 
@@ -1162,6 +1162,7 @@ static void copy_op_release(struct copy_op *op)
 	ignore_matcher_free(op->excl);
 	plan_release(&op->plan);
 	cb_strvec_clear(&op->copied_up);
+	cb_strvec_clear(&op->key_parts);
 	if (op->pfd >= 0)
 		close(op->pfd);
 	free(op->pdir);
@@ -1402,7 +1403,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached; /* the tree goes with the scratch directory */
 		ret = -1;
 	}
-	build_explain_miss(b, st, in, step);
+	build_explain_miss(b, st, in, step, op.link ? NULL : &st->key, &op.key_parts);
 	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
 	st->key = key;

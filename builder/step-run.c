@@ -189,28 +189,25 @@ static enum runtime_network step_network(const struct build *b, const struct df_
 	return b->o->network;
 }
 
-static void run_key(struct build *b, const struct stage *st, const struct df_instruction *in,
-		    const struct cb_strvec *argv, const char *script, enum runtime_network net,
+/* The key and, in *parts (the caller's), what it was made from. */
+static void run_key(const struct build *b, const struct stage *st, const struct cb_strvec *argv,
+		    const char *script, enum runtime_network net, struct cb_strvec *parts,
 		    struct cb_digest *key)
 {
-	struct cb_strvec parts = CB_STRVEC_INIT;
-
-	cb_strvec_push(&parts, "RUN");
-	cb_strvec_pushf(&parts, "platform=%s/%s/%s", b->os, b->arch, b->variant);
-	cb_strvec_pushf(&parts, "argc=%zu", argv->n);
+	cb_strvec_push(parts, "RUN");
+	cb_strvec_pushf(parts, "platform=%s/%s/%s", b->os, b->arch, b->variant);
+	cb_strvec_pushf(parts, "argc=%zu", argv->n);
 	for (size_t i = 0; i < argv->n; i++)
-		cb_strvec_push(&parts, argv->v[i]);
+		cb_strvec_push(parts, argv->v[i]);
 	if (script)
-		cb_strvec_pushf(&parts, "script=%s", script);
+		cb_strvec_pushf(parts, "script=%s", script);
 	for (size_t i = 0; i < st->env.n; i++)
 		if (!is_proxy_var(st->env.v[i]))
-			cb_strvec_pushf(&parts, "env=%s", st->env.v[i]);
-	cb_strvec_pushf(&parts, "cwd=%s", st->config.working_dir ? st->config.working_dir : "/");
-	cb_strvec_pushf(&parts, "user=%s", st->config.user ? st->config.user : "");
-	cb_strvec_pushf(&parts, "network=%d", (int)net);
-	build_key(&st->key, &parts, key);
-	build_explain_record(b, st, in, &st->key, &parts);
-	cb_strvec_clear(&parts);
+			cb_strvec_pushf(parts, "env=%s", st->env.v[i]);
+	cb_strvec_pushf(parts, "cwd=%s", st->config.working_dir ? st->config.working_dir : "/");
+	cb_strvec_pushf(parts, "user=%s", st->config.user ? st->config.user : "");
+	cb_strvec_pushf(parts, "network=%d", (int)net);
+	build_key(&st->key, parts, key);
 }
 
 /* A directory holding the shebang script, bound read-only at /dev/pipes. */
@@ -426,7 +423,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 		   struct cb_error **err)
 {
 	const struct df_run *r = &in->u.run;
-	struct cb_strvec argv = CB_STRVEC_INIT;
+	struct cb_strvec argv = CB_STRVEC_INIT, parts = CB_STRVEC_INIT;
 	cleanup_free char *script = NULL, *created_by = NULL;
 	struct run_ctx c = {0};
 	enum runtime_network net = step_network(b, r);
@@ -447,7 +444,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	if (run_argv(st, r, &argv, &script, err) < 0)
 		goto out;
 	created_by = history_text(st, &argv);
-	run_key(b, st, in, &argv, script, net, &key);
+	run_key(b, st, &argv, script, net, &parts, &key);
 	ret = build_cache_apply(b, st, &key, created_by, err);
 	if (ret != 0) {
 		if (ret > 0) {
@@ -457,7 +454,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 		}
 		goto out;
 	}
-	build_explain_miss(b, st, in, step);
+	build_explain_miss(b, st, in, step, &st->key, &parts);
 	ret = execute(b, st, in, &argv, script, net, step, &c, err);
 	if (ret == 0) {
 		cleanup_free char *upper = xasprintf("%s/upper", c.scratch);
@@ -473,5 +470,6 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 out:
 	run_ctx_release(st, &c);
 	cb_strvec_clear(&argv);
+	cb_strvec_clear(&parts);
 	return ret < 0 ? build_line_error(in->start_line, err) : 0;
 }
