@@ -338,7 +338,11 @@ static void base_mkdir(const struct sandbox *sb, const char *name)
 		child_die(sb, errno, "mkdir `%s`", p);
 }
 
-/* Create the missing mount points in a stubs layer; remount root with it on top. */
+/*
+ * root holds a read-only probe of the layers (upper on top): create the
+ * missing mount points in a stubs layer, then mount the writable root with
+ * it on top (or without one when nothing is missing).
+ */
 static void add_stubs_layer(struct sandbox *sb, const char *root, const char *up, const char *wk)
 {
 	struct stub stubs[NFIXED + RT_MAX_MOUNTS];
@@ -350,10 +354,17 @@ static void add_stubs_layer(struct sandbox *sb, const char *root, const char *up
 		child_die(sb, errno, "open the rootfs");
 	n = missing_targets(sb, fd, stubs);
 	close(fd);
-	if (!n)
-		return;
+	/*
+	 * The probe is read-only (the upper layer on top of the lowers): its
+	 * unmount costs nothing, where unmounting a writable overlay syncs
+	 * the upper layer's filesystem (~7 ms a step here).
+	 */
 	if (umount2(root, 0) < 0)
 		child_die(sb, errno, "unmount the rootfs");
+	if (!n) {
+		mount_overlay(sb, root, NULL, up, wk);
+		return;
+	}
 	base_mkdir(sb, "stubs");
 	base_mkdir(sb, "stubs/upper");
 	base_mkdir(sb, "stubs/work");
@@ -399,7 +410,7 @@ static void setup_root(struct sandbox *sb, const char *root)
 	}
 	snprintf(up, sizeof(up), "%s", fdpath(sb->layer_fds[nl]).s);
 	snprintf(wk, sizeof(wk), "%s", fdpath(sb->layer_fds[nl + 1]).s);
-	mount_overlay(sb, root, NULL, up, wk);
+	mount_overlay(sb, root, up, NULL, NULL); /* the read-only probe */
 	add_stubs_layer(sb, root, up, wk);
 }
 
