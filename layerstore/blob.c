@@ -23,6 +23,7 @@ struct blob_writer {
 	int fd;
 	char *tmp;
 	bool hashing; /* false: the caller hashes, commit trusts its digest */
+	bool lazy;    /* no fsync: an accelerator (a cache record), useless torn, harmless lost */
 	struct cb_sha256 h;
 	int64_t size;
 };
@@ -132,7 +133,7 @@ static int blob_install(struct blob_writer *w, const struct cb_digest *d, struct
 	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == w->size)
 		return 0; /* already there (a parallel writer): ours is dropped */
-	if (fsync(w->fd) < 0 || fchmod(w->fd, 0444) < 0)
+	if ((!w->lazy && fsync(w->fd) < 0) || fchmod(w->fd, 0444) < 0)
 		return cb_error_set(err, errno, "fsync blob `%s/%s`", s->root, w->tmp);
 	if (rename_noreplace(s->root_fd, w->tmp, path) < 0) {
 		if (errno != EEXIST)
@@ -141,7 +142,7 @@ static int blob_install(struct blob_writer *w, const struct cb_digest *d, struct
 	}
 	free(w->tmp);
 	w->tmp = NULL; /* nothing left to unlink */
-	return store_fsync_dir(s, "blobs/sha256", err);
+	return w->lazy ? 0 : store_fsync_dir(s, "blobs/sha256", err);
 }
 
 int blob_writer_commit(struct blob_writer *w, const struct cb_digest *expect, int64_t expect_size,
@@ -186,6 +187,21 @@ int blob_writer_commit(struct blob_writer *w, const struct cb_digest *expect, in
 	if (out)
 		*out = d;
 	return 0;
+}
+
+int store_blob_put_lazy(struct layer_store *s, const void *buf, size_t len, struct cb_digest *out,
+			bool lazy, struct cb_error **err)
+{
+	struct blob_writer *w = layer_store_blob_create(s, err);
+
+	if (!w)
+		return -1;
+	w->lazy = lazy;
+	if (blob_writer_write(w, buf, len, err) < 0) {
+		blob_writer_abort(w);
+		return -1;
+	}
+	return blob_writer_commit(w, NULL, (int64_t)len, out, err);
 }
 
 int layer_store_blob_put(struct layer_store *s, const void *buf, size_t len, struct cb_digest *out,

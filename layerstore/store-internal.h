@@ -85,6 +85,13 @@ int store_list_dir(struct layer_store *s, const char *dir, struct cb_strvec *nam
 /* fsync the directory `dir` under the root ("blobs/sha256", "snapshots"). */
 int store_fsync_dir(struct layer_store *s, const char *dir, struct cb_error **err);
 
+/*
+ * Replace the file `path` under the root: a tmp/ file renamed over it; with
+ * durable, fsynced before and its directory after (without: an accelerator,
+ * whole or absent after a crash, maybe empty after a power loss).
+ */
+int store_write_file(struct layer_store *s, const char *path, const void *data, size_t len,
+		     bool durable, struct cb_error **err);
 /* Replace the file `path` under the root: tmp/ file, fsync, rename, fsync its directory. */
 int store_write_atomic(struct layer_store *s, const char *path, const void *data, size_t len,
 		       struct cb_error **err);
@@ -116,6 +123,10 @@ int store_live_leases(struct layer_store *s, struct digest_set *set, struct cb_e
  */
 struct blob_writer *store_layer_blob_create(struct layer_store *s, struct layer_sink *sink,
 					    struct cb_error **err);
+
+/* layer_store_blob_put, without any fsync when lazy (cache records). */
+int store_blob_put_lazy(struct layer_store *s, const void *buf, size_t len, struct cb_digest *out,
+			bool lazy, struct cb_error **err);
 
 /* Read and parse a JSON blob (digest verified); *out is the caller's. */
 int store_blob_read_json(struct layer_store *s, const struct cb_digest *d, json_t **out,

@@ -122,8 +122,8 @@ int store_fsync_dir(struct layer_store *s, const char *dir, struct cb_error **er
 	return 0;
 }
 
-int store_write_atomic(struct layer_store *s, const char *path, const void *data, size_t len,
-		       struct cb_error **err)
+int store_write_file(struct layer_store *s, const char *path, const void *data, size_t len,
+		     bool durable, struct cb_error **err)
 {
 	cleanup_free char *tmp = store_tmp_name(s, "file");
 	cleanup_free char *dir = cb_dirname(path);
@@ -136,13 +136,19 @@ int store_write_atomic(struct layer_store *s, const char *path, const void *data
 		unlinkat(s->root_fd, tmp, 0);
 		return cb_error_wrap(err, "write `%s/%s`", s->root, tmp);
 	}
-	if (fsync(fd) < 0 || renameat(s->root_fd, tmp, s->root_fd, path) < 0) {
+	if ((durable && fsync(fd) < 0) || renameat(s->root_fd, tmp, s->root_fd, path) < 0) {
 		int saved = errno;
 
 		unlinkat(s->root_fd, tmp, 0);
 		return cb_error_set(err, saved, "replace `%s/%s`", s->root, path);
 	}
-	return store_fsync_dir(s, dir, err);
+	return durable ? store_fsync_dir(s, dir, err) : 0;
+}
+
+int store_write_atomic(struct layer_store *s, const char *path, const void *data, size_t len,
+		       struct cb_error **err)
+{
+	return store_write_file(s, path, data, len, true, err);
 }
 
 /* ------------------------------------------------------------------------ */
