@@ -952,6 +952,12 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 
 		ao.overlay = false;
 		ao.any_compression = true;
+		if (op->pfd >= 0) { /* the archive may replace what the cached dir is in */
+			close(op->pfd);
+			op->pfd = -1;
+			free(op->pdir);
+			op->pdir = NULL;
+		}
 		dfd = in < 0 ? -1 : tree_mkdir_p(op, tfd, it->dst, err);
 		if (dfd < 0 || layer_apply(dfd, in, &ao, &ignored, err) < 0)
 			return cb_error_wrap(err, "extract `%s`", it->entry.path);
