@@ -186,6 +186,9 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 /* key = sha256(parent key, parts...) */
 void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
 	       struct cb_digest *out);
+/* The same, a part at a time: init, add each part, cb_sha256_final. */
+void build_key_init(struct cb_sha256 *h, const struct cb_digest *parent);
+void build_key_add(struct cb_sha256 *h, const char *part, size_t len);
 
 /* explain.c: why a step missed the cache */
 struct explain;

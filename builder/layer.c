@@ -22,23 +22,32 @@
 #include "cleanup.h"
 #include "xalloc.h"
 
+void build_key_init(struct cb_sha256 *h, const struct cb_digest *parent)
+{
+	cb_sha256_init(h);
+	cb_sha256_update(h, "cbuild-cache-v1\n", 16);
+	if (parent)
+		cb_sha256_update(h, parent->str, strlen(parent->str));
+	cb_sha256_update(h, "\n", 1);
+}
+
+void build_key_add(struct cb_sha256 *h, const char *part, size_t len)
+{
+	char n[24];
+	int k = snprintf(n, sizeof(n), "%zu:", len);
+
+	/* length-prefixed: no two part lists hash alike */
+	cb_sha256_update(h, n, (size_t)k);
+	cb_sha256_update(h, part, len);
+}
+
 void build_key(const struct cb_digest *parent, const struct cb_strvec *parts, struct cb_digest *out)
 {
 	struct cb_sha256 h;
 
-	cb_sha256_init(&h);
-	cb_sha256_update(&h, "cbuild-cache-v1\n", 16);
-	if (parent)
-		cb_sha256_update(&h, parent->str, strlen(parent->str));
-	cb_sha256_update(&h, "\n", 1);
-	for (size_t i = 0; i < parts->n; i++) {
-		char len[24];
-		int n = snprintf(len, sizeof(len), "%zu:", strlen(parts->v[i]));
-
-		/* length-prefixed: no two part lists hash alike */
-		cb_sha256_update(&h, len, (size_t)n);
-		cb_sha256_update(&h, parts->v[i], strlen(parts->v[i]));
-	}
+	build_key_init(&h, parent);
+	for (size_t i = 0; i < parts->n; i++)
+		build_key_add(&h, parts->v[i], strlen(parts->v[i]));
 	cb_sha256_final(&h, out);
 	cb_sha256_release(&h);
 }

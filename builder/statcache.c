@@ -92,28 +92,43 @@ static int64_t ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
+/* The next space-separated number of *p; false when there is none. */
+static bool next_num(char **p, unsigned long long *v, bool sign)
+{
+	char *end;
+
+	errno = 0;
+	*v = sign ? (unsigned long long)strtoll(*p, &end, 10) : strtoull(*p, &end, 10);
+	if (end == *p || *end != ' ' || errno)
+		return false;
+	*p = end + 1;
+	return true;
+}
+
+/* Lines "<hex> <dev> <ino> <size> <mtime> <ctime> <path>"; others are dropped. */
 static void parse(struct stat_cache *c, char *buf)
 {
 	char *save = NULL;
 
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct stat_entry e = {0};
-		char hex[CB_DIGEST_HEX + 1];
-		unsigned long long dev, ino, size;
-		long long mt, ct;
-		int off = 0;
+		unsigned long long dev, ino, size, mt, ct;
+		char *p = line + CB_DIGEST_HEX + 1;
 
-		if (sscanf(line, "%64s %llu %llu %llu %lld %lld %n", hex, &dev, &ino, &size, &mt,
-			   &ct, &off) != 6 ||
-		    !off || !line[off] || !cb_digest_hex_valid(hex))
+		if (strlen(line) <= CB_DIGEST_HEX + 1 || line[CB_DIGEST_HEX] != ' ')
 			continue;
-		snprintf(e.digest.str, sizeof(e.digest.str), "sha256:%s", hex);
+		line[CB_DIGEST_HEX] = '\0';
+		if (!cb_digest_hex_valid(line) || !next_num(&p, &dev, false) ||
+		    !next_num(&p, &ino, false) || !next_num(&p, &size, false) ||
+		    !next_num(&p, &mt, true) || !next_num(&p, &ct, true) || !*p)
+			continue;
+		snprintf(e.digest.str, sizeof(e.digest.str), "sha256:%s", line);
 		e.dev = dev;
 		e.ino = ino;
 		e.size = size;
-		e.mtime = mt;
-		e.ctime = ct;
-		e.path = xstrdup(line + off);
+		e.mtime = (int64_t)mt;
+		e.ctime = (int64_t)ct;
+		e.path = xstrdup(p);
 		put(c, &e);
 	}
 }

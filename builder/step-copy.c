@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -708,53 +709,98 @@ static bool digests_known(struct copy_op *op)
 	return all;
 }
 
+/* An item as a key part: "kind dst mode uid:gid link digest". */
+static int item_part(const struct copy_item *it, const struct cb_digest *d, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%d %s %o %u:%u %s %s", (int)it->kind, it->dst,
+			(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
+			it->link ? it->link : "", d->str);
+}
+
+/* The content digest of a file item: known, from the stat cache, or read now. */
+static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error **err)
+{
+	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
+	struct cb_sha256 h;
+	bool hit;
+	int ret;
+
+	if (it->hashed)
+		return 0;
+	/* parallel stages share the cache */
+	pthread_mutex_lock(&op->b->mu);
+	hit = stat_cache_get(sc, it->entry.path, &it->entry.st, &it->digest);
+	pthread_mutex_unlock(&op->b->mu);
+	if (hit) {
+		it->hashed = true;
+		return 0;
+	}
+	cb_sha256_init(&h);
+	ret = hash_file(it, &h, err);
+	cb_sha256_final(&h, &it->digest);
+	cb_sha256_release(&h);
+	if (ret < 0)
+		return -1;
+	it->hashed = true;
+	pthread_mutex_lock(&op->b->mu);
+	stat_cache_set(sc, it->entry.path, &it->entry.st, &it->digest);
+	pthread_mutex_unlock(&op->b->mu);
+	return 0;
+}
+
+/*
+ * The step's key: the head parts, then every item, hashed as they come (no
+ * string list for 54k files: build_explain_miss gets copy_key_parts()).
+ */
 static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
 		    struct cb_error **err)
 {
-	struct cb_strvec parts = CB_STRVEC_INIT;
-	int ret = 0;
+	struct cb_sha256 h;
+	char buf[2 * PATH_MAX + 256];
+
+	build_key_init(&h, op->link ? NULL : &op->st->key);
+	for (size_t i = 0; i < head->n; i++)
+		build_key_add(&h, head->v[i], strlen(head->v[i]));
+	for (size_t i = 0; i < op->plan.n; i++) {
+		struct copy_item *it = &op->plan.items[i];
+		struct cb_digest none = {0}, *d = &none;
+		int n;
+
+		if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
+			if (item_digest(op, it, err) < 0) {
+				cb_sha256_release(&h);
+				return -1;
+			}
+			d = &it->digest;
+		} else if (it->kind == ITEM_DATA) {
+			cb_sha256_buf(it->data, strlen(it->data), &it->digest);
+			d = &it->digest;
+		}
+		n = item_part(it, d, buf, sizeof(buf));
+		build_key_add(&h, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	}
+	cb_sha256_final(&h, key);
+	cb_sha256_release(&h);
+	return 0;
+}
+
+/* What copy_key hashed, as a list (for the explanation of a miss). */
+static void copy_key_parts(const struct copy_op *op, const struct cb_strvec *head,
+			   struct cb_strvec *parts)
+{
+	char buf[2 * PATH_MAX + 256];
 
 	for (size_t i = 0; i < head->n; i++)
-		cb_strvec_push(&parts, head->v[i]);
-	for (size_t i = 0; i < op->plan.n && ret == 0; i++) {
+		cb_strvec_push(parts, head->v[i]);
+	for (size_t i = 0; i < op->plan.n; i++) {
 		const struct copy_item *it = &op->plan.items[i];
-		struct cb_digest d = {0};
+		struct cb_digest none = {0};
+		bool has =
+			it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE || it->kind == ITEM_DATA;
 
-		if (it->hashed) {
-			d = it->digest;
-		} else if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
-			struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
-
-			bool hit;
-
-			/* parallel stages share the cache */
-			pthread_mutex_lock(&op->b->mu);
-			hit = stat_cache_get(sc, it->entry.path, &it->entry.st, &d);
-			pthread_mutex_unlock(&op->b->mu);
-			if (!hit) {
-				struct cb_sha256 h;
-
-				cb_sha256_init(&h);
-				ret = hash_file(it, &h, err);
-				cb_sha256_final(&h, &d);
-				cb_sha256_release(&h);
-				pthread_mutex_lock(&op->b->mu);
-				if (ret == 0)
-					stat_cache_set(sc, it->entry.path, &it->entry.st, &d);
-				pthread_mutex_unlock(&op->b->mu);
-			}
-		} else if (it->kind == ITEM_DATA) {
-			cb_sha256_buf(it->data, strlen(it->data), &d);
-		}
-		cb_strvec_pushf(&parts, "%d %s %o %u:%u %s %s", (int)it->kind, it->dst,
-				(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
-				it->link ? it->link : "", d.str);
+		item_part(it, has ? &it->digest : &none, buf, sizeof(buf));
+		cb_strvec_push(parts, buf);
 	}
-	if (ret == 0)
-		build_key(op->link ? NULL : &op->st->key, &parts, key);
-	cb_strvec_clear(&op->key_parts);
-	op->key_parts = parts; /* for build_explain_miss */
-	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1409,6 +1455,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached; /* the tree goes with the scratch directory */
 		ret = -1;
 	}
+	copy_key_parts(&op, &head, &op.key_parts);
 	build_explain_miss(b, st, in, step, op.link ? NULL : &st->key, &op.key_parts);
 	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
