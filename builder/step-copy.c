@@ -879,9 +879,8 @@ fail:
 	return -1;
 }
 
-/* Copy in to out, hashing the bytes on the way (one read of each file). */
-static int copy_data_hashed(int in, int out, const char *what, struct cb_sha256 *h,
-			    struct cb_error **err)
+/* Copy in to out through a buffer, hashing the bytes on the way when h is set. */
+static int copy_loop(int in, int out, const char *what, struct cb_sha256 *h, struct cb_error **err)
 {
 	static __thread char buf[1 << 17];
 
@@ -894,16 +893,23 @@ static int copy_data_hashed(int in, int out, const char *what, struct cb_sha256 
 			return cb_error_set(err, errno, "read `%s`", what);
 		if (n == 0)
 			return 0;
-		cb_sha256_update(h, buf, (size_t)n);
+		if (h)
+			cb_sha256_update(h, buf, (size_t)n);
 		if (cb_write_all(out, buf, (size_t)n, err) < 0)
 			return -1;
 	}
 }
 
+/* Copy in to out, hashing it (one read of each file). */
+static int copy_data_hashed(int in, int out, const char *what, struct cb_sha256 *h,
+			    struct cb_error **err)
+{
+	return copy_loop(in, out, what, h, err);
+}
+
+/* Copy in to out in the kernel where it can, else through a buffer. */
 static int copy_data(int in, int out, const char *what, struct cb_error **err)
 {
-	char buf[65536];
-
 	for (;;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
 
@@ -915,19 +921,7 @@ static int copy_data(int in, int out, const char *what, struct cb_error **err)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
 			return cb_error_set(err, errno, "copy `%s`", what);
-		break;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cb_error_set(err, errno, "read `%s`", what);
-		if (n == 0)
-			return 0;
-		if (cb_write_all(out, buf, (size_t)n, err) < 0)
-			return -1;
+		return copy_loop(in, out, what, NULL, err);
 	}
 }
 
