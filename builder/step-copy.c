@@ -526,31 +526,19 @@ static bool planned_dir(const struct copy_op *op, const char *abs)
 /*
  * ADD extracts a local tar archive (plain, or gzip, bzip2, xz or zstd
  * compressed: Docker's DecompressStream) into the destination directory:
- * 1 when e is one.  A compressed file is taken to hold a tar.
+ * 1 when e is one, that is when it starts with a valid tar header once
+ * decompressed (a gzipped text file is copied as it is).
  */
 static int is_archive(struct copy_op *op, const struct stackfs_entry *e, struct cb_error **err)
 {
-	static const unsigned char magic[][6] = {{0x1f, 0x8b},
-						 {0x28, 0xb5, 0x2f, 0xfd},
-						 {'B', 'Z', 'h'},
-						 {0xfd, '7', 'z', 'X', 'Z', 0}};
-	static const size_t mlen[] = {2, 4, 3, 6};
-	unsigned char m[512];
 	cleanup_close int fd = -1;
-	ssize_t n;
 
 	if (!op->is_add || op->in->u.copy.unpack == 0 || !S_ISREG(e->st.st_mode))
 		return 0;
 	fd = stackfs_open_entry(&op->ctx, e, O_RDONLY, err);
 	if (fd < 0)
 		return -1;
-	n = pread(fd, m, sizeof(m), 0);
-	if (n < 0)
-		return cb_error_set(err, errno, "read `%s`", e->path);
-	for (size_t i = 0; i < sizeof(mlen) / sizeof(mlen[0]); i++)
-		if ((size_t)n >= mlen[i] && !memcmp(m, magic[i], mlen[i]))
-			return 1;
-	return n == 512 && !memcmp(m + 257, "ustar", 5);
+	return layer_is_tar(fd, err);
 }
 
 static int plan_source(struct copy_op *op, const char *src_abs, const char *dest, bool dest_slash,

@@ -178,6 +178,14 @@ struct layer_apply_opts {
 int layer_apply(int rootfd, int fd, const struct layer_apply_opts *o, struct cb_digest *diff_id,
 		struct cb_error **err);
 
+/*
+ * Does fd (from its current offset) hold a tar, plain or compressed with
+ * gzip, zstd, bzip2 or xz?  1 when its first header is a valid tar header
+ * (Docker's IsArchive: a tar reader's first Next() succeeds), 0 when not
+ * (or the compression is not one of those), -1 on an I/O error.
+ */
+int layer_is_tar(int fd, struct cb_error **err);
+
 /* ------------------------------------------------------------------------ */
 /* Snapshots: snapshots/<chain-id hex>/, extracted layers for overlay         */
 /* ------------------------------------------------------------------------ */

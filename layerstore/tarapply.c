@@ -497,3 +497,49 @@ out:
 	applier_release(&ap);
 	return ret;
 }
+
+/* A tar header: its checksum (the field counted as spaces) matches, as Go's tar reader checks. */
+static bool tar_header_ok(const unsigned char *h)
+{
+	unsigned long sum = 0, want = 0;
+	int i;
+
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	for (i = 148; i < 156 && (h[i] == ' ' || h[i] == '\0'); i++)
+		;
+	if (i == 156)
+		return false;
+	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(h[i] - '0');
+	return sum == want && sum != 8 * ' ';
+}
+
+int layer_is_tar(int fd, struct cb_error **err)
+{
+	struct layer_reader r;
+	unsigned char head[512];
+	size_t have = 0;
+	int ret = 0;
+
+	if (layer_reader_open_any(&r, fd, 0, true, err) < 0)
+		return -1;
+	while (have < sizeof(head)) {
+		const void *p;
+		struct cb_error *rerr = NULL;
+		ssize_t n = layer_reader_next(&r, &p, &rerr);
+
+		if (n <= 0) {
+			cb_error_free(&rerr); /* not decodable: not an archive */
+			break;
+		}
+		if ((size_t)n > sizeof(head) - have)
+			n = (ssize_t)(sizeof(head) - have);
+		memcpy(head + have, p, (size_t)n);
+		have += (size_t)n;
+	}
+	if (have == sizeof(head))
+		ret = tar_header_ok(head);
+	layer_reader_release(&r);
+	return ret;
+}

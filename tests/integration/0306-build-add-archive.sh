@@ -42,4 +42,13 @@ done
 eq "/fake/fake.tar.gz (not an archive)" "$(crun add:archives cat /fake/fake.tar.gz)" "not a tar"
 eq "COPY of an archive" "$(crun add:archives sh -c 'cd /copied && find . | sort | tr "\n" " "')" \
 	". ./a.tar.gz "
+# A compressed file that holds no tar is copied as it is (Docker's IsArchive:
+# the first tar header must read), not unpacked.
+ctx g
+echo "just text" | gzip >g/notes.txt.gz
+printf 'FROM busybox:test\nADD notes.txt.gz /n/\n' >g/Dockerfile
+build -t add:gzip-text g
+eq "/n/notes.txt.gz (gzipped text, kept)" \
+	"$(crun add:gzip-text sh -c 'ls /n && gzip -dc /n/notes.txt.gz')" "notes.txt.gz
+just text"
 finish
