@@ -602,21 +602,32 @@ static int finish_image(struct build *b, struct build_result *res, struct cb_err
 	return 0;
 }
 
+/* BuildKit's proxy build args, upper- then lower-case spelling of each. */
+const char *const build_proxy_args[BUILD_NPROXY][2] = {{"HTTP_PROXY", "http_proxy"},
+						       {"HTTPS_PROXY", "https_proxy"},
+						       {"FTP_PROXY", "ftp_proxy"},
+						       {"NO_PROXY", "no_proxy"},
+						       {"ALL_PROXY", "all_proxy"}};
+
+bool build_is_proxy_arg(const char *kv)
+{
+	size_t n = strcspn(kv, "=");
+
+	for (size_t i = 0; i < BUILD_NPROXY; i++)
+		for (int k = 0; k < 2; k++)
+			if (strlen(build_proxy_args[i][k]) == n &&
+			    !strncmp(kv, build_proxy_args[i][k], n))
+				return true;
+	return false;
+}
+
 static void warn_unused_args(struct build *b, struct build_result *res)
 {
-	static const char *const predefined[] = {
-		"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-		"ftp_proxy",  "NO_PROXY",   "no_proxy",	   "ALL_PROXY",	  "all_proxy"};
-
 	for (size_t i = 0; i < b->build_args.n; i++) {
 		const char *a = b->build_args.v[i];
-		size_t n = strcspn(a, "=");
-		cleanup_free char *k = xstrndup(a, n);
-		bool pre = false;
+		cleanup_free char *k = xstrndup(a, strcspn(a, "="));
 
-		for (size_t j = 0; j < sizeof(predefined) / sizeof(predefined[0]); j++)
-			pre |= !strcmp(k, predefined[j]);
-		if (!pre && cb_strvec_find(&b->consumed, k) < 0 &&
+		if (!build_is_proxy_arg(a) && cb_strvec_find(&b->consumed, k) < 0 &&
 		    cb_strvec_find(&res->warnings, k) < 0)
 			cb_strvec_pushf(&res->warnings,
 					"build argument `%s` was not consumed by any stage", k);

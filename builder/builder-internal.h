@@ -148,6 +148,10 @@ static inline int build_line_error(int line, struct cb_error **err)
 }
 
 /* build.c */
+#define BUILD_NPROXY 5
+extern const char *const build_proxy_args[BUILD_NPROXY][2];
+/* Is "K" or "K=V" one of the proxy build args (either spelling)? */
+bool build_is_proxy_arg(const char *kv);
 const char *build_arg_value(const struct build *b, const char *key, bool *given);
 void build_mark_consumed(struct build *b, const char *key);
 void build_platform_args(const struct build *b, struct cb_strvec *out);

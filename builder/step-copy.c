@@ -888,13 +888,6 @@ static int copy_loop(int in, int out, const char *what, struct cb_sha256 *h, str
 	}
 }
 
-/* Copy in to out, hashing it (one read of each file). */
-static int copy_data_hashed(int in, int out, const char *what, struct cb_sha256 *h,
-			    struct cb_error **err)
-{
-	return copy_loop(in, out, what, h, err);
-}
-
 /* Copy in to out in the kernel where it can, else through a buffer. */
 static int copy_data(int in, int out, const char *what, struct cb_error **err)
 {
@@ -1056,7 +1049,7 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 				int rc;
 
 				cb_sha256_init(&h);
-				rc = copy_data_hashed(in, out, it->entry.path, &h, err);
+				rc = copy_loop(in, out, it->entry.path, &h, err);
 				cb_sha256_final(&h, &it->digest);
 				cb_sha256_release(&h);
 				if (rc < 0)

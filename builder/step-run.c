@@ -22,19 +22,6 @@
 #include "fsutil.h"
 #include "xalloc.h"
 
-static bool is_proxy_var(const char *kv)
-{
-	static const char *const names[] = {
-		"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-		"ftp_proxy",  "NO_PROXY",   "no_proxy",	   "ALL_PROXY",	  "all_proxy"};
-	size_t n = strcspn(kv, "=");
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && !strncmp(kv, names[i], n))
-			return true;
-	return false;
-}
-
 /*
  * Proxy build args (llb.WithProxy): --build-arg HTTP_PROXY or http_proxy
  * reaches every RUN as both spellings without an ARG, and stays out of the
@@ -42,13 +29,9 @@ static bool is_proxy_var(const char *kv)
  */
 static void add_proxy_env(const struct build *b, struct cb_strvec *env)
 {
-	static const char *const names[][2] = {{"HTTP_PROXY", "http_proxy"},
-					       {"HTTPS_PROXY", "https_proxy"},
-					       {"FTP_PROXY", "ftp_proxy"},
-					       {"NO_PROXY", "no_proxy"},
-					       {"ALL_PROXY", "all_proxy"}};
+	const char *const(*names)[2] = build_proxy_args;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < BUILD_NPROXY; i++) {
 		const char *v = NULL;
 
 		for (int k = 0; k < 2 && !v; k++) {
@@ -202,7 +185,7 @@ static void run_key(const struct build *b, const struct stage *st, const struct 
 	if (script)
 		cb_strvec_pushf(parts, "script=%s", script);
 	for (size_t i = 0; i < st->env.n; i++)
-		if (!is_proxy_var(st->env.v[i]))
+		if (!build_is_proxy_arg(st->env.v[i]))
 			cb_strvec_pushf(parts, "env=%s", st->env.v[i]);
 	cb_strvec_pushf(parts, "cwd=%s", st->config.working_dir ? st->config.working_dir : "/");
 	cb_strvec_pushf(parts, "user=%s", st->config.user ? st->config.user : "");
