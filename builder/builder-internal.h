@@ -163,6 +163,8 @@ bool build_cancelled(const struct build *b);
 int build_stage_from(struct build *b, struct stage *st, struct cb_error **err);
 int build_dispatch(struct build *b, struct stage *st, const struct df_instruction *in,
 		   struct cb_error **err);
+/* The index of key (n bytes) among the "K=V" entries of v, or -1. */
+long build_env_find(const struct cb_strvec *v, const char *key, size_t n);
 /* The step environment (ENV and ARG values, BuildKit's order), appended to env. */
 void build_stage_env(const struct stage *st, struct cb_strvec *env);
 /* CMD/ENTRYPOINT/RUN argv: exec form as is, shell form through SHELL. */

@@ -30,7 +30,7 @@ static size_t key_len(const char *kv)
 	return strcspn(kv, "=");
 }
 
-static long env_find(const struct cb_strvec *v, const char *key, size_t n)
+long build_env_find(const struct cb_strvec *v, const char *key, size_t n)
 {
 	for (size_t i = 0; i < v->n; i++)
 		if (key_len(v->v[i]) == n && !strncmp(v->v[i], key, n))
@@ -41,7 +41,7 @@ static long env_find(const struct cb_strvec *v, const char *key, size_t n)
 /* llb.EnvList.AddOrReplace: the key moves to the end with its new value. */
 static void state_env_set(struct cb_strvec *v, const char *key, const char *val)
 {
-	long i = env_find(v, key, strlen(key));
+	long i = build_env_find(v, key, strlen(key));
 
 	if (i >= 0) {
 		free(v->v[i]);
@@ -54,7 +54,7 @@ static void state_env_set(struct cb_strvec *v, const char *key, const char *val)
 /* BuildKit's addEnv for the image config: replaced in place, else appended. */
 static void config_env_set(struct cb_strvec *v, const char *key, const char *val)
 {
-	long i = env_find(v, key, strlen(key));
+	long i = build_env_find(v, key, strlen(key));
 
 	if (i < 0) {
 		cb_strvec_pushf(v, "%s=%s", key, val);
@@ -404,7 +404,7 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 		cb_strvec_push(&triggers, st->config.onbuild.v[i]);
 	cb_strvec_clear(&st->config.onbuild);
 	/* PATH is always set (BuildKit's toDispatchState), then the state env starts from Env */
-	if (env_find(&st->config.env, "PATH", 4) < 0)
+	if (build_env_find(&st->config.env, "PATH", 4) < 0)
 		cb_strvec_push(&st->config.env, DEFAULT_PATH);
 	for (size_t i = 0; i < st->config.env.n; i++) {
 		size_t n = key_len(st->config.env.v[i]);

@@ -41,15 +41,9 @@ static void add_proxy_env(const struct build *b, struct cb_strvec *env)
 		}
 		if (!v)
 			continue;
-		for (int k = 0; k < 2; k++) {
-			size_t n = strlen(names[i][k]);
-			bool set = false;
-
-			for (size_t e = 0; e < env->n && !set; e++)
-				set = !strncmp(env->v[e], names[i][k], n) && env->v[e][n] == '=';
-			if (!set)
+		for (int k = 0; k < 2; k++)
+			if (build_env_find(env, names[i][k], strlen(names[i][k])) < 0)
 				cb_strvec_pushf(env, "%s=%s", names[i][k], v);
-		}
 	}
 }
 
@@ -140,9 +134,10 @@ static char *history_text(const struct stage *st, const struct cb_strvec *argv)
 		cleanup_free char *k = xstrndup(st->args.v[i], n);
 		const char *v = st->args.v[i][n] ? st->args.v[i] + n + 1 : "";
 
-		for (size_t e = 0; e < st->env.n; e++)
-			if (!strncmp(st->env.v[e], k, n) && st->env.v[e][n] == '=')
-				v = st->env.v[e] + n + 1;
+		long e = build_env_find(&st->env, k, n);
+
+		if (e >= 0 && st->env.v[e][n] == '=')
+			v = st->env.v[e] + n + 1;
 		/* Docker's BuildKit lists a redeclared ARG again (newer ones do not) */
 		cb_strvec_pushf(&vals, "%s=%s", k, v);
 	}
