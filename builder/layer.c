@@ -143,7 +143,6 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
 	struct layer_desc d;
 	struct cb_digest chain;
-	cleanup_close int fd = -1;
 
 	/*
 	 * An empty tree is still a layer (an empty tar), as in Docker's
@@ -151,17 +150,12 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 	 */
 	if (b->epoch >= 0 && clamp_tree(dir, b->epoch, err) < 0)
 		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cb_error_set(err, errno, "open `%s`", dir);
 	o.overlay = true;
 	o.source_date_epoch = b->epoch;
-	o.compression = LAYER_GZIP;
-	if (layer_store_diff(st->s, fd, &o, &d, err) < 0)
-		return cb_error_wrap(err, "write the layer");
-	if (layer_store_snapshot_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &d.diff_id,
-					&chain, err) < 0)
-		return -1;
+	/* the layer is the snapshot until it leaves the store (layerstore/backed.c) */
+	if (layer_store_layer_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &o, &d, &chain,
+				     err) < 0)
+		return cb_error_wrap(err, "commit the layer");
 	{
 		cleanup_free char *created = now_rfc3339();
 

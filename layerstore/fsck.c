@@ -193,6 +193,59 @@ static int check_snapshots(struct fsck *f, size_t *nsnaps, struct cb_error **err
 	return 0;
 }
 
+static int discard(void *ctx, const void *buf, size_t len, struct cb_error **err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	(void)err;
+	return 0;
+}
+
+/*
+ * A snapshot-backed layer (backed.c): its tar is written again from its
+ * snapshot and checked; a record that does not make its digest any more
+ * goes to quarantine/ (its images then lack that layer: fsck names them).
+ */
+static void check_backed(struct fsck *f, const char *name, size_t *nblobs)
+{
+	struct layer_sink sink = {discard, NULL};
+	struct backed_layer b;
+	struct cb_digest d;
+	struct cb_error *e = NULL;
+	char *moved;
+
+	if (cb_digest_hex_valid(name)) {
+		snprintf(d.str, sizeof(d.str), "sha256:%.64s", name);
+		if (store_backed_get(f->s, &d, &b, &e) > 0 && store_backed_write(f->s, &d, &b, &sink, &e) == 0) {
+			(*nblobs)++;
+			return;
+		}
+	}
+	moved = quarantine(f->s, "layers", name);
+	if (e)
+		problem(f, "layer `sha256:%s`: %s; %s `%s`", name, cb_error_msg(e),
+			moved ? "moved its record to" : "could not move its record to",
+			moved ? moved : "quarantine/");
+	else
+		problem(f, "`layers/%s` is not a layer record with a snapshot; %s `%s`", name,
+			moved ? "moved to" : "could not move it to", moved ? moved : "quarantine/");
+	cb_error_free(&e);
+	free(moved);
+}
+
+static int check_layers(struct fsck *f, size_t *nblobs, struct cb_error **err)
+{
+	struct cb_strvec names = CB_STRVEC_INIT;
+
+	if (store_list_dir(f->s, "layers", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++)
+		check_backed(f, names.v[i], nblobs);
+	cb_strvec_clear(&names);
+	return 0;
+}
+
 static void check_present(struct fsck *f, const char *tag, const char *what,
 			  const struct cb_digest *d)
 {
@@ -320,6 +373,8 @@ int layer_store_fsck(struct layer_store *s, bool rebuild_cache, struct cb_strvec
 	ret = check_blobs(&f, &nblobs, err);
 	if (ret == 0)
 		ret = check_snapshots(&f, &nsnaps, err);
+	if (ret == 0)
+		ret = check_layers(&f, &nblobs, err); /* after the snapshots they are made from */
 	if (ret == 0) {
 		check_tags(&f);
 		ret = check_cache(&f, rebuild_cache, err);

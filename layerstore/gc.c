@@ -36,6 +36,11 @@ struct snap_info {
 	int64_t bytes; /* -1 until measured */
 };
 
+/* A snapshot-backed layer (backed.c): its digest and the snapshot that makes it. */
+struct backed_info {
+	struct cb_digest d, chain;
+};
+
 /* What the store holds, listed once per prune or usage run. */
 struct gc {
 	struct layer_store *s;
@@ -43,6 +48,8 @@ struct gc {
 	size_t nblobs;
 	struct snap_info *snaps; /* sorted by chain ID */
 	size_t nsnaps;
+	struct backed_info *backed; /* sorted by digest */
+	size_t nbacked;
 };
 
 /* One marking pass: what is reachable and not already in base. */
@@ -64,6 +71,20 @@ static int cmp_snap(const void *a, const void *b)
 {
 	return strcmp(((const struct snap_info *)a)->chain.str,
 		      ((const struct snap_info *)b)->chain.str);
+}
+
+static int cmp_backed(const void *a, const void *b)
+{
+	return strcmp(((const struct backed_info *)a)->d.str, ((const struct backed_info *)b)->d.str);
+}
+
+static struct backed_info *find_backed(struct gc *gc, const struct cb_digest *d)
+{
+	struct backed_info key;
+
+	key.d = *d;
+	return gc->nbacked ? bsearch(&key, gc->backed, gc->nbacked, sizeof(key), cmp_backed)
+			   : NULL;
 }
 
 static struct blob_info *find_blob(struct gc *gc, const struct cb_digest *d)
@@ -220,17 +241,54 @@ static int gc_list_snapshots(struct gc *gc, struct cb_error **err)
 	return 0;
 }
 
+/* layers/: unreadable records are left to fsck (and kept). */
+static int gc_list_backed(struct gc *gc, struct cb_error **err)
+{
+	struct cb_strvec names = CB_STRVEC_INIT;
+	size_t alloc = 0;
+
+	if (store_list_dir(gc->s, "layers", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++) {
+		struct backed_layer b;
+		struct cb_digest d;
+		struct cb_error *ignored = NULL;
+		int rc;
+
+		if (!cb_digest_hex_valid(names.v[i]))
+			continue;
+		snprintf(d.str, sizeof(d.str), "sha256:%.64s", names.v[i]);
+		rc = store_backed_get(gc->s, &d, &b, &ignored);
+		cb_error_free(&ignored);
+		if (rc < 0)
+			continue;
+		if (rc == 0)
+			b.chain.str[0] = '\0'; /* its snapshot is gone: nothing to keep for it */
+		CB_ALLOC_GROW(gc->backed, gc->nbacked + 1, alloc);
+		gc->backed[gc->nbacked].d = d;
+		gc->backed[gc->nbacked++].chain = b.chain;
+	}
+	cb_strvec_clear(&names);
+	if (gc->nbacked)
+		qsort(gc->backed, gc->nbacked, sizeof(*gc->backed), cmp_backed);
+	return 0;
+}
+
 static int gc_load(struct gc *gc, struct layer_store *s, struct cb_error **err)
 {
 	memset(gc, 0, sizeof(*gc));
 	gc->s = s;
-	return gc_list_blobs(gc, err) < 0 || gc_list_snapshots(gc, err) < 0 ? -1 : 0;
+	return gc_list_blobs(gc, err) < 0 || gc_list_snapshots(gc, err) < 0 ||
+			       gc_list_backed(gc, err) < 0
+		       ? -1
+		       : 0;
 }
 
 static void gc_release(struct gc *gc)
 {
 	free(gc->blobs);
 	free(gc->snaps);
+	free(gc->backed);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -269,12 +327,16 @@ static void mark_add(void *ctx, const struct cb_digest *d)
 	struct mark *m = ctx;
 	struct blob_info *b;
 	struct snap_info *sn;
+	struct backed_info *bk;
 	struct cb_digest parent;
 
 	if ((m->base && digest_set_has(m->base, d)) || !digest_set_add(m->set, d))
 		return;
 	b = find_blob(m->gc, d);
 	sn = find_snap(m->gc, d);
+	bk = b ? NULL : find_backed(m->gc, d);
+	if (bk && bk->chain.str[0]) /* a layer is its snapshot's tree */
+		mark_add(m, &bk->chain);
 	if (b) {
 		m->bytes += (uint64_t)b->size;
 		CB_ALLOC_GROW(m->queue, m->nq + 1, m->aq);
@@ -488,6 +550,15 @@ static int sweep(struct gc *gc, const struct digest_set *kept, struct cb_strvec 
 			return cb_error_set(err, errno, "remove `%s/%s`", s->root, path);
 		r->blobs++;
 		r->blob_bytes += (uint64_t)gc->blobs[i].size;
+	}
+	for (size_t i = 0; i < gc->nbacked; i++) {
+		char path[STORE_PATH_MAX];
+
+		if (digest_set_has(kept, &gc->backed[i].d))
+			continue;
+		store_backed_path(&gc->backed[i].d, path);
+		if (unlinkat(s->root_fd, path, 0) < 0 && errno != ENOENT)
+			return cb_error_set(err, errno, "remove `%s/%s`", s->root, path);
 	}
 	for (size_t i = 0; i < gc->nsnaps; i++) {
 		char path[STORE_PATH_MAX];

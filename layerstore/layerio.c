@@ -152,7 +152,9 @@ static int counted_write(void *ctx, const void *buf, size_t len, struct cb_error
 {
 	struct layer_writer *w = ctx;
 
-	cb_sha256_update(&w->blob_sha, buf, len);
+	/* uncompressed, the blob is the tar: its digest is the diff ID, hashed once */
+	if (w->codec->kind != LAYER_UNCOMPRESSED)
+		cb_sha256_update(&w->blob_sha, buf, len);
 	w->blob_size += (int64_t)len;
 	return w->user->write(w->user->ctx, buf, len, err);
 }
@@ -257,6 +259,8 @@ int layer_writer_finish(struct layer_writer *w, struct layer_desc *out, struct c
 		return pipe_error(&w->pipe, err);
 	cb_sha256_final(&w->tar_sha, &out->diff_id);
 	cb_sha256_final(&w->blob_sha, &out->digest);
+	if (w->codec->kind == LAYER_UNCOMPRESSED)
+		out->digest = out->diff_id;
 	w->hashing = false;
 	out->size = w->blob_size;
 	out->compression = w->codec->kind;

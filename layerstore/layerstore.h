@@ -228,6 +228,20 @@ int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *p
 				const char *dir, const struct cb_digest *diff_id,
 				struct cb_digest *chain_out, struct cb_error **err);
 
+/*
+ * Commit a build step's finished tree dir (inside a scratch directory; an
+ * overlay upperdir when opts->overlay) as the snapshot on top of
+ * parent_chain, and its layer as a snapshot-backed blob (backed.c): the
+ * uncompressed tar of the tree is hashed, not written.  *out gets
+ * digest == diff_id, the tar's size and LAYER_UNCOMPRESSED; the blob reads
+ * back (layer_store_blob_open) as that tar, made again from the snapshot
+ * and checked.  opts->compression is ignored.
+ */
+int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *parent_chain,
+			     const char *dir, const struct layer_diff_opts *opts,
+			     struct layer_desc *out, struct cb_digest *chain_out,
+			     struct cb_error **err);
+
 /* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
 char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
 

@@ -133,6 +133,33 @@ int store_blob_read_json(struct layer_store *s, const struct cb_digest *d, json_
 			 struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
+/* Snapshot-backed layers (backed.c)                                         */
+/* ------------------------------------------------------------------------ */
+
+/* layers/<diff id hex>: the snapshot whose tree, written as a tar, is the blob. */
+struct backed_layer {
+	struct cb_digest chain; /* the snapshot */
+	int64_t size;		/* of the tar */
+	int64_t epoch;		/* the SOURCE_DATE_EPOCH it was written with; -1 none */
+	bool overlay;		/* the tree has overlay whiteouts */
+};
+/* "layers/<hex>" for d. */
+void store_backed_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);
+/*
+ * The record of d: 1 and *b, 0 when there is none or its snapshot is gone,
+ * -1 when unreadable or malformed.
+ */
+int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
+		     struct cb_error **err);
+/* Write the tar of d from its snapshot to sink, checking digest and size at the end. */
+int store_backed_write(struct layer_store *s, const struct cb_digest *d,
+		       const struct backed_layer *b, const struct layer_sink *sink,
+		       struct cb_error **err);
+/* The tar of d in an unlinked file of tmp/, checked, at offset 0. */
+int store_backed_open(struct layer_store *s, const struct cb_digest *d,
+		      const struct backed_layer *b, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
 /* JSON (image.c, imagejson.c)                                               */
 /* ------------------------------------------------------------------------ */
 

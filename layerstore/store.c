@@ -26,7 +26,7 @@
 #define STORE_LAYOUT "cbuild-store-v1\n"
 
 static const char *const store_dirs[] = {
-	"blobs", "blobs/sha256", "snapshots", "tmp", "leases", "cache", "quarantine", "aux",
+	"blobs", "blobs/sha256", "snapshots", "layers", "tmp", "leases", "cache", "quarantine", "aux",
 };
 
 /* ------------------------------------------------------------------------ */

@@ -52,7 +52,7 @@ eq "the build's history times" "$(insp repro:x '[.History[1:][].created] | uniqu
 # The mtimes in the new layers: none after the epoch, an older one kept.
 n=$(layer_count repro:x)
 for i in $(seq 1 $((n - 1))); do
-	tar --full-time --numeric-owner -tvzf "$(_layer_blob repro:x "$i")" >>"$T/entries"
+	tar --full-time --numeric-owner -tvf "$(_layer_blob repro:x "$i")" >>"$T/entries"
 done
 [ -s "$T/entries" ] || fail "no entries in the new layers"
 awk -v max="$(date -u -d @$EPOCH '+%Y-%m-%d %H:%M:%S')" '{ t = $4 " " $5; if (t > max) print }' \

@@ -156,12 +156,12 @@ _layer_blob() {
 }
 
 layer_entries() {
-	tar -tzf "$(_layer_blob "$1" "$2")" | sed -e 's|^\./||' -e 's|/$||' | grep -v '^\.\?$' |
+	tar -tf "$(_layer_blob "$1" "$2")" | sed -e 's|^\./||' -e 's|/$||' | grep -v '^\.\?$' |
 		LC_ALL=C sort
 }
 
 layer_verbose() {
-	tar --numeric-owner -tvzf "$(_layer_blob "$1" "$2")"
+	tar --numeric-owner -tvf "$(_layer_blob "$1" "$2")"
 }
 
 crun() {

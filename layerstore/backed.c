@@ -1,0 +1,192 @@
+/*
+ * backed.c - snapshot-backed layers: a build step's layer kept as its
+ * snapshot alone.
+ *
+ * A RUN or COPY step makes a tree, which becomes a snapshot (the lowerdir of
+ * the steps after it); the step's layer is the uncompressed tar of that
+ * tree.  layer_store_layer_commit() hashes that tar as it would write it but
+ * writes nothing, and records which snapshot makes it and how:
+ *
+ *   layers/<diff id hex>   {"chain":"sha256:<chain>","epoch":-1,"overlay":true,"size":N}
+ *
+ * The blob sha256:<diff id> then exists for layer_store_blob_exists(), and
+ * layer_store_blob_open() writes the tar again from the snapshot into an
+ * unlinked file of tmp/, checking digest and size: a snapshot that no longer
+ * makes its digest is an error that names fsck, never wrong bytes.  The tar
+ * writer is deterministic (tardiff.c: entries in byte order, no atime or
+ * ctime), and the snapshot is the very tree that was hashed, renamed.
+ *
+ * Why: a layer of 750 MB in 60k files costs its tree (which later steps and
+ * `cbuild run` need anyway) plus, written as a compressed blob, about as much
+ * CPU again and a quarter of its size more on disk.  Compression happens
+ * when a layer leaves the store (an OCI export, a push), as in Docker's own
+ * store.  The image ID (the config digest, over diff IDs) does not depend on
+ * it.
+ *
+ * Prune keeps a record while a kept manifest, config or cache record names
+ * its digest, and the record keeps its snapshot (gc.c); fsck writes every
+ * record's tar again and checks it (fsck.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "layerstore-internal.h"
+#include "xalloc.h"
+
+#define BACKED_RECORD_MAX 4096
+
+void store_backed_path(const struct cb_digest *d, char out[STORE_PATH_MAX])
+{
+	snprintf(out, STORE_PATH_MAX, "layers/%s", cb_digest_hex(d));
+}
+
+static int discard_write(void *ctx, const void *buf, size_t len, struct cb_error **err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	(void)err;
+	return 0;
+}
+
+int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
+		     struct cb_error **err)
+{
+	char path[STORE_PATH_MAX], fs[STORE_PATH_MAX + 8];
+	cleanup_free char *buf = NULL;
+	struct cb_error *rerr = NULL;
+	json_auto_t *rec = NULL;
+	struct stat st;
+	const char *chain = NULL;
+	json_int_t size = -1, epoch = -1;
+	int overlay = 0;
+	size_t len = 0;
+
+	store_backed_path(d, path);
+	if (cb_read_file_at(s->root_fd, path, BACKED_RECORD_MAX, &buf, &len, &rerr) < 0) {
+		if (rerr->code == ENOENT) {
+			cb_error_free(&rerr);
+			return 0;
+		}
+		*err = rerr;
+		return -1;
+	}
+	rec = json_loadb(buf, len, 0, NULL);
+	if (!rec ||
+	    json_unpack(rec, "{s:s, s:I, s:b, s:I}", "chain", &chain, "epoch", &epoch, "overlay",
+			&overlay, "size", &size) < 0 ||
+	    !cb_digest_valid(chain) || size < 0 || epoch < -1)
+		return cb_error_set(err, 0, "`%s/%s` is not a layer record; run `cbuild fsck`",
+				    s->root, path);
+	memcpy(b->chain.str, chain, CB_DIGEST_LEN + 1);
+	b->size = size;
+	b->epoch = epoch;
+	b->overlay = overlay;
+	/* without its snapshot (pruned, or lost with a power failure) the blob is not there */
+	snprintf(fs, sizeof(fs), "snapshots/%s/fs", cb_digest_hex(&b->chain));
+	if (fstatat(s->root_fd, fs, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return 1;
+}
+
+int store_backed_write(struct layer_store *s, const struct cb_digest *d,
+		       const struct backed_layer *b, const struct layer_sink *sink,
+		       struct cb_error **err)
+{
+	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
+	char path[STORE_PATH_MAX + 8];
+	cleanup_close int fd = -1;
+	struct layer_desc got;
+
+	/* the lease first: a prune sees it or has removed the snapshot already */
+	if (layer_store_lease_add(s, &b->chain, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(&b->chain));
+	fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_set(err, errno == ENOENT ? 0 : errno,
+				    "layer `%s`: its snapshot `%s` is gone; run `cbuild fsck`",
+				    d->str, b->chain.str);
+	o.compression = LAYER_UNCOMPRESSED;
+	o.overlay = b->overlay;
+	o.source_date_epoch = b->epoch;
+	if (layer_diff_write(fd, &o, sink, &got, err) < 0)
+		return cb_error_wrap(err, "layer `%s` from snapshot `%s`", d->str, b->chain.str);
+	if (!cb_digest_equal(&got.diff_id, d) || got.size != b->size)
+		return cb_error_set(err, 0,
+				    "layer `%s`: its snapshot `%s` now makes `%s` (%lld bytes, "
+				    "want %lld); run `cbuild fsck`",
+				    d->str, b->chain.str, got.diff_id.str, (long long)got.size,
+				    (long long)b->size);
+	return 0;
+}
+
+int store_backed_open(struct layer_store *s, const struct cb_digest *d,
+		      const struct backed_layer *b, struct cb_error **err)
+{
+	struct layer_sink sink = {layer_sink_fd_write, NULL};
+	int fd = openat(s->root_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* no O_TMPFILE on this file system: a named file, unlinked at once */
+		cleanup_free char *tmp = store_tmp_name(s, "layer");
+
+		fd = openat(s->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			unlinkat(s->root_fd, tmp, 0);
+	}
+	if (fd < 0)
+		return cb_error_set(err, errno, "create a file in `%s/tmp`", s->root);
+	sink.ctx = &fd;
+	if (store_backed_write(s, d, b, &sink, err) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *parent_chain,
+			     const char *dir, const struct layer_diff_opts *opts,
+			     struct layer_desc *out, struct cb_digest *chain_out,
+			     struct cb_error **err)
+{
+	struct layer_diff_opts o = *opts;
+	struct layer_sink discard = {discard_write, NULL};
+	char path[STORE_PATH_MAX];
+	cleanup_free char *text = NULL;
+	cleanup_close int fd = -1;
+	json_auto_t *rec = NULL;
+	struct layer_desc d;
+	int ret;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `%s`", dir);
+	o.compression = LAYER_UNCOMPRESSED;
+	if (layer_diff_write(fd, &o, &discard, &d, err) < 0)
+		return cb_error_wrap(err, "hash the layer of `%s`", dir);
+	if (layer_store_snapshot_commit(s, parent_chain, dir, &d.diff_id, chain_out, err) < 0)
+		return -1;
+	*out = d;
+	/* a real blob of these bytes needs no record */
+	ret = layer_store_blob_exists(s, &d.digest, NULL, err);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
+	rec = json_pack("{s:s, s:I, s:b, s:I}", "chain", chain_out->str, "epoch",
+			(json_int_t)o.source_date_epoch, "overlay", o.overlay, "size",
+			(json_int_t)d.size);
+	text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!text)
+		return cb_error_set(err, ENOMEM, "encode a layer record");
+	if (layer_store_lease_add(s, &d.digest, err) < 0)
+		return -1;
+	store_backed_path(&d.digest, path);
+	/* not fsynced, as the snapshot it names is not (docs/STORE.md) */
+	return store_write_file(s, path, text, strlen(text), false, err);
+}
