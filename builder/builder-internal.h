@@ -181,6 +181,26 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 /* step-copy.c: WORKDIR's directory */
 int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct cb_error **err);
 
+/* reuse.c: a COPY's unchanged files hard-linked from its previous snapshot */
+struct copy_reuse;
+/* aux/<name> of this COPY instruction (out: at least 80 bytes); b->ctx.dir must be set. */
+void copy_reuse_name(const struct build *b, const struct stage *st,
+		     const struct df_instruction *in, char *out, size_t len);
+/* The previous result of the instruction, leased; NULL when there is none usable. */
+struct copy_reuse *copy_reuse_open(struct layer_store *s, const char *name);
+/*
+ * Link the file dst of the previous snapshot as dfd/name when the record
+ * gives it this digest and it has exactly this size, mode, owner and mtime:
+ * 1 linked, 0 not (then copy it).  r may be NULL.
+ */
+int copy_reuse_link(struct copy_reuse *r, const char *dst, const struct cb_digest *digest,
+		    off_t size, mode_t mode, uid_t uid, gid_t gid, const struct timespec *mtime,
+		    int dfd, const char *name);
+void copy_reuse_close(struct copy_reuse *r);
+/* Remember what the snapshot chain holds: lines "<digest hex> <path>" (sorted here). */
+void copy_reuse_save(struct layer_store *s, const char *name, const struct cb_digest *chain,
+		     struct cb_strvec *lines);
+
 /* layer.c: a finished tree (an upperdir or a copied tree) as the stage's next layer */
 int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
 		      const struct cb_digest *key, struct cb_error **err);

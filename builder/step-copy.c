@@ -79,6 +79,9 @@ struct copy_op {
 	struct cb_strvec key_parts; /* what the cache key was made from */
 	int pfd;		    /* the tree directory of the last item written, and its path */
 	char *pdir;
+	struct copy_reuse *reuse;    /* the previous result of this COPY (reuse.c), or NULL */
+	struct cb_strvec reuse_lines; /* what this one's snapshot will hold, for the next */
+	bool remember;		     /* fill reuse_lines */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -990,6 +993,19 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 	dfd = parent_fd(op, tfd, parent, err);
 	if (dfd < 0)
 		return -1;
+	/*
+	 * Unchanged since the last build: linked from its immutable snapshot
+	 * (reuse.c).  Tried first: the slot is nearly always free, and a link
+	 * onto a taken one fails (then the slot is cleared and the file copied).
+	 */
+	if (it->kind == ITEM_FILE && it->hashed && op->reuse &&
+	    copy_reuse_link(op->reuse, it->dst, &it->digest, it->entry.st.st_size, it->mode,
+			    it->uid, it->gid, &it->mtime, dfd, name) > 0) {
+		if (op->remember && !strchr(it->dst, '\n'))
+			cb_strvec_pushf(&op->reuse_lines, "%s %s", cb_digest_hex(&it->digest),
+					it->dst);
+		return 0;
+	}
 	r = clear_slot(dfd, name, it->kind == ITEM_DIR, err);
 	if (r < 0)
 		return -1;
@@ -1032,6 +1048,9 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 	case ITEM_ARCHIVE: /* handled above */
 	case ITEM_FILE:
 	case ITEM_DATA:
+		if (it->kind == ITEM_FILE && it->hashed && op->remember && !strchr(it->dst, '\n'))
+			cb_strvec_pushf(&op->reuse_lines, "%s %s", cb_digest_hex(&it->digest),
+					it->dst);
 		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0)
 			return cb_error_set(err, errno, "create `%s`", it->dst);
@@ -1056,6 +1075,10 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 					return -1;
 				it->hashed = true;
 				remember_digest(op, it, in);
+				if (it->kind == ITEM_FILE && op->remember &&
+				    !strchr(it->dst, '\n'))
+					cb_strvec_pushf(&op->reuse_lines, "%s %s",
+							cb_digest_hex(&it->digest), it->dst);
 			} else if (copy_data(in, out, it->entry.path, err) < 0) {
 				return -1;
 			}
@@ -1118,6 +1141,31 @@ static int restore_copied_up(struct copy_op *op, int tfd, struct cb_error **err)
 			return cb_error_set(err, errno, "set times of `%s`", path);
 	}
 	return 0;
+}
+
+/* Most of the bytes to copy (or all of few) have no digest from the stat cache yet. */
+static bool mostly_unknown(const struct copy_op *op)
+{
+	uint64_t total = 0, unknown = 0;
+
+	for (size_t i = 0; i < op->plan.n; i++) {
+		const struct copy_item *it = &op->plan.items[i];
+
+		if (it->kind != ITEM_FILE)
+			continue;
+		total += (uint64_t)it->entry.st.st_size + 4096;
+		if (!it->hashed)
+			unknown += (uint64_t)it->entry.st.st_size + 4096;
+	}
+	return unknown * 4 > total;
+}
+
+static bool plan_has_archive(const struct copy_op *op)
+{
+	for (size_t i = 0; i < op->plan.n; i++)
+		if (op->plan.items[i].kind == ITEM_ARCHIVE)
+			return true;
+	return false;
 }
 
 static int write_tree(struct copy_op *op, const char *tree, struct cb_error **err)
@@ -1193,6 +1241,8 @@ static void copy_op_release(struct copy_op *op)
 	if (op->pfd >= 0)
 		close(op->pfd);
 	free(op->pdir);
+	copy_reuse_close(op->reuse);
+	cb_strvec_clear(&op->reuse_lines);
 }
 
 /* The sources and destination, expanded; the history text. */
@@ -1365,6 +1415,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	cleanup_free char *scratch = NULL, *tree = NULL;
 	struct cb_digest key;
 	struct timespec t;
+	char reuse_name[96];
 	bool speculative;
 	unsigned step;
 	int ret = -1;
@@ -1406,8 +1457,12 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
 			op.chmod ? op.chmod : "");
 	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
-	/* a context the stat cache does not know is copied first, read once (digests_known) */
-	speculative = !digests_known(&op);
+	/*
+	 * A context the stat cache does not know is copied first, read once
+	 * (digests_known); one it mostly knows is hashed first, so a miss can
+	 * link the unchanged files from the last result (reuse.c).
+	 */
+	speculative = !digests_known(&op) && mostly_unknown(&op);
 	if (!speculative) {
 		if (copy_key(&op, &head, &key, err) < 0)
 			goto out;
@@ -1416,6 +1471,17 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached;
 	}
 	ret = -1;
+	/*
+	 * Files unchanged since this COPY's last result are linked from its
+	 * snapshot (reuse.c).  Not under SOURCE_DATE_EPOCH: the tree's times are
+	 * clamped in place.  Not with archives: extracting may write in place.
+	 */
+	op.remember = b->ctx.dir && b->epoch < 0 && !plan_has_archive(&op);
+	if (op.remember) {
+		copy_reuse_name(b, st, in, reuse_name, sizeof(reuse_name));
+		if (!speculative)
+			op.reuse = copy_reuse_open(st->s, reuse_name);
+	}
 	scratch = layer_store_scratch_create(st->s, err);
 	if (!scratch)
 		goto out;
@@ -1434,6 +1500,8 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	build_explain_miss(b, st, in, step, op.link ? NULL : &st->key, &op.key_parts);
 	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
+	if (op.remember)
+		copy_reuse_save(st->s, reuse_name, &st->chain, &op.reuse_lines);
 	st->key = key;
 	build_progress_done(b, step, &t, false);
 	ret = 0;
