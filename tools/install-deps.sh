@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install every Debian package cbuild's build and test suite need.
-# Usage: tools/install-deps.sh [build|test]   (default: test, which includes build)
+# Usage: tools/install-deps.sh [build|gcc-base|test]   (default: test, which
+# includes the others; gcc-base is what tools/make-base-images.sh --gcc needs)
 # Runs as root (or through sudo when available); does nothing when all are present.
 set -eu
 
@@ -9,11 +10,13 @@ BUILD_PKGS="gcc make cmake pkg-config libarchive-dev libssl-dev libjansson-dev
   busybox-static"
 TEST_PKGS="clang libclang-rt-14-dev python3 git docker-registry skopeo umoci
   busybox-static hyperfine podman buildah pigz zstd jq attr util-linux runc"
+GCC_BASE_PKGS="debootstrap"
 
 case "${1:-test}" in
 build) pkgs=$BUILD_PKGS ;;
-test) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
-*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+gcc-base) pkgs=$GCC_BASE_PKGS ;;
+test) pkgs="$BUILD_PKGS $TEST_PKGS $GCC_BASE_PKGS" ;;
+*) echo "usage: $0 [build|gcc-base|test]" >&2; exit 2 ;;
 esac
 
 missing=""
