@@ -282,8 +282,7 @@ static void response_clear_headers(struct http_response *r)
 	free(r->content_type);
 	free(r->content_disposition);
 	free(r->location);
-	r->last_modified = r->etag = r->content_type = r->content_disposition = r->location =
-		NULL;
+	r->last_modified = r->etag = r->content_type = r->content_disposition = r->location = NULL;
 }
 
 void http_response_release(struct http_response *resp)
@@ -440,8 +439,16 @@ static int transfer_error(struct xfer *x, CURL *h, CURLcode rc, const char *errb
 	}
 	while (dl && (d[dl - 1] == '\n' || d[dl - 1] == '.'))
 		d[--dl] = '\0';
-	if (d[0] >= 'A' && d[0] <= 'Z' && !(d[1] >= 'A' && d[1] <= 'Z'))
-		d[0] = (char)(d[0] + 32);
+	/* "Could not resolve host" reads as cbuild's messages do; "OpenSSL/3" stays */
+	if (d[0] >= 'A' && d[0] <= 'Z') {
+		size_t w = strcspn(d, " :/");
+		bool lower = true;
+
+		for (size_t i = 1; i < w; i++)
+			lower = lower && !(d[i] >= 'A' && d[i] <= 'Z');
+		if (lower)
+			d[0] = (char)(d[0] + 32);
+	}
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		if (x->resp.status >= 300 && x->resp.status < 400 && x->resp.location) {

@@ -113,7 +113,10 @@ struct http_client_opts {
 	int cancel_fd;		 /* -1, or an fd (eventfd, pipe) that turns readable to
 				    stop a request at once (ECANCELED) */
 };
-#define HTTP_CLIENT_OPTS_INIT {.max_redirects = 10, .cancel_fd = -1}
+#define HTTP_CLIENT_OPTS_INIT                                                                      \
+	{                                                                                          \
+		.max_redirects = 10, .cancel_fd = -1                                               \
+	}
 
 /*
  * A client keeps its connections between requests.  Not thread-safe: one
@@ -159,7 +162,10 @@ struct http_request {
 	http_body_fn on_body;	    /* NULL: the body is dropped */
 	void *arg;
 };
-#define HTTP_REQUEST_INIT {0}
+#define HTTP_REQUEST_INIT                                                                          \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /*
  * Do one request.  0 and *resp (release it) when a response came, whatever

@@ -112,8 +112,9 @@ static void handle(struct server *s, int fd)
 		for (int i = 0; i < 256; i++)
 			send_all(fd, chunk, sizeof(chunk));
 	} else if (!strcmp(path, "/gz")) {
-		sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
-			  "Content-Length: %zu\r\n\r\n",
+		sendf(fd,
+		      "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+		      "Content-Length: %zu\r\n\r\n",
 		      sizeof(gz_hello) - 1);
 		send_all(fd, gz_hello, sizeof(gz_hello) - 1);
 	} else if (!strcmp(path, "/echo")) {
@@ -205,8 +206,8 @@ static int to_sink(void *arg, const struct http_response *r, const void *buf, si
 }
 
 /* GET path from the test server into k: http_request_do's result. */
-static int get(struct server *s, struct http_client *c, const char *path, bool decode,
-	       uint64_t max, struct sink *k, struct http_response *r, struct cb_error **err)
+static int get(struct server *s, struct http_client *c, const char *path, bool decode, uint64_t max,
+	       struct sink *k, struct http_response *r, struct cb_error **err)
 {
 	char *url = xasprintf("http://127.0.0.1:%d%s", s->port, path);
 	struct http_request rq = HTTP_REQUEST_INIT;
