@@ -178,6 +178,38 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 /* step-copy.c: COPY and ADD */
 int build_step_copy(struct build *b, struct stage *st, const struct df_instruction *in,
 		    struct cb_error **err);
+/* step-add-url.c: ADD <http(s) url>, a one-file source for step-copy.c */
+struct url_source {
+	struct layer_store *s; /* the stage's */
+	char *url;
+	char *name;		 /* the file's name (never holding '/', never "." or "..") */
+	char *scratch;		 /* the download's store scratch directory, NULL before */
+	struct stackfs fs;	 /* that directory as a one-layer stack, once downloaded */
+	struct stat st;		 /* the file: 0600, 0:0, mtime from Last-Modified (else 0) */
+	struct cb_digest digest; /* the content's, or the one it must have (expected) */
+	bool expected;		 /* digest known before the download (--checksum, a 304) */
+	bool fetched;		 /* the file is in fs, st and digest are its own */
+	bool archive;		 /* ADD --unpack=true and the file is a tar */
+};
+/* BuildKit's isHTTPSource: "http://" or "https://". */
+bool url_source_is_url(const char *src);
+/* ADD --checksum: expanded, one source, an http(s) one, a valid digest. */
+int url_source_check(struct build *b, struct stage *st, const struct df_instruction *in,
+		     const struct cb_strvec *srcs, struct cb_error **err);
+/*
+ * A URL source planned: its name, and the digest of its content: from
+ * --checksum, from a 304 to the remembered ETag, or downloaded now (into
+ * a store scratch dir).  NULL on failure (HTTP, a bad status, a checksum
+ * mismatch); the step prefixes "Dockerfile:LINE".
+ */
+struct url_source *url_source_new(struct build *b, struct stage *st,
+				  const struct df_instruction *in, const char *url,
+				  struct cb_error **err);
+/* Download it if only its digest is known (and check that digest). */
+int url_source_fetch(struct build *b, struct url_source *u, struct cb_error **err);
+/* Remove the download; NULL-safe. */
+void url_source_free(struct url_source *u);
+
 /* step-copy.c: WORKDIR's directory */
 int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct cb_error **err);
 

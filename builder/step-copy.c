@@ -52,6 +52,7 @@ struct copy_item {
 	bool hashed;	    /* digest is the content's (known from the stat cache or
 			       computed while the file was copied) */
 	struct cb_digest digest;
+	struct url_source *url; /* ADD <url>: the download (step-add-url.c), owned */
 };
 
 struct copy_plan {
@@ -260,6 +261,7 @@ static void plan_release(struct copy_plan *p)
 		free(p->items[i].link);
 		free(p->items[i].data);
 		stackfs_entry_release(&p->items[i].entry);
+		url_source_free(p->items[i].url);
 	}
 	free(p->items);
 	memset(p, 0, sizeof(*p));
@@ -595,6 +597,35 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 	return r;
 }
 
+/* ADD <url>: one file (an archive with --unpack=true) that step-add-url.c downloads */
+static int plan_url(struct copy_op *op, const char *url, const char *dest, bool dest_slash,
+		    struct cb_error **err)
+{
+	struct url_source *u = url_source_new(op->b, op->st, op->in, url, err);
+	cleanup_free char *dst = NULL;
+	struct copy_item *it;
+	bool isdir;
+
+	if (!u || resolve_dest(op, dest, &dst, &isdir, err) < 0) {
+		url_source_free(u);
+		return -1;
+	}
+	if (!u->archive && (isdir || dest_slash || planned_dir(op, dst))) {
+		char *d2 = join(dst, u->name);
+
+		free(dst);
+		dst = d2;
+	}
+	it = new_item(op, u->archive ? ITEM_ARCHIVE : ITEM_FILE, dst);
+	it->url = u;
+	it->src = &u->fs;
+	it->entry.path = xasprintf("/%s", u->name);
+	it->entry.st = u->st;
+	it->hashed = true;
+	it->digest = u->digest;
+	return set_meta(op, it, &u->st, err);
+}
+
 static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 			 struct cb_error **err)
 {
@@ -691,7 +722,7 @@ static bool digests_known(struct copy_op *op)
 	for (size_t i = 0; i < op->plan.n; i++) {
 		struct copy_item *it = &op->plan.items[i];
 
-		if (it->kind != ITEM_FILE)
+		if (it->kind != ITEM_FILE || it->url)
 			continue;
 		it->hashed = stat_cache_get(sc, it->entry.path, &it->entry.st, &it->digest);
 		all = all && it->hashed;
@@ -1230,6 +1261,22 @@ static int open_source(struct copy_op *op, const char *from, struct cb_strvec *l
 	return stackfs_open(&op->ctx, (const char *const *)lowers->v, lowers->n, err);
 }
 
+/* URL sources known by their digest alone (--checksum, an unchanged ETag): download now */
+static int fetch_urls(struct copy_op *op, struct cb_error **err)
+{
+	for (size_t i = 0; i < op->plan.n; i++) {
+		struct copy_item *it = &op->plan.items[i];
+
+		if (it->url && url_source_fetch(op->b, it->url, err) < 0)
+			return -1;
+		if (it->url) {
+			it->entry.st = it->url->st;
+			it->mtime = it->url->st.st_mtim;
+		}
+	}
+	return 0;
+}
+
 static void copy_op_release(struct copy_op *op)
 {
 	stackfs_release(&op->dest);
@@ -1379,6 +1426,11 @@ static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const cha
 	for (size_t i = 0; i < srcs->n; i++) {
 		cleanup_free char *abs = NULL;
 
+		if (url_source_is_url(srcs->v[i])) {
+			if (plan_url(op, srcs->v[i], dest, slash, err) < 0)
+				return -1;
+			continue;
+		}
 		if (op->in->u.copy.parents) {
 			if (plan_parents(op, srcs->v[i], dest, err) < 0)
 				return -1;
@@ -1423,7 +1475,8 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	op.now.tv_sec = b->epoch >= 0 ? b->epoch : time(NULL);
 	step = build_progress_step(b, st, in->code);
-	if (expand_args(&op, &srcs, &dest, &from, &chown, &created_by, err) < 0)
+	if (expand_args(&op, &srcs, &dest, &from, &chown, &created_by, err) < 0 ||
+	    url_source_check(b, st, in, &srcs, err) < 0)
 		goto out;
 	op.chmod = in->u.copy.chmod;
 	if (in->u.copy.excludes.n) {
@@ -1471,6 +1524,8 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached;
 	}
 	ret = -1;
+	if (fetch_urls(&op, err) < 0)
+		goto out;
 	/*
 	 * Files unchanged since this COPY's last result are linked from its
 	 * snapshot (reuse.c).  Not under SOURCE_DATE_EPOCH: the tree's times are

@@ -13,13 +13,35 @@
  *	image_ref_release(&r);
  *
  * or in one call: image_ref_normalize("busybox", &err).
+ *
+ * HTTP (http.c) is the transport the registry client is built on, and what
+ * the builder's `ADD <url>` downloads with: libcurl behind a small
+ * streaming API, http and https only (redirects too), bounded in time,
+ * size, redirects and headers, cancellable from another thread:
+ *
+ *	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
+ *	o.cancel_fd = efd;                        // readable = stop now
+ *	struct http_client *c = http_client_new(&o, &err);
+ *	struct http_request rq = HTTP_REQUEST_INIT;
+ *	rq.url = url;
+ *	rq.on_body = write_chunk;                 // called as the body arrives
+ *	rq.arg = &sink;
+ *	struct http_response r;
+ *	if (http_request_do(c, &rq, &r, &err) < 0)   // no response: refused, TLS, ...
+ *		...;
+ *	if (r.status != 200) ...;                 // any status is a response
+ *	http_response_release(&r);
+ *	http_client_free(c);
  */
 #ifndef CB_REGISTRY_REGISTRY_H
 #define CB_REGISTRY_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
+#include "strbuf.h"
 
 /* ------------------------------------------------------------------------ */
 /* Image references                                                          */
@@ -76,5 +98,103 @@ char *image_ref_normalize(const char *s, struct cb_error **err);
 
 /* True when tag matches the tag grammar ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
 bool image_ref_tag_valid(const char *tag);
+
+/* ------------------------------------------------------------------------ */
+/* HTTP                                                                      */
+/* ------------------------------------------------------------------------ */
+
+struct http_client_opts {
+	const char *user_agent;	 /* NULL: "cbuild/<version>" */
+	long connect_timeout_ms; /* 0: 30 s */
+	long stall_timeout_s;	 /* fail when under 1 byte/s for this long; 0: 120 s */
+	long timeout_ms;	 /* a whole request, body included; 0: no limit */
+	long max_redirects;	 /* redirects followed (http and https only); 0: a 3xx is
+				    returned as it is */
+	int cancel_fd;		 /* -1, or an fd (eventfd, pipe) that turns readable to
+				    stop a request at once (ECANCELED) */
+};
+#define HTTP_CLIENT_OPTS_INIT                                                                      \
+	{                                                                                          \
+		.max_redirects = 10, .cancel_fd = -1                                               \
+	}
+
+/*
+ * A client keeps its connections between requests.  Not thread-safe: one
+ * client per thread (a client per request is fine too).  The options are
+ * copied; the strings must outlive the client.
+ */
+struct http_client;
+struct http_client *http_client_new(const struct http_client_opts *o, struct cb_error **err);
+void http_client_free(struct http_client *c); /* NULL-safe */
+
+/*
+ * The final response (after redirects).  Header values are the server's,
+ * untrusted: trimmed, never holding a control character (a header with
+ * one is dropped), at most HTTP_HEADERS_MAX of them and HTTP_HEADER_BYTES
+ * in all (more are dropped).  NULL when absent.
+ */
+#define HTTP_HEADERS_MAX 256
+#define HTTP_HEADER_BYTES (64u << 10)
+struct http_response {
+	long status;
+	char *url; /* where the response came from (the last redirect's target) */
+	char *last_modified, *etag, *content_type, *content_disposition, *location;
+	struct cb_strvec headers; /* every kept header: "name: value", name lowercased */
+	uint64_t body_size;	  /* body bytes delivered (decoded when asked) */
+};
+
+/*
+ * The body as it arrives: status and headers are set in *resp already.
+ * Return < 0 with *err set to stop the request (http_request_do fails with
+ * that error).  Called for every status; a sink that wants only 2xx
+ * checks resp->status.
+ */
+typedef int (*http_body_fn)(void *arg, const struct http_response *resp, const void *buf,
+			    size_t len, struct cb_error **err);
+
+struct http_request {
+	const char *method;	    /* NULL: "GET"; "HEAD" asks for no body */
+	const char *url;	    /* http:// or https:// */
+	const char *const *headers; /* extra request headers "Name: value", NULL-ended; or NULL */
+	uint64_t max_size;	    /* most body bytes accepted (EFBIG beyond); 0: no limit */
+	bool decode;		    /* send Accept-Encoding: gzip and deliver the body
+				       decoded (what Go's client does by itself) */
+	http_body_fn on_body;	    /* NULL: the body is dropped */
+	void *arg;
+};
+#define HTTP_REQUEST_INIT                                                                          \
+	{                                                                                          \
+		0                                                                                  \
+	}
+
+/*
+ * Do one request.  0 and *resp (release it) when a response came, whatever
+ * its status; -1 when none did: bad URL or protocol ("only http and https
+ * are supported"), a redirect to another protocol or too many redirects,
+ * DNS, connection, TLS or timeout failures, a body over max_size, the
+ * sink's error, or the cancel fd (ECANCELED).  Messages start with
+ * "METHOD `url`" (its password hidden) and hold no curl-isms beyond its
+ * description of the failure.  *resp is untouched on failure.
+ */
+int http_request_do(struct http_client *c, const struct http_request *req,
+		    struct http_response *resp, struct cb_error **err);
+void http_response_release(struct http_response *resp);
+
+/* The value of header name (case-insensitive) in resp, or NULL; borrowed from resp. */
+const char *http_response_header(const struct http_response *resp, const char *name);
+
+/* The reason phrase of a status ("Not Found"), "" for an unknown one. */
+const char *http_status_text(long status);
+
+/*
+ * An HTTP date (Last-Modified), as Go's http.ParseTime reads one: RFC 1123
+ * ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37
+ * GMT") or asctime ("Sun Nov  6 08:49:37 1994").  true and *out (seconds
+ * since the epoch) when s is one.
+ */
+bool http_parse_time(const char *s, int64_t *out);
+
+/* url with the password of its user info replaced by "xxxxx" (Go's Redacted); caller frees. */
+char *http_url_redacted(const char *url);
 
 #endif

@@ -1,0 +1,483 @@
+/*
+ * test_registry_http.c - the HTTP layer against a small server in a
+ * thread on 127.0.0.1 (one connection at a time, canned responses by
+ * path, `Connection: close`): headers of the final response, statuses,
+ * redirects (followed, to another protocol refused, too many), the size
+ * limit, gzip decoding, extra request headers, the cancel fd, connection
+ * refused; and the pure helpers (HTTP dates, URL redaction).
+ */
+#include "cbtest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct server {
+	int lfd;
+	int port;
+	int cancel_efd; /* written by /slow once its first byte is out */
+	pthread_t th;
+	bool stop;
+};
+
+static void send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void sendf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sendf(int fd, const char *fmt, ...)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cb_strbuf_addvf(&sb, fmt, ap);
+	va_end(ap);
+	send_all(fd, sb.buf, sb.len);
+	cb_strbuf_release(&sb);
+}
+
+static const char gz_hello[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9"
+			       "\xe7\x02\x00\x20\x30\x3a\x36\x06\x00\x00\x00";
+
+static void handle(struct server *s, int fd)
+{
+	char req[8192], path[256] = "";
+	size_t len = 0;
+
+	while (len < sizeof(req) - 1) {
+		ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
+
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	if (sscanf(req, "%*s %255s", path) != 1)
+		return;
+	if (!strcmp(path, "/ok")) {
+		sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n"
+			  "Last-Modified: Thu, 04 Mar 2021 05:06:07 GMT\r\nETag: \"abc-6\"\r\n"
+			  "ETag: \"second\"\r\nContent-Type: text/plain\r\n"
+			  "Content-Disposition: attachment; filename=\"x.txt\"\r\n"
+			  "X-Bad: a\x01z\r\nX-Custom:   spaced value  \r\n\r\nhello\n");
+	} else if (!strcmp(path, "/redir")) {
+		sendf(fd, "HTTP/1.1 302 Found\r\nConnection: close\r\nLocation: /ok\r\n"
+			  "ETag: \"from-the-redirect\"\r\nContent-Length: 3\r\n\r\nxyz");
+	} else if (!strcmp(path, "/ftp")) {
+		sendf(fd, "HTTP/1.1 302 Found\r\nConnection: close\r\n"
+			  "Location: ftp://127.0.0.1/x\r\nContent-Length: 0\r\n\r\n");
+	} else if (!strcmp(path, "/file")) {
+		sendf(fd, "HTTP/1.1 301 Moved\r\nConnection: close\r\n"
+			  "Location: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n");
+	} else if (!strcmp(path, "/loop")) {
+		sendf(fd, "HTTP/1.1 302 Found\r\nConnection: close\r\nLocation: /loop\r\n"
+			  "Content-Length: 0\r\n\r\n");
+	} else if (!strcmp(path, "/missing")) {
+		sendf(fd, "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 4\r\n\r\n"
+			  "nope");
+	} else if (!strcmp(path, "/big") || !strcmp(path, "/biglen")) {
+		static char chunk[4096];
+
+		if (!strcmp(path, "/big"))
+			sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+		else
+			sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+				  "Content-Length: 1048576\r\n\r\n");
+		memset(chunk, 'b', sizeof(chunk));
+		for (int i = 0; i < 256; i++)
+			send_all(fd, chunk, sizeof(chunk));
+	} else if (!strcmp(path, "/gz")) {
+		sendf(fd,
+		      "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+		      "Content-Length: %zu\r\n\r\n",
+		      sizeof(gz_hello) - 1);
+		send_all(fd, gz_hello, sizeof(gz_hello) - 1);
+	} else if (!strcmp(path, "/echo")) {
+		sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		      len, req);
+	} else if (!strcmp(path, "/slow")) {
+		uint64_t one = 1;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char c;
+
+		sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 10\r\n\r\nx");
+		if (write(s->cancel_efd, &one, sizeof(one)) != sizeof(one))
+			return;
+		/* hold the connection until the client goes (or 10 s) */
+		if (poll(&p, 1, 10000) > 0)
+			(void)!recv(fd, &c, 1, 0);
+	} else {
+		sendf(fd, "HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+	}
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+
+	for (;;) {
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (__atomic_load_n(&s->stop, __ATOMIC_SEQ_CST)) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		if (fd < 0)
+			continue;
+		handle(s, fd);
+		shutdown(fd, SHUT_WR);
+		close(fd);
+	}
+}
+
+static void server_start(struct server *s)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof(a);
+
+	memset(s, 0, sizeof(*s));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s->lfd >= 0);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->lfd, 16), 0);
+	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
+	s->port = ntohs(a.sin_port);
+	s->cancel_efd = eventfd(0, EFD_CLOEXEC);
+	assert_true(s->cancel_efd >= 0);
+	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+}
+
+static void server_stop(struct server *s)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	__atomic_store_n(&s->stop, true, __ATOMIC_SEQ_CST);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)s->port);
+	(void)!connect(fd, (struct sockaddr *)&a, sizeof(a)); /* wake accept */
+	pthread_join(s->th, NULL);
+	close(fd);
+	close(s->lfd);
+	close(s->cancel_efd);
+}
+
+struct sink {
+	struct cb_strbuf body;
+	long status_seen;
+};
+
+static int to_sink(void *arg, const struct http_response *r, const void *buf, size_t len,
+		   struct cb_error **err)
+{
+	struct sink *k = arg;
+
+	(void)err;
+	k->status_seen = r->status;
+	cb_strbuf_add(&k->body, buf, len);
+	return 0;
+}
+
+/* GET path from the test server into k: http_request_do's result. */
+static int get(struct server *s, struct http_client *c, const char *path, bool decode, uint64_t max,
+	       struct sink *k, struct http_response *r, struct cb_error **err)
+{
+	char *url = xasprintf("http://127.0.0.1:%d%s", s->port, path);
+	struct http_request rq = HTTP_REQUEST_INIT;
+	int ret;
+
+	rq.url = url;
+	rq.decode = decode;
+	rq.max_size = max;
+	rq.on_body = to_sink;
+	rq.arg = k;
+	ret = http_request_do(c, &rq, r, err);
+	free(url);
+	return ret;
+}
+
+static struct http_client *client(int cancel_fd)
+{
+	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
+	struct cb_error *err = NULL;
+	struct http_client *c;
+
+	o.cancel_fd = cancel_fd;
+	o.max_redirects = 5;
+	c = http_client_new(&o, &err);
+	assert_non_null(c);
+	return c;
+}
+
+static void test_headers(void **state)
+{
+	struct server s;
+	struct http_client *c;
+	struct sink k = {CB_STRBUF_INIT, 0};
+	struct http_response r;
+	struct cb_error *err = NULL;
+
+	(void)state;
+	server_start(&s);
+	c = client(-1);
+	assert_int_equal(get(&s, c, "/ok", false, 0, &k, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(k.status_seen, 200);
+	assert_string_equal(k.body.buf, "hello\n");
+	assert_int_equal(r.body_size, 6);
+	assert_string_equal(r.last_modified, "Thu, 04 Mar 2021 05:06:07 GMT");
+	assert_string_equal(r.etag, "\"abc-6\""); /* the first value, as Go's Header.Get */
+	assert_string_equal(r.content_type, "text/plain");
+	assert_string_equal(r.content_disposition, "attachment; filename=\"x.txt\"");
+	assert_null(r.location);
+	assert_null(http_response_header(&r, "x-bad")); /* a control character: dropped */
+	assert_string_equal(http_response_header(&r, "X-Custom"), "spaced value");
+	http_response_release(&r);
+	cb_strbuf_release(&k.body);
+	http_client_free(c);
+	server_stop(&s);
+}
+
+static void test_status_and_redirect(void **state)
+{
+	struct server s;
+	struct http_client *c;
+	struct sink k = {CB_STRBUF_INIT, 0};
+	struct http_response r;
+	struct cb_error *err = NULL;
+	char *want;
+
+	(void)state;
+	server_start(&s);
+	c = client(-1);
+	/* a 404 is a response: the caller decides */
+	assert_int_equal(get(&s, c, "/missing", false, 0, &k, &r, &err), 0);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(http_status_text(r.status), "Not Found");
+	http_response_release(&r);
+	/* followed: the final response's headers only, the redirect's body dropped */
+	cb_strbuf_reset(&k.body);
+	assert_int_equal(get(&s, c, "/redir", false, 0, &k, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(k.body.buf, "hello\n");
+	assert_string_equal(r.etag, "\"abc-6\"");
+	want = xasprintf("http://127.0.0.1:%d/ok", s.port);
+	assert_string_equal(r.url, want);
+	free(want);
+	http_response_release(&r);
+	/* another protocol, also when redirected, is refused */
+	assert_int_equal(get(&s, c, "/ftp", false, 0, &k, &r, &err), -1);
+	want = xasprintf("GET `http://127.0.0.1:%d/ftp`: redirect to `ftp://127.0.0.1/x` refused: "
+			 "only http and https are followed",
+			 s.port);
+	assert_string_equal(cb_error_msg(err), want);
+	free(want);
+	cb_error_free(&err);
+	assert_int_equal(get(&s, c, "/file", false, 0, &k, &r, &err), -1);
+	assert_non_null(strstr(cb_error_msg(err), "redirect to `file:///etc/passwd` refused"));
+	cb_error_free(&err);
+	assert_int_equal(get(&s, c, "/loop", false, 0, &k, &r, &err), -1);
+	assert_non_null(strstr(cb_error_msg(err), "stopped after too many redirects"));
+	cb_error_free(&err);
+	cb_strbuf_release(&k.body);
+	http_client_free(c);
+	server_stop(&s);
+}
+
+static void test_limits_and_decoding(void **state)
+{
+	struct server s;
+	struct http_client *c;
+	struct sink k = {CB_STRBUF_INIT, 0};
+	struct http_response r;
+	struct cb_error *err = NULL;
+
+	(void)state;
+	server_start(&s);
+	c = client(-1);
+	/* no Content-Length: counted as it arrives */
+	assert_int_equal(get(&s, c, "/big", false, 10000, &k, &r, &err), -1);
+	assert_int_equal(err->code, EFBIG);
+	assert_true(k.body.len <= 10000);
+	cb_error_free(&err);
+	/* a Content-Length over the limit: refused before the body */
+	cb_strbuf_reset(&k.body);
+	assert_int_equal(get(&s, c, "/biglen", false, 10000, &k, &r, &err), -1);
+	assert_int_equal(err->code, EFBIG);
+	assert_int_equal(k.body.len, 0);
+	cb_error_free(&err);
+	/* under the limit */
+	assert_int_equal(get(&s, c, "/big", false, 1 << 20, &k, &r, &err), 0);
+	assert_int_equal(r.body_size, 1 << 20);
+	http_response_release(&r);
+	/* gzip: decoded when asked, raw bytes otherwise */
+	cb_strbuf_reset(&k.body);
+	assert_int_equal(get(&s, c, "/gz", true, 0, &k, &r, &err), 0);
+	assert_string_equal(k.body.buf, "hello\n");
+	http_response_release(&r);
+	cb_strbuf_reset(&k.body);
+	assert_int_equal(get(&s, c, "/gz", false, 0, &k, &r, &err), 0);
+	assert_int_equal(k.body.len, sizeof(gz_hello) - 1);
+	http_response_release(&r);
+	cb_strbuf_release(&k.body);
+	http_client_free(c);
+	server_stop(&s);
+}
+
+static void test_request_headers(void **state)
+{
+	struct server s;
+	struct http_client *c;
+	struct sink k = {CB_STRBUF_INIT, 0};
+	struct http_response r;
+	struct cb_error *err = NULL;
+	struct http_request rq = HTTP_REQUEST_INIT;
+	const char *hdrs[] = {"If-None-Match: \"abc\"", "X-Test: 1", NULL};
+	const char *bad[] = {"X-Evil: a\r\nHost: b", NULL};
+	char *url;
+
+	(void)state;
+	server_start(&s);
+	c = client(-1);
+	url = xasprintf("http://127.0.0.1:%d/echo", s.port);
+	rq.url = url;
+	rq.headers = hdrs;
+	rq.on_body = to_sink;
+	rq.arg = &k;
+	assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
+	assert_non_null(strstr(k.body.buf, "\r\nIf-None-Match: \"abc\"\r\n"));
+	assert_non_null(strstr(k.body.buf, "\r\nX-Test: 1\r\n"));
+	assert_non_null(strstr(k.body.buf, "\r\nUser-Agent: cbuild/"));
+	http_response_release(&r);
+	rq.headers = bad;
+	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
+	cb_error_free(&err);
+	rq.headers = NULL;
+	rq.url = "ftp://127.0.0.1/x";
+	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
+	assert_string_equal(cb_error_msg(err), "GET `ftp://127.0.0.1/x`: unsupported protocol "
+					       "scheme (only http and https)");
+	cb_error_free(&err);
+	free(url);
+	cb_strbuf_release(&k.body);
+	http_client_free(c);
+	server_stop(&s);
+}
+
+static void test_cancel_and_refused(void **state)
+{
+	struct server s;
+	struct http_client *c;
+	struct sink k = {CB_STRBUF_INIT, 0};
+	struct http_response r;
+	struct cb_error *err = NULL;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof(a);
+	int fd;
+	char *url;
+	struct http_request rq = HTTP_REQUEST_INIT;
+
+	(void)state;
+	server_start(&s);
+	c = client(s.cancel_efd);
+	/* the server pokes the cancel fd after one byte and then holds on */
+	assert_int_equal(get(&s, c, "/slow", false, 0, &k, &r, &err), -1);
+	assert_int_equal(err->code, ECANCELED);
+	cb_error_free(&err);
+	http_client_free(c);
+	server_stop(&s);
+	/* a port nobody listens on: bind one, then close it */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	close(fd);
+	c = client(-1);
+	url = xasprintf("http://u:secret@127.0.0.1:%d/x", ntohs(a.sin_port));
+	rq.url = url;
+	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
+	assert_int_equal(err->code, ECONNREFUSED);
+	assert_null(strstr(cb_error_msg(err), "secret"));
+	assert_non_null(strstr(cb_error_msg(err), "u:xxxxx@127.0.0.1"));
+	cb_error_free(&err);
+	free(url);
+	cb_strbuf_release(&k.body);
+	http_client_free(c);
+}
+
+static void test_parse_time(void **state)
+{
+	int64_t t = 0;
+
+	(void)state;
+	assert_true(http_parse_time("Thu, 04 Mar 2021 05:06:07 GMT", &t));
+	assert_int_equal(t, 1614834367);
+	assert_true(http_parse_time("Sun, 06 Nov 1994 08:49:37 GMT", &t));
+	assert_int_equal(t, 784111777);
+	assert_true(http_parse_time("Sunday, 06-Nov-94 08:49:37 GMT", &t));
+	assert_int_equal(t, 784111777);
+	assert_true(http_parse_time("Sun Nov  6 08:49:37 1994", &t));
+	assert_int_equal(t, 784111777);
+	assert_true(http_parse_time("Thu, 01 Jan 1970 00:00:00 GMT", &t));
+	assert_int_equal(t, 0);
+	assert_true(http_parse_time("Tue, 29 Feb 2000 12:00:00 GMT", &t));
+	assert_int_equal(t, 951825600);
+	assert_true(http_parse_time("Wed, 31 Dec 1969 23:59:59 GMT", &t));
+	assert_int_equal(t, -1);
+	assert_false(http_parse_time("", &t));
+	assert_false(http_parse_time("Thu, 04 Mar 2021 05:06:07 UTC", &t));
+	assert_false(http_parse_time("Thu, 4 Mar 2021 05:06:07 GMT", &t));
+	assert_false(http_parse_time("Xyz, 04 Mar 2021 05:06:07 GMT", &t));
+	assert_false(http_parse_time("Thu, 30 Feb 2021 05:06:07 GMT", &t));
+	assert_false(http_parse_time("Thu, 04 Mar 2021 24:06:07 GMT", &t));
+	assert_false(http_parse_time("Thu, 04 Mar 2021 05:06:07 GMT ", &t));
+	assert_false(http_parse_time("1614834367", &t));
+}
+
+static void test_redacted(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = http_url_redacted("https://user:pw@host/p?q=a:b@c");
+	assert_string_equal(s, "https://user:xxxxx@host/p?q=a:b@c");
+	free(s);
+	s = http_url_redacted("https://user@host/p");
+	assert_string_equal(s, "https://user@host/p");
+	free(s);
+	s = http_url_redacted("http://host:80/a@b");
+	assert_string_equal(s, "http://host:80/a@b");
+	free(s);
+}
+
+CB_TEST_MAIN(cmocka_unit_test(test_headers), cmocka_unit_test(test_status_and_redirect),
+	     cmocka_unit_test(test_limits_and_decoding), cmocka_unit_test(test_request_headers),
+	     cmocka_unit_test(test_cancel_and_refused), cmocka_unit_test(test_parse_time),
+	     cmocka_unit_test(test_redacted))
