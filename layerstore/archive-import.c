@@ -11,7 +11,9 @@
  * build extracts it.  Entries keep the tarball's order.
  *
  * The config says os=linux and this machine's architecture, created at
- * SOURCE_DATE_EPOCH (or now), with one history entry.
+ * SOURCE_DATE_EPOCH (or now), with one history entry.  The layer's
+ * snapshot is made at once (as `docker import` extracts), so the first
+ * build on the base does not wait for it.
  */
 #include <errno.h>
 #include <string.h>
@@ -217,11 +219,17 @@ int layer_store_import(struct layer_store *s, int tar_fd, const char *name,
 {
 	struct layer_diff_opts defaults = LAYER_DIFF_OPTS_INIT;
 	struct layer_desc d;
+	struct cb_digest chain;
 
 	if (!o)
 		o = &defaults;
+	/*
+	 * The snapshot is made now, as `docker import` extracts into its store:
+	 * an imported base is there to be built on or run.
+	 */
 	if (import_layer(s, tar_fd, o, &d, err) < 0 ||
-	    put_image(s, &d, name, o, manifest_out, err) < 0)
+	    put_image(s, &d, name, o, manifest_out, err) < 0 ||
+	    layer_store_snapshot_prepare(s, NULL, &d.digest, &d.diff_id, &chain, err) < 0)
 		return cb_error_wrap(err, "import");
 	return 0;
 }

@@ -124,7 +124,43 @@ static void saved_release(struct saved *v, size_t n)
 	free(v);
 }
 
-static int resolve_all(struct layer_store *s, const char *const *names, size_t n,
+/*
+ * An OCI archive carries layers compressed, as BuildKit's OCI exporter
+ * writes them: snapshot-backed layers (a build's) leave as their gzip
+ * blobs, under a manifest naming those (stored, so the archive and the
+ * store agree on its digest).
+ */
+static int gzip_layers(struct layer_store *s, struct saved *v, struct cb_error **err)
+{
+	struct image_manifest *m = &v->img.manifest;
+	cleanup_free char *json = NULL;
+	bool changed = false;
+
+	for (size_t j = 0; j < m->nlayers; j++) {
+		struct oci_descriptor g;
+
+		memset(&g, 0, sizeof(g));
+		if (layer_store_layer_gzip(s, &m->layers[j], &g, err) < 0)
+			return -1;
+		if (!cb_digest_equal(&g.digest, &m->layers[j].digest)) {
+			free(m->layers[j].media_type);
+			m->layers[j].media_type = steal_pointer(&g.media_type);
+			m->layers[j].digest = g.digest;
+			m->layers[j].size = g.size;
+			changed = true;
+		}
+		oci_descriptor_release(&g);
+	}
+	if (!changed)
+		return 0;
+	json = image_manifest_to_json(m);
+	if (layer_store_blob_put(s, json, strlen(json), &v->img.manifest_digest, err) < 0)
+		return -1;
+	v->manifest_size = (int64_t)strlen(json);
+	return 0;
+}
+
+static int resolve_all(struct layer_store *s, const char *const *names, size_t n, bool gzip,
 		       struct saved **out, struct cb_error **err)
 {
 	struct saved *v = xcalloc(n ? n : 1, sizeof(*v));
@@ -148,6 +184,11 @@ static int resolve_all(struct layer_store *s, const char *const *names, size_t n
 		v[i].manifest_type =
 			xstrdup(v[i].img.manifest.media_type ? v[i].img.manifest.media_type
 							     : MEDIA_OCI_MANIFEST);
+		if (gzip && gzip_layers(s, &v[i], err) < 0) {
+			cb_error_wrap(err, "save `%s`", names[i]);
+			saved_release(v, i + 1);
+			return -1;
+		}
 	}
 	*out = v;
 	return 0;
@@ -270,19 +311,25 @@ static int layer_tar_size(struct layer_store *s, const struct cb_digest *d, int6
 
 /* A layer as docker-archive wants it: uncompressed, whatever the store holds. */
 static int put_layer_tar(struct layer_store *s, struct tar_out *t, const char *name,
-			 const struct cb_digest *d, struct cb_error **err)
+			 const struct oci_descriptor *desc, struct cb_error **err)
 {
+	const struct cb_digest *d = &desc->digest;
+	bool plain = desc->media_type && (!strcmp(desc->media_type, MEDIA_OCI_LAYER) ||
+					  !strcmp(desc->media_type, MEDIA_DOCKER_LAYER));
 	cleanup_close int fd = -1;
 	struct layer_reader r;
+	struct stat st;
 	const void *p;
 	ssize_t n;
 	int64_t size = 0;
 
-	if (layer_store_lease_add(s, d, err) < 0 || layer_tar_size(s, d, &size, err) < 0)
+	if (layer_store_lease_add(s, d, err) < 0 || (!plain && layer_tar_size(s, d, &size, err) < 0))
 		return -1;
 	fd = layer_store_blob_open(s, d, err);
-	if (fd < 0 || layer_reader_open(&r, fd, 0, err) < 0)
-		return -1;
+	if (fd >= 0 && plain) /* uncompressed: its size is the tar's, no counting pass */
+		size = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
+	if (fd < 0 || size < 0 || layer_reader_open(&r, fd, 0, err) < 0)
+		return fd < 0 || size >= 0 ? -1 : cb_error_set(err, errno, "stat `%s`", d->str);
 	plain_entry(t, name, AE_IFREG, size);
 	n = tar_out_header(t, err);
 	while (n >= 0 && (n = layer_reader_next(&r, &p, err)) > 0)
@@ -321,7 +368,7 @@ static int docker_image(struct layer_store *s, struct tar_out *t, const struct s
 		snprintf(lname, sizeof(lname), "%s.tar", cb_digest_hex(&diff));
 		json_array_append_new(layers, json_string(lname));
 		if (digest_set_add(done, &diff) &&
-		    put_layer_tar(s, t, lname, &m->layers[i].digest, err) < 0)
+		    put_layer_tar(s, t, lname, &m->layers[i], err) < 0)
 			return -1;
 	}
 	if (v->name) {
@@ -382,7 +429,7 @@ int layer_store_save(struct layer_store *s, const char *const *names, size_t n,
 
 	if (!n)
 		return cb_error_set(err, 0, "save: no image named");
-	if (resolve_all(s, names, n, &v, err) < 0)
+	if (resolve_all(s, names, n, f != IMAGE_ARCHIVE_DOCKER, &v, err) < 0)
 		return -1;
 	if (tar_out_open(&t, &sink, "tar", err) < 0)
 		goto out;

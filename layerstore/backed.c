@@ -190,3 +190,114 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 	/* not fsynced, as the snapshot it names is not (docs/STORE.md) */
 	return store_write_file(s, path, text, strlen(text), false, err);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Leaving the store: a gzip blob of a snapshot-backed layer                 */
+/* ------------------------------------------------------------------------ */
+
+static int writer_sink(void *ctx, const void *buf, size_t len, struct cb_error **err)
+{
+	return layer_writer_write(ctx, buf, len, err);
+}
+
+/* The cache key of the gzip form of diff: the codec is part of it (its bytes are). */
+static void gzip_key(const struct cb_digest *diff, struct cb_digest *key)
+{
+	const struct layer_codec *c = layer_codec_for(LAYER_GZIP);
+	cleanup_free char *text = xasprintf("cbuild gzip-of-layer v1 %s %s %d", diff->str,
+					    c->library, c->default_level);
+
+	cb_sha256_buf(text, strlen(text), key);
+}
+
+/* A remembered gzip form: 1 and *out when its record and blob are there. */
+static int gzip_known(struct layer_store *s, const struct cb_digest *key,
+		      const struct cb_digest *diff, struct layer_desc *out, struct cb_error **err)
+{
+	cleanup_free char *json = NULL;
+	json_auto_t *rec = NULL;
+	const char *digest = NULL, *diff_id = NULL;
+	json_int_t size = -1;
+	struct cb_error *perr = NULL;
+	int ret = layer_store_cache_get(s, key, &json, err);
+
+	if (ret <= 0)
+		return ret;
+	rec = json_loads(json, 0, NULL);
+	if (!rec ||
+	    json_unpack(rec, "{s:{s:s, s:s, s:I}}", "layer", "digest", &digest, "diffID",
+			&diff_id, "size", &size) < 0 ||
+	    size < 0 || strcmp(diff_id, diff->str) ||
+	    cb_digest_parse(digest, &out->digest, &perr) < 0) {
+		cb_error_free(&perr);
+		return 0;
+	}
+	out->diff_id = *diff;
+	out->size = size;
+	out->compression = LAYER_GZIP;
+	return layer_store_blob_exists(s, &out->digest, NULL, err);
+}
+
+int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *in,
+			   struct oci_descriptor *out, struct cb_error **err)
+{
+	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
+	struct layer_sink blob_sink, tar_sink;
+	struct blob_writer *bw = NULL;
+	struct layer_writer w;
+	struct backed_layer b;
+	struct layer_desc d;
+	struct cb_digest key;
+	cleanup_free char *rec = NULL;
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	int ret;
+
+	store_blob_path(&in->digest, path);
+	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* bytes of its own in the store: it leaves as it is */
+		out->media_type = xstrdup(in->media_type);
+		out->digest = in->digest;
+		out->size = in->size;
+		return 0;
+	}
+	ret = store_backed_get(s, &in->digest, &b, err);
+	if (ret <= 0)
+		return ret < 0 ? -1 : cb_error_set(err, 0, "blob `%s` is not in the store",
+						   in->digest.str);
+	gzip_key(&in->digest, &key);
+	ret = gzip_known(s, &key, &in->digest, &d, err);
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		bw = store_layer_blob_create(s, &blob_sink, err);
+		if (!bw || layer_writer_init(&w, &o, &blob_sink, err) < 0) {
+			blob_writer_abort(bw);
+			return -1;
+		}
+		tar_sink = (struct layer_sink){writer_sink, &w};
+		if (store_backed_write(s, &in->digest, &b, &tar_sink, err) < 0 ||
+		    layer_writer_finish(&w, &d, err) < 0) {
+			layer_writer_release(&w);
+			blob_writer_abort(bw);
+			return cb_error_wrap(err, "compress layer `%s`", in->digest.str);
+		}
+		layer_writer_release(&w);
+		if (!cb_digest_equal(&d.diff_id, &in->digest)) {
+			blob_writer_abort(bw);
+			return cb_error_set(err, 0, "layer `%s` changed while it was compressed",
+					    in->digest.str);
+		}
+		if (blob_writer_commit(bw, &d.digest, d.size, NULL, err) < 0)
+			return cb_error_wrap(err, "store the gzip form of `%s`", in->digest.str);
+		rec = xasprintf("{\"layer\":{\"diffID\":\"%s\",\"digest\":\"%s\",\"size\":%lld}}",
+				in->digest.str, d.digest.str, (long long)d.size);
+		/* remembered, so the next export or push gives the same digest at no cost */
+		if (layer_store_cache_put(s, &key, rec, err) < 0)
+			return -1;
+	}
+	out->media_type = xstrdup(layer_compression_media_type(LAYER_GZIP));
+	out->digest = d.digest;
+	out->size = d.size;
+	return 0;
+}

@@ -262,6 +262,7 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 #define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MEDIA_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 #define MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 struct oci_platform {
@@ -346,6 +347,15 @@ void image_config_release(struct image_config *c);
 void image_manifest_release(struct image_manifest *m);
 void image_index_release(struct image_index *ix);
 void oci_descriptor_release(struct oci_descriptor *d);
+
+/*
+ * The form of a layer that leaves the store compressed (an OCI export, a
+ * push): for a snapshot-backed layer its gzip blob, made once and
+ * remembered (a cache record), so every export gives the same digest; any
+ * other layer as it is.  *out is the caller's (oci_descriptor_release).
+ */
+int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *in,
+			   struct oci_descriptor *out, struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Images in the store                                                       */

@@ -23,5 +23,6 @@ eq "org.opencontainers.image.ref.name" \
 	v1.2
 skopeo inspect oci-archive:"$T/o.tar":v1.2 >"$T/skopeo.json" ||
 	fail "skopeo does not find the image by its tag v1.2"
-eq "digest" "$(jq -r .Digest "$T/skopeo.json")" "$(insp registry.example.com/team/app:v1.2 .Digest)"
+eq "config digest" "$(skopeo inspect --raw oci-archive:"$T/o.tar":v1.2 | jq -r .config.digest)" \
+	"$(insp registry.example.com/team/app:v1.2 .Id)"
 finish

@@ -8,6 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/build-lib.sh"
 
+# `cbuild import` (build-lib.sh's busybox:test) made the base's snapshot at once
+eq "snapshots after import" "$(ls "$ROOT/snapshots" | wc -l)" 1
+eq "the imported layer's snapshot" "$(ls "$ROOT/snapshots")" \
+	"$(cb inspect busybox:test | jq -r '.[0].RootFS.Layers[0]' | sed 's/^sha256://')"
+
 ctx c
 mkdir c/dir
 echo one >c/dir/a
@@ -21,7 +26,6 @@ EOF
 build -t backed:x c
 
 # no layer blob was written for the two steps: two records instead
-blobs_before=$(ls "$ROOT/blobs/sha256" | wc -l)
 eq "layer records" "$(ls "$ROOT/layers" | wc -l)" 2
 m=$(cb inspect backed:x | jq -r '.[0].Id')
 mfst=$(jq -r '.tags | to_entries[] | select(.key | endswith("backed:x")) | .value' "$ROOT/tags.json")
@@ -47,6 +51,12 @@ jq -r '.layers[] | "\(.digest) \(.size)"' "$T/oci/blobs/sha256/${om#sha256:}" |
 		eq "digest of the saved $d" "sha256:$(sha256sum "$f" | cut -d' ' -f1)" "$d"
 		eq "size of the saved $d" "$(stat -c %s "$f")" "$size"
 	done
+# an OCI archive carries them gzipped (as BuildKit's OCI exporter), made once: same bytes again
+eq "media types in the OCI archive" \
+	"$(jq -r '.layers[1:][] | .mediaType' "$T/oci/blobs/sha256/${om#sha256:}" | sort -u)" \
+	"application/vnd.oci.image.layer.v1.tar+gzip"
+cb save --format oci -o "$T/oci2.tar" backed:x || fail "second save failed"
+cmp -s "$T/oci.tar" "$T/oci2.tar" || fail "two OCI saves of one image differ"
 eq "entries of the COPY layer" "$(layer_entries backed:x 1)" "data
 data/a
 data/b
@@ -61,14 +71,16 @@ eq "whiteout in the loaded image" \
 # a cache hit uses the record: same image, nothing new written
 build -t backed:y c
 eq "image ID of the cached build" "$(cb inspect backed:y | jq -r '.[0].Id')" "$m"
+# fsck counts the two layers among the blobs, and writes and checks their tars
 eq "fsck of a healthy store" "$(cb fsck | tail -n 1)" \
-	"checked $((blobs_before + 2)) blobs and $(ls "$ROOT/snapshots" | wc -l) snapshots: 0 problems"
+	"checked $(($(ls "$ROOT/blobs/sha256" | wc -l) + 2)) blobs and $(ls "$ROOT/snapshots" | wc -l) snapshots: 0 problems"
 
 # a snapshot that changed no longer makes its layer: reading it fails, fsck says so
 copy=$(jq -r '.layers[1].digest' "$mjson")
 chain=$(jq -r .chain "$ROOT/layers/${copy#sha256:}")
 echo tampered >"$ROOT/snapshots/${chain#sha256:}/fs/data/b"
-if cb save -o "$T/bad.tar" backed:x 2>"$T/save.err"; then
+# (a docker-archive: the OCI one uses the gzip blob made before)
+if cb save --format docker -o "$T/bad.tar" backed:x 2>"$T/save.err"; then
 	fail "save of a changed snapshot succeeded"
 fi
 in_file "$T/save.err" "layer \`$copy\`: its snapshot \`$chain\` now makes"
@@ -79,7 +91,7 @@ fi
 in_file "$T/fsck.out" "layer \`$copy\`"
 [ ! -e "$ROOT/layers/${copy#sha256:}" ] || fail "fsck left the bad record in place"
 # and the image now lacks that layer (fsck names it); the blob is not there any more
-if cb save -o "$T/bad2.tar" backed:x 2>"$T/save2.err"; then
+if cb save --format docker -o "$T/bad2.tar" backed:x 2>"$T/save2.err"; then
 	fail "save of an image without its layer succeeded"
 fi
 in_file "$T/save2.err" "is not in the store"
