@@ -349,9 +349,14 @@ static void set_created(struct build *b)
 static int run_stage(struct build *b, struct stage *st, struct cb_error **err)
 {
 	const struct df_stage *ds = &b->df->stages[st->index];
+	struct layer_store_progress progress = {build_store_progress, st};
 
 	st->s = layer_store_open(layer_store_root(b->s), err);
-	if (!st->s || build_stage_from(b, st, err) < 0)
+	if (!st->s)
+		return -1;
+	st->b = b;
+	layer_store_set_progress(st->s, &progress);
+	if (build_stage_from(b, st, err) < 0)
 		return -1;
 	for (size_t k = 0; k < ds->count; k++) {
 		if (build_cancelled(b))

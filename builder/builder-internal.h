@@ -83,6 +83,8 @@ enum stage_status { STAGE_PENDING, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
 struct stage {
 	size_t index;
 	struct layer_store *s; /* this stage's own handle (handles are not thread-safe) */
+	struct build *b;       /* for the store's progress reports (build_store_progress) */
+	unsigned step;	       /* the progress step of FROM, which the store's work reports to */
 	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
 	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */
@@ -272,6 +274,9 @@ unsigned build_progress_step(struct build *b, const struct stage *st, const char
 void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached);
+/* A layer_store_progress fn for a stage's handle (ctx: the stage): lines under st->step. */
+void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer,
+			  int64_t done, int64_t total);
 /* A sink for a step's output: a pipe whose lines become progress lines. */
 struct build_output_pump;
 struct build_output_pump *build_pump_start(struct build *b, unsigned step, struct cb_error **err);

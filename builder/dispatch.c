@@ -383,6 +383,7 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 	st->base_name = xstrdup(base);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	step = build_progress_step(b, st, in->code);
+	st->step = step; /* extracting the base's layers reports here */
 	dep = build_find_stage(b, base, st->index);
 	if (dep >= 0 && b->stages[dep].name && !strcasecmp(b->stages[dep].name, base)) {
 		const struct stage *bs = &b->stages[dep];

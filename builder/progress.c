@@ -269,6 +269,36 @@ void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 	funlockfile(b->out);
 }
 
+/* Docker's units.HumanSize: powers of 1000, four significant digits. */
+static void human_size(int64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, len, "%.4g%s", v, units[u]);
+}
+
+void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer,
+			  int64_t done, int64_t total)
+{
+	struct stage *st = ctx;
+	char d[32], t[32];
+
+	if (total < 0) {
+		build_progress_line(st->b, st->step, "%s %s", what, layer->str);
+		return;
+	}
+	human_size(done, d, sizeof(d));
+	human_size(total, t, sizeof(t));
+	build_progress_line(st->b, st->step, "%s %s %s / %s%s", what, layer->str, d, t,
+			    done == total ? " done" : "");
+}
+
 void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached)
 {
 	if (b->tty) {

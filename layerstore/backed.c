@@ -195,9 +195,19 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 /* Leaving the store: a gzip blob of a snapshot-backed layer                 */
 /* ------------------------------------------------------------------------ */
 
+struct gzip_feed {
+	struct layer_writer *w;
+	struct store_progress *sp;
+	uint64_t done;
+};
+
 static int writer_sink(void *ctx, const void *buf, size_t len, struct cb_error **err)
 {
-	return layer_writer_write(ctx, buf, len, err);
+	struct gzip_feed *f = ctx;
+
+	f->done += len;
+	store_progress_tick(f->sp, f->done);
+	return layer_writer_write(f->w, buf, len, err);
 }
 
 /* The cache key of the gzip form of diff: the codec is part of it (its bytes are). */
@@ -275,14 +285,23 @@ int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *i
 			blob_writer_abort(bw);
 			return -1;
 		}
-		tar_sink = (struct layer_sink){writer_sink, &w};
-		if (store_backed_write(s, &in->digest, &b, &tar_sink, err) < 0 ||
-		    layer_writer_finish(&w, &d, err) < 0) {
-			layer_writer_release(&w);
+		{
+			struct store_progress sp;
+			struct gzip_feed feed = {&w, &sp, 0};
+
+			store_progress_start(&sp, s, "compressing", &in->digest, b.size);
+			tar_sink = (struct layer_sink){writer_sink, &feed};
+			ret = store_backed_write(s, &in->digest, &b, &tar_sink, err) < 0 ||
+					      layer_writer_finish(&w, &d, err) < 0
+				      ? -1
+				      : 0;
+			store_progress_finish(&sp, ret == 0);
+		}
+		layer_writer_release(&w);
+		if (ret < 0) {
 			blob_writer_abort(bw);
 			return cb_error_wrap(err, "compress layer `%s`", in->digest.str);
 		}
-		layer_writer_release(&w);
 		if (!cb_digest_equal(&d.diff_id, &in->digest)) {
 			blob_writer_abort(bw);
 			return cb_error_set(err, 0, "layer `%s` changed while it was compressed",

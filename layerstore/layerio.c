@@ -335,6 +335,8 @@ static void *reader_main(void *arg)
 			goto fail;
 		}
 		cb_sha256_update(&r->sha, b, (size_t)n);
+		if (r->progress.fn)
+			r->progress.fn(r->progress.ctx, r->src.consumed);
 		if (n == 0) {
 			pipe_close(&r->pipe);
 			return NULL;
@@ -348,15 +350,17 @@ fail:
 
 int layer_reader_open(struct layer_reader *r, int fd, uint64_t limit, struct cb_error **err)
 {
-	return layer_reader_open_any(r, fd, limit, false, err);
+	return layer_reader_open_any(r, fd, limit, false, NULL, err);
 }
 
 int layer_reader_open_any(struct layer_reader *r, int fd, uint64_t limit, bool any,
-			  struct cb_error **err)
+			  const struct layer_progress_hook *progress, struct cb_error **err)
 {
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if (progress)
+		r->progress = *progress;
 	layer_source_init_fd(&r->src, fd, 0);
 	r->codec = layer_codec_detect_any(&r->src, any, err);
 	if (!r->codec)

@@ -181,13 +181,14 @@ struct layer_reader {
 	pthread_t thread;
 	bool running, hashing, piped;
 	bool holding; /* the caller holds a chunk (released on its next call) */
+	struct layer_progress_hook progress; /* called by the worker: bytes of fd read */
 };
 
 /* Detect the compression of fd and start decoding; limit as in layer_apply_opts. */
 int layer_reader_open(struct layer_reader *r, int fd, uint64_t limit, struct cb_error **err);
 /* The same, also reading bzip2 and xz when any is set (ADD's archives). */
 int layer_reader_open_any(struct layer_reader *r, int fd, uint64_t limit, bool any,
-			  struct cb_error **err);
+			  const struct layer_progress_hook *progress, struct cb_error **err);
 /* The next chunk of tar (*p borrowed until the next call); 0 at the end. */
 ssize_t layer_reader_next(struct layer_reader *r, const void **p, struct cb_error **err);
 /* Read to the end (so the digest covers the whole tar) and give the diff ID. */
@@ -260,6 +261,7 @@ struct tar_in {
 	 */
 	bool bare_reader_errors;
 	bool any_compression; /* bzip2 and xz too (ADD's archives) */
+	struct layer_progress_hook progress; /* bytes of the fd read (layer_reader) */
 };
 /*
  * Detect fd's compression and start reading the tar; limit as in

@@ -153,6 +153,12 @@ int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct la
 int layer_store_diff(struct layer_store *s, int dirfd, const struct layer_diff_opts *o,
 		     struct layer_desc *out, struct cb_error **err);
 
+/* Bytes of a layer read so far, reported by the thread reading it. */
+struct layer_progress_hook {
+	void (*fn)(void *ctx, uint64_t done);
+	void *ctx;
+};
+
 struct layer_apply_opts {
 	uint64_t max_bytes;   /* total uncompressed size limit; 0 = default (64 GiB) */
 	uint64_t max_entries; /* entry count limit; 0 = default (10 million) */
@@ -160,10 +166,11 @@ struct layer_apply_opts {
 				 the initial user namespace, who always may) */
 	bool overlay;	      /* whiteouts in overlay form (else: delete on apply) */
 	bool any_compression; /* also bzip2 and xz, as Docker reads ADD's archives */
+	struct layer_progress_hook progress; /* bytes of fd read (fn NULL: none) */
 };
 #define LAYER_APPLY_OPTS_INIT                                                                      \
 	{                                                                                          \
-		0, 0, false, true, false                                                           \
+		0, 0, false, true, false, { NULL, NULL }                                           \
 	}
 
 /*
@@ -244,6 +251,21 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 
 /* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
 char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
+
+/*
+ * Progress of a handle's long work on a layer: "extracting" (a blob into a
+ * snapshot) and "compressing" (a snapshot-backed layer leaving the store).
+ * fn gets the layer, the bytes done and the total: once with done 0, at
+ * most every 100 ms while it runs, and once with done == total when it
+ * finished.  It runs in whatever thread does the work (the handle's user,
+ * or a worker of it).  Per handle; none by default.
+ */
+struct layer_store_progress {
+	void (*fn)(void *ctx, const char *what, const struct cb_digest *layer, int64_t done,
+		   int64_t total);
+	void *ctx;
+};
+void layer_store_set_progress(struct layer_store *s, const struct layer_store_progress *p);
 
 /* Append the lowerdirs for the stack ending at chain, topmost first. */
 int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,

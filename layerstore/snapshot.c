@@ -129,7 +129,18 @@ static int extract(struct layer_store *s, const char *tmp, const struct cb_diges
 	if (in < 0)
 		return -1;
 	o.overlay = true;
-	return layer_apply(fsfd, in, &o, got, err);
+	{
+		struct store_progress sp;
+		struct stat st;
+		int ret;
+
+		store_progress_start(&sp, s, "extracting", blob,
+				     fstat(in, &st) == 0 ? (int64_t)st.st_size : -1);
+		o.progress = (struct layer_progress_hook){store_progress_tick, &sp};
+		ret = layer_apply(fsfd, in, &o, got, err);
+		store_progress_finish(&sp, ret == 0);
+		return ret;
+	}
 }
 
 static int write_parent(struct layer_store *s, const char *tmp, const struct cb_digest *parent,

@@ -25,6 +25,7 @@
 #ifndef CB_LAYERSTORE_STORE_INTERNAL_H
 #define CB_LAYERSTORE_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +58,26 @@ struct layer_store {
 	char lease_id[STORE_LEASE_ID_MAX];
 	unsigned long tmp_seq;
 	struct digest_set leased; /* what the lease file already lists */
+	struct layer_store_progress progress;
 };
+
+/*
+ * Reporting one piece of long work through s->progress (layer_store_set_progress):
+ * start, tick (rate-limited, any thread), finish.
+ */
+struct store_progress {
+	const struct layer_store_progress *p;
+	const char *what;
+	struct cb_digest layer;
+	int64_t total;
+	int64_t last_ns; /* when the last tick was reported */
+	pthread_mutex_t mu;
+};
+void store_progress_start(struct store_progress *sp, struct layer_store *s, const char *what,
+			  const struct cb_digest *layer, int64_t total);
+/* A layer_progress_hook fn: ctx is the store_progress. */
+void store_progress_tick(void *ctx, uint64_t done);
+void store_progress_finish(struct store_progress *sp, bool ok);
 
 enum store_lock_mode { STORE_LOCK_SHARED, STORE_LOCK_EXCLUSIVE };
 

@@ -570,3 +570,61 @@ int layer_store_root_fd(const struct layer_store *s)
 {
 	return s->root_fd;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define PROGRESS_EVERY_NS 100000000LL
+
+void layer_store_set_progress(struct layer_store *s, const struct layer_store_progress *p)
+{
+	if (p)
+		s->progress = *p;
+	else
+		memset(&s->progress, 0, sizeof(s->progress));
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void store_progress_start(struct store_progress *sp, struct layer_store *s, const char *what,
+			  const struct cb_digest *layer, int64_t total)
+{
+	sp->p = s->progress.fn ? &s->progress : NULL;
+	sp->what = what;
+	sp->layer = *layer;
+	sp->total = total;
+	sp->last_ns = mono_ns();
+	pthread_mutex_init(&sp->mu, NULL);
+	if (sp->p)
+		sp->p->fn(sp->p->ctx, what, layer, 0, total);
+}
+
+void store_progress_tick(void *ctx, uint64_t done)
+{
+	struct store_progress *sp = ctx;
+	int64_t now;
+
+	if (!sp->p)
+		return;
+	now = mono_ns();
+	pthread_mutex_lock(&sp->mu);
+	if (now - sp->last_ns >= PROGRESS_EVERY_NS && (int64_t)done < sp->total) {
+		sp->last_ns = now;
+		sp->p->fn(sp->p->ctx, sp->what, &sp->layer, (int64_t)done, sp->total);
+	}
+	pthread_mutex_unlock(&sp->mu);
+}
+
+void store_progress_finish(struct store_progress *sp, bool ok)
+{
+	if (sp->p && ok)
+		sp->p->fn(sp->p->ctx, sp->what, &sp->layer, sp->total, sp->total);
+	pthread_mutex_destroy(&sp->mu);
+}

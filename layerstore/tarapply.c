@@ -73,7 +73,7 @@ int tar_in_open(struct tar_in *t, int fd, uint64_t limit, bool binary_names, con
 		struct cb_error **err)
 {
 	if (layer_libarchive_load(err) < 0 ||
-	    layer_reader_open_any(&t->r, fd, limit, t->any_compression, err) < 0)
+	    layer_reader_open_any(&t->r, fd, limit, t->any_compression, &t->progress, err) < 0)
 		return -1;
 	t->a = archive_read_new();
 	if (!t->a)
@@ -485,6 +485,7 @@ int layer_apply(int rootfd, int fd, const struct layer_apply_opts *o, struct cb_
 	/* The reader's errors (limits, corrupt compression) speak for themselves. */
 	ap.in.bare_reader_errors = true;
 	ap.in.any_compression = ap.o.any_compression;
+	ap.in.progress = ap.o.progress;
 	/* Names are bytes: no charset conversion in either direction. */
 	if (tar_in_open(&ap.in, fd, ap.o.max_bytes, true, "read tar", err) < 0 ||
 	    apply_all(&ap, err) < 0 || layer_reader_finish(&ap.in.r, &d, err) < 0)
@@ -522,7 +523,7 @@ int layer_is_tar(int fd, struct cb_error **err)
 	size_t have = 0;
 	int ret = 0;
 
-	if (layer_reader_open_any(&r, fd, 0, true, err) < 0)
+	if (layer_reader_open_any(&r, fd, 0, true, NULL, err) < 0)
 		return -1;
 	while (have < sizeof(head)) {
 		const void *p;

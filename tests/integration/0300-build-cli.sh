@@ -95,13 +95,10 @@ eq "containerimage.descriptor.digest" \
 eq "containerimage.descriptor.mediaType" \
 	"$(jq -r '."containerimage.descriptor".mediaType' "$T/md.json")" \
 	"$(insp cli:meta .ManifestMediaType)"
-# the descriptor's size is the manifest's
-cb save --format oci -o "$T/meta.tar" cli:meta
-mkdir "$T/meta"
-tar -C "$T/meta" -xf "$T/meta.tar"
+# the descriptor's size is the manifest's (the store's: an OCI archive gzips a build's layers)
 m=$(jq -r '."containerimage.digest"' "$T/md.json" | sed 's|:|/|')
 eq "containerimage.descriptor.size" "$(jq -r '."containerimage.descriptor".size' "$T/md.json")" \
-	"$(stat -c %s "$T/meta/blobs/$m")"
+	"$(stat -c %s "$ROOT/blobs/$m")"
 
 # --platform: the host's builds; another is an error naming it.
 build --platform linux/amd64 -t cli:platform c

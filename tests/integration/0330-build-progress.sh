@@ -51,6 +51,24 @@ grep -q ' => CACHED \[stage-0\] RUN echo' "$T/tty" || fail "no CACHED step on th
 grep -q 'cache miss: file `/files/b.txt` changed' "$T/tty" ||
 	fail "the tty display does not explain the miss: $(cat -v "$T/tty")"
 
+# a base whose layers are not extracted yet (a loaded archive): FROM reports
+# the extraction of each layer, as BuildKit's "extracting sha256:..." lines
+cb save --format docker -o "$T/base.tar" busybox:test || fail "save failed"
+"$CBUILD" --root "$T/root2" load -i "$T/base.tar" >/dev/null || fail "load failed"
+layer=$(cb inspect busybox:test | jq -r '.[0].RootFS.Layers[0]')
+ctx c2
+printf 'FROM busybox:test\nRUN true\n' >c2/Dockerfile
+"$CBUILD" --root "$T/root2" build --progress plain -t p2 c2 >"$T/out" 2>"$T/err" ||
+	fail "the build on a loaded base failed: $(cat "$T/err")"
+grep -qE "^#1 [0-9.]+ extracting $layer 0B / [0-9.]+[kM]B$" "$T/err" ||
+	fail "no start of the extraction under FROM: $(cat "$T/err")"
+grep -qE "^#1 [0-9.]+ extracting $layer ([0-9.]+[kM]B) / \1 done$" "$T/err" ||
+	fail "no end of the extraction under FROM: $(cat "$T/err")"
+# the snapshot is there now: the next build extracts nothing
+"$CBUILD" --root "$T/root2" build --progress plain --no-cache -t p2 c2 >"$T/out" 2>"$T/err" ||
+	fail "the second build failed: $(cat "$T/err")"
+not_in_file "$T/err" "extracting"
+
 # -q: the image ID alone on stdout, nothing on stderr
 build -q -t p c
 grep -qxE 'sha256:[0-9a-f]{64}' "$T/out" || fail "-q printed: $(cat "$T/out")"

@@ -122,6 +122,90 @@ static void test_prepare_and_lowerdirs(void **state)
 	layer_store_close(s);
 }
 
+/* What a layer_store_progress saw: calls, first and last done, what, the total. */
+struct seen {
+	int calls;
+	int64_t first, last, total;
+	char what[32];
+	struct cb_digest layer;
+};
+
+static void record_progress(void *ctx, const char *what, const struct cb_digest *layer,
+			    int64_t done, int64_t total)
+{
+	struct seen *s = ctx;
+
+	if (!s->calls)
+		s->first = done;
+	s->calls++;
+	s->last = done;
+	s->total = total;
+	snprintf(s->what, sizeof(s->what), "%s", what);
+	s->layer = *layer;
+}
+
+/* Extracting a blob and compressing a snapshot-backed layer report start and end. */
+static void test_progress(void **state)
+{
+	struct layer_store_progress p = {record_progress, NULL};
+	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
+	struct oci_descriptor in, out;
+	struct layer_desc l1, l2, d;
+	struct layer_store *s;
+	struct cb_digest c1, c2;
+	struct seen seen;
+	cleanup_free char *scratch = NULL, *tree = NULL, *f = NULL, *blob = NULL;
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	s = two_layers(&l1, &l2);
+	memset(&seen, 0, sizeof(seen));
+	p.ctx = &seen;
+	layer_store_set_progress(s, &p);
+	LT_OK(layer_store_snapshot_prepare(s, NULL, &l1.digest, &l1.diff_id, &c1, err_));
+	assert_string_equal(seen.what, "extracting");
+	assert_string_equal(seen.layer.str, l1.digest.str);
+	assert_int_equal(seen.first, 0);
+	assert_int_equal(seen.total, l1.size);
+	assert_int_equal(seen.last, l1.size);
+	assert_true(seen.calls >= 2);
+
+	/* a build step's tree, committed snapshot-backed, then compressed to leave */
+	LT_OK((scratch = layer_store_scratch_create(s, err_)) ? 0 : -1);
+	tree = xasprintf("%s/t", scratch);
+	assert_int_equal(mkdir(tree, 0755), 0);
+	f = xasprintf("%s/f", tree);
+	lt_write(f, "some file\n");
+	o.overlay = true;
+	LT_OK(layer_store_layer_commit(s, &c1, tree, &o, &d, &c2, err_));
+	assert_string_equal(d.digest.str, d.diff_id.str);
+	assert_int_equal(d.compression, LAYER_UNCOMPRESSED);
+	memset(&seen, 0, sizeof(seen));
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.media_type = xstrdup(MEDIA_OCI_LAYER);
+	in.digest = d.digest;
+	in.size = d.size;
+	LT_OK(layer_store_layer_gzip(s, &in, &out, err_));
+	assert_string_equal(out.media_type, MEDIA_OCI_LAYER_GZIP);
+	assert_string_equal(seen.what, "compressing");
+	assert_int_equal(seen.first, 0);
+	assert_int_equal(seen.last, d.size);
+	assert_int_equal(seen.total, d.size);
+	blob = xasprintf("store/blobs/sha256/%s", cb_digest_hex(&out.digest));
+	assert_int_equal(lstat(blob, &st), 0);
+	/* remembered: the second time compresses nothing */
+	memset(&seen, 0, sizeof(seen));
+	oci_descriptor_release(&out);
+	LT_OK(layer_store_layer_gzip(s, &in, &out, err_));
+	assert_int_equal(seen.calls, 0);
+	oci_descriptor_release(&out);
+	oci_descriptor_release(&in);
+	layer_store_close(s);
+}
+
 static void test_diff_id_mismatch(void **state)
 {
 	struct layer_desc l1, l2;
@@ -303,4 +387,4 @@ static void test_hostile_layer_refused(void **state)
 
 CB_TEST_MAIN(cmocka_unit_test(test_chain_id), cmocka_unit_test(test_hostile_layer_refused), cmocka_unit_test(test_prepare_and_lowerdirs),
 	     cmocka_unit_test(test_diff_id_mismatch), cmocka_unit_test(test_concurrent_prepare),
-	     cmocka_unit_test(test_killed_preparer_cleaned))
+	     cmocka_unit_test(test_killed_preparer_cleaned), cmocka_unit_test(test_progress))
