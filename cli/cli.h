@@ -186,6 +186,8 @@ struct layer_diff_opts;
 int cli_opt_layer(const struct cli_getopt *g, int c, struct layer_diff_opts *o);
 /* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
 int cli_source_date_epoch(int64_t *out);
+/* The same for a value s (NULL or "" = unset): seconds, decimal, not negative. */
+int cli_parse_epoch(const char *s, int64_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* Sandbox options of run and build (cli-sandbox.c)                          */

@@ -520,20 +520,15 @@ static int cancel_fd(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static void source_date_epoch(struct build_cli *c)
+/* The environment's SOURCE_DATE_EPOCH, or --build-arg's (which wins); -1 (reported) when invalid. */
+static int source_date_epoch(struct build_cli *c)
 {
 	const char *v = getenv("SOURCE_DATE_EPOCH");
 
 	for (size_t i = 0; i < c->args.n; i++)
 		if (cb_str_starts_with(c->args.v[i], "SOURCE_DATE_EPOCH="))
 			v = c->args.v[i] + strlen("SOURCE_DATE_EPOCH=");
-	if (v && *v) {
-		char *end;
-		long long e = strtoll(v, &end, 10);
-
-		if (!*end && e >= 0)
-			c->o.source_date_epoch = e;
-	}
+	return cli_parse_epoch(v, &c->o.source_date_epoch);
 }
 
 int cmd_build(int argc, char **argv)
@@ -575,7 +570,10 @@ int cmd_build(int argc, char **argv)
 			c.o.dockerfile = c.dockerfile_path;
 		}
 	}
-	source_date_epoch(&c);
+	if (source_date_epoch(&c) < 0) {
+		ret = 1;
+		goto out;
+	}
 	c.o.context_dir = c.context;
 	c.o.tags = (const char *const *)c.tags.v;
 	c.o.ntags = c.tags.n;

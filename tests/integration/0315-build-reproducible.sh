@@ -72,4 +72,13 @@ SOURCE_DATE_EPOCH=$((EPOCH + 60)) build --metadata-file "$T/md4.json" -t repro:l
 [ "$(jq -r '."containerimage.digest"' "$T/md4.json")" != "$d1" ] ||
 	fail "another SOURCE_DATE_EPOCH gave the same digest"
 eq "created with epoch+60" "$(insp repro:later .Created)" 2023-11-14T22:14:20Z
+
+# A value that is not a count of seconds is an error, from either place (as
+# BuildKit's "invalid SOURCE_DATE_EPOCH"), not silently ignored.
+SOURCE_DATE_EPOCH=yesterday build_fails 1 -t repro:bad c
+in_file "$T/err" 'invalid SOURCE_DATE_EPOCH `yesterday`'
+build_fails 1 --build-arg SOURCE_DATE_EPOCH=-5 -t repro:bad c
+in_file "$T/err" 'invalid SOURCE_DATE_EPOCH `-5`'
+SOURCE_DATE_EPOCH=99999999999999999999 build_fails 1 -t repro:bad c
+in_file "$T/err" 'invalid SOURCE_DATE_EPOCH'
 finish
