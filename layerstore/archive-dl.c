@@ -10,8 +10,9 @@
  * they match), as thin forwarders into a table filled by dlopen() and
  * dlsym() the first time a tar is opened.  Call sites are unchanged.
  *
- * Process-wide state.  The table is cbuild's one piece of process-wide
- * mutable state (docs/ARCHITECTURE.md: parallel stages share a process).
+ * Process-wide state.  The table is one of cbuild's two pieces of
+ * process-wide mutable state, with registry/curl-dl.c's table of libcurl
+ * functions (docs/ARCHITECTURE.md: parallel stages share a process).
  * It is safe to share: it is written exactly once, inside pthread_once(),
  * and is immutable afterwards; pthread_once() orders that write before
  * every return from it, in any thread.  What it holds (the library's

@@ -13,7 +13,9 @@
  * cancel fd with it, so a cancel stops a transfer at once, not at the
  * next progress callback.
  *
- * The one piece of global state is curl_global_init(), run once under
+ * libcurl is not linked but loaded by the first http_client_new()
+ * (curl-dl.c; a missing library is that call's error); then comes the one
+ * piece of global state here, curl_global_init(), run once under
  * pthread_once before the first client exists.
  */
 #include <curl/curl.h>
@@ -24,6 +26,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "registry-internal.h"
 #include "registry.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -61,6 +64,8 @@ struct http_client *http_client_new(const struct http_client_opts *o, struct cb_
 {
 	struct http_client *c;
 
+	if (http_libcurl_load(err) < 0)
+		return NULL;
 	pthread_once(&init_once, global_init);
 	if (init_result != CURLE_OK) {
 		cb_error_set(err, 0, "initialise libcurl: %s", curl_easy_strerror(init_result));

@@ -17,7 +17,9 @@
  * HTTP (http.c) is the transport the registry client is built on, and what
  * the builder's `ADD <url>` downloads with: libcurl behind a small
  * streaming API, http and https only (redirects too), bounded in time,
- * size, redirects and headers, cancellable from another thread:
+ * size, redirects and headers, cancellable from another thread.  cbuild
+ * is not linked with libcurl: the first http_client_new() loads it
+ * (curl-dl.c), so commands that never speak HTTP do not pay for it.
  *
  *	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
  *	o.cancel_fd = efd;                        // readable = stop now
@@ -121,7 +123,9 @@ struct http_client_opts {
 /*
  * A client keeps its connections between requests.  Not thread-safe: one
  * client per thread (a client per request is fine too).  The options are
- * copied; the strings must outlive the client.
+ * copied; the strings must outlive the client.  The first call loads
+ * libcurl; NULL and "load `libcurl.so.4`: <why>" when it cannot be loaded
+ * (every later call says the same).
  */
 struct http_client;
 struct http_client *http_client_new(const struct http_client_opts *o, struct cb_error **err);
