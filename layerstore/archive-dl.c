@@ -54,6 +54,7 @@
 #include <archive_entry.h>
 #pragma GCC visibility pop
 
+#include "dynlib.h"
 #include "layerstore-internal.h"
 
 #define LIBARCHIVE_SONAME "libarchive.so.13"
@@ -141,7 +142,7 @@
 #define LA_VFIELD(name, params, args) __typeof__(name) *name;
 struct libarchive {
 	bool loaded;
-	char why[512]; /* why not, when !loaded */
+	char why[CB_DL_WHY_MAX]; /* why not, when !loaded */
 	LA_CONSTRUCTORS(LA_FIELD)
 	LA_FUNCTIONS(LA_FIELD, LA_VFIELD)
 };
@@ -149,25 +150,11 @@ struct libarchive {
 static pthread_once_t la_once = PTHREAD_ONCE_INIT;
 static struct libarchive la; /* written once by la_load(), read-only afterwards */
 
-/* Resolve name into *slot; false (and la.why) when the library lacks it. */
-static bool la_sym(void *h, const char *path, const char *name, void **slot)
-{
-	const char *e;
-
-	dlerror();
-	*slot = dlsym(h, name);
-	if (*slot)
-		return true;
-	e = dlerror();
-	snprintf(la.why, sizeof(la.why), "load `%s`: %s", path, e ? e : name);
-	return false;
-}
-
 /* Every function into the table; false when one is missing. */
 static bool la_resolve(void *h, const char *path)
 {
 #define LA_RESOLVE(ret, name, params, args)                                                        \
-	if (!la_sym(h, path, #name, (void **)&la.name))                                            \
+	if (!cb_dl_sym(h, path, #name, (void **)&la.name, la.why))                                 \
 		return false;
 #define LA_VRESOLVE(name, params, args) LA_RESOLVE(void, name, params, args)
 	LA_CONSTRUCTORS(LA_RESOLVE)
@@ -178,22 +165,11 @@ static bool la_resolve(void *h, const char *path)
 /* pthread_once's routine: fill the table, or say why it could not. */
 static void la_load(void)
 {
-	const char *path = secure_getenv("CB_LIBARCHIVE");
-	void *h;
+	const char *path;
+	void *h = cb_dl_open("CB_LIBARCHIVE", LIBARCHIVE_SONAME, &path, la.why);
 
-	if (!path || !*path)
-		path = LIBARCHIVE_SONAME;
-	/*
-	 * RTLD_NOW: a symbol missing from libarchive's own dependencies shows
-	 * up here, as an error, not as a crash in the middle of a layer.
-	 */
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-
-		snprintf(la.why, sizeof(la.why), "load `%s`: %s", path, e ? e : "dlopen failed");
+	if (!h)
 		return;
-	}
 	if (!la_resolve(h, path)) {
 		/* A library without every function is not used at all. */
 		struct libarchive none = {0};

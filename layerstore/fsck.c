@@ -193,15 +193,6 @@ static int check_snapshots(struct fsck *f, size_t *nsnaps, struct cb_error **err
 	return 0;
 }
 
-static int discard(void *ctx, const void *buf, size_t len, struct cb_error **err)
-{
-	(void)ctx;
-	(void)buf;
-	(void)len;
-	(void)err;
-	return 0;
-}
-
 /*
  * A snapshot-backed layer (backed.c): its tar is written again from its
  * snapshot and checked; a record that does not make its digest any more
@@ -209,7 +200,7 @@ static int discard(void *ctx, const void *buf, size_t len, struct cb_error **err
  */
 static void check_backed(struct fsck *f, const char *name, size_t *nblobs)
 {
-	struct layer_sink sink = {discard, NULL};
+	struct layer_sink sink = {store_sink_discard, NULL};
 	struct backed_layer b;
 	struct cb_digest d;
 	struct cb_error *e = NULL;

@@ -163,6 +163,8 @@ struct backed_layer {
 	int64_t epoch;		/* the SOURCE_DATE_EPOCH it was written with; -1 none */
 	bool overlay;		/* the tree has overlay whiteouts */
 };
+/* A layer_sink write that keeps nothing (hashing a tar, checking one). */
+int store_sink_discard(void *ctx, const void *buf, size_t len, struct cb_error **err);
 /* "layers/<hex>" for d. */
 void store_backed_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);
 /*

@@ -64,6 +64,7 @@
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
 
+#include "dynlib.h"
 #include "registry-internal.h"
 
 #define LIBCURL_SONAME "libcurl.so.4"
@@ -106,7 +107,7 @@
 #define CU_VFIELD(name, params, args) __typeof__(name) *name;
 struct libcurl {
 	bool loaded;
-	char why[512]; /* why not, when !loaded */
+	char why[CB_DL_WHY_MAX]; /* why not, when !loaded */
 	CU_ENTRIES(CU_FIELD, CU_VFIELD)
 	CU_FUNCTIONS(CU_FIELD)
 	CU_VARIADIC(CU_FIELD)
@@ -115,25 +116,11 @@ struct libcurl {
 static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
 static struct libcurl cu; /* written once by cu_load(), read-only afterwards */
 
-/* Resolve name into *slot; false (and cu.why) when the library lacks it. */
-static bool cu_sym(void *h, const char *path, const char *name, void **slot)
-{
-	const char *e;
-
-	dlerror();
-	*slot = dlsym(h, name);
-	if (*slot)
-		return true;
-	e = dlerror();
-	snprintf(cu.why, sizeof(cu.why), "load `%s`: %s", path, e ? e : name);
-	return false;
-}
-
 /* Every function into the table; false when one is missing. */
 static bool cu_resolve(void *h, const char *path)
 {
 #define CU_RESOLVE(ret, name, ...)                                                                 \
-	if (!cu_sym(h, path, #name, (void **)&cu.name))                                            \
+	if (!cb_dl_sym(h, path, #name, (void **)&cu.name, cu.why))                                 \
 		return false;
 #define CU_VRESOLVE(name, params, args) CU_RESOLVE(void, name, params, args)
 	CU_ENTRIES(CU_RESOLVE, CU_VRESOLVE)
@@ -145,22 +132,11 @@ static bool cu_resolve(void *h, const char *path)
 /* pthread_once's routine: fill the table, or say why it could not. */
 static void cu_load(void)
 {
-	const char *path = secure_getenv("CB_LIBCURL");
-	void *h;
+	const char *path;
+	void *h = cb_dl_open("CB_LIBCURL", LIBCURL_SONAME, &path, cu.why);
 
-	if (!path || !*path)
-		path = LIBCURL_SONAME;
-	/*
-	 * RTLD_NOW: a symbol missing from libcurl's own dependencies shows up
-	 * here, as an error, not as a crash in the middle of a download.
-	 */
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-
-		snprintf(cu.why, sizeof(cu.why), "load `%s`: %s", path, e ? e : "dlopen failed");
+	if (!h)
 		return;
-	}
 	if (!cu_resolve(h, path)) {
 		/* A library without every function is not used at all. */
 		struct libcurl none = {0};
