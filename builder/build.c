@@ -274,6 +274,7 @@ static int init_stages(struct build *b, struct cb_error **err)
 		const char *name = b->df->instrs[b->df->stages[i].from_index].u.from.name;
 
 		st->index = i;
+		st->netns_fd = -1;
 		st->name = name ? xstrdup(name) : NULL;
 		st->no_cache = o->no_cache;
 		for (size_t k = 0; k < o->nno_cache_filter; k++)
@@ -299,6 +300,8 @@ static void release_stage(struct stage *st)
 {
 	if (st->s)
 		layer_store_close(st->s);
+	if (st->netns_fd >= 0)
+		close(st->netns_fd);
 	free(st->deps);
 	free(st->name);
 	free(st->base_name);

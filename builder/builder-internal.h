@@ -85,6 +85,13 @@ struct stage {
 	struct layer_store *s; /* this stage's own handle (handles are not thread-safe) */
 	struct build *b;       /* for the store's progress reports (build_store_progress) */
 	unsigned step;	       /* the progress step of FROM, which the store's work reports to */
+	/*
+	 * The network namespace (lo only) the stage's RUN steps without a
+	 * network share, made at the first (runtime_netns_new); -1 none yet.
+	 * One per stage: parallel stages do not see each other's lo.
+	 */
+	int netns_fd;
+	bool netns_made;
 	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
 	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */

@@ -341,6 +341,13 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.hostname = "buildkitsandbox";
 	spec.etc_readonly = true;
 	spec.network = net;
+	if (net == RUNTIME_NETWORK_NONE && !st->netns_made) {
+		st->netns_made = true;
+		st->netns_fd = runtime_netns_new(b->rt, err);
+		if (st->netns_fd < 0 && *err)
+			return -1;
+	}
+	spec.netns_fd = st->netns_fd;
 	spec.limits = b->o->limits;
 	spec.seccomp = b->o->seccomp;
 	spec.seccomp_profile = b->o->seccomp_profile;

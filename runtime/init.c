@@ -252,8 +252,13 @@ void sandbox_child(struct sandbox *sb)
 		child_die(sb, errno, "new cgroup namespace");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		child_die(sb, errno, "sethostname");
-	if (sb->spec->network == RUNTIME_NETWORK_NONE && (rc = ns_lo_up()) < 0)
+	if (sb->spec->network == RUNTIME_NETWORK_NONE && sb->spec->netns_fd >= 0) {
+		/* the build's own namespace, lo up already (runtime_netns_new) */
+		if (setns(sb->spec->netns_fd, CLONE_NEWNET) < 0)
+			child_die(sb, errno, "join the build's network namespace");
+	} else if (sb->spec->network == RUNTIME_NETWORK_NONE && (rc = ns_lo_up()) < 0) {
 		child_die(sb, -rc, "bring lo up");
+	}
 	mounts_setup(sb);
 	if (setsid() < 0)
 		child_die(sb, errno, "setsid");

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -215,4 +216,56 @@ int ns_write_id_maps(pid_t pid, const struct rt_idmap *map, struct cb_error **er
 		return -1;
 	snprintf(line, sizeof(line), "0 %lu 1\n", (unsigned long)map->gid);
 	return write_proc(pid, "gid_map", line, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* A network namespace shared by a build's steps                             */
+/* ------------------------------------------------------------------------ */
+
+struct netns_job {
+	int fd;
+	int err;
+	const char *what;
+};
+
+/* In a thread of its own: unshare moves only this thread into the new namespace. */
+static void *netns_thread(void *arg)
+{
+	struct netns_job *j = arg;
+	int rc;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		j->err = errno;
+		j->what = "new network namespace";
+		return NULL;
+	}
+	rc = ns_lo_up();
+	if (rc < 0) {
+		j->err = -rc;
+		j->what = "bring lo up";
+		return NULL;
+	}
+	j->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (j->fd < 0) {
+		j->err = errno;
+		j->what = "open the new network namespace";
+	}
+	return NULL;
+}
+
+int runtime_netns_new(struct runtime *rt, struct cb_error **err)
+{
+	struct netns_job j = {-1, 0, NULL};
+	pthread_t t;
+	int rc;
+
+	if (runtime_is_rootless(rt))
+		return -1; /* a step's own user namespace would not own it: one per step */
+	rc = pthread_create(&t, NULL, netns_thread, &j);
+	if (rc)
+		return cb_error_set(err, rc, "start a thread for the network namespace");
+	pthread_join(t, NULL);
+	if (j.fd < 0)
+		return cb_error_set(err, j.err, "%s", j.what);
+	return j.fd;
 }

@@ -87,6 +87,15 @@ const char *runtime_cgroup_driver_name(const struct runtime *rt);
  */
 bool runtime_is_rootless(const struct runtime *rt);
 
+/*
+ * A new network namespace holding only lo, up (what RUNTIME_NETWORK_NONE
+ * gives a step), as an fd for runtime_spec.netns_fd; the caller closes it.
+ * -1 with *err set on failure; -1 without an error when steps cannot join
+ * one (rootless: a step's user namespace does not own it), so the caller
+ * lets each step make its own.
+ */
+int runtime_netns_new(struct runtime *rt, struct cb_error **err);
+
 enum runtime_network {
 	RUNTIME_NETWORK_HOST = 0, /* share the host's network namespace */
 	RUNTIME_NETWORK_NONE,	  /* a new network namespace with only lo, up */
@@ -176,6 +185,12 @@ struct runtime_spec {
 	/* /etc/hosts and /etc/resolv.conf read-only (BuildKit's RUN steps; docker run: no) */
 	bool etc_readonly;
 	enum runtime_network network;
+	/*
+	 * With RUNTIME_NETWORK_NONE: a network namespace to join instead of
+	 * making one (runtime_netns_new), so the steps of a build share one set
+	 * up once.  -1 = a new one for this step.
+	 */
+	int netns_fd;
 	struct runtime_limits limits;
 	const struct runtime_mount *mounts; /* at most 128 */
 	size_t nmounts;

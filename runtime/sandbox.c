@@ -282,7 +282,7 @@ static unsigned long clone_flags(const struct runtime *rt, const struct runtime_
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 
-	if (spec->network == RUNTIME_NETWORK_NONE)
+	if (spec->network == RUNTIME_NETWORK_NONE && spec->netns_fd < 0)
 		flags |= CLONE_NEWNET;
 	if (rt->rootless)
 		flags |= CLONE_NEWUSER;

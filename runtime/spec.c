@@ -26,6 +26,7 @@ void runtime_spec_init(struct runtime_spec *spec)
 	spec->seccomp = RUNTIME_SECCOMP_DEFAULT;
 	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
 	spec->cancel_fd = -1;
+	spec->netns_fd = -1;
 }
 
 /* path made absolute against the cwd; caller frees. */

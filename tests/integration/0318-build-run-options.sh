@@ -14,6 +14,31 @@ RUN ls /sys/class/net | sort | tr '\n' ' ' > /net
 EOF
 build --network none -t opt:none c
 eq "interfaces with --network none" "$(crun opt:none cat /net)" "lo "
+# The RUN steps of a stage share one network namespace made once (lo up in
+# it), not one each; parallel stages have their own; none is the host's.
+cat >c/Dockerfile <<'EOF'
+FROM busybox:test AS a
+RUN readlink /proc/self/ns/net > /ns1 && cat /sys/class/net/lo/flags > /lo1
+RUN readlink /proc/self/ns/net > /ns2 && cat /sys/class/net/lo/flags > /lo2
+FROM busybox:test AS b
+RUN readlink /proc/self/ns/net > /nsb
+FROM busybox:test
+COPY --from=a /ns1 /ns2 /lo1 /lo2 /
+COPY --from=b /nsb /
+EOF
+build --network none -t opt:netns c
+ns1=$(crun opt:netns cat /ns1)
+eq "the second step's network namespace" "$(crun opt:netns cat /ns2)" "$ns1"
+[ "$(crun opt:netns cat /nsb)" != "$ns1" ] || fail "two stages shared a network namespace"
+[ "$ns1" != "$(readlink /proc/self/ns/net)" ] || fail "--network none ran in the host's namespace"
+for f in lo1 lo2; do
+	# IFF_UP (0x1) set in lo's flags, in the step that made it and the one after
+	[ $(($(crun opt:netns cat /$f) & 1)) = 1 ] || fail "lo is down in the step that wrote /$f"
+done
+cat >c/Dockerfile <<'EOF'
+FROM busybox:test
+RUN ls /sys/class/net | sort | tr '\n' ' ' > /net
+EOF
 build --network host -t opt:host c
 # the host's interfaces (other tests may add some meanwhile: each one seen
 # must be the host's, and the default route's must be seen)
