@@ -156,7 +156,7 @@ struct stat_cache *stat_cache_load(struct layer_store *s, const char *context_di
 	return c;
 }
 
-bool stat_cache_get(struct stat_cache *c, const char *path, const struct stat *st,
+bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    struct cb_digest *out)
 {
 	struct stat_entry *e;
@@ -172,7 +172,7 @@ bool stat_cache_get(struct stat_cache *c, const char *path, const struct stat *s
 	return true;
 }
 
-void stat_cache_set(struct stat_cache *c, const char *path, const struct stat *st,
+void stat_cache_set(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    const struct cb_digest *digest)
 {
 	struct stat_entry e = {0};

@@ -282,7 +282,7 @@ static int excluded(struct copy_op *op, const char *abs, const char *rel_to_src,
 	return r;
 }
 
-static int set_meta(struct copy_op *op, struct copy_item *it, const struct stat *st,
+static int set_meta(struct copy_op *op, struct copy_item *it, const struct stackfs_stat *st,
 		    struct cb_error **err)
 {
 	mode_t mode = st->st_mode & 07777;
@@ -601,7 +601,7 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 		const struct df_source_content *sc = &c->contents[i];
 		cleanup_free char *dst = NULL;
 		struct copy_item *it;
-		struct stat st = {0};
+		struct stackfs_stat st = {0};
 		bool isdir;
 
 		if (resolve_dest(op, dest, &dst, &isdir, err) < 0)

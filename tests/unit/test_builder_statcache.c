@@ -81,13 +81,32 @@ static void digest_of(const char *s, struct cb_digest *d)
 	cb_sha256_buf(s, strlen(s), d);
 }
 
+/* The cache takes what stackfs keeps of a stat. */
+static bool cache_get(struct stat_cache *c, const char *path, const struct stat *st,
+		      struct cb_digest *out)
+{
+	struct stackfs_stat ss;
+
+	stackfs_stat_from(&ss, st);
+	return stat_cache_get(c, path, &ss, out);
+}
+
+static void cache_set(struct stat_cache *c, const char *path, const struct stat *st,
+		      const struct cb_digest *d)
+{
+	struct stackfs_stat ss;
+
+	stackfs_stat_from(&ss, st);
+	stat_cache_set(c, path, &ss, d);
+}
+
 static void expect_hit(struct stat_cache *c, const char *path, const struct stat *st,
 		       const struct cb_digest *want)
 {
 	struct cb_digest got;
 
 	memset(&got, 0, sizeof(got));
-	if (!stat_cache_get(c, path, st, &got))
+	if (!cache_get(c, path, st, &got))
 		fail_msg("stat_cache_get %s: miss, want a hit", path);
 	assert_string_equal(got.str, want->str);
 }
@@ -98,7 +117,7 @@ static void expect_miss(struct stat_cache *c, const char *path, const struct sta
 
 	memset(&got, 'x', sizeof(got));
 	got.str[sizeof(got.str) - 1] = '\0';
-	if (stat_cache_get(c, path, st, &got))
+	if (cache_get(c, path, st, &got))
 		fail_msg("stat_cache_get %s: hit %s, want a miss", path, got.str);
 	assert_int_equal(got.str[0], 'x'); /* untouched */
 }
@@ -159,15 +178,15 @@ static void test_get_set(void **state)
 	c = stat_cache_load(s, "ctx");
 	assert_non_null(c);
 	expect_miss(c, "a.txt", &st);
-	stat_cache_set(c, "a.txt", &st, &d);
+	cache_set(c, "a.txt", &st, &d);
 	expect_hit(c, "a.txt", &st, &d);
 	/* another path with the same stat, and the other file's own stat */
 	expect_miss(c, "b.txt", &st);
 	expect_miss(c, "a.txt", &other);
 	/* set again: replaced */
-	stat_cache_set(c, "a.txt", &st, &d2);
+	cache_set(c, "a.txt", &st, &d2);
 	expect_hit(c, "a.txt", &st, &d2);
-	stat_cache_set(c, "b.txt", &other, &d2);
+	cache_set(c, "b.txt", &other, &d2);
 	expect_hit(c, "b.txt", &other, &d2);
 	expect_hit(c, "a.txt", &st, &d2);
 	stat_cache_free(c);
@@ -185,7 +204,7 @@ static void test_changed_stat_misses(void **state)
 	aged_stat("ctx/f", "content\n", &st);
 	digest_of("content\n", &d);
 	c = stat_cache_load(s, "ctx");
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	expect_hit(c, "f", &st, &d);
 	x = st;
 	x.st_size++;
@@ -236,8 +255,8 @@ static void test_save_and_reload(void **state)
 	digest_of("1\n", &d1);
 	digest_of("2\n", &d2);
 	c = stat_cache_load(s, "ctx");
-	stat_cache_set(c, "one", &st1, &d1);
-	stat_cache_set(c, "sub/two words", &st2, &d2);
+	cache_set(c, "one", &st1, &d1);
+	cache_set(c, "sub/two words", &st2, &d2);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
 
@@ -292,7 +311,7 @@ static void test_nothing_to_save(void **state)
 	stat_ok("ctx/f", &st); /* just made: racy */
 	digest_of("f\n", &d);
 	c = stat_cache_load(s, "ctx");
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
 	names = aux_files();
@@ -317,39 +336,39 @@ static void test_racy_not_remembered(void **state)
 	clock_gettime(CLOCK_REALTIME, &now);
 
 	/* a file just written */
-	stat_cache_set(c, "new", &fresh, &d);
+	cache_set(c, "new", &fresh, &d);
 	expect_miss(c, "new", &fresh);
 	/* an old mtime but a fresh ctime (as utimensat leaves it) */
 	put_file("ctx/touched", "t\n");
 	set_mtime("ctx/touched", OLD_SEC, 0);
 	stat_ok("ctx/touched", &x);
-	stat_cache_set(c, "touched", &x, &d);
+	cache_set(c, "touched", &x, &d);
 	expect_miss(c, "touched", &x);
 	/* mtime within two seconds of the load, in the past or the future */
 	x = aged;
 	x.st_mtim.tv_sec = now.tv_sec - 1;
-	stat_cache_set(c, "recent", &x, &d);
+	cache_set(c, "recent", &x, &d);
 	expect_miss(c, "recent", &x);
 	x.st_mtim.tv_sec = now.tv_sec + 60;
-	stat_cache_set(c, "future", &x, &d);
+	cache_set(c, "future", &x, &d);
 	expect_miss(c, "future", &x);
 	/* ctime within two seconds, mtime old */
 	x = aged;
 	x.st_ctim.tv_sec = now.tv_sec;
-	stat_cache_set(c, "ctime", &x, &d);
+	cache_set(c, "ctime", &x, &d);
 	expect_miss(c, "ctime", &x);
 	/* three seconds back is old enough */
 	x = aged;
 	x.st_mtim.tv_sec = x.st_ctim.tv_sec = now.tv_sec - 3;
-	stat_cache_set(c, "settled", &x, &d);
+	cache_set(c, "settled", &x, &d);
 	expect_hit(c, "settled", &x, &d);
 	/* a racy set does not leave the earlier entry answering for the new stat */
-	stat_cache_set(c, "old", &aged, &d);
+	cache_set(c, "old", &aged, &d);
 	expect_hit(c, "old", &aged, &d);
 	x = aged;
 	x.st_mtim.tv_sec = now.tv_sec;
 	x.st_size++;
-	stat_cache_set(c, "old", &x, &d);
+	cache_set(c, "old", &x, &d);
 	expect_miss(c, "old", &x);
 	stat_cache_free(c);
 	layer_store_close(s);
@@ -372,7 +391,7 @@ static void test_real_file_after_two_seconds(void **state)
 	digest_of("real\n", &d);
 	c = stat_cache_load(s, "ctx");
 	stat_ok("ctx/f", &st);
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	expect_hit(c, "f", &st, &d);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
@@ -403,7 +422,7 @@ static void test_corrupt_file_is_empty(void **state)
 	aged_stat("ctx/f", "f\n", &st);
 	digest_of("f\n", &d);
 	c = stat_cache_load(s, "ctx");
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
 	file = the_cache_file();
@@ -415,7 +434,7 @@ static void test_corrupt_file_is_empty(void **state)
 	c = stat_cache_load(s, "ctx");
 	assert_non_null(c);
 	expect_miss(c, "f", &st);
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	expect_hit(c, "f", &st, &d);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
@@ -432,7 +451,7 @@ static void test_corrupt_file_is_empty(void **state)
 	assert_int_equal(mkdir(file, 0755), 0);
 	c = stat_cache_load(s, "ctx");
 	expect_miss(c, "f", &st);
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	stat_cache_save(c, s); /* cannot replace a directory: best effort, no failure */
 	stat_cache_free(c);
 	assert_int_equal(rmdir(file), 0);
@@ -505,9 +524,9 @@ static void test_contexts_apart(void **state)
 	/* the same path and (as given) the same stat in both */
 	c1 = stat_cache_load(s, "ctx1");
 	c2 = stat_cache_load(s, "ctx2");
-	stat_cache_set(c1, "f", &st, &d1);
+	cache_set(c1, "f", &st, &d1);
 	expect_miss(c2, "f", &st);
-	stat_cache_set(c2, "f", &st, &d2);
+	cache_set(c2, "f", &st, &d2);
 	expect_hit(c1, "f", &st, &d1);
 	expect_hit(c2, "f", &st, &d2);
 	stat_cache_save(c1, s);
@@ -553,7 +572,7 @@ static void test_many_entries(void **state)
 		snprintf(path, sizeof(path), "dir/%d", i);
 		digest_of(path, &d);
 		st.st_ino = (ino_t)i;
-		stat_cache_set(c, path, &st, &d);
+		cache_set(c, path, &st, &d);
 	}
 	stat_cache_save(c, s);
 	stat_cache_free(c);
@@ -582,13 +601,13 @@ static void test_odd_paths_and_null(void **state)
 	aged_stat("ctx/f", "f\n", &st);
 	digest_of("f\n", &d);
 	/* no cache (not loaded yet): every call is harmless */
-	assert_false(stat_cache_get(NULL, "f", &st, &d));
-	stat_cache_set(NULL, "f", &st, &d);
+	assert_false(cache_get(NULL, "f", &st, &d));
+	cache_set(NULL, "f", &st, &d);
 	stat_cache_save(NULL, s);
 	stat_cache_free(NULL);
 	/* a name with a newline cannot be one line: not remembered */
 	c = stat_cache_load(s, "ctx");
-	stat_cache_set(c, "a\nb", &st, &d);
+	cache_set(c, "a\nb", &st, &d);
 	expect_miss(c, "a\nb", &st);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
@@ -597,7 +616,7 @@ static void test_odd_paths_and_null(void **state)
 	/* a context that does not exist (yet): its own empty cache */
 	c = stat_cache_load(s, "nope");
 	expect_miss(c, "f", &st);
-	stat_cache_set(c, "f", &st, &d);
+	cache_set(c, "f", &st, &d);
 	expect_hit(c, "f", &st, &d);
 	stat_cache_free(c);
 	layer_store_close(s);
