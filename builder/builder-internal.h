@@ -132,6 +132,8 @@ bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs
 		    struct cb_digest *out);
 void stat_cache_set(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    const struct cb_digest *digest);
+/* Nothing remembered (a context not built before). */
+bool stat_cache_empty(const struct stat_cache *c);
 /* Write it back when it changed (best effort). */
 void stat_cache_save(struct stat_cache *c, struct layer_store *s);
 void stat_cache_free(struct stat_cache *c);
