@@ -263,10 +263,30 @@ void build_key_add(struct cb_sha256 *h, const char *part, size_t len);
 /* explain.c: why a step missed the cache */
 struct explain;
 /*
+ * The inputs of a step's key as explain.c keeps them: text parts, and
+ * file parts (a COPY item: its destination and a hash of the rest of its
+ * part of the key), encoded compactly.
+ */
+struct explain_parts {
+	struct cb_strbuf enc;
+	struct cb_strbuf last; /* the last file part's path */
+};
+#define EXPLAIN_PARTS_INIT                                                                         \
+	{                                                                                          \
+		CB_STRBUF_INIT, CB_STRBUF_INIT                                                     \
+	}
+void explain_parts_text(struct explain_parts *p, const char *text);
+void explain_parts_file(struct explain_parts *p, const char *path, const void *what, size_t len);
+void explain_parts_release(struct explain_parts *p);
+/*
  * A step missed the cache: keep its key's inputs (parent NULL: none) for
  * the next build, and say what differs from the last build of this step
  * (plain progress or --explain-cache).
  */
+void build_explain_miss_parts(struct build *b, const struct stage *st,
+			      const struct df_instruction *in, unsigned step,
+			      const struct cb_digest *parent, const struct explain_parts *parts);
+/* The same with text parts. */
 void build_explain_miss(struct build *b, const struct stage *st, const struct df_instruction *in,
 			unsigned step, const struct cb_digest *parent,
 			const struct cb_strvec *parts);

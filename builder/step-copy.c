@@ -76,7 +76,6 @@ struct copy_op {
 	struct copy_plan plan;
 	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
 	bool link;		    /* --link: onto an empty tree, the key without the parent */
-	struct cb_strvec key_parts; /* what the cache key was made from */
 	int pfd;		    /* the tree directory of the last item written, and its path */
 	char *pdir;
 };
@@ -772,23 +771,27 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 	return 0;
 }
 
-/* What copy_key hashed, as a list (for the explanation of a miss). */
-static void copy_key_parts(const struct copy_op *op, const struct cb_strvec *head,
-			   struct cb_strvec *parts)
+/* What copy_key hashed, for the explanation of a miss: the head, then each item. */
+static void copy_explain(struct copy_op *op, const struct cb_strvec *head, unsigned step)
 {
+	struct explain_parts parts = EXPLAIN_PARTS_INIT;
 	char buf[2 * PATH_MAX + 256];
 
 	for (size_t i = 0; i < head->n; i++)
-		cb_strvec_push(parts, head->v[i]);
+		explain_parts_text(&parts, head->v[i]);
 	for (size_t i = 0; i < op->plan.n; i++) {
 		const struct copy_item *it = &op->plan.items[i];
 		struct cb_digest none = {0};
 		bool has =
 			it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE || it->kind == ITEM_DATA;
+		int n = item_part(it, has ? &it->digest : &none, buf, sizeof(buf));
 
-		item_part(it, has ? &it->digest : &none, buf, sizeof(buf));
-		cb_strvec_push(parts, buf);
+		explain_parts_file(&parts, it->dst, buf,
+				   n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	}
+	build_explain_miss_parts(op->b, op->st, op->in, step, op->link ? NULL : &op->st->key,
+				 &parts);
+	explain_parts_release(&parts);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1189,7 +1192,6 @@ static void copy_op_release(struct copy_op *op)
 	ignore_matcher_free(op->excl);
 	plan_release(&op->plan);
 	cb_strvec_clear(&op->copied_up);
-	cb_strvec_clear(&op->key_parts);
 	if (op->pfd >= 0)
 		close(op->pfd);
 	free(op->pdir);
@@ -1430,8 +1432,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached; /* the tree goes with the scratch directory */
 		ret = -1;
 	}
-	copy_key_parts(&op, &head, &op.key_parts);
-	build_explain_miss(b, st, in, step, op.link ? NULL : &st->key, &op.key_parts);
+	copy_explain(&op, &head, step);
 	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
 	st->key = key;
