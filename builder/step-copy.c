@@ -66,14 +66,25 @@ struct copy_item {
 struct str_arena {
 	char **chunks;
 	size_t n, alloc;
+	size_t size0; /* of the first chunk, kept by arena_rewind */
 	char *cur;
 	size_t left;
 };
+
+struct key_stream;
 
 struct copy_plan {
 	struct copy_item *items; /* mmap'd, grown by mremap: never copied */
 	size_t n, alloc;
 	struct str_arena strings;
+	/*
+	 * Streaming the key (stream_key): items go into the key as soon as
+	 * they are final and are dropped, so the plan stays a few items long.
+	 */
+	struct key_stream *ks; /* NULL: the plan keeps every item */
+	size_t base;	       /* items already dropped (indexes count from the first) */
+	size_t final;	       /* items before this index can no longer be dropped */
+	struct cb_strvec dirs; /* the destinations of dropped directories (planned_dir) */
 };
 
 struct copy_op {
@@ -265,6 +276,8 @@ static char *arena_dup(struct str_arena *a, const char *s, size_t len)
 		CB_ALLOC_GROW(a->chunks, a->n + 1, a->alloc);
 		a->chunks[a->n++] = a->cur = xmalloc(size);
 		a->left = size;
+		if (a->n == 1)
+			a->size0 = size;
 	}
 	p = a->cur;
 	memcpy(p, s, len);
@@ -272,6 +285,18 @@ static char *arena_dup(struct str_arena *a, const char *s, size_t len)
 	a->cur += len + 1;
 	a->left -= len + 1;
 	return p;
+}
+
+/* Forget every string (the first chunk is kept for the next ones). */
+static void arena_rewind(struct str_arena *a)
+{
+	if (!a->n)
+		return;
+	for (size_t i = 1; i < a->n; i++)
+		free(a->chunks[i]);
+	a->n = 1;
+	a->cur = a->chunks[0];
+	a->left = a->size0;
 }
 
 static void arena_release(struct str_arena *a)
@@ -321,19 +346,36 @@ static void plan_grow(struct copy_plan *p)
 	p->alloc = alloc;
 }
 
-/* A new item at dst. */
-static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const char *dst)
+static int plan_flush(struct copy_op *op, struct cb_error **err);
+
+/*
+ * A new item at dst.  lazy: a directory that goes again unless something
+ * is planned after it (plan_entry), so it is not final yet.  NULL when
+ * streaming the key failed.
+ */
+static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const char *dst,
+				  bool lazy, struct cb_error **err)
 {
 	struct copy_plan *p = &op->plan;
 	struct copy_item *it;
 
+	if (p->ks && plan_flush(op, err) < 0)
+		return NULL;
 	if (p->n == p->alloc)
 		plan_grow(p);
 	it = &p->items[p->n++];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
 	it->dst = plan_str(p, dst);
+	if (!lazy)
+		p->final = p->base + p->n;
 	return it;
+}
+
+/* Items planned so far, dropped ones included. */
+static size_t plan_count(const struct copy_op *op)
+{
+	return op->plan.base + op->plan.n;
 }
 
 static void plan_release(struct copy_plan *p)
@@ -343,6 +385,7 @@ static void plan_release(struct copy_plan *p)
 	if (p->items)
 		munmap(p->items, p->alloc * sizeof(*p->items));
 	arena_release(&p->strings);
+	cb_strvec_clear(&p->dirs);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -497,8 +540,10 @@ static int plan_entry(struct copy_op *op, struct walk *w, const struct stackfs_e
 		kind = ITEM_FILE;
 	else
 		return 0; /* devices, fifos and sockets are not copied */
-	mine = op->plan.n;
-	it = new_item(op, kind, w->dst.buf);
+	mine = plan_count(op);
+	it = new_item(op, kind, w->dst.buf, lazy && kind == ITEM_DIR, err);
+	if (!it)
+		return -1;
 	it->src = fs;
 	it->entry.path = plan_src_path(&op->plan, it, w->src.buf);
 	it->entry.st = e->st;
@@ -529,7 +574,7 @@ static int plan_entry(struct copy_op *op, struct walk *w, const struct stackfs_e
 	 * An excluded directory searched for re-included files (a `!`
 	 * pattern) is sent only as the parent of one (fsutil's walk).
 	 */
-	if (ret == 0 && lazy && op->plan.n == mine + 1) {
+	if (ret == 0 && lazy && plan_count(op) == mine + 1) {
 		op->plan.n--;
 		item_release(&op->plan.items[op->plan.n]);
 	}
@@ -685,6 +730,9 @@ static bool planned_dir(const struct copy_op *op, const char *abs)
 	for (size_t i = 0; i < op->plan.n; i++)
 		if (op->plan.items[i].kind == ITEM_DIR && !strcmp(op->plan.items[i].dst, abs))
 			return true;
+	for (size_t i = 0; i < op->plan.dirs.n; i++)
+		if (!strcmp(op->plan.dirs.v[i], abs))
+			return true;
 	return false;
 }
 
@@ -741,13 +789,15 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 			stackfs_entry_release(&e);
 			return -1;
 		}
-		it = new_item(op, ITEM_ARCHIVE, dst);
-		it->src = &op->ctx;
-		it->entry.path = plan_src_path(&op->plan, it, e.path);
-		it->entry.st = e.st;
-		it->entry.layer = e.layer;
+		it = new_item(op, ITEM_ARCHIVE, dst, false, err);
+		if (it) {
+			it->src = &op->ctx;
+			it->entry.path = plan_src_path(&op->plan, it, e.path);
+			it->entry.st = e.st;
+			it->entry.layer = e.layer;
+		}
 		stackfs_entry_release(&e);
-		return 0;
+		return it ? 0 : -1;
 	}
 	if (!S_ISDIR(e.st.st_mode) && isdir) {
 		char *d2 = join(dst, cb_basename(src_abs));
@@ -780,7 +830,9 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 			free(dst);
 			dst = d2;
 		}
-		it = new_item(op, ITEM_DATA, dst);
+		it = new_item(op, ITEM_DATA, dst, false, err);
+		if (!it)
+			return -1;
 		if (sc->expand) {
 			struct shell_lex lex = SHELL_LEX_INIT;
 
@@ -805,10 +857,19 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 /* The cache key                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* What stream_key may read to hash files the stat cache does not know. */
+#define STREAM_HASH_BUDGET (32u << 20)
+
 /* The key's bytes, handed to SHA-256 in blocks (a call per item costs more than the hashing). */
 struct key_buf {
 	struct cb_sha256 h;
 	struct cb_strbuf buf;
+};
+
+struct key_stream {
+	struct key_buf kb;
+	uint64_t left; /* bytes it may still read */
+	bool abandoned;
 };
 
 static int hash_file(const struct copy_item *it, struct cb_sha256 *h, struct cb_error **err)
@@ -908,6 +969,7 @@ static void item_bytes(const struct copy_item *it, struct cb_strbuf *out)
 static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error **err)
 {
 	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
+	struct key_stream *ks = op->plan.ks;
 	struct cb_sha256 h;
 	bool hit;
 	int ret;
@@ -922,6 +984,13 @@ static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error
 		it->hashed = true;
 		return 0;
 	}
+	if (ks && (uint64_t)it->entry.st.st_size > ks->left) {
+		ks->abandoned = true; /* cheaper to hash while copying */
+		return cb_error_set(err, ECANCELED, "`%s`: too big to hash before the copy",
+				    it->entry.path);
+	}
+	if (ks)
+		ks->left -= (uint64_t)it->entry.st.st_size;
 	cb_sha256_init(&h);
 	ret = hash_file(it, &h, err);
 	cb_sha256_final(&h, &it->digest);
@@ -991,6 +1060,74 @@ static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_
 	}
 	key_end(&kb, key);
 	return 0;
+}
+
+/* Streaming: the final items go into the key and out of the plan. */
+static int plan_flush(struct copy_op *op, struct cb_error **err)
+{
+	struct copy_plan *p = &op->plan;
+	size_t k = p->final - p->base, i;
+	int ret = 0;
+
+	for (i = 0; i < k && ret == 0; i++) {
+		struct copy_item *it = &p->items[i];
+
+		ret = key_item(op, &p->ks->kb, it, err);
+		if (ret == 0 && it->kind == ITEM_DIR)
+			cb_strvec_push(&p->dirs, it->dst);
+		item_release(it);
+	}
+	memmove(p->items, p->items + i, (p->n - i) * sizeof(*p->items));
+	p->n -= i;
+	p->base += i;
+	if (!p->n) /* no lazy directory waits: no string is in use */
+		arena_rewind(&p->strings);
+	return ret;
+}
+
+static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const char *dest_raw,
+		     struct cb_error **err);
+
+/*
+ * The key without keeping a plan: the walk hands each item to the key as
+ * soon as it is final, so checking an unchanged context takes the same
+ * little memory however big it is.  1 and *key; 0 when it gave up (the
+ * stat cache knows nothing of the context yet, or a file it does not
+ * know is too big to read twice): the caller plans, and copies first.
+ */
+static int stream_key(struct copy_op *op, const struct cb_strvec *srcs, const char *dest,
+		      const struct cb_strvec *head, struct cb_digest *key, struct cb_error **err)
+{
+	struct key_stream ks = {.left = STREAM_HASH_BUDGET};
+	bool cold = false;
+	int ret;
+
+	if (op->from_context) {
+		struct stat_cache *sc = context_stats(op);
+
+		pthread_mutex_lock(&op->b->mu);
+		cold = stat_cache_empty(sc);
+		pthread_mutex_unlock(&op->b->mu);
+	}
+	if (cold)
+		return 0;
+	key_begin(op, head, &ks.kb);
+	op->plan.ks = &ks;
+	ret = plan_copy(op, srcs, dest, err);
+	if (ret == 0) {
+		op->plan.final = plan_count(op);
+		ret = plan_flush(op, err);
+	}
+	plan_release(&op->plan);
+	if (ret < 0) {
+		key_abort(&ks.kb);
+		if (!ks.abandoned)
+			return -1;
+		cb_error_free(err);
+		return 0;
+	}
+	key_end(&ks.kb, key);
+	return 1;
 }
 
 /* A step that missed: what its key was made from, for the next build's explanation. */
@@ -1501,10 +1638,11 @@ static int plan_parents(struct copy_op *op, const char *src, const char *dest,
 				continue;
 			r = stackfs_lookup(&op->ctx, sp, true, &e, err);
 			if (r > 0 && S_ISDIR(e.st.st_mode)) {
-				struct copy_item *it = new_item(op, ITEM_DIR, dp);
+				struct copy_item *it = new_item(op, ITEM_DIR, dp, false, err);
 
-				it->src = &op->ctx;
-				ret = set_meta(op, it, &e.st, err);
+				if (it)
+					it->src = &op->ctx;
+				ret = it ? set_meta(op, it, &e.st, err) : -1;
 			}
 			if (r > 0)
 				stackfs_entry_release(&e);
@@ -1626,6 +1764,16 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
 			op.chmod ? op.chmod : "");
 	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
+	/* an unchanged source is checked without keeping a plan (stream_key) */
+	ret = stream_key(&op, &srcs, dest, &head, &key, err);
+	if (ret < 0)
+		goto out;
+	if (ret > 0) {
+		ret = build_cache_apply(b, st, &key, created_by, err);
+		if (ret != 0)
+			goto cached;
+	}
+	ret = -1;
 	if (plan_copy(&op, &srcs, dest, err) < 0)
 		goto out;
 	/* a context the stat cache does not know is copied first, read once (digests_known) */

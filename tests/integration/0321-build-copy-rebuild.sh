@@ -1,11 +1,13 @@
 #!/bin/bash
-# Rebuilding COPY and ADD steps: every form of the step comes out CACHED
-# when its sources did not change, once the stat cache knows the files
-# too (a whole context with a re-included file in an excluded directory,
-# several sources into one directory, --parents, --exclude, an archive ADD
-# unpacks, a heredoc, --from a stage, --link).  A file touched with the
-# same content is still cached; a changed, added or removed file is a miss
-# that names it; a garbled or torn explain file only explains less.
+# Rebuilding COPY and ADD steps.  Once the stat cache knows the context's
+# files, an unchanged source is checked without a plan (the key is hashed
+# as the sources are walked): every form of the step must come out CACHED,
+# that is with the key the first build made from its plan (a whole context
+# with a re-included file in an excluded directory, several sources into
+# one directory, --parents, --exclude, an archive ADD unpacks, a heredoc,
+# --from a stage, --link).  A file touched with the same content is still
+# cached; a changed, added or removed file is a miss that names it; a
+# garbled explain file only explains less.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/build-lib.sh"
 
