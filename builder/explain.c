@@ -44,7 +44,7 @@ struct explain {
 	char name[96];
 	char *file; /* the loaded file: prev points into it */
 	struct explain_rec *prev, *cur;
-	size_t nprev, ncur;
+	size_t nprev, ncur, aprev;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -293,7 +293,7 @@ static void parse(struct explain *e, size_t len)
 		if (!get_field(&p, end, &id, &r.idlen) || !get_field(&p, end, &r.parts, &r.len))
 			break;
 		r.id = (char *)id;
-		e->prev = xrealloc(e->prev, cb_st_mult(e->nprev + 1, sizeof(*e->prev)));
+		CB_ALLOC_GROW(e->prev, e->nprev + 1, e->aprev);
 		e->prev[e->nprev++] = r;
 	}
 }
