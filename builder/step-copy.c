@@ -1077,7 +1077,8 @@ static int plan_flush(struct copy_op *op, struct cb_error **err)
 			cb_strvec_push(&p->dirs, it->dst);
 		item_release(it);
 	}
-	memmove(p->items, p->items + i, (p->n - i) * sizeof(*p->items));
+	if (i && p->n > i)
+		memmove(p->items, p->items + i, (p->n - i) * sizeof(*p->items));
 	p->n -= i;
 	p->base += i;
 	if (!p->n) /* no lazy directory waits: no string is in use */

@@ -8,6 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/build-lib.sh"
 [ -x /usr/bin/time ] || skip "/usr/bin/time (package time) is not installed"
+ldd "$CBUILD" 2>/dev/null | grep -qE 'lib(a|ub|t)san' &&
+	not_applicable_exit "a sanitizer build: its memory is the sanitizer's"
 
 # tree DIR DIRS: DIRS directories of 100 empty files each
 tree() {
