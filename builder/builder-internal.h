@@ -21,13 +21,55 @@ struct stackfs {
 	bool plain; /* one ordinary tree (the build context): no whiteouts */
 };
 
+/*
+ * What the view keeps of an entry's stat: the fields a copy and its cache
+ * key use, under struct stat's names (half its size: a COPY plans one per
+ * context entry).
+ */
+struct stackfs_stat {
+	mode_t st_mode;
+	uid_t st_uid;
+	gid_t st_gid;
+	off_t st_size;
+	dev_t st_dev;
+	ino_t st_ino;
+	struct timespec st_mtim;
+	struct timespec st_ctim;
+};
+
+static inline void stackfs_stat_from(struct stackfs_stat *out, const struct stat *st)
+{
+	out->st_mode = st->st_mode;
+	out->st_uid = st->st_uid;
+	out->st_gid = st->st_gid;
+	out->st_size = st->st_size;
+	out->st_dev = st->st_dev;
+	out->st_ino = st->st_ino;
+	out->st_mtim = st->st_mtim;
+	out->st_ctim = st->st_ctim;
+}
+
 /* One entry of the merged view. */
 struct stackfs_entry {
-	char *path;	/* canonical absolute path: no symlinks, no . or .. */
-	struct stat st; /* of the topmost layer's entry */
-	int layer;	/* index of that layer */
-	size_t *dirs;	/* directories: the layers merged into it, top first */
+	char *path;		/* canonical absolute path: no symlinks, no . or .. */
+	struct stackfs_stat st; /* of the topmost layer's entry */
+	int layer;		/* index of that layer */
+	size_t *dirs;		/* directories: the layers merged into it, top first */
 	size_t ndirs;
+};
+
+/*
+ * A directory of the view read for a walk: its merged listing, and the
+ * directory open in each of its layers, so that its children are looked
+ * up relative to it instead of by a path walked from the root each time.
+ */
+struct stackfs_dir {
+	int *fds;	/* the directory in layer dirs[k] of its entry, or -1 once closed */
+	size_t *layers; /* those layer indexes */
+	size_t nfds;
+	char *names; /* the listing, NUL-terminated names one after the other */
+	size_t *off; /* name i is names + off[i]; sorted (strcmp) */
+	size_t n;
 };
 
 /* dirs: the lowerdirs, top first (an empty stack is an empty root). */
@@ -57,6 +99,26 @@ int stackfs_read_file(const struct stackfs *fs, const char *path, size_t max, ch
 /* The names in directory entry dir (merged, whiteouts applied), sorted. */
 int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, struct cb_strvec *names,
 		 struct cb_error **err);
+/*
+ * Open directory entry dir for a walk: *d holds its listing (as
+ * stackfs_list) and the directory open in its layers; release it.
+ */
+int stackfs_dir_open(const struct stackfs *fs, const struct stackfs_entry *dir,
+		     struct stackfs_dir *d, struct cb_error **err);
+static inline const char *stackfs_dir_name(const struct stackfs_dir *d, size_t i)
+{
+	return d->names + d->off[i];
+}
+/*
+ * Child i of an open directory, not following a symlink: 1 and *out with
+ * out->path NULL (the walker knows where it is; release *out), 0 when it
+ * went away (or is whited out), -1 on an I/O error.
+ */
+int stackfs_dir_child(const struct stackfs *fs, const struct stackfs_dir *d, size_t i,
+		      struct stackfs_entry *out, struct cb_error **err);
+/* Close the directory's fds (the listing stays): before descending, to bound open fds. */
+void stackfs_dir_close(struct stackfs_dir *d);
+void stackfs_dir_release(struct stackfs_dir *d);
 
 /* ------------------------------------------------------------------------ */
 /* Context file digests remembered by stat (statcache.c)                     */
@@ -66,10 +128,12 @@ struct stat_cache;
 /* Never fails: a missing or bad cache file is an empty cache. */
 struct stat_cache *stat_cache_load(struct layer_store *s, const char *context_dir);
 /* true and *out when path was hashed with exactly this stat. */
-bool stat_cache_get(struct stat_cache *c, const char *path, const struct stat *st,
+bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    struct cb_digest *out);
-void stat_cache_set(struct stat_cache *c, const char *path, const struct stat *st,
+void stat_cache_set(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    const struct cb_digest *digest);
+/* Nothing remembered (a context not built before). */
+bool stat_cache_empty(const struct stat_cache *c);
 /* Write it back when it changed (best effort). */
 void stat_cache_save(struct stat_cache *c, struct layer_store *s);
 void stat_cache_free(struct stat_cache *c);
@@ -260,10 +324,30 @@ void build_key_add(struct cb_sha256 *h, const char *part, size_t len);
 /* explain.c: why a step missed the cache */
 struct explain;
 /*
+ * The inputs of a step's key as explain.c keeps them: text parts, and
+ * file parts (a COPY item: its destination and a hash of the rest of its
+ * part of the key), encoded compactly.
+ */
+struct explain_parts {
+	struct cb_strbuf enc;
+	struct cb_strbuf last; /* the last file part's path */
+};
+#define EXPLAIN_PARTS_INIT                                                                         \
+	{                                                                                          \
+		CB_STRBUF_INIT, CB_STRBUF_INIT                                                     \
+	}
+void explain_parts_text(struct explain_parts *p, const char *text);
+void explain_parts_file(struct explain_parts *p, const char *path, const void *what, size_t len);
+void explain_parts_release(struct explain_parts *p);
+/*
  * A step missed the cache: keep its key's inputs (parent NULL: none) for
  * the next build, and say what differs from the last build of this step
  * (plain progress or --explain-cache).
  */
+void build_explain_miss_parts(struct build *b, const struct stage *st,
+			      const struct df_instruction *in, unsigned step,
+			      const struct cb_digest *parent, const struct explain_parts *parts);
+/* The same with text parts. */
 void build_explain_miss(struct build *b, const struct stage *st, const struct df_instruction *in,
 			unsigned step, const struct cb_digest *parent,
 			const struct cb_strvec *parts);

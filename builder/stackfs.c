@@ -92,9 +92,11 @@ static void root_entry(const struct stackfs *fs, struct stackfs_entry *e)
 	memset(&e->st, 0, sizeof(e->st));
 	e->st.st_mode = S_IFDIR | 0755;
 	for (size_t i = 0; i < fs->n; i++) {
+		struct stat st;
+
 		e->dirs[e->ndirs++] = i;
-		if (e->ndirs == 1 && fstat(fs->fds[i], &e->st) < 0)
-			e->st.st_mode = S_IFDIR | 0755;
+		if (e->ndirs == 1 && fstat(fs->fds[i], &st) == 0)
+			stackfs_stat_from(&e->st, &st);
 		if (is_opaque(fs, fs->fds[i], ""))
 			break;
 	}
@@ -109,6 +111,59 @@ static const char *rel_of(const char *path)
 }
 
 /*
+ * The child of a directory as the layers below it show it: in layer
+ * layers[k], fstatat(fds[k], name) (a layer root and a relative path, or
+ * the directory itself and a name).  1 and *out (path NULL) when it exists
+ * in the merged view, 0 when not.  what names it in errors.
+ */
+static int merge_child(const struct stackfs *fs, const int *fds, const size_t *layers, size_t n,
+		       const char *name, const char *what, struct stackfs_entry *out,
+		       struct cb_error **err)
+{
+	memset(out, 0, sizeof(*out));
+	out->layer = -1;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = layers[k];
+		struct stat st;
+
+		if (fstatat(fds[k], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			int e = errno;
+
+			stackfs_entry_release(out);
+			return cb_error_set(err, e, "stat `%s` in layer %zu", what, i);
+		}
+		if (!fs->plain && is_whiteout(&st))
+			break;
+		if (!S_ISDIR(st.st_mode)) {
+			if (out->layer < 0) {
+				out->layer = (int)i;
+				stackfs_stat_from(&out->st, &st);
+			}
+			break; /* a non-directory hides what is below */
+		}
+		if (out->layer < 0) {
+			out->layer = (int)i;
+			stackfs_stat_from(&out->st, &st);
+		} else if (!S_ISDIR(out->st.st_mode)) {
+			break;
+		}
+		if (!out->dirs)
+			out->dirs = xcalloc(n, sizeof(*out->dirs));
+		out->dirs[out->ndirs++] = i;
+		/* an opaque directory hides the layers below (none below the last) */
+		if (k + 1 < n && !fs->plain && is_opaque(fs, fds[k], name))
+			break;
+	}
+	if (out->layer < 0) {
+		stackfs_entry_release(out);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * One step: the child `name` of the directory `dir`.  1 and *out when it
  * exists in the merged view, 0 when not.
  */
@@ -117,48 +172,15 @@ static int child(const struct stackfs *fs, const struct stackfs_entry *dir, cons
 {
 	cleanup_free char *path = strcmp(dir->path, "/") ? xasprintf("%s/%s", dir->path, name)
 							 : xasprintf("/%s", name);
-	const char *rel = rel_of(path);
+	cleanup_free int *fds = xcalloc(dir->ndirs ? dir->ndirs : 1, sizeof(*fds));
+	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->layer = -1;
-	out->dirs = xcalloc(dir->ndirs ? dir->ndirs : 1, sizeof(*out->dirs));
-	for (size_t k = 0; k < dir->ndirs; k++) {
-		size_t i = dir->dirs[k];
-		struct stat st;
-
-		if (fstatat(fs->fds[i], rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT || errno == ENOTDIR)
-				continue;
-			int e = errno;
-
-			stackfs_entry_release(out);
-			return cb_error_set(err, e, "stat `%s` in layer %zu", path, i);
-		}
-		if (!fs->plain && is_whiteout(&st))
-			break;
-		if (!S_ISDIR(st.st_mode)) {
-			if (out->layer < 0) {
-				out->layer = (int)i;
-				out->st = st;
-			}
-			break; /* a non-directory hides what is below */
-		}
-		if (out->layer < 0) {
-			out->layer = (int)i;
-			out->st = st;
-		} else if (!S_ISDIR(out->st.st_mode)) {
-			break;
-		}
-		out->dirs[out->ndirs++] = i;
-		if (is_opaque(fs, fs->fds[i], rel))
-			break;
-	}
-	if (out->layer < 0) {
-		stackfs_entry_release(out);
-		return 0;
-	}
-	out->path = steal_pointer(&path);
-	return 1;
+	for (size_t k = 0; k < dir->ndirs; k++)
+		fds[k] = fs->fds[dir->dirs[k]];
+	r = merge_child(fs, fds, dir->dirs, dir->ndirs, rel_of(path), path, out, err);
+	if (r > 0)
+		out->path = steal_pointer(&path);
+	return r;
 }
 
 int stackfs_child(const struct stackfs *fs, const struct stackfs_entry *dir, const char *name,
@@ -309,55 +331,159 @@ int stackfs_read_file(const struct stackfs *fs, const char *path, size_t max, ch
 	return 1;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A name of a layer's directory, for the merged listing. */
+struct dir_name {
+	size_t off; /* in the names buffer */
+	size_t k;   /* the layer's rank in the directory's layers (top first) */
+	bool whiteout;
+};
+
+static int cmp_name(const void *a, const void *b, void *names)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct dir_name *x = a, *y = b;
+	int c = strcmp((const char *)names + x->off, (const char *)names + y->off);
+
+	if (c)
+		return c;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Append the names of directory fd (layer rank k) to *v, their text to *names. */
+static int read_names(const struct stackfs *fs, int fd, size_t k, const char *what,
+		      struct cb_strbuf *names, struct dir_name **v, size_t *n, size_t *alloc,
+		      struct cb_error **err)
+{
+	/* getdents64 on the directory's own fd: no DIR stream (a dup, a close) per directory */
+	char buf[32768] __attribute__((aligned(8)));
+
+	for (;;) {
+		ssize_t got = getdents64(fd, buf, sizeof(buf));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return cb_error_set(err, errno, "read `%s`", what);
+		if (got == 0)
+			return 0;
+		for (ssize_t pos = 0; pos < got;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + pos);
+			struct dir_name *dn;
+			struct stat st;
+
+			pos += de->d_reclen;
+			if (de->d_name[0] == '.' &&
+			    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+				continue;
+			CB_ALLOC_GROW(*v, *n + 1, *alloc);
+			dn = &(*v)[(*n)++];
+			dn->off = names->len;
+			dn->k = k;
+			dn->whiteout = !fs->plain &&
+				       (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
+				       fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				       is_whiteout(&st);
+			cb_strbuf_add(names, de->d_name, strlen(de->d_name) + 1);
+		}
+	}
+}
+
+/*
+ * The merged listing: each name as the topmost layer that has it decides
+ * (a whiteout there hides it), sorted.
+ */
+static int list_dir(const struct stackfs *fs, struct stackfs_dir *d, const char *what,
+		    struct cb_error **err)
+{
+	struct cb_strbuf names = CB_STRBUF_INIT;
+	cleanup_free struct dir_name *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t k = 0; k < d->nfds; k++) {
+		if (read_names(fs, d->fds[k], k, what, &names, &v, &n, &alloc, err) < 0) {
+			cb_strbuf_release(&names);
+			return -1;
+		}
+	}
+	if (n) /* qsort's array may not be NULL, even for no elements */
+		qsort_r(v, n, sizeof(*v), cmp_name, names.buf);
+	d->off = xcalloc(n ? n : 1, sizeof(*d->off));
+	d->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(names.buf + v[i].off, names.buf + v[i - 1].off))
+			continue; /* decided by an upper layer */
+		if (!v[i].whiteout)
+			d->off[d->n++] = v[i].off;
+	}
+	d->names = cb_strbuf_detach(&names, NULL);
+	return 0;
+}
+
+int stackfs_dir_open(const struct stackfs *fs, const struct stackfs_entry *dir,
+		     struct stackfs_dir *d, struct cb_error **err)
+{
+	const char *rel = rel_of(dir->path);
+
+	memset(d, 0, sizeof(*d));
+	d->fds = xcalloc(dir->ndirs ? dir->ndirs : 1, sizeof(*d->fds));
+	d->layers = xcalloc(dir->ndirs ? dir->ndirs : 1, sizeof(*d->layers));
+	for (size_t k = 0; k < dir->ndirs; k++) {
+		size_t i = dir->dirs[k];
+		int fd = openat(fs->fds[i], *rel ? rel : ".",
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			int e = errno;
+
+			stackfs_dir_release(d);
+			return cb_error_set(err, e, "open `%s` in layer %zu", dir->path, i);
+		}
+		d->fds[d->nfds] = fd;
+		d->layers[d->nfds++] = i;
+	}
+	if (list_dir(fs, d, dir->path, err) < 0) {
+		stackfs_dir_release(d);
+		return -1;
+	}
+	return 0;
+}
+
+int stackfs_dir_child(const struct stackfs *fs, const struct stackfs_dir *d, size_t i,
+		      struct stackfs_entry *out, struct cb_error **err)
+{
+	const char *name = stackfs_dir_name(d, i);
+
+	return merge_child(fs, d->fds, d->layers, d->nfds, name, name, out, err);
+}
+
+void stackfs_dir_close(struct stackfs_dir *d)
+{
+	for (size_t k = 0; k < d->nfds; k++) {
+		if (d->fds[k] >= 0)
+			close(d->fds[k]);
+		d->fds[k] = -1;
+	}
+}
+
+void stackfs_dir_release(struct stackfs_dir *d)
+{
+	if (d->fds)
+		stackfs_dir_close(d);
+	free(d->fds);
+	free(d->layers);
+	free(d->names);
+	free(d->off);
+	memset(d, 0, sizeof(*d));
 }
 
 int stackfs_list(const struct stackfs *fs, const struct stackfs_entry *dir, struct cb_strvec *names,
 		 struct cb_error **err)
 {
-	struct cb_strvec seen = CB_STRVEC_INIT; /* names decided (shown or whited out) */
-	const char *rel = rel_of(dir->path);
+	struct stackfs_dir d;
 
-	for (size_t k = 0; k < dir->ndirs; k++) {
-		size_t i = dir->dirs[k];
-		int fd = openat(fs->fds[i], *rel ? rel : ".",
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		cleanup_dir DIR *d = NULL;
-		struct dirent *de;
-		size_t before = seen.n;
-
-		if (fd < 0) {
-			cb_strvec_clear(&seen);
-			return cb_error_set(err, errno, "open `%s` in layer %zu", dir->path, i);
-		}
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			cb_strvec_clear(&seen);
-			return cb_error_set(err, errno, "read `%s`", dir->path);
-		}
-		while ((errno = 0, de = readdir(d))) {
-			struct stat st;
-			bool known = false;
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			for (size_t j = 0; j < before && !known; j++)
-				known = !strcmp(seen.v[j], de->d_name);
-			if (known)
-				continue;
-			cb_strvec_push(&seen, de->d_name);
-			if (!fs->plain && (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
-			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    is_whiteout(&st))
-				continue;
-			cb_strvec_push(names, de->d_name);
-		}
-	}
-	cb_strvec_clear(&seen);
-	if (names->n) /* qsort's array may not be NULL, even for no elements */
-		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	if (stackfs_dir_open(fs, dir, &d, err) < 0)
+		return -1;
+	for (size_t i = 0; i < d.n; i++)
+		cb_strvec_push(names, stackfs_dir_name(&d, i));
+	stackfs_dir_release(&d);
 	return 0;
 }

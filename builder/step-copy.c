@@ -22,8 +22,10 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,27 +39,53 @@
 
 enum item_kind { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_DATA, ITEM_ARCHIVE };
 
+/*
+ * One thing the step makes.  A COPY of a big context plans one per entry,
+ * so it stays small: the paths live in the plan's string arena (the source
+ * path is usually the tail of the destination), the entry keeps no list of
+ * layers and only stackfs's short stat.
+ */
 struct copy_item {
 	enum item_kind kind;
+	bool keep_existing;	    /* a directory that may exist already: keep its metadata */
+	bool hashed;		    /* digest is the content's (known from the stat cache or
+				       computed while the file was copied) */
 	char *dst;		    /* absolute, canonical parent */
 	const struct stackfs *src;  /* NULL for ITEM_DATA */
 	struct stackfs_entry entry; /* the source entry */
 	char *link;		    /* ITEM_LINK target */
-	char *data;		    /* ITEM_DATA content */
+	char *data;		    /* ITEM_DATA content (the item's own) */
 	mode_t mode;		    /* final permission bits (after --chmod) */
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
-	bool keep_existing; /* a directory that may exist already: keep its metadata */
-	bool hashed;	    /* digest is the content's (known from the stat cache or
-			       computed while the file was copied) */
 	struct cb_digest digest;
 	struct url_source *url; /* ADD <url>: the download (step-add-url.c), owned */
 };
 
-struct copy_plan {
-	struct copy_item *items;
+/* Strings that live as long as the plan, in big chunks. */
+struct str_arena {
+	char **chunks;
 	size_t n, alloc;
+	size_t size0; /* of the first chunk, kept by arena_rewind */
+	char *cur;
+	size_t left;
+};
+
+struct key_stream;
+
+struct copy_plan {
+	struct copy_item *items; /* mmap'd, grown by mremap: never copied */
+	size_t n, alloc;
+	struct str_arena strings;
+	/*
+	 * Streaming the key (stream_key): items go into the key as soon as
+	 * they are final and are dropped, so the plan stays a few items long.
+	 */
+	struct key_stream *ks; /* NULL: the plan keeps every item */
+	size_t base;	       /* items already dropped (indexes count from the first) */
+	size_t final;	       /* items before this index can no longer be dropped */
+	struct cb_strvec dirs; /* the destinations of dropped directories (planned_dir) */
 };
 
 struct copy_op {
@@ -77,7 +105,6 @@ struct copy_op {
 	struct copy_plan plan;
 	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
 	bool link;		    /* --link: onto an empty tree, the key without the parent */
-	struct cb_strvec key_parts; /* what the cache key was made from */
 	int pfd;		    /* the tree directory of the last item written, and its path */
 	char *pdir;
 	struct copy_reuse *reuse;    /* the previous result of this COPY (reuse.c), or NULL */
@@ -241,29 +268,129 @@ bad:
 /* Planning                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const char *dst)
+#define ARENA_CHUNK (256u << 10)
+
+static char *arena_dup(struct str_arena *a, const char *s, size_t len)
+{
+	char *p;
+
+	if (len + 1 > a->left) {
+		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+
+		CB_ALLOC_GROW(a->chunks, a->n + 1, a->alloc);
+		a->chunks[a->n++] = a->cur = xmalloc(size);
+		a->left = size;
+		if (a->n == 1)
+			a->size0 = size;
+	}
+	p = a->cur;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->cur += len + 1;
+	a->left -= len + 1;
+	return p;
+}
+
+/* Forget every string (the first chunk is kept for the next ones). */
+static void arena_rewind(struct str_arena *a)
+{
+	if (!a->n)
+		return;
+	for (size_t i = 1; i < a->n; i++)
+		free(a->chunks[i]);
+	a->n = 1;
+	a->cur = a->chunks[0];
+	a->left = a->size0;
+}
+
+static void arena_release(struct str_arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A string of an item, in the arena. */
+static char *plan_str(struct copy_plan *p, const char *s)
+{
+	return arena_dup(&p->strings, s, strlen(s));
+}
+
+/* The source path of an item: the tail of its destination when it is one. */
+static char *plan_src_path(struct copy_plan *p, const struct copy_item *it, const char *path)
+{
+	size_t dl = strlen(it->dst), pl = strlen(path);
+
+	if (pl <= dl && !memcmp(it->dst + dl - pl, path, pl))
+		return it->dst + dl - pl;
+	return plan_str(p, path);
+}
+
+/* What an item owns (its plan_str strings are the arena's). */
+static void item_release(struct copy_item *it)
+{
+	free(it->data);
+	url_source_free(it->url);
+}
+
+/* Room for one more item: the array grows by mremap, so it is never copied. */
+static void plan_grow(struct copy_plan *p)
+{
+	size_t alloc = p->alloc ? p->alloc * 2 : 1024;
+	size_t size = cb_st_mult(alloc, sizeof(*p->items));
+	void *m = p->alloc ? mremap(p->items, p->alloc * sizeof(*p->items), size, MREMAP_MAYMOVE)
+			   : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0);
+
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "cbuild: out of memory allocating %zu bytes\n", size);
+		abort();
+	}
+	p->items = m;
+	p->alloc = alloc;
+}
+
+static int plan_flush(struct copy_op *op, struct cb_error **err);
+
+/*
+ * A new item at dst.  lazy: a directory that goes again unless something
+ * is planned after it (plan_entry), so it is not final yet.  NULL when
+ * streaming the key failed.
+ */
+static struct copy_item *new_item(struct copy_op *op, enum item_kind kind, const char *dst,
+				  bool lazy, struct cb_error **err)
 {
 	struct copy_plan *p = &op->plan;
 	struct copy_item *it;
 
-	CB_ALLOC_GROW(p->items, p->n + 1, p->alloc);
+	if (p->ks && plan_flush(op, err) < 0)
+		return NULL;
+	if (p->n == p->alloc)
+		plan_grow(p);
 	it = &p->items[p->n++];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
-	it->dst = xstrdup(dst);
+	it->dst = plan_str(p, dst);
+	if (!lazy)
+		p->final = p->base + p->n;
 	return it;
+}
+
+/* Items planned so far, dropped ones included. */
+static size_t plan_count(const struct copy_op *op)
+{
+	return op->plan.base + op->plan.n;
 }
 
 static void plan_release(struct copy_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->items[i].dst);
-		free(p->items[i].link);
-		free(p->items[i].data);
-		stackfs_entry_release(&p->items[i].entry);
-		url_source_free(p->items[i].url);
-	}
-	free(p->items);
+	for (size_t i = 0; i < p->n; i++)
+		item_release(&p->items[i]);
+	if (p->items)
+		munmap(p->items, p->alloc * sizeof(*p->items));
+	arena_release(&p->strings);
+	cb_strvec_clear(&p->dirs);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -287,7 +414,7 @@ static int excluded(struct copy_op *op, const char *abs, const char *rel_to_src,
 	return r;
 }
 
-static int set_meta(struct copy_op *op, struct copy_item *it, const struct stat *st,
+static int set_meta(struct copy_op *op, struct copy_item *it, const struct stackfs_stat *st,
 		    struct cb_error **err)
 {
 	mode_t mode = st->st_mode & 07777;
@@ -302,14 +429,113 @@ static int set_meta(struct copy_op *op, struct copy_item *it, const struct stat 
 	return 0;
 }
 
-/* Plan entry e (a source match) at dst, recursing into directories. */
-static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const char *dst,
-		      const char *rel, bool lazy, struct cb_error **err)
+/* Where a walk is: the entry's source path, destination, and path below the source. */
+struct walk {
+	struct cb_strbuf src, dst, rel;
+};
+
+/* Append /name to a path ("/" + name at the root); the length before. */
+static size_t path_push(struct cb_strbuf *sb, const char *name)
+{
+	size_t len = sb->len;
+
+	if (sb->len != 1 || sb->buf[0] != '/')
+		cb_strbuf_addch(sb, '/');
+	cb_strbuf_addstr(sb, name);
+	return len;
+}
+
+/* Append name to a relative path. */
+static size_t rel_push(struct cb_strbuf *sb, const char *name)
+{
+	size_t len = sb->len;
+
+	if (sb->len)
+		cb_strbuf_addch(sb, '/');
+	cb_strbuf_addstr(sb, name);
+	return len;
+}
+
+static int plan_entry(struct copy_op *op, struct walk *w, const struct stackfs_entry *e, bool lazy,
+		      struct cb_error **err);
+
+/*
+ * The children of directory e (at w), in name order: looked up relative to
+ * the directory, all of them before descending, so a walk holds one
+ * directory's fds at a time however deep it goes.
+ */
+static int plan_children(struct copy_op *op, struct walk *w, const struct stackfs_entry *e,
+			 struct cb_error **err)
+{
+	const struct stackfs *fs = &op->ctx;
+	bool reinclude = op->from_context && op->b->ctx.ignore &&
+			 ignore_matcher_has_exclusions(op->b->ctx.ignore);
+	struct stackfs_entry here = *e, *kids = NULL;
+	struct stackfs_dir d;
+	unsigned char *state = NULL; /* 0 absent or left out, 1 planned, 2 lazy */
+	int ret = 0;
+
+	here.path = w->src.buf;
+	if (stackfs_dir_open(fs, &here, &d, err) < 0)
+		return -1;
+	kids = xcalloc(d.n ? d.n : 1, sizeof(*kids));
+	state = xcalloc(d.n ? d.n : 1, 1);
+	for (size_t i = 0; ret == 0 && i < d.n; i++) {
+		const char *name = stackfs_dir_name(&d, i);
+		size_t sl = path_push(&w->src, name), rl = rel_push(&w->rel, name);
+		int x = excluded(op, w->src.buf, w->rel.buf, err);
+
+		cb_strbuf_setlen(&w->src, sl);
+		cb_strbuf_setlen(&w->rel, rl);
+		if (x < 0) {
+			ret = -1;
+			break;
+		}
+		/* a `!` pattern may bring back files in an excluded directory */
+		if (x > 0 && !reinclude)
+			continue;
+		ret = stackfs_dir_child(fs, &d, i, &kids[i], err);
+		if (ret <= 0)
+			continue;
+		ret = 0;
+		if (x > 0 && !S_ISDIR(kids[i].st.st_mode)) {
+			stackfs_entry_release(&kids[i]);
+			continue;
+		}
+		state[i] = x > 0 ? 2 : 1;
+	}
+	stackfs_dir_close(&d);
+	for (size_t i = 0; ret == 0 && i < d.n; i++) {
+		const char *name = stackfs_dir_name(&d, i);
+		size_t sl, dl, rl;
+
+		if (!state[i])
+			continue;
+		sl = path_push(&w->src, name);
+		dl = path_push(&w->dst, name);
+		rl = rel_push(&w->rel, name);
+		ret = plan_entry(op, w, &kids[i], state[i] == 2, err);
+		cb_strbuf_setlen(&w->src, sl);
+		cb_strbuf_setlen(&w->dst, dl);
+		cb_strbuf_setlen(&w->rel, rl);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		free(kids[i].dirs);
+	free(kids);
+	free(state);
+	stackfs_dir_release(&d);
+	return ret;
+}
+
+/* Plan entry e (a source match) at w, recursing into directories. */
+static int plan_entry(struct copy_op *op, struct walk *w, const struct stackfs_entry *e, bool lazy,
+		      struct cb_error **err)
 {
 	const struct stackfs *fs = &op->ctx;
 	struct copy_item *it;
 	enum item_kind kind;
 	size_t mine;
+	int ret;
 
 	if (S_ISDIR(e->st.st_mode))
 		kind = ITEM_DIR;
@@ -319,78 +545,62 @@ static int plan_entry(struct copy_op *op, const struct stackfs_entry *e, const c
 		kind = ITEM_FILE;
 	else
 		return 0; /* devices, fifos and sockets are not copied */
-	mine = op->plan.n;
-	it = new_item(op, kind, dst);
+	mine = plan_count(op);
+	it = new_item(op, kind, w->dst.buf, lazy && kind == ITEM_DIR, err);
+	if (!it)
+		return -1;
 	it->src = fs;
-	it->entry.path = xstrdup(e->path);
+	it->entry.path = plan_src_path(&op->plan, it, w->src.buf);
 	it->entry.st = e->st;
 	it->entry.layer = e->layer;
-	it->entry.dirs = xcalloc(e->ndirs ? e->ndirs : 1, sizeof(size_t));
-	memcpy(it->entry.dirs, e->dirs, e->ndirs * sizeof(size_t));
-	it->entry.ndirs = e->ndirs;
 	if (set_meta(op, it, &e->st, err) < 0)
 		return -1;
 	if (kind == ITEM_LINK) {
-		it->link = stackfs_entry_readlink(fs, e, err);
-		return it->link ? 0 : -1;
+		struct stackfs_entry at = *e;
+		cleanup_free char *target = NULL;
+
+		at.path = w->src.buf;
+		target = stackfs_entry_readlink(fs, &at, err);
+		if (!target)
+			return -1;
+		it->link = plan_str(&op->plan, target);
+		return 0;
 	}
 	if (kind != ITEM_DIR)
 		return 0;
-	it->keep_existing = !*rel; /* the destination directory itself */
-	if (!*rel) { /* made fresh when missing: 0755, the --chown owner, no --chmod */
+	it->keep_existing = !w->rel.len; /* the destination directory itself */
+	if (!w->rel.len) { /* made fresh when missing: 0755, the --chown owner, no --chmod */
 		it->mode = 0755;
 		it->uid = op->chown ? op->uid : 0;
 		it->gid = op->chown ? op->gid : 0;
 	}
-	{
-		struct cb_strvec names = CB_STRVEC_INIT;
-		struct stackfs_entry dir = *e;
-		int ret = stackfs_list(fs, &dir, &names, err);
-
-		for (size_t i = 0; ret == 0 && i < names.n; i++) {
-			cleanup_free char *sp = join(e->path, names.v[i]);
-			cleanup_free char *dp = join(dst, names.v[i]);
-			cleanup_free char *r =
-				*rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
-			struct stackfs_entry ce;
-			int x = excluded(op, sp, r, err);
-
-			if (x < 0) {
-				ret = -1;
-				break;
-			}
-			if (x > 0 &&
-			    !(S_ISDIR(e->st.st_mode) && op->from_context && op->b->ctx.ignore &&
-			      ignore_matcher_has_exclusions(op->b->ctx.ignore)))
-				continue;
-			ret = stackfs_child(fs, e, names.v[i], &ce, err);
-			if (ret <= 0) {
-				if (ret == 0)
-					continue;
-				break;
-			}
-			ret = 0;
-			if (x > 0 && !S_ISDIR(ce.st.st_mode)) {
-				stackfs_entry_release(&ce);
-				continue;
-			}
-			ret = plan_entry(op, &ce, dp, r, x > 0, err);
-			stackfs_entry_release(&ce);
-		}
-		cb_strvec_clear(&names);
-		/*
-		 * An excluded directory searched for re-included files (a `!`
-		 * pattern) is sent only as the parent of one (fsutil's walk).
-		 */
-		if (ret == 0 && lazy && op->plan.n == mine + 1) {
-			op->plan.n--;
-			free(op->plan.items[mine].dst);
-			free(op->plan.items[mine].link);
-			free(op->plan.items[mine].data);
-			stackfs_entry_release(&op->plan.items[mine].entry);
-		}
-		return ret;
+	ret = plan_children(op, w, e, err);
+	/*
+	 * An excluded directory searched for re-included files (a `!`
+	 * pattern) is sent only as the parent of one (fsutil's walk).
+	 */
+	if (ret == 0 && lazy && plan_count(op) == mine + 1) {
+		op->plan.n--;
+		item_release(&op->plan.items[op->plan.n]);
 	}
+	return ret;
+}
+
+/* Plan entry e (path e->path) at dst, the root of a source. */
+static int plan_root(struct copy_op *op, const struct stackfs_entry *e, const char *dst,
+		     struct cb_error **err)
+{
+	struct walk w = {CB_STRBUF_INIT, CB_STRBUF_INIT, CB_STRBUF_INIT};
+	int ret;
+
+	cb_strbuf_addstr(&w.src, e->path);
+	cb_strbuf_addstr(&w.dst, dst);
+	cb_strbuf_addstr(&w.rel, "");
+	ret = plan_entry(op, &w, e, false, err);
+	cb_strbuf_release(&w.src);
+	cb_strbuf_release(&w.dst);
+	cb_strbuf_release(&w.rel);
+	return ret;
 }
 
 static bool has_wildcard(const char *s)
@@ -525,6 +735,9 @@ static bool planned_dir(const struct copy_op *op, const char *abs)
 	for (size_t i = 0; i < op->plan.n; i++)
 		if (op->plan.items[i].kind == ITEM_DIR && !strcmp(op->plan.items[i].dst, abs))
 			return true;
+	for (size_t i = 0; i < op->plan.dirs.n; i++)
+		if (!strcmp(op->plan.dirs.v[i], abs))
+			return true;
 	return false;
 }
 
@@ -581,10 +794,15 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 			stackfs_entry_release(&e);
 			return -1;
 		}
-		it = new_item(op, ITEM_ARCHIVE, dst);
-		it->src = &op->ctx;
-		it->entry = e;
-		return 0;
+		it = new_item(op, ITEM_ARCHIVE, dst, false, err);
+		if (it) {
+			it->src = &op->ctx;
+			it->entry.path = plan_src_path(&op->plan, it, e.path);
+			it->entry.st = e.st;
+			it->entry.layer = e.layer;
+		}
+		stackfs_entry_release(&e);
+		return it ? 0 : -1;
 	}
 	if (!S_ISDIR(e.st.st_mode) && isdir) {
 		char *d2 = join(dst, cb_basename(src_abs));
@@ -592,7 +810,7 @@ static int plan_source(struct copy_op *op, const char *src_abs, const char *dest
 		free(dst);
 		dst = d2;
 	}
-	r = plan_entry(op, &e, dst, "", false, err);
+	r = plan_root(op, &e, dst, err);
 	stackfs_entry_release(&e);
 	return r;
 }
@@ -616,14 +834,22 @@ static int plan_url(struct copy_op *op, const char *url, const char *dest, bool 
 		free(dst);
 		dst = d2;
 	}
-	it = new_item(op, u->archive ? ITEM_ARCHIVE : ITEM_FILE, dst);
+	it = new_item(op, u->archive ? ITEM_ARCHIVE : ITEM_FILE, dst, false, err);
+	if (!it) {
+		url_source_free(u);
+		return -1;
+	}
 	it->url = u;
 	it->src = &u->fs;
-	it->entry.path = xasprintf("/%s", u->name);
-	it->entry.st = u->st;
+	{
+		cleanup_free char *path = xasprintf("/%s", u->name);
+
+		it->entry.path = plan_str(&op->plan, path);
+	}
+	stackfs_stat_from(&it->entry.st, &u->st);
 	it->hashed = true;
 	it->digest = u->digest;
-	return set_meta(op, it, &u->st, err);
+	return set_meta(op, it, &it->entry.st, err);
 }
 
 static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
@@ -635,7 +861,7 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 		const struct df_source_content *sc = &c->contents[i];
 		cleanup_free char *dst = NULL;
 		struct copy_item *it;
-		struct stat st = {0};
+		struct stackfs_stat st = {0};
 		bool isdir;
 
 		if (resolve_dest(op, dest, &dst, &isdir, err) < 0)
@@ -646,7 +872,9 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 			free(dst);
 			dst = d2;
 		}
-		it = new_item(op, ITEM_DATA, dst);
+		it = new_item(op, ITEM_DATA, dst, false, err);
+		if (!it)
+			return -1;
 		if (sc->expand) {
 			struct shell_lex lex = SHELL_LEX_INIT;
 
@@ -670,6 +898,21 @@ static int plan_contents(struct copy_op *op, const char *dest, bool dest_slash,
 /* ------------------------------------------------------------------------ */
 /* The cache key                                                             */
 /* ------------------------------------------------------------------------ */
+
+/* What stream_key may read to hash files the stat cache does not know. */
+#define STREAM_HASH_BUDGET (32u << 20)
+
+/* The key's bytes, handed to SHA-256 in blocks (a call per item costs more than the hashing). */
+struct key_buf {
+	struct cb_sha256 h;
+	struct cb_strbuf buf;
+};
+
+struct key_stream {
+	struct key_buf kb;
+	uint64_t left; /* bytes it may still read */
+	bool abandoned;
+};
 
 static int hash_file(const struct copy_item *it, struct cb_sha256 *h, struct cb_error **err)
 {
@@ -731,18 +974,44 @@ static bool digests_known(struct copy_op *op)
 	return all;
 }
 
-/* An item as a key part: "kind dst mode uid:gid link digest". */
-static int item_part(const struct copy_item *it, const struct cb_digest *d, char *buf, size_t len)
+static void put64(unsigned char *p, uint64_t v)
 {
-	return snprintf(buf, len, "%d %s %o %u:%u %s %s", (int)it->kind, it->dst,
-			(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid,
-			it->link ? it->link : "", d->str);
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+/*
+ * An item's part of the key: a 1 (the head parts before it are
+ * length-prefixed text, a digit first), kind, mode, owner, the lengths of
+ * the destination and the link target, the two, and the content digest of
+ * files and data.  Lengths first, so no two item lists encode alike.
+ */
+static void item_bytes(const struct copy_item *it, struct cb_strbuf *out)
+{
+	size_t dl = strlen(it->dst);
+	size_t ll = it->kind == ITEM_LINK && it->link ? strlen(it->link) : 0;
+	unsigned char h[2 + 3 * 8 + 2 * 8];
+
+	h[0] = 1;
+	h[1] = (unsigned char)it->kind;
+	put64(h + 2, (uint64_t)it->mode);
+	put64(h + 10, (uint64_t)it->uid);
+	put64(h + 18, (uint64_t)it->gid);
+	put64(h + 26, (uint64_t)dl);
+	put64(h + 34, (uint64_t)ll);
+	cb_strbuf_add(out, h, sizeof(h));
+	cb_strbuf_add(out, it->dst, dl);
+	if (ll)
+		cb_strbuf_add(out, it->link, ll);
+	if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE || it->kind == ITEM_DATA)
+		cb_strbuf_add(out, cb_digest_hex(&it->digest), CB_DIGEST_HEX);
 }
 
 /* The content digest of a file item: known, from the stat cache, or read now. */
 static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error **err)
 {
 	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
+	struct key_stream *ks = op->plan.ks;
 	struct cb_sha256 h;
 	bool hit;
 	int ret;
@@ -757,6 +1026,13 @@ static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error
 		it->hashed = true;
 		return 0;
 	}
+	if (ks && (uint64_t)it->entry.st.st_size > ks->left) {
+		ks->abandoned = true; /* cheaper to hash while copying */
+		return cb_error_set(err, ECANCELED, "`%s`: too big to hash before the copy",
+				    it->entry.path);
+	}
+	if (ks)
+		ks->left -= (uint64_t)it->entry.st.st_size;
 	cb_sha256_init(&h);
 	ret = hash_file(it, &h, err);
 	cb_sha256_final(&h, &it->digest);
@@ -770,59 +1046,152 @@ static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error
 	return 0;
 }
 
-/*
- * The step's key: the head parts, then every item, hashed as they come (no
- * string list for 54k files: build_explain_miss gets copy_key_parts()).
- */
-static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
+/* The key so far: the parent's (none with --link), then the head parts. */
+static void key_begin(struct copy_op *op, const struct cb_strvec *head, struct key_buf *kb)
+{
+	build_key_init(&kb->h, op->link ? NULL : &op->st->key);
+	for (size_t i = 0; i < head->n; i++)
+		build_key_add(&kb->h, head->v[i], strlen(head->v[i]));
+	kb->buf = (struct cb_strbuf)CB_STRBUF_INIT;
+}
+
+/* Digest an item (reading a file the stat cache does not know) and add it to the key. */
+static int key_item(struct copy_op *op, struct key_buf *kb, struct copy_item *it,
 		    struct cb_error **err)
 {
-	struct cb_sha256 h;
-	char buf[2 * PATH_MAX + 256];
-
-	build_key_init(&h, op->link ? NULL : &op->st->key);
-	for (size_t i = 0; i < head->n; i++)
-		build_key_add(&h, head->v[i], strlen(head->v[i]));
-	for (size_t i = 0; i < op->plan.n; i++) {
-		struct copy_item *it = &op->plan.items[i];
-		struct cb_digest none = {0}, *d = &none;
-		int n;
-
-		if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
-			if (item_digest(op, it, err) < 0) {
-				cb_sha256_release(&h);
-				return -1;
-			}
-			d = &it->digest;
-		} else if (it->kind == ITEM_DATA) {
-			cb_sha256_buf(it->data, strlen(it->data), &it->digest);
-			d = &it->digest;
-		}
-		n = item_part(it, d, buf, sizeof(buf));
-		build_key_add(&h, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	if (it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE) {
+		if (item_digest(op, it, err) < 0)
+			return -1;
+	} else if (it->kind == ITEM_DATA) {
+		cb_sha256_buf(it->data, strlen(it->data), &it->digest);
 	}
-	cb_sha256_final(&h, key);
-	cb_sha256_release(&h);
+	item_bytes(it, &kb->buf);
+	if (kb->buf.len >= 32768) {
+		cb_sha256_update(&kb->h, kb->buf.buf, kb->buf.len);
+		cb_strbuf_reset(&kb->buf);
+	}
 	return 0;
 }
 
-/* What copy_key hashed, as a list (for the explanation of a miss). */
-static void copy_key_parts(const struct copy_op *op, const struct cb_strvec *head,
-			   struct cb_strvec *parts)
+static void key_end(struct key_buf *kb, struct cb_digest *key)
 {
-	char buf[2 * PATH_MAX + 256];
+	cb_sha256_update(&kb->h, kb->buf.buf, kb->buf.len);
+	cb_sha256_final(&kb->h, key);
+	cb_sha256_release(&kb->h);
+	cb_strbuf_release(&kb->buf);
+}
+
+static void key_abort(struct key_buf *kb)
+{
+	cb_sha256_release(&kb->h);
+	cb_strbuf_release(&kb->buf);
+}
+
+/* The step's key, from the plan. */
+static int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
+		    struct cb_error **err)
+{
+	struct key_buf kb;
+
+	key_begin(op, head, &kb);
+	for (size_t i = 0; i < op->plan.n; i++) {
+		if (key_item(op, &kb, &op->plan.items[i], err) < 0) {
+			key_abort(&kb);
+			return -1;
+		}
+	}
+	key_end(&kb, key);
+	return 0;
+}
+
+/* Streaming: the final items go into the key and out of the plan. */
+static int plan_flush(struct copy_op *op, struct cb_error **err)
+{
+	struct copy_plan *p = &op->plan;
+	size_t k = p->final - p->base, i;
+	int ret = 0;
+
+	for (i = 0; i < k && ret == 0; i++) {
+		struct copy_item *it = &p->items[i];
+
+		ret = key_item(op, &p->ks->kb, it, err);
+		if (ret == 0 && it->kind == ITEM_DIR)
+			cb_strvec_push(&p->dirs, it->dst);
+		item_release(it);
+	}
+	if (i && p->n > i)
+		memmove(p->items, p->items + i, (p->n - i) * sizeof(*p->items));
+	p->n -= i;
+	p->base += i;
+	if (!p->n) /* no lazy directory waits: no string is in use */
+		arena_rewind(&p->strings);
+	return ret;
+}
+
+static int plan_copy(struct copy_op *op, const struct cb_strvec *srcs, const char *dest_raw,
+		     struct cb_error **err);
+
+/*
+ * The key without keeping a plan: the walk hands each item to the key as
+ * soon as it is final, so checking an unchanged context takes the same
+ * little memory however big it is.  1 and *key; 0 when it gave up (the
+ * stat cache knows nothing of the context yet, or a file it does not
+ * know is too big to read twice): the caller plans, and copies first.
+ */
+static int stream_key(struct copy_op *op, const struct cb_strvec *srcs, const char *dest,
+		      const struct cb_strvec *head, struct cb_digest *key, struct cb_error **err)
+{
+	struct key_stream ks = {.left = STREAM_HASH_BUDGET};
+	bool cold = false;
+	int ret;
+
+	if (op->from_context) {
+		struct stat_cache *sc = context_stats(op);
+
+		pthread_mutex_lock(&op->b->mu);
+		cold = stat_cache_empty(sc);
+		pthread_mutex_unlock(&op->b->mu);
+	}
+	if (cold)
+		return 0;
+	key_begin(op, head, &ks.kb);
+	op->plan.ks = &ks;
+	ret = plan_copy(op, srcs, dest, err);
+	if (ret == 0) {
+		op->plan.final = plan_count(op);
+		ret = plan_flush(op, err);
+	}
+	plan_release(&op->plan);
+	if (ret < 0) {
+		key_abort(&ks.kb);
+		if (!ks.abandoned)
+			return -1;
+		cb_error_free(err);
+		return 0;
+	}
+	key_end(&ks.kb, key);
+	return 1;
+}
+
+/* A step that missed: what its key was made from, for the next build's explanation. */
+static void copy_explain(struct copy_op *op, const struct cb_strvec *head, unsigned step)
+{
+	struct explain_parts parts = EXPLAIN_PARTS_INIT;
+	struct cb_strbuf buf = CB_STRBUF_INIT;
 
 	for (size_t i = 0; i < head->n; i++)
-		cb_strvec_push(parts, head->v[i]);
+		explain_parts_text(&parts, head->v[i]);
 	for (size_t i = 0; i < op->plan.n; i++) {
 		const struct copy_item *it = &op->plan.items[i];
-		struct cb_digest none = {0};
-		bool has =
-			it->kind == ITEM_FILE || it->kind == ITEM_ARCHIVE || it->kind == ITEM_DATA;
 
-		item_part(it, has ? &it->digest : &none, buf, sizeof(buf));
-		cb_strvec_push(parts, buf);
+		cb_strbuf_reset(&buf);
+		item_bytes(it, &buf);
+		explain_parts_file(&parts, it->dst, buf.buf, buf.len);
 	}
+	build_explain_miss_parts(op->b, op->st, op->in, step, op->link ? NULL : &op->st->key,
+				 &parts);
+	explain_parts_release(&parts);
+	cb_strbuf_release(&buf);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1270,7 +1639,7 @@ static int fetch_urls(struct copy_op *op, struct cb_error **err)
 		if (it->url && url_source_fetch(op->b, it->url, err) < 0)
 			return -1;
 		if (it->url) {
-			it->entry.st = it->url->st;
+			stackfs_stat_from(&it->entry.st, &it->url->st);
 			it->mtime = it->url->st.st_mtim;
 		}
 	}
@@ -1284,7 +1653,6 @@ static void copy_op_release(struct copy_op *op)
 	ignore_matcher_free(op->excl);
 	plan_release(&op->plan);
 	cb_strvec_clear(&op->copied_up);
-	cb_strvec_clear(&op->key_parts);
 	if (op->pfd >= 0)
 		close(op->pfd);
 	free(op->pdir);
@@ -1376,10 +1744,11 @@ static int plan_parents(struct copy_op *op, const char *src, const char *dest,
 				continue;
 			r = stackfs_lookup(&op->ctx, sp, true, &e, err);
 			if (r > 0 && S_ISDIR(e.st.st_mode)) {
-				struct copy_item *it = new_item(op, ITEM_DIR, dp);
+				struct copy_item *it = new_item(op, ITEM_DIR, dp, false, err);
 
-				it->src = &op->ctx;
-				ret = set_meta(op, it, &e.st, err);
+				if (it)
+					it->src = &op->ctx;
+				ret = it ? set_meta(op, it, &e.st, err) : -1;
 			}
 			if (r > 0)
 				stackfs_entry_release(&e);
@@ -1396,7 +1765,7 @@ static int plan_parents(struct copy_op *op, const char *src, const char *dest,
 			cleanup_free char *dp =
 				!strcmp(dest, "/") ? xstrdup(rel) : xasprintf("%s%s", dest, rel);
 
-			ret = plan_entry(op, &e, dp, "", false, err);
+			ret = plan_root(op, &e, dp, err);
 			stackfs_entry_release(&e);
 		}
 		if (r < 0)
@@ -1502,14 +1871,24 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 		if (stackfs_open(&op.dest, NULL, 0, err) < 0)
 			goto out;
 	}
-	if (plan_copy(&op, &srcs, dest, err) < 0)
-		goto out;
 	cb_strvec_push(&head, op.is_add ? "ADD" : "COPY");
 	if (op.link)
 		cb_strvec_pushf(&head, "link platform=%s/%s/%s", b->os, b->arch, b->variant);
 	cb_strvec_pushf(&head, "dest=%s chown=%s chmod=%s", dest, chown ? chown : "",
 			op.chmod ? op.chmod : "");
 	cb_strvec_pushf(&head, "workdir=%s", st->config.working_dir ? st->config.working_dir : "");
+	/* an unchanged source is checked without keeping a plan (stream_key) */
+	ret = stream_key(&op, &srcs, dest, &head, &key, err);
+	if (ret < 0)
+		goto out;
+	if (ret > 0) {
+		ret = build_cache_apply(b, st, &key, created_by, err);
+		if (ret != 0)
+			goto cached;
+	}
+	ret = -1;
+	if (plan_copy(&op, &srcs, dest, err) < 0)
+		goto out;
 	/*
 	 * A context the stat cache does not know is copied first, read once
 	 * (digests_known); one it mostly knows is hashed first, so a miss can
@@ -1551,8 +1930,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 			goto cached; /* the tree goes with the scratch directory */
 		ret = -1;
 	}
-	copy_key_parts(&op, &head, &op.key_parts);
-	build_explain_miss(b, st, in, step, op.link ? NULL : &st->key, &op.key_parts);
+	copy_explain(&op, &head, step);
 	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
 		goto out;
 	if (op.remember)
