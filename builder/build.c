@@ -250,7 +250,7 @@ static int plan_visit(struct build *b, size_t i, int *mark, size_t *order, size_
 	if (stage_deps(b, i, deps, &ndeps, err) < 0)
 		return -1;
 	free(b->stages[i].deps);
-	b->stages[i].deps = xmemdup(deps, ndeps * sizeof(*deps) + 1);
+	b->stages[i].deps = xmemdup(deps, (ndeps ? ndeps : 1) * sizeof(*deps));
 	b->stages[i].ndeps = ndeps;
 	for (size_t k = 0; k < ndeps; k++)
 		if (plan_visit(b, deps[k], mark, order, norder, err) < 0)
@@ -307,6 +307,7 @@ static void release_stage(struct stage *st)
 	free(st->base_name);
 	image_config_release(&st->config);
 	free(st->layers);
+	cb_strvec_clear(&st->env);
 	cb_strvec_clear(&st->args);
 	cb_strvec_clear(&st->used_args);
 }

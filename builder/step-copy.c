@@ -2024,7 +2024,7 @@ out:
 		if (layer_store_scratch_remove(st->s, scratch, &e2) < 0)
 			cb_error_free(&e2);
 	}
-	stackfs_release(&op.dest);
+	copy_op_release(&op);
 	cb_strvec_clear(&lowers);
 	cb_strvec_clear(&parts);
 	return ret;
