@@ -302,13 +302,26 @@ int copy_reuse_link(struct copy_reuse *r, const char *dst, const struct cb_diges
 		    off_t size, mode_t mode, uid_t uid, gid_t gid, const struct timespec *mtime,
 		    int dfd, const char *name);
 void copy_reuse_close(struct copy_reuse *r);
-/* Remember what the snapshot chain holds: lines "<digest hex> <path>" (sorted here). */
+/* A second handle on the same record for another thread (its own lookup cache); r may be NULL. */
+struct copy_reuse *copy_reuse_dup(const struct copy_reuse *r);
+/* What a COPY's new snapshot holds: files and their digests, in one buffer. */
+struct copy_reuse_list {
+	struct cb_strbuf buf;
+	uint32_t *offs;
+	size_t n, alloc;
+};
+void copy_reuse_list_add(struct copy_reuse_list *l, const char *dst,
+			 const struct cb_digest *digest);
+void copy_reuse_list_release(struct copy_reuse_list *l);
+/* Append from's entries to into (after into's: a later write of a path wins) and empty from. */
+void copy_reuse_list_merge(struct copy_reuse_list *into, struct copy_reuse_list *from);
+/* Remember what the snapshot chain holds (the list is sorted here). */
 void copy_reuse_save(struct layer_store *s, const char *name, const struct cb_digest *chain,
-		     struct cb_strvec *lines);
+		     struct copy_reuse_list *l);
 
 /* layer.c: a finished tree (an upperdir or a copied tree) as the stage's next layer */
-int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
-		      const struct cb_digest *key, struct cb_error **err);
+int build_commit_tree(struct build *b, struct stage *st, const char *dir, bool own_links,
+		      const char *created_by, const struct cb_digest *key, struct cb_error **err);
 /* A cache hit: the recorded layer (or none) as the stage's next layer; 1 hit, 0 miss. */
 int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest *key,
 		      const char *created_by, struct cb_error **err);

@@ -137,8 +137,8 @@ static int clamp_tree(const char *dir, int64_t epoch, struct cb_error **err)
 	return 0;
 }
 
-int build_commit_tree(struct build *b, struct stage *st, const char *dir, const char *created_by,
-		      const struct cb_digest *key, struct cb_error **err)
+int build_commit_tree(struct build *b, struct stage *st, const char *dir, bool own_links,
+		      const char *created_by, const struct cb_digest *key, struct cb_error **err)
 {
 	struct layer_diff_opts o = LAYER_DIFF_OPTS_INIT;
 	struct layer_desc d;
@@ -152,6 +152,7 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, const 
 		return -1;
 	o.overlay = true;
 	o.source_date_epoch = b->epoch;
+	o.no_hardlinks = !own_links;
 	/* the layer is the snapshot until it leaves the store (layerstore/backed.c) */
 	if (layer_store_layer_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &o, &d, &chain,
 				     err) < 0)

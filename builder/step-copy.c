@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,8 @@ struct copy_op {
 	int pfd;		    /* the tree directory of the last item written, and its path */
 	char *pdir;
 	struct copy_reuse *reuse;    /* the previous result of this COPY (reuse.c), or NULL */
-	struct cb_strvec reuse_lines; /* what this one's snapshot will hold, for the next */
-	bool remember;		     /* fill reuse_lines */
+	struct copy_reuse_list reuse_list; /* what this one's snapshot will hold, for the next */
+	bool remember;		     /* fill reuse_list */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1401,9 +1402,8 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 	if (it->kind == ITEM_FILE && it->hashed && op->reuse &&
 	    copy_reuse_link(op->reuse, it->dst, &it->digest, it->entry.st.st_size, it->mode,
 			    it->uid, it->gid, &it->mtime, dfd, name) > 0) {
-		if (op->remember && !strchr(it->dst, '\n'))
-			cb_strvec_pushf(&op->reuse_lines, "%s %s", cb_digest_hex(&it->digest),
-					it->dst);
+		if (op->remember)
+			copy_reuse_list_add(&op->reuse_list, it->dst, &it->digest);
 		return 0;
 	}
 	r = clear_slot(dfd, name, it->kind == ITEM_DIR, err);
@@ -1448,9 +1448,8 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 	case ITEM_ARCHIVE: /* handled above */
 	case ITEM_FILE:
 	case ITEM_DATA:
-		if (it->kind == ITEM_FILE && it->hashed && op->remember && !strchr(it->dst, '\n'))
-			cb_strvec_pushf(&op->reuse_lines, "%s %s", cb_digest_hex(&it->digest),
-					it->dst);
+		if (it->kind == ITEM_FILE && it->hashed && op->remember)
+			copy_reuse_list_add(&op->reuse_list, it->dst, &it->digest);
 		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0)
 			return cb_error_set(err, errno, "create `%s`", it->dst);
@@ -1475,10 +1474,8 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 					return -1;
 				it->hashed = true;
 				remember_digest(op, it, in);
-				if (it->kind == ITEM_FILE && op->remember &&
-				    !strchr(it->dst, '\n'))
-					cb_strvec_pushf(&op->reuse_lines, "%s %s",
-							cb_digest_hex(&it->digest), it->dst);
+				if (it->kind == ITEM_FILE && op->remember)
+					copy_reuse_list_add(&op->reuse_list, it->dst, &it->digest);
 			} else if (copy_data(in, out, it->entry.path, err) < 0) {
 				return -1;
 			}
@@ -1568,18 +1565,145 @@ static bool plan_has_archive(const struct copy_op *op)
 	return false;
 }
 
+/*
+ * Writing a big tree on two cores.  The directories are made first, in
+ * order (parents before children, their metadata set once); then the
+ * other items are split in two runs of about equal bytes, each written by
+ * a thread with its own copy of the op's per-writer state (the cached
+ * parent directory, the directories recreated from the rootfs, the reuse
+ * lookup and list), merged back after.  Only when no two items share a
+ * destination (so their order does not matter) and no archive is
+ * extracted (it may replace anything).
+ */
+#define PARALLEL_MIN_ITEMS 512
+#define PARALLEL_MIN_BYTES (32u << 20)
+
+struct tree_writer {
+	struct copy_op op; /* a shallow copy: shared members are the real op's */
+	int tfd;
+	size_t from, to;
+	struct cb_error *err;
+	pthread_t thread;
+};
+
+static int cmp_dst(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The plan can be written in parallel (see above), and is big enough to gain from it. */
+static bool parallel_ok(const struct copy_op *op, uint64_t *bytes)
+{
+	cleanup_free const char **dsts = NULL;
+	bool ok = true;
+
+	*bytes = 0;
+	if (op->plan.n < PARALLEL_MIN_ITEMS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return false;
+	dsts = xcalloc(op->plan.n, sizeof(*dsts));
+	for (size_t i = 0; i < op->plan.n; i++) {
+		const struct copy_item *it = &op->plan.items[i];
+
+		if (it->kind == ITEM_ARCHIVE || !strcmp(it->dst, "/"))
+			return false;
+		dsts[i] = it->dst;
+		if (it->kind == ITEM_FILE)
+			*bytes += (uint64_t)it->entry.st.st_size;
+	}
+	if (*bytes < PARALLEL_MIN_BYTES)
+		return false;
+	qsort(dsts, op->plan.n, sizeof(*dsts), cmp_dst);
+	for (size_t i = 1; i < op->plan.n && ok; i++)
+		ok = strcmp(dsts[i - 1], dsts[i]) != 0;
+	return ok;
+}
+
+static void *tree_worker_main(void *arg)
+{
+	struct tree_writer *w = arg;
+
+	for (size_t i = w->from; i < w->to; i++) {
+		struct copy_item *it = &w->op.plan.items[i];
+
+		if (it->kind != ITEM_DIR && write_item(&w->op, w->tfd, it, &w->err) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static int write_parallel(struct copy_op *op, int tfd, uint64_t bytes, struct cb_error **err)
+{
+	struct tree_writer w[2];
+	uint64_t half = bytes / 2, sum = 0;
+	size_t split = op->plan.n;
+	int ret = 0;
+
+	for (size_t i = 0; i < op->plan.n; i++) {
+		struct copy_item *it = &op->plan.items[i];
+
+		if (it->kind == ITEM_DIR && write_item(op, tfd, it, err) < 0)
+			return -1;
+		if (it->kind == ITEM_FILE && split == op->plan.n) {
+			sum += (uint64_t)it->entry.st.st_size;
+			if (sum >= half)
+				split = i + 1;
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		w[k].op = *op;
+		w[k].op.pfd = -1;
+		w[k].op.pdir = NULL;
+		memset(&w[k].op.copied_up, 0, sizeof(w[k].op.copied_up));
+		memset(&w[k].op.reuse_list, 0, sizeof(w[k].op.reuse_list));
+		w[k].op.reuse = copy_reuse_dup(op->reuse);
+		w[k].tfd = tfd;
+		w[k].from = k ? split : 0;
+		w[k].to = k ? op->plan.n : split;
+		w[k].err = NULL;
+	}
+	if (pthread_create(&w[1].thread, NULL, tree_worker_main, &w[1]) != 0) {
+		w[0].to = op->plan.n; /* no second thread: this one writes it all */
+		w[1].from = w[1].to;
+	}
+	tree_worker_main(&w[0]);
+	if (w[1].from < w[1].to)
+		pthread_join(w[1].thread, NULL);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < w[k].op.copied_up.n; i++)
+			cb_strvec_push(&op->copied_up, w[k].op.copied_up.v[i]);
+		cb_strvec_clear(&w[k].op.copied_up);
+		copy_reuse_list_merge(&op->reuse_list, &w[k].op.reuse_list);
+		copy_reuse_close(w[k].op.reuse);
+		if (w[k].op.pfd >= 0)
+			close(w[k].op.pfd);
+		free(w[k].op.pdir);
+		if (w[k].err && !ret) {
+			*err = steal_pointer(&w[k].err);
+			ret = -1;
+		}
+		cb_error_free(&w[k].err);
+	}
+	return ret;
+}
+
 static int write_tree(struct copy_op *op, const char *tree, struct cb_error **err)
 {
 	cleanup_close int tfd = -1;
+	uint64_t bytes;
 
 	if (mkdir(tree, 0755) < 0)
 		return cb_error_set(err, errno, "create `%s`", tree);
 	tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0)
 		return cb_error_set(err, errno, "open `%s`", tree);
-	for (size_t i = 0; i < op->plan.n; i++)
-		if (write_item(op, tfd, &op->plan.items[i], err) < 0)
+	if (parallel_ok(op, &bytes)) {
+		if (write_parallel(op, tfd, bytes, err) < 0)
 			return -1;
+	} else {
+		for (size_t i = 0; i < op->plan.n; i++)
+			if (write_item(op, tfd, &op->plan.items[i], err) < 0)
+				return -1;
+	}
 	if (fix_dir_times(op, tfd, err) < 0)
 		return -1;
 	return restore_copied_up(op, tfd, err);
@@ -1657,7 +1781,7 @@ static void copy_op_release(struct copy_op *op)
 		close(op->pfd);
 	free(op->pdir);
 	copy_reuse_close(op->reuse);
-	cb_strvec_clear(&op->reuse_lines);
+	copy_reuse_list_release(&op->reuse_list);
 }
 
 /* The sources and destination, expanded; the history text. */
@@ -1931,10 +2055,11 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 		ret = -1;
 	}
 	copy_explain(&op, &head, step);
-	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
+	/* a copied tree has hardlinks of its own only from an extracted archive */
+	if (build_commit_tree(b, st, tree, plan_has_archive(&op), created_by, &key, err) < 0)
 		goto out;
 	if (op.remember)
-		copy_reuse_save(st->s, reuse_name, &st->chain, &op.reuse_lines);
+		copy_reuse_save(st->s, reuse_name, &st->chain, &op.reuse_list);
 	st->key = key;
 	build_progress_done(b, step, &t, false);
 	ret = 0;
@@ -2013,7 +2138,7 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 			goto out;
 		close(fd);
 	}
-	if (build_commit_tree(b, st, tree, created_by, &key, err) < 0)
+	if (build_commit_tree(b, st, tree, false, created_by, &key, err) < 0)
 		goto out;
 	st->key = key;
 	ret = 0;

@@ -446,7 +446,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 
 		ret = runc_leftovers(&c, upper, err);
 		if (ret == 0)
-			ret = build_commit_tree(b, st, upper, created_by, &key, err);
+			ret = build_commit_tree(b, st, upper, true, created_by, &key, err);
 	}
 	if (ret == 0) {
 		st->key = key;

@@ -7,7 +7,8 @@
  * tree.  layer_store_layer_commit() hashes that tar as it would write it but
  * writes nothing, and records which snapshot makes it and how:
  *
- *   layers/<diff id hex>   {"chain":"sha256:<chain>","epoch":-1,"overlay":true,"size":N}
+ *   layers/<diff id hex>   {"chain":"sha256:<chain>","epoch":-1,"links":true,
+ *                           "overlay":true,"size":N}
  *
  * The blob sha256:<diff id> then exists for layer_store_blob_exists(), and
  * layer_store_blob_open() writes the tar again from the snapshot into an
@@ -65,7 +66,7 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	struct stat st;
 	const char *chain = NULL;
 	json_int_t size = -1, epoch = -1;
-	int overlay = 0;
+	int overlay = 0, links = 1;
 	size_t len = 0;
 
 	store_backed_path(d, path);
@@ -79,8 +80,8 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	}
 	rec = json_loadb(buf, len, 0, NULL);
 	if (!rec ||
-	    json_unpack(rec, "{s:s, s:I, s:b, s:I}", "chain", &chain, "epoch", &epoch, "overlay",
-			&overlay, "size", &size) < 0 ||
+	    json_unpack(rec, "{s:s, s:I, s?b, s:b, s:I}", "chain", &chain, "epoch", &epoch,
+			"links", &links, "overlay", &overlay, "size", &size) < 0 ||
 	    !cb_digest_valid(chain) || size < 0 || epoch < -1)
 		return cb_error_set(err, 0, "`%s/%s` is not a layer record; run `cbuild fsck`",
 				    s->root, path);
@@ -88,6 +89,7 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	b->size = size;
 	b->epoch = epoch;
 	b->overlay = overlay;
+	b->links = links;
 	/* without its snapshot (pruned, or lost with a power failure) the blob is not there */
 	snprintf(fs, sizeof(fs), "snapshots/%s/fs", cb_digest_hex(&b->chain));
 	if (fstatat(s->root_fd, fs, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
@@ -116,6 +118,7 @@ int store_backed_write(struct layer_store *s, const struct cb_digest *d,
 	o.compression = LAYER_UNCOMPRESSED;
 	o.overlay = b->overlay;
 	o.source_date_epoch = b->epoch;
+	o.no_hardlinks = !b->links;
 	if (layer_diff_write(fd, &o, sink, &got, err) < 0)
 		return cb_error_wrap(err, "layer `%s` from snapshot `%s`", d->str, b->chain.str);
 	if (!cb_digest_equal(&got.diff_id, d) || got.size != b->size)
@@ -178,9 +181,9 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 	ret = layer_store_blob_exists(s, &d.digest, NULL, err);
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
-	rec = json_pack("{s:s, s:I, s:b, s:I}", "chain", chain_out->str, "epoch",
-			(json_int_t)o.source_date_epoch, "overlay", o.overlay, "size",
-			(json_int_t)d.size);
+	rec = json_pack("{s:s, s:I, s:b, s:b, s:I}", "chain", chain_out->str, "epoch",
+			(json_int_t)o.source_date_epoch, "links", !o.no_hardlinks, "overlay",
+			o.overlay, "size", (json_int_t)d.size);
 	text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!text)
 		return cb_error_set(err, ENOMEM, "encode a layer record");

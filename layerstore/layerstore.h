@@ -126,10 +126,14 @@ struct layer_diff_opts {
 	bool overlay;		   /* the dir is an overlay upperdir: whiteouts are
 				      0/0 char devices and the opaque xattr */
 	int threads;		   /* zstd workers; 0 = one per core */
+	bool no_hardlinks;	   /* the tree has no hardlinks among its own files (a
+				      COPY's, whose files may be links into other
+				      snapshots): every file is written whole and
+				      no inode is remembered */
 };
 #define LAYER_DIFF_OPTS_INIT                                                                       \
 	{                                                                                          \
-		LAYER_GZIP, -1, -1, false, 0                                                       \
+		LAYER_GZIP, -1, -1, false, 0, false                                                \
 	}
 
 struct layer_desc {

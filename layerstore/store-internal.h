@@ -162,6 +162,7 @@ struct backed_layer {
 	int64_t size;		/* of the tar */
 	int64_t epoch;		/* the SOURCE_DATE_EPOCH it was written with; -1 none */
 	bool overlay;		/* the tree has overlay whiteouts */
+	bool links;		/* hardlinks inside the tree are looked for (not no_hardlinks) */
 };
 /* A layer_sink write that keeps nothing (hashing a tar, checking one). */
 int store_sink_discard(void *ctx, const void *buf, size_t len, struct cb_error **err);

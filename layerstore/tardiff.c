@@ -316,7 +316,7 @@ static int as_hardlink(struct differ *df, const struct stat *st)
 {
 	struct hardlink *l;
 
-	if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+	if (S_ISDIR(st->st_mode) || st->st_nlink < 2 || df->o->no_hardlinks)
 		return 0;
 	if ((df->nlinks + 1) * 2 > df->caplinks)
 		links_grow(df);
