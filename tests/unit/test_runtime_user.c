@@ -36,7 +36,7 @@ static void resolve_ok(const char *spec, struct runtime_ids *ids)
 	char err[256] = "";
 
 	if (user_resolve_buf(spec, passwd, group, ids, err, sizeof(err)) < 0)
-		fail_msg("resolve `%s`: %s", spec, err);
+		fail_msg("resolve `%s`: %s", spec ? spec : "(null)", err);
 }
 
 static void test_root_default(void **state)
