@@ -16,7 +16,11 @@
 #       cold          as W1 (no base)
 #       no change     the same build again
 #       one file      a line appended to one file before each run
-#   RSS peak RSS of cbuild (/usr/bin/time -v) in W2 cold and no change
+#   RSS peak RSS of cbuild (/usr/bin/time -v) in W2 cold, no change and one
+#       file changed
+#
+# dockerd and its containerd are frozen (SIGSTOP) while cbuild and buildah
+# are measured: after a build they kept a core busy in an earlier run.
 #
 # Targets (issue 9): W1 cold >= 5x BuildKit and >= 40x buildah, W1 cached
 # <= 20 ms; W2 cold >= 4x BuildKit, no change >= 3x BuildKit (aim <= 0.3 s),
@@ -215,10 +219,23 @@ ba="$buildah bud --layers -q --network none"
 # no run pays for the writeback of the one before.
 bench() {
 	local case=$1 tool=$2 n=$3 prep=$4 cmd=$5
+	# dockerd and its containerd keep working after a build (they took a core
+	# between builds in an earlier run): frozen while the other tools are
+	# measured, as if they were not running; BuildKit's own runs include them
+	[ "$tool" = buildkit ] || daemons STOP
 	echo "== $case / $tool (load $(load))" >&2
 	hyperfine -N --style basic --runs "$n" --prepare "$self --prepare $prep" \
 		--export-json "$dir/json/$case.$tool.json" -n "$case $tool" "$cmd" >&2
 	echo "$case $tool $(load)" >>"$dir/json/loads"
+	daemons CONT
+}
+
+# daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
+daemons() {
+	local pid
+	for pid in $(cat "$dd/docker.pid" 2>/dev/null) $(pgrep -f "containerd --config $dd/" || true); do
+		kill -"$1" "$pid" 2>/dev/null || true
+	done
 }
 
 w1=$dir/w1 w2=$dir/w2
@@ -247,10 +264,15 @@ fi
 rss() { # COMMAND...: peak RSS in KiB
 	/usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident/ { print $6 }'
 }
+daemons STOP
 "$self" --prepare cb-w2-cold
 # shellcheck disable=SC2086 # $cb is a command line, split on purpose
 rss_cold=$(rss $cb -t w2 "$w2")
 rss_nochange=$(rss $cb -t w2 "$w2")
+"$self" --prepare change
+# shellcheck disable=SC2086
+rss_onefile=$(rss $cb -t w2 "$w2")
+daemons CONT
 load_end=$(load)
 
 # --- report ---------------------------------------------------------------
@@ -279,9 +301,9 @@ for c, name in cases:
     cpu = fmt(r["user"] + r["system"]) if r else "–"
     print(f"| {name} | {fmt(cb)} | {fmt(bk)} | {fmt(ba)} | {ratio(bk, cb)} | {ratio(ba, cb)} | {cpu} | "
           f"{runs(c, 'cbuild')}/{runs(c, 'buildkit')}/{runs(c, 'buildah')} |")
-rc, rn = $rss_cold / 1024, $rss_nochange / 1024
+rc, rn, ro = $rss_cold / 1024, $rss_nochange / 1024, $rss_onefile / 1024
 print()
-print(f"Peak RSS of cbuild in W2: cold {rc:.1f} MiB, no change {rn:.1f} MiB.")
+print(f"Peak RSS of cbuild in W2: cold {rc:.1f} MiB, no change {rn:.1f} MiB, one file changed {ro:.1f} MiB.")
 print()
 def target(name, ok, got):
     print(f"| {name} | {got} | {'holds' if ok else '**does not hold**'} |")
@@ -300,7 +322,7 @@ target("W2 no change >= 3x BuildKit", m("w2-nochange", "buildkit") / m("w2-nocha
 target("W2 no change <= 0.3 s (aim)", m("w2-nochange", "cbuild") <= 0.3, fmt(m("w2-nochange", "cbuild")))
 target("W2 one file >= 8x BuildKit", m("w2-onefile", "buildkit") / m("w2-onefile", "cbuild") >= 8,
        ratio(m("w2-onefile", "buildkit"), m("w2-onefile", "cbuild")))
-target("peak RSS <= 64 MiB", max(rc, rn) <= 64, f"{max(rc, rn):.1f} MiB")
+target("peak RSS <= 64 MiB", max(rc, rn, ro) <= 64, f"{max(rc, rn, ro):.1f} MiB")
 print()
 loads = [l.split() for l in open(os.path.join(d, "loads"))]
 print("1-minute load average after each measurement: " +
