@@ -290,6 +290,12 @@ void copy_reuse_list_add(struct copy_reuse_list *l, const char *dst,
 
 void copy_reuse_list_merge(struct copy_reuse_list *into, struct copy_reuse_list *from)
 {
+	if (!into->n) { /* taken over whole: no copy */
+		copy_reuse_list_release(into);
+		*into = *from;
+		memset(from, 0, sizeof(*from));
+		return;
+	}
 	for (size_t i = 0; i < from->n; i++) {
 		const char *e = from->buf.buf + from->offs[i];
 		size_t len = RAW_LEN + 2 + entry_path_len(e);
@@ -330,6 +336,7 @@ void copy_reuse_save(struct layer_store *s, const char *name, const struct cb_di
 
 	if (l->n)
 		qsort_r(l->offs, l->n, sizeof(*l->offs), cmp_entry, (void *)buf);
+	cb_strbuf_grow(&sb, sizeof(REUSE_MAGIC) + CB_DIGEST_LEN + l->buf.len); /* no doubling */
 	cb_strbuf_addf(&sb, "%s%s\n", REUSE_MAGIC, chain->str);
 	for (size_t i = 0; i < l->n; i++) {
 		const char *e = buf + l->offs[i];

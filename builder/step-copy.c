@@ -1566,22 +1566,27 @@ static bool plan_has_archive(const struct copy_op *op)
 }
 
 /*
- * Writing a big tree on two cores.  The directories are made first, in
- * order (parents before children, their metadata set once); then the
- * other items are split in two runs of about equal bytes, each written by
- * a thread with its own copy of the op's per-writer state (the cached
- * parent directory, the directories recreated from the rootfs, the reuse
- * lookup and list), merged back after.  Only when no two items share a
- * destination (so their order does not matter) and no archive is
- * extracted (it may replace anything).
+ * Writing a big tree on two cores.  The plan is in walk order (a directory
+ * before what it holds, a directory's subtree contiguous), cut in two runs
+ * of about equal work at item k; each run is written by a thread in its
+ * own order, so parents come before children, with its own copy of the
+ * op's per-writer state (the cached parent directory, the directories
+ * recreated from the rootfs, the reuse lookup and list), merged back
+ * after.  The only parents the second run needs from the first are the
+ * directories containing item k (a later item whose parent comes before k
+ * is in that parent's subtree, which spans k): those are made first.
+ * Only when no two items share a destination (so their order does not
+ * matter) and no archive is extracted (it may replace anything).
  */
 #define PARALLEL_MIN_ITEMS 512
 #define PARALLEL_MIN_BYTES (32u << 20)
+#define DIR_WORK 16384 /* a mkdir weighs like this many bytes copied */
 
 struct tree_writer {
 	struct copy_op op; /* a shallow copy: shared members are the real op's */
 	int tfd;
 	size_t from, to;
+	const bool *done; /* items written before the threads started */
 	struct cb_error *err;
 	pthread_t thread;
 };
@@ -1591,13 +1596,21 @@ static int cmp_dst(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static uint64_t item_work(const struct copy_item *it)
+{
+	return it->kind == ITEM_FILE ? (uint64_t)it->entry.st.st_size + 4096
+	       : it->kind == ITEM_DIR ? DIR_WORK
+				      : 4096;
+}
+
 /* The plan can be written in parallel (see above), and is big enough to gain from it. */
-static bool parallel_ok(const struct copy_op *op, uint64_t *bytes)
+static bool parallel_ok(const struct copy_op *op, uint64_t *work)
 {
 	cleanup_free const char **dsts = NULL;
+	uint64_t bytes = 0;
 	bool ok = true;
 
-	*bytes = 0;
+	*work = 0;
 	if (op->plan.n < PARALLEL_MIN_ITEMS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return false;
 	dsts = xcalloc(op->plan.n, sizeof(*dsts));
@@ -1608,9 +1621,10 @@ static bool parallel_ok(const struct copy_op *op, uint64_t *bytes)
 			return false;
 		dsts[i] = it->dst;
 		if (it->kind == ITEM_FILE)
-			*bytes += (uint64_t)it->entry.st.st_size;
+			bytes += (uint64_t)it->entry.st.st_size;
+		*work += item_work(it);
 	}
-	if (*bytes < PARALLEL_MIN_BYTES)
+	if (bytes < PARALLEL_MIN_BYTES)
 		return false;
 	qsort(dsts, op->plan.n, sizeof(*dsts), cmp_dst);
 	for (size_t i = 1; i < op->plan.n && ok; i++)
@@ -1625,41 +1639,57 @@ static void *tree_worker_main(void *arg)
 	for (size_t i = w->from; i < w->to; i++) {
 		struct copy_item *it = &w->op.plan.items[i];
 
-		if (it->kind != ITEM_DIR && write_item(&w->op, w->tfd, it, &w->err) < 0)
+		if (!w->done[i] && write_item(&w->op, w->tfd, it, &w->err) < 0)
 			break;
 	}
 	return NULL;
 }
 
-static int write_parallel(struct copy_op *op, int tfd, uint64_t bytes, struct cb_error **err)
+/* dir is a proper ancestor of path ("/a" of "/a/b/c"). */
+static bool is_ancestor(const char *dir, const char *path)
 {
+	size_t n = strlen(dir);
+
+	return !strncmp(dir, path, n) && path[n] == '/';
+}
+
+static int write_parallel(struct copy_op *op, int tfd, uint64_t work, struct cb_error **err)
+{
+	cleanup_free bool *done = xcalloc(op->plan.n, sizeof(*done));
 	struct tree_writer w[2];
-	uint64_t half = bytes / 2, sum = 0;
-	size_t split = op->plan.n;
+	uint64_t sum = 0;
+	size_t k = op->plan.n;
 	int ret = 0;
 
-	for (size_t i = 0; i < op->plan.n; i++) {
+	for (size_t i = 0; i < op->plan.n && k == op->plan.n; i++) {
+		sum += item_work(&op->plan.items[i]);
+		if (sum >= work / 2)
+			k = i + 1;
+	}
+	if (k >= op->plan.n)
+		k = op->plan.n - 1;
+	/* the directories holding item k: the second run's only parents in the first */
+	for (size_t i = 0; i < k; i++) {
 		struct copy_item *it = &op->plan.items[i];
 
-		if (it->kind == ITEM_DIR && write_item(op, tfd, it, err) < 0)
-			return -1;
-		if (it->kind == ITEM_FILE && split == op->plan.n) {
-			sum += (uint64_t)it->entry.st.st_size;
-			if (sum >= half)
-				split = i + 1;
+		if (it->kind == ITEM_DIR && is_ancestor(it->dst, op->plan.items[k].dst)) {
+			if (write_item(op, tfd, it, err) < 0)
+				return -1;
+			done[i] = true;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		w[k].op = *op;
-		w[k].op.pfd = -1;
-		w[k].op.pdir = NULL;
-		memset(&w[k].op.copied_up, 0, sizeof(w[k].op.copied_up));
-		memset(&w[k].op.reuse_list, 0, sizeof(w[k].op.reuse_list));
-		w[k].op.reuse = copy_reuse_dup(op->reuse);
-		w[k].tfd = tfd;
-		w[k].from = k ? split : 0;
-		w[k].to = k ? op->plan.n : split;
-		w[k].err = NULL;
+	for (int t = 0; t < 2; t++) {
+		w[t].op = *op;
+		w[t].op.pfd = -1;
+		w[t].op.pdir = NULL;
+		memset(&w[t].op.copied_up, 0, sizeof(w[t].op.copied_up));
+		memset(&w[t].op.reuse_list, 0, sizeof(w[t].op.reuse_list));
+		w[t].op.reuse = copy_reuse_dup(op->reuse);
+		w[t].tfd = tfd;
+		w[t].from = t ? k : 0;
+		w[t].to = t ? op->plan.n : k;
+		w[t].done = done;
+		w[t].err = NULL;
 	}
 	if (pthread_create(&w[1].thread, NULL, tree_worker_main, &w[1]) != 0) {
 		w[0].to = op->plan.n; /* no second thread: this one writes it all */
@@ -1668,20 +1698,20 @@ static int write_parallel(struct copy_op *op, int tfd, uint64_t bytes, struct cb
 	tree_worker_main(&w[0]);
 	if (w[1].from < w[1].to)
 		pthread_join(w[1].thread, NULL);
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < w[k].op.copied_up.n; i++)
-			cb_strvec_push(&op->copied_up, w[k].op.copied_up.v[i]);
-		cb_strvec_clear(&w[k].op.copied_up);
-		copy_reuse_list_merge(&op->reuse_list, &w[k].op.reuse_list);
-		copy_reuse_close(w[k].op.reuse);
-		if (w[k].op.pfd >= 0)
-			close(w[k].op.pfd);
-		free(w[k].op.pdir);
-		if (w[k].err && !ret) {
-			*err = steal_pointer(&w[k].err);
+	for (int t = 0; t < 2; t++) {
+		for (size_t i = 0; i < w[t].op.copied_up.n; i++)
+			cb_strvec_push(&op->copied_up, w[t].op.copied_up.v[i]);
+		cb_strvec_clear(&w[t].op.copied_up);
+		copy_reuse_list_merge(&op->reuse_list, &w[t].op.reuse_list);
+		copy_reuse_close(w[t].op.reuse);
+		if (w[t].op.pfd >= 0)
+			close(w[t].op.pfd);
+		free(w[t].op.pdir);
+		if (w[t].err && !ret) {
+			*err = steal_pointer(&w[t].err);
 			ret = -1;
 		}
-		cb_error_free(&w[k].err);
+		cb_error_free(&w[t].err);
 	}
 	return ret;
 }
@@ -1689,15 +1719,15 @@ static int write_parallel(struct copy_op *op, int tfd, uint64_t bytes, struct cb
 static int write_tree(struct copy_op *op, const char *tree, struct cb_error **err)
 {
 	cleanup_close int tfd = -1;
-	uint64_t bytes;
+	uint64_t work;
 
 	if (mkdir(tree, 0755) < 0)
 		return cb_error_set(err, errno, "create `%s`", tree);
 	tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0)
 		return cb_error_set(err, errno, "open `%s`", tree);
-	if (parallel_ok(op, &bytes)) {
-		if (write_parallel(op, tfd, bytes, err) < 0)
+	if (parallel_ok(op, &work)) {
+		if (write_parallel(op, tfd, work, err) < 0)
 			return -1;
 	} else {
 		for (size_t i = 0; i < op->plan.n; i++)
@@ -2046,6 +2076,8 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	tree = xasprintf("%s/tree", scratch);
 	if (write_tree(&op, tree, err) < 0)
 		goto out;
+	copy_reuse_close(op.reuse); /* the last result's record is done with: its memory too */
+	op.reuse = NULL;
 	if (speculative) {
 		if (copy_key(&op, &head, &key, err) < 0)
 			goto out;

@@ -20,11 +20,17 @@
 int cb_read_fd(int fd, size_t max, char **out, size_t *len, struct cb_error **err)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
+	struct stat st;
 
+	/* a regular file's size is known: one buffer of that size (no doubling) */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (!max || (uint64_t)st.st_size <= max))
+		cb_strbuf_grow(&sb, (size_t)st.st_size + 1);
 	for (;;) {
 		ssize_t n;
 
-		cb_strbuf_grow(&sb, 65536);
+		if (sb.alloc - sb.len < 2) /* room for one more byte and the NUL at least */
+			cb_strbuf_grow(&sb, 65536);
 		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -8,8 +8,11 @@
 . "$(dirname "$0")/build-lib.sh"
 
 ctx c
-mkdir -p c/d
-head -c $((34 << 20)) /dev/urandom >c/d/big
+mkdir -p c/d/dir10/sub/deeper c/d/dir20
+# the work splits inside a subtree (after dir10/sub/deeper/big1): the second
+# thread's files need the directories holding that point, made first
+head -c $((17 << 20)) /dev/urandom >c/d/dir10/sub/deeper/big1
+head -c $((17 << 20)) /dev/urandom >c/d/dir20/big2
 for i in $(seq 1 30); do
 	mkdir -p "c/d/dir$i/sub"
 	for j in $(seq 1 10); do
