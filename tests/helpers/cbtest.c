@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sys/utsname.h>
@@ -263,4 +264,26 @@ char *cb_test_read_file(const char *path, size_t *len)
 		fail_msg("cannot read %s", path);
 	}
 	return buf;
+}
+
+bool cb_test_mapped(const char *needle)
+{
+	cleanup_free char *maps = cb_test_read_file("/proc/self/maps", NULL);
+
+	return strstr(maps, needle) != NULL;
+}
+
+void cb_test_in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -85,6 +86,21 @@ enum cb_test_cgroups cb_test_host_cgroups(void);
 
 /* Read a whole file (aborts the test on failure); caller frees. */
 char *cb_test_read_file(const char *path, size_t *len);
+
+/* Whether a mapping of this process (/proc/self/maps) names a file containing needle. */
+bool cb_test_mapped(const char *needle);
+
+/* Run fn in a child process (state the parent must not share); the case fails unless it exits 0. */
+void cb_test_in_child(int (*fn)(void));
+
+/* In such a child, without cmocka: print the failed check and return 1 from fn. */
+#define CB_CHILD_CHECK(cond)                                                                       \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+			return 1;                                                                  \
+		}                                                                                  \
+	} while (0)
 
 #define CB_TEST_MAIN(...)                                                                          \
 	int main(int argc, char **argv)                                                            \

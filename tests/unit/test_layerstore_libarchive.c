@@ -18,38 +18,6 @@
 
 #include "layertest.h"
 
-/* Whether a mapping of this process names a file containing needle. */
-static bool mapped(const char *needle)
-{
-	cleanup_free char *maps = cb_test_read_file("/proc/self/maps", NULL);
-
-	return strstr(maps, needle) != NULL;
-}
-
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
-/* Run fn in a child process; the case fails unless it exits 0. */
-static void in_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
-
 /* A layer of directory dir into file out, without cmocka (for children). */
 static int diff_to(const char *dir, const char *out, struct cb_error **err)
 {
@@ -100,18 +68,18 @@ static int loaded_on_first_use(void)
 	struct cb_error *err = NULL;
 
 	/* Not linked: nothing of libarchive or of its dependencies at start. */
-	CHILD_CHECK(!mapped("libarchive.so"));
-	CHILD_CHECK(!mapped("libxml2.so"));
+	CB_CHILD_CHECK(!cb_test_mapped("libarchive.so"));
+	CB_CHILD_CHECK(!cb_test_mapped("libxml2.so"));
 	/* Nor exported by this executable: libarchive could call into it. */
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_read_new") == NULL);
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_entry_pathname") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_read_new") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_entry_pathname") == NULL);
 
-	CHILD_CHECK(diff_to("src", "out.tar", &err) == 0);
-	CHILD_CHECK(mapped("libarchive.so"));
-	CHILD_CHECK(apply_from("layer.tar", "dst", &err) == 0);
-	CHILD_CHECK(faccessat(AT_FDCWD, "dst/etc/hostname", F_OK, 0) == 0);
+	CB_CHILD_CHECK(diff_to("src", "out.tar", &err) == 0);
+	CB_CHILD_CHECK(cb_test_mapped("libarchive.so"));
+	CB_CHILD_CHECK(apply_from("layer.tar", "dst", &err) == 0);
+	CB_CHILD_CHECK(faccessat(AT_FDCWD, "dst/etc/hostname", F_OK, 0) == 0);
 	/* Loaded privately: still nothing of it in the global scope. */
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_read_new") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "archive_read_new") == NULL);
 	return 0;
 }
 
@@ -119,7 +87,7 @@ static void test_loaded_on_first_use(void **state)
 {
 	(void)state;
 	make_inputs("lazy");
-	in_child(loaded_on_first_use);
+	cb_test_in_child(loaded_on_first_use);
 }
 
 /* err says "<context>load `<lib>`: <dlerror's reason containing why>", then is freed. */
@@ -146,32 +114,32 @@ static int fails_cleanly(void)
 	int fd;
 
 	setenv("CB_LIBARCHIVE", inject_lib, 1);
-	CHILD_CHECK(diff_to("src", "out.tar", &err) < 0);
-	CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
-	CHILD_CHECK(apply_from("layer.tar", "dst", &err) < 0);
-	CHILD_CHECK(strncmp(cb_error_msg(err), "apply layer: ", 13) == 0);
-	CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
+	CB_CHILD_CHECK(diff_to("src", "out.tar", &err) < 0);
+	CB_CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
+	CB_CHILD_CHECK(apply_from("layer.tar", "dst", &err) < 0);
+	CB_CHILD_CHECK(strncmp(cb_error_msg(err), "apply layer: ", 13) == 0);
+	CB_CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
 	/* The constructors, for code that did not ask first. */
-	CHILD_CHECK(archive_read_new() == NULL);
-	CHILD_CHECK(archive_write_new() == NULL);
-	CHILD_CHECK(archive_entry_new() == NULL);
+	CB_CHILD_CHECK(archive_read_new() == NULL);
+	CB_CHILD_CHECK(archive_write_new() == NULL);
+	CB_CHILD_CHECK(archive_entry_new() == NULL);
 
 	/* The store's users: import (tar in and tar out) and load. */
 	s = layer_store_open("store", &err);
-	CHILD_CHECK(s != NULL);
+	CB_CHILD_CHECK(s != NULL);
 	fd = open("layer.tar", O_RDONLY | O_CLOEXEC);
-	CHILD_CHECK(fd >= 0);
-	CHILD_CHECK(layer_store_import(s, fd, "imported:latest", NULL, NULL, &err) < 0);
-	CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
-	CHILD_CHECK(lseek(fd, 0, SEEK_SET) == 0);
-	CHILD_CHECK(layer_store_load(s, fd, NULL, &loaded, &err) < 0);
-	CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
-	CHILD_CHECK(loaded.n == 0);
+	CB_CHILD_CHECK(fd >= 0);
+	CB_CHILD_CHECK(layer_store_import(s, fd, "imported:latest", NULL, NULL, &err) < 0);
+	CB_CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
+	CB_CHILD_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	CB_CHILD_CHECK(layer_store_load(s, fd, NULL, &loaded, &err) < 0);
+	CB_CHILD_CHECK(says_load_failed(&err, inject_lib, inject_why));
+	CB_CHILD_CHECK(loaded.n == 0);
 	close(fd);
 	layer_store_close(s);
 	/* Nothing was written: no layer bytes, nothing extracted. */
-	CHILD_CHECK(stat("out.tar", &st) == 0 && st.st_size == 0);
-	CHILD_CHECK(faccessat(AT_FDCWD, "dst/etc", F_OK, 0) < 0 && errno == ENOENT);
+	CB_CHILD_CHECK(stat("out.tar", &st) == 0 && st.st_size == 0);
+	CB_CHILD_CHECK(faccessat(AT_FDCWD, "dst/etc", F_OK, 0) < 0 && errno == ENOENT);
 	return 0;
 }
 
@@ -181,7 +149,7 @@ static void test_load_failure(void **state)
 	make_inputs("missing");
 	inject_lib = "/nonexistent/libarchive.so.13";
 	inject_why = "No such file or directory";
-	in_child(fails_cleanly);
+	cb_test_in_child(fails_cleanly);
 }
 
 /* A library that loads but is not libarchive: refused whole, not half used. */
@@ -191,7 +159,7 @@ static void test_load_missing_functions(void **state)
 	make_inputs("not-libarchive");
 	inject_lib = "libz.so.1";
 	inject_why = "undefined symbol: archive_";
-	in_child(fails_cleanly);
+	cb_test_in_child(fails_cleanly);
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_loaded_on_first_use), cmocka_unit_test(test_load_failure),

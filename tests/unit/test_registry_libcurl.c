@@ -30,38 +30,6 @@
 #include "registry.h"
 #include "xalloc.h"
 
-/* Whether a mapping of this process names a file containing needle. */
-static bool mapped(const char *needle)
-{
-	cleanup_free char *maps = cb_test_read_file("/proc/self/maps", NULL);
-
-	return strstr(maps, needle) != NULL;
-}
-
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
-/* Run fn in a child process; the case fails unless it exits 0. */
-static void in_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
-
 /* A GET of a closed port of 127.0.0.1: refused (ECONNREFUSED, read with getinfo). */
 static int get_refused(struct http_client *c)
 {
@@ -99,27 +67,27 @@ static int loaded_on_first_use(void)
 	struct http_client *c;
 
 	/* Not linked: nothing of libcurl or of its dependencies at start. */
-	CHILD_CHECK(!mapped("libcurl.so"));
-	CHILD_CHECK(!mapped("libnghttp2"));
-	CHILD_CHECK(!mapped("libssl"));
+	CB_CHILD_CHECK(!cb_test_mapped("libcurl.so"));
+	CB_CHILD_CHECK(!cb_test_mapped("libnghttp2"));
+	CB_CHILD_CHECK(!cb_test_mapped("libssl"));
 	/* Nor exported by this executable: libcurl could call into it. */
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_init") == NULL);
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_setopt") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_init") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_setopt") == NULL);
 
 	c = http_client_new(&o, &err);
-	CHILD_CHECK(c != NULL);
-	CHILD_CHECK(mapped("libcurl.so"));
-	CHILD_CHECK(get_refused(c) == 0);
+	CB_CHILD_CHECK(c != NULL);
+	CB_CHILD_CHECK(cb_test_mapped("libcurl.so"));
+	CB_CHILD_CHECK(get_refused(c) == 0);
 	http_client_free(c);
 	/* Loaded privately: still nothing of it in the global scope. */
-	CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_init") == NULL);
+	CB_CHILD_CHECK(dlsym(RTLD_DEFAULT, "curl_easy_init") == NULL);
 	return 0;
 }
 
 static void test_loaded_on_first_use(void **state)
 {
 	(void)state;
-	in_child(loaded_on_first_use);
+	cb_test_in_child(loaded_on_first_use);
 }
 
 static const char *inject_lib, *inject_why;
@@ -132,31 +100,31 @@ static int fails_cleanly(void)
 	cleanup_free char *want = xasprintf("load `%s`: ", inject_lib);
 
 	setenv("CB_LIBCURL", inject_lib, 1);
-	CHILD_CHECK(http_client_new(&o, &err) == NULL);
-	CHILD_CHECK(err != NULL);
+	CB_CHILD_CHECK(http_client_new(&o, &err) == NULL);
+	CB_CHILD_CHECK(err != NULL);
 	if (strncmp(err->msg, want, strlen(want)) || !strstr(err->msg, inject_why)) {
 		fprintf(stderr, "unexpected error: %s\n", err->msg);
 		return 1;
 	}
 	cb_error_free(&err);
 	/* The same error again: decided once, remembered. */
-	CHILD_CHECK(http_client_new(&o, &err) == NULL);
-	CHILD_CHECK(err != NULL && !strncmp(err->msg, want, strlen(want)));
+	CB_CHILD_CHECK(http_client_new(&o, &err) == NULL);
+	CB_CHILD_CHECK(err != NULL && !strncmp(err->msg, want, strlen(want)));
 	cb_error_free(&err);
 
 	/* The object-less functions, for code that did not ask first. */
-	CHILD_CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_FAILED_INIT);
-	CHILD_CHECK(curl_easy_init() == NULL);
-	CHILD_CHECK(curl_multi_init() == NULL);
-	CHILD_CHECK(curl_slist_append(NULL, "Accept: */*") == NULL);
-	CHILD_CHECK(curl_easy_strerror(CURLE_OK) != NULL);
+	CB_CHILD_CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_FAILED_INIT);
+	CB_CHILD_CHECK(curl_easy_init() == NULL);
+	CB_CHILD_CHECK(curl_multi_init() == NULL);
+	CB_CHILD_CHECK(curl_slist_append(NULL, "Accept: */*") == NULL);
+	CB_CHILD_CHECK(curl_easy_strerror(CURLE_OK) != NULL);
 	/* and what frees: NULL is all a caller can hold */
 	curl_easy_cleanup(NULL);
 	curl_slist_free_all(NULL);
-	CHILD_CHECK(curl_multi_cleanup(NULL) == CURLM_BAD_HANDLE);
+	CB_CHILD_CHECK(curl_multi_cleanup(NULL) == CURLM_BAD_HANDLE);
 	http_client_free(NULL);
 	/* Nothing loaded, nothing half-loaded. */
-	CHILD_CHECK(!mapped("libcurl.so"));
+	CB_CHILD_CHECK(!cb_test_mapped("libcurl.so"));
 	return 0;
 }
 
@@ -165,7 +133,7 @@ static void test_load_failure(void **state)
 	(void)state;
 	inject_lib = "/nonexistent/libcurl.so.4";
 	inject_why = "No such file or directory";
-	in_child(fails_cleanly);
+	cb_test_in_child(fails_cleanly);
 }
 
 /* A library that loads but is not libcurl: refused whole, not half used. */
@@ -174,7 +142,7 @@ static void test_load_missing_functions(void **state)
 	(void)state;
 	inject_lib = "libz.so.1";
 	inject_why = "undefined symbol: curl_";
-	in_child(fails_cleanly);
+	cb_test_in_child(fails_cleanly);
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_loaded_on_first_use), cmocka_unit_test(test_load_failure),
