@@ -7,7 +7,12 @@
 #ifndef CB_REGISTRY_INTERNAL_H
 #define CB_REGISTRY_INTERNAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "error.h"
+#include "registry.h"
+#include "strbuf.h"
 
 /*
  * Load libcurl (curl-dl.c) unless loaded: cbuild is not linked with it, and
@@ -16,5 +21,31 @@
  * <why>" (the library is missing, or lacks a function cbuild calls).
  */
 int http_libcurl_load(struct cb_error **err);
+
+/*
+ * A client of one repository (client.c).  origin is "https://host" (or
+ * http:// for loopback); tokens holds scope, token pairs; bearer / basic
+ * is what the next request to origin carries.  Credentials (creds: base64
+ * user:password) are looked up on the first 401.
+ */
+struct registry_client {
+	struct http_client *http;
+	char *origin, *domain, *repo;
+	char *creds, *basic, *bearer;
+	bool creds_loaded;
+	struct cb_strvec tokens;
+};
+int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
+			 struct cb_error **err);
+void registry_client_release(struct registry_client *c);
+/*
+ * GET origin + path (Accept: accept when non-NULL), authenticating on a
+ * 401 and following redirects itself (Authorization only to the origin).
+ * 0 and *resp whatever the final status; the body goes to on_body (also
+ * for non-2xx responses: a sink checks the status).
+ */
+int registry_request(struct registry_client *c, const char *path, const char *accept,
+		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
+		     struct cb_error **err);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * registry.h - talking to OCI registries.  This module depends on common/
- * only.
+ * and, for pull (which writes into the store), on layerstore.h.
  *
  * Image references (reference.c) follow distribution/reference, the
  * package Docker, BuildKit and containerd use, rule for rule and message for
@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "error.h"
 #include "strbuf.h"
 
@@ -200,5 +201,68 @@ bool http_parse_time(const char *s, int64_t *out);
 
 /* url with the password of its user info replaced by "xxxxx" (Go's Redacted); caller frees. */
 char *http_url_redacted(const char *url);
+
+/* ------------------------------------------------------------------------ */
+/* Auth (auth.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One WWW-Authenticate challenge: `Bearer realm="...",service="...",
+ * scope="..."` or `Basic realm="..."`.  The scheme as sent (compare it
+ * case-insensitively); the other fields NULL when absent.
+ */
+struct registry_challenge {
+	char *scheme, *realm, *service, *scope, *error;
+};
+/* 0 and *c (release it), or -1 when hdr is not one challenge with key=value parameters. */
+int registry_challenge_parse(const char *hdr, struct registry_challenge *c);
+void registry_challenge_release(struct registry_challenge *c);
+
+/*
+ * The credentials for registry host ("docker.io", "localhost:5000"), as the
+ * base64 "user:password" a Basic Authorization header carries: from
+ * $REGISTRY_AUTH_FILE (else $XDG_RUNTIME_DIR/containers/auth.json), then
+ * $DOCKER_CONFIG/config.json (else ~/.docker/config.json), `auths`.
+ * 1 and *out (caller frees), 0 when none, -1 on an unreadable file.
+ */
+int registry_credentials(const char *host, char **out, struct cb_error **err);
+/* buf in base64; caller frees. */
+char *registry_base64(const void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Pull (pull.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+struct layer_store;
+
+struct registry_pull_opts {
+	const char *platform; /* "os/arch[/variant]"; NULL: linux and the host's */
+	/* one line per blob ("<short digest>: Already exists" / "Pull complete"); may be NULL */
+	void (*report)(void *ctx, const char *line);
+	void *ctx;
+};
+
+struct registry_pull_result {
+	char *name;		    /* the normalised reference pulled; caller frees */
+	struct cb_digest digest;    /* what the reference names: a manifest or an index */
+	struct cb_digest manifest;  /* the image's manifest (the platform's, from an index) */
+	unsigned blobs_fetched;	    /* config and layers downloaded */
+	unsigned blobs_present;	    /* ... found in the store already */
+};
+
+/*
+ * Pull ref (as users type it: "busybox", "localhost:5000/app@sha256:...")
+ * into the store: the manifest (from an index or manifest list, the
+ * platform's), then the config and the layers the store lacks, each
+ * streamed into a blob writer and verified against its descriptor's
+ * digest and size; the manifest blob as the registry sent it; then the
+ * tags `name:tag` (pulled by tag) and `name@digest`.  Plain HTTP for
+ * localhost, 127.0.0.0/8 and ::1, HTTPS otherwise.  Anonymous, Bearer
+ * token and Basic auth (registry_credentials).  Errors name the
+ * reference: "pull `x`: GET manifest `tag`: 404 Not Found".
+ */
+int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
+		  struct registry_pull_result *out, struct cb_error **err);
+void registry_pull_result_release(struct registry_pull_result *r);
 
 #endif
