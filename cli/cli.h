@@ -216,4 +216,8 @@ extern const char cmd_load_usage[];
 extern const char cmd_import_usage[];
 extern const char cmd_layer_usage[];
 
+/* pull (cmd-pull.c) */
+int cmd_pull(int argc, char **argv);
+extern const char cmd_pull_usage[];
+
 #endif

@@ -37,6 +37,7 @@ static const struct cli_command commands[] = {
 	{"load", cmd_load, "Load images from an OCI or docker archive", cmd_load_usage},
 	{"parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage},
 	{"prune", cmd_prune, "Delete unused blobs, snapshots and build cache", cmd_prune_usage},
+	{"pull", cmd_pull, "Pull an image from a registry", cmd_pull_usage},
 	{"rmi", cmd_rmi, "Remove image names", cmd_rmi_usage},
 	{"run", cmd_run, "Run an image (or a rootfs, or layers) in the sandbox", cmd_run_usage},
 	{"save", cmd_save, "Write images to an OCI or docker archive", cmd_save_usage},
