@@ -132,6 +132,8 @@ bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs
 		    struct cb_digest *out);
 void stat_cache_set(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    const struct cb_digest *digest);
+/* path was remembered with another size: its content is not the remembered one. */
+bool stat_cache_resized(struct stat_cache *c, const char *path, const struct stackfs_stat *st);
 /* Nothing remembered (a context not built before). */
 bool stat_cache_empty(const struct stat_cache *c);
 /* Write it back when it changed (best effort). */

@@ -298,6 +298,21 @@ bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs
 	return true;
 }
 
+bool stat_cache_resized(struct stat_cache *c, const char *path, const struct stackfs_stat *st)
+{
+	uint64_t key;
+	struct stat_entry found;
+	const struct stat_entry *e;
+
+	if (!c)
+		return false;
+	key = path_hash(path);
+	e = added_find(c, key, NULL);
+	if (!e && base_find(c, key, &found))
+		e = &found;
+	return e && e->size != (uint64_t)st->st_size;
+}
+
 void stat_cache_set(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
 		    const struct cb_digest *digest)
 {

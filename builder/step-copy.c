@@ -1014,7 +1014,7 @@ static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error
 	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
 	struct key_stream *ks = op->plan.ks;
 	struct cb_sha256 h;
-	bool hit;
+	bool hit, resized;
 	int ret;
 
 	if (it->hashed)
@@ -1022,10 +1022,20 @@ static int item_digest(struct copy_op *op, struct copy_item *it, struct cb_error
 	/* parallel stages share the cache */
 	pthread_mutex_lock(&op->b->mu);
 	hit = stat_cache_get(sc, it->entry.path, &it->entry.st, &it->digest);
+	resized = !hit && ks && stat_cache_resized(sc, it->entry.path, &it->entry.st);
 	pthread_mutex_unlock(&op->b->mu);
 	if (hit) {
 		it->hashed = true;
 		return 0;
+	}
+	/*
+	 * A file of another size than last time has other content: the key
+	 * will miss, so the rest of this walk would be wasted (the copy walks
+	 * again to plan).  A file only touched is hashed (within the budget).
+	 */
+	if (resized) {
+		ks->abandoned = true;
+		return cb_error_set(err, ECANCELED, "`%s` changed", it->entry.path);
 	}
 	if (ks && (uint64_t)it->entry.st.st_size > ks->left) {
 		ks->abandoned = true; /* cheaper to hash while copying */

@@ -321,6 +321,42 @@ static void test_changed_stat_misses(void **state)
 	layer_store_close(s);
 }
 
+static bool resized(struct stat_cache *c, const char *path, const struct stat *st)
+{
+	struct stackfs_stat ss;
+
+	stackfs_stat_from(&ss, st);
+	return stat_cache_resized(c, path, &ss);
+}
+
+/* Another size than remembered: certainly other content (a COPY's streamed key stops there). */
+static void test_resized(void **state)
+{
+	struct layer_store *s = open_store();
+	struct stat_cache *c;
+	struct stat st, x;
+	struct cb_digest d;
+
+	(void)state;
+	aged_stat("ctx/f", "content\n", &st);
+	digest_of("content\n", &d);
+	c = stat_cache_load(s, "ctx");
+	assert_false(resized(c, "f", &st)); /* nothing remembered: not known to differ */
+	cache_set(c, "f", &st, &d);
+	assert_false(resized(c, "f", &st));
+	x = st;
+	x.st_mtim.tv_sec++; /* only touched: may be the same content */
+	x.st_ctim.tv_sec++;
+	assert_false(resized(c, "f", &x));
+	x = st;
+	x.st_size++;
+	assert_true(resized(c, "f", &x));
+	assert_false(resized(c, "g", &x));
+	assert_false(resized(NULL, "f", &x));
+	stat_cache_free(c);
+	layer_store_close(s);
+}
+
 static void test_save_and_reload(void **state)
 {
 	struct layer_store *s = open_store();
@@ -797,6 +833,7 @@ static void test_odd_paths_and_null(void **state)
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_get_set), cmocka_unit_test(test_changed_stat_misses),
+	     cmocka_unit_test(test_resized),
 	     cmocka_unit_test(test_save_and_reload), cmocka_unit_test(test_nothing_to_save),
 	     cmocka_unit_test(test_racy_not_remembered),
 	     cmocka_unit_test(test_real_file_after_two_seconds),
