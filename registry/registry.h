@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "digest.h"
 #include "error.h"
@@ -157,8 +158,15 @@ struct http_response {
 typedef int (*http_body_fn)(void *arg, const struct http_response *resp, const void *buf,
 			    size_t len, struct cb_error **err);
 
+/*
+ * A request body, read as it is sent: up to len bytes into buf, the count
+ * (0 only at the end), or < 0 with *err set to stop the request.
+ */
+typedef ssize_t (*http_read_fn)(void *arg, void *buf, size_t len, struct cb_error **err);
+
 struct http_request {
-	const char *method;	    /* NULL: "GET"; "HEAD" asks for no body */
+	const char *method;	    /* NULL: "GET"; "HEAD" asks for no body; "PUT", "POST"
+				       and "PATCH" send body_size bytes from read_body */
 	const char *url;	    /* http:// or https:// */
 	const char *const *headers; /* extra request headers "Name: value", NULL-ended; or NULL */
 	uint64_t max_size;	    /* most body bytes accepted (EFBIG beyond); 0: no limit */
@@ -166,6 +174,9 @@ struct http_request {
 				       decoded (what Go's client does by itself) */
 	http_body_fn on_body;	    /* NULL: the body is dropped */
 	void *arg;
+	http_read_fn read_body;	    /* PUT, POST, PATCH: the body's bytes; NULL: empty */
+	void *read_arg;
+	uint64_t body_size;	    /* exactly this many bytes are read and sent */
 };
 #define HTTP_REQUEST_INIT                                                                          \
 	{                                                                                          \
