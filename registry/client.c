@@ -81,8 +81,7 @@ static bool same_origin(const char *a, const char *b)
 	return n && n == origin_len(b) && !strncasecmp(a, b, n);
 }
 
-/* Location resolved against url (absolute, //host, /path or relative); NULL when unusable. */
-static char *resolve_location(const char *url, const char *loc)
+char *registry_resolve_location(const char *url, const char *loc)
 {
 	size_t n = origin_len(url);
 	const char *q;
@@ -328,7 +327,7 @@ int registry_send(struct registry_client *c, const struct registry_send_req *sr,
 		}
 		if (follows_redirects(method) && r.status >= 300 && r.status < 400 &&
 		    r.status != 304 && r.location) {
-			next = resolve_location(url, r.location);
+			next = registry_resolve_location(url, r.location);
 			http_response_release(&r);
 			if (!next)
 				return cb_error_set(err, 0, "%s `%s`: bad redirect", method,

@@ -45,6 +45,9 @@ void registry_client_release(struct registry_client *c);
  * 0 and *resp whatever the final status; the body goes to on_body (also
  * for non-2xx responses: a sink checks the status).
  */
+/* Location resolved against url (absolute, //host, /path or relative); NULL when unusable. */
+char *registry_resolve_location(const char *url, const char *loc);
+
 /*
  * One request of any method (registry_send): url is a path on the origin
  * ("/v2/...") or an absolute URL (an upload's Location); the body (PUT,
