@@ -220,4 +220,8 @@ extern const char cmd_layer_usage[];
 int cmd_pull(int argc, char **argv);
 extern const char cmd_pull_usage[];
 
+/* push (cmd-push.c) */
+int cmd_push(int argc, char **argv);
+extern const char cmd_push_usage[];
+
 #endif

@@ -38,6 +38,7 @@ static const struct cli_command commands[] = {
 	{"parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage},
 	{"prune", cmd_prune, "Delete unused blobs, snapshots and build cache", cmd_prune_usage},
 	{"pull", cmd_pull, "Pull an image from a registry", cmd_pull_usage},
+	{"push", cmd_push, "Push an image to a registry", cmd_push_usage},
 	{"rmi", cmd_rmi, "Remove image names", cmd_rmi_usage},
 	{"run", cmd_run, "Run an image (or a rootfs, or layers) in the sandbox", cmd_run_usage},
 	{"save", cmd_save, "Write images to an OCI or docker archive", cmd_save_usage},

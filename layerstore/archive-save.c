@@ -132,32 +132,10 @@ static void saved_release(struct saved *v, size_t n)
  */
 static int gzip_layers(struct layer_store *s, struct saved *v, struct cb_error **err)
 {
-	struct image_manifest *m = &v->img.manifest;
-	cleanup_free char *json = NULL;
-	bool changed = false;
+	int ret = layer_store_manifest_gzip(s, &v->img.manifest, &v->img.manifest_digest,
+					    &v->manifest_size, err);
 
-	for (size_t j = 0; j < m->nlayers; j++) {
-		struct oci_descriptor g;
-
-		memset(&g, 0, sizeof(g));
-		if (layer_store_layer_gzip(s, &m->layers[j], &g, err) < 0)
-			return -1;
-		if (!cb_digest_equal(&g.digest, &m->layers[j].digest)) {
-			free(m->layers[j].media_type);
-			m->layers[j].media_type = steal_pointer(&g.media_type);
-			m->layers[j].digest = g.digest;
-			m->layers[j].size = g.size;
-			changed = true;
-		}
-		oci_descriptor_release(&g);
-	}
-	if (!changed)
-		return 0;
-	json = image_manifest_to_json(m);
-	if (layer_store_blob_put(s, json, strlen(json), &v->img.manifest_digest, err) < 0)
-		return -1;
-	v->manifest_size = (int64_t)strlen(json);
-	return 0;
+	return ret < 0 ? -1 : 0;
 }
 
 static int resolve_all(struct layer_store *s, const char *const *names, size_t n, bool gzip,

@@ -323,3 +323,33 @@ int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *i
 	out->size = d.size;
 	return 0;
 }
+
+int layer_store_manifest_gzip(struct layer_store *s, struct image_manifest *m,
+			      struct cb_digest *digest, int64_t *size, struct cb_error **err)
+{
+	cleanup_free char *json = NULL;
+	bool changed = false;
+
+	for (size_t j = 0; j < m->nlayers; j++) {
+		struct oci_descriptor g;
+
+		memset(&g, 0, sizeof(g));
+		if (layer_store_layer_gzip(s, &m->layers[j], &g, err) < 0)
+			return -1;
+		if (!cb_digest_equal(&g.digest, &m->layers[j].digest)) {
+			free(m->layers[j].media_type);
+			m->layers[j].media_type = steal_pointer(&g.media_type);
+			m->layers[j].digest = g.digest;
+			m->layers[j].size = g.size;
+			changed = true;
+		}
+		oci_descriptor_release(&g);
+	}
+	if (!changed)
+		return 0;
+	json = image_manifest_to_json(m);
+	if (layer_store_blob_put(s, json, strlen(json), digest, err) < 0)
+		return -1;
+	*size = (int64_t)strlen(json);
+	return 1;
+}

@@ -383,6 +383,16 @@ void oci_descriptor_release(struct oci_descriptor *d);
 int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *in,
 			   struct oci_descriptor *out, struct cb_error **err);
 
+/*
+ * A manifest in the form that leaves the store: each layer of m replaced
+ * by layer_store_layer_gzip's descriptor.  When any layer changed, the
+ * manifest m now is (image_manifest_to_json) is stored too and 1 is
+ * returned with its digest and size in *digest and *size; 0 when nothing
+ * changed (m, *digest and *size untouched).
+ */
+int layer_store_manifest_gzip(struct layer_store *s, struct image_manifest *m,
+			      struct cb_digest *digest, int64_t *size, struct cb_error **err);
+
 /* ------------------------------------------------------------------------ */
 /* Images in the store                                                       */
 /* ------------------------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "registry-internal.h"
@@ -80,8 +81,7 @@ static bool same_origin(const char *a, const char *b)
 	return n && n == origin_len(b) && !strncasecmp(a, b, n);
 }
 
-/* Location resolved against url (absolute, //host, /path or relative); NULL when unusable. */
-static char *resolve_location(const char *url, const char *loc)
+char *registry_resolve_location(const char *url, const char *loc)
 {
 	size_t n = origin_len(url);
 	const char *q;
@@ -146,7 +146,9 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 	cleanup_free char *auth = NULL;
 	const char *hdrs[2] = {NULL, NULL};
 	cleanup_free char *scope =
-		ch->scope ? xstrdup(ch->scope) : xasprintf("repository:%s:pull", c->repo);
+		c->push	   ? xasprintf("repository:%s:pull,push", c->repo)
+		: ch->scope ? xstrdup(ch->scope)
+			    : xasprintf("repository:%s:pull", c->repo);
 	json_auto_t *j = NULL;
 	const char *tok;
 	int ret = -1;
@@ -241,35 +243,78 @@ static int on_unauthorized(struct registry_client *c, const struct http_response
 	return ret;
 }
 
-int registry_request(struct registry_client *c, const char *path, const char *accept,
-		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
-		     struct cb_error **err)
+/* The body of a request, from its start at every attempt. */
+struct body_src {
+	const struct registry_send_req *rq;
+	uint64_t pos;
+};
+
+static ssize_t body_read(void *arg, void *buf, size_t len, struct cb_error **err)
 {
-	cleanup_free char *url = xasprintf("%s%s", c->origin, path);
+	struct body_src *b = arg;
+	const struct registry_send_req *rq = b->rq;
+	uint64_t left = rq->len - b->pos;
+	ssize_t n;
+
+	if (len > left)
+		len = (size_t)left;
+	if (!len)
+		return 0;
+	if (rq->buf) {
+		memcpy(buf, rq->buf + b->pos, len);
+		n = (ssize_t)len;
+	} else {
+		do
+			n = pread(rq->fd, buf, len, rq->off + (off_t)b->pos);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return cb_error_set(err, errno, "read the body");
+		if (n == 0)
+			return cb_error_set(err, EIO, "read the body: it ended early");
+	}
+	b->pos += (uint64_t)n;
+	return n;
+}
+
+static bool follows_redirects(const char *method)
+{
+	return !method || !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
+int registry_send(struct registry_client *c, const struct registry_send_req *sr,
+		  struct http_response *resp, struct cb_error **err)
+{
+	const char *method = sr->method ? sr->method : "GET";
+	cleanup_free char *url =
+		sr->url[0] == '/' ? xasprintf("%s%s", c->origin, sr->url) : xstrdup(sr->url);
 	int redirects = 0, auths = 0;
 
 	for (;;) {
-		cleanup_free char *acc = accept ? xasprintf("Accept: %s", accept) : NULL;
 		cleanup_free char *az = NULL;
-		const char *hdrs[3] = {NULL, NULL, NULL};
+		const char *hdrs[8] = {NULL};
 		struct http_request rq = HTTP_REQUEST_INIT;
+		struct body_src body = {sr, 0};
 		struct http_response r;
 		size_t nh = 0;
 		char *next;
 
-		if (acc)
-			hdrs[nh++] = acc;
+		for (const char *const *h = sr->headers; h && *h && nh < 6; h++)
+			hdrs[nh++] = *h;
 		/* credentials only ever go to the registry's own origin */
 		if (same_origin(url, c->origin) && (c->bearer || c->basic)) {
 			az = c->bearer ? xasprintf("Authorization: Bearer %s", c->bearer)
 				       : xasprintf("Authorization: Basic %s", c->basic);
 			hdrs[nh++] = az;
 		}
+		rq.method = method;
 		rq.url = url;
 		rq.headers = hdrs;
-		rq.max_size = max_size;
-		rq.on_body = on_body;
-		rq.arg = arg;
+		rq.max_size = sr->max_size;
+		rq.on_body = sr->on_body;
+		rq.arg = sr->arg;
+		rq.read_body = body_read;
+		rq.read_arg = &body;
+		rq.body_size = sr->len;
 		if (http_request_do(c->http, &rq, &r, err) < 0)
 			return -1;
 		if (r.status == 401 && same_origin(url, c->origin) && auths++ < 2) {
@@ -280,17 +325,19 @@ int registry_request(struct registry_client *c, const char *path, const char *ac
 				return -1;
 			continue;
 		}
-		if (r.status >= 300 && r.status < 400 && r.status != 304 && r.location) {
-			next = resolve_location(url, r.location);
+		if (follows_redirects(method) && r.status >= 300 && r.status < 400 &&
+		    r.status != 304 && r.location) {
+			next = registry_resolve_location(url, r.location);
 			http_response_release(&r);
 			if (!next)
-				return cb_error_set(err, 0, "GET `%s`: bad redirect", path);
+				return cb_error_set(err, 0, "%s `%s`: bad redirect", method,
+						    sr->url);
 			if (++redirects > REDIRECTS_MAX) {
 				free(next);
 				return cb_error_set(err, 0,
-						    "GET `%s`: stopped after too many "
+						    "%s `%s`: stopped after too many "
 						    "redirects",
-						    path);
+						    method, sr->url);
 			}
 			free(url);
 			url = next;
@@ -299,4 +346,18 @@ int registry_request(struct registry_client *c, const char *path, const char *ac
 		*resp = r;
 		return 0;
 	}
+}
+
+int registry_request(struct registry_client *c, const char *path, const char *accept,
+		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
+		     struct cb_error **err)
+{
+	cleanup_free char *acc = accept ? xasprintf("Accept: %s", accept) : NULL;
+	const char *hdrs[2] = {acc, NULL};
+	struct registry_send_req rq = {.url = path, .headers = hdrs, .fd = -1};
+
+	rq.max_size = max_size;
+	rq.on_body = on_body;
+	rq.arg = arg;
+	return registry_send(c, &rq, resp, err);
 }

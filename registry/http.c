@@ -412,6 +412,30 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* The request body, from the caller's reader; an error stops the transfer. */
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	const struct http_request *rq = x->req;
+	ssize_t got;
+
+	if (!rq->read_body)
+		return 0;
+	got = rq->read_body(rq->read_arg, buf, size * n, &x->err);
+	if (got < 0) {
+		if (!x->err)
+			cb_error_set(&x->err, EIO, "the body's source failed");
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
+static bool has_body(const char *method)
+{
+	return method && (!strcmp(method, "PUT") || !strcmp(method, "POST") ||
+			  !strcmp(method, "PATCH"));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -538,6 +562,14 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x, struct curl_sli
 		SET(CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->method && !strcmp(rq->method, "HEAD"))
 		SET(CURLOPT_NOBODY, 1L);
+	if (has_body(rq->method)) {
+		SET(CURLOPT_UPLOAD, 1L);
+		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);
+		SET(CURLOPT_READFUNCTION, on_read);
+		SET(CURLOPT_READDATA, x);
+		if (strcmp(rq->method, "PUT"))
+			SET(CURLOPT_CUSTOMREQUEST, rq->method);
+	}
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -599,7 +631,7 @@ int http_request_do(struct http_client *c, const struct http_request *req,
 	CURLcode rc;
 	char *eff = NULL;
 
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !has_body(method))
 		return cb_error_set(err, EINVAL, "%s: method not supported", what);
 	if (!scheme_ok(req->url))
 		return cb_error_set(err, 0, "%s: unsupported protocol scheme (only http and https)",
@@ -610,6 +642,13 @@ int http_request_do(struct http_client *c, const struct http_request *req,
 		if (strpbrk(*p, "\r\n"))
 			return cb_error_set(err, EINVAL, "%s: bad request header", what);
 		n = curl_slist_append(hdrs, *p);
+		if (!n)
+			return cb_error_set(err, ENOMEM, "%s", what);
+		hdrs = n;
+	}
+	if (has_body(method)) { /* no `Expect: 100-continue` round trip */
+		struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
+
 		if (!n)
 			return cb_error_set(err, ENOMEM, "%s", what);
 		hdrs = n;

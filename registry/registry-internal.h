@@ -33,6 +33,7 @@ struct registry_client {
 	char *origin, *domain, *repo;
 	char *creds, *basic, *bearer;
 	bool creds_loaded;
+	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
 };
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
@@ -44,6 +45,30 @@ void registry_client_release(struct registry_client *c);
  * 0 and *resp whatever the final status; the body goes to on_body (also
  * for non-2xx responses: a sink checks the status).
  */
+/* Location resolved against url (absolute, //host, /path or relative); NULL when unusable. */
+char *registry_resolve_location(const char *url, const char *loc);
+
+/*
+ * One request of any method (registry_send): url is a path on the origin
+ * ("/v2/...") or an absolute URL (an upload's Location); the body (PUT,
+ * POST, PATCH) is buf when non-NULL, else len bytes of fd from off, read
+ * again from the start when the request is repeated after a 401.  Only
+ * GET and HEAD follow redirects.
+ */
+struct registry_send_req {
+	const char *method;
+	const char *url;
+	const char *const *headers; /* extra "Name: value", NULL-ended; at most 6 */
+	const char *buf;
+	int fd;
+	int64_t off;
+	uint64_t len;
+	uint64_t max_size;
+	http_body_fn on_body;
+	void *arg;
+};
+int registry_send(struct registry_client *c, const struct registry_send_req *rq,
+		  struct http_response *resp, struct cb_error **err);
 int registry_request(struct registry_client *c, const char *path, const char *accept,
 		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
 		     struct cb_error **err);

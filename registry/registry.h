@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "digest.h"
 #include "error.h"
@@ -157,8 +158,15 @@ struct http_response {
 typedef int (*http_body_fn)(void *arg, const struct http_response *resp, const void *buf,
 			    size_t len, struct cb_error **err);
 
+/*
+ * A request body, read as it is sent: up to len bytes into buf, the count
+ * (0 only at the end), or < 0 with *err set to stop the request.
+ */
+typedef ssize_t (*http_read_fn)(void *arg, void *buf, size_t len, struct cb_error **err);
+
 struct http_request {
-	const char *method;	    /* NULL: "GET"; "HEAD" asks for no body */
+	const char *method;	    /* NULL: "GET"; "HEAD" asks for no body; "PUT", "POST"
+				       and "PATCH" send body_size bytes from read_body */
 	const char *url;	    /* http:// or https:// */
 	const char *const *headers; /* extra request headers "Name: value", NULL-ended; or NULL */
 	uint64_t max_size;	    /* most body bytes accepted (EFBIG beyond); 0: no limit */
@@ -166,6 +174,9 @@ struct http_request {
 				       decoded (what Go's client does by itself) */
 	http_body_fn on_body;	    /* NULL: the body is dropped */
 	void *arg;
+	http_read_fn read_body;	    /* PUT, POST, PATCH: the body's bytes; NULL: empty */
+	void *read_arg;
+	uint64_t body_size;	    /* exactly this many bytes are read and sent */
 };
 #define HTTP_REQUEST_INIT                                                                          \
 	{                                                                                          \
@@ -264,5 +275,45 @@ struct registry_pull_result {
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err);
 void registry_pull_result_release(struct registry_pull_result *r);
+
+/* ------------------------------------------------------------------------ */
+/* Push (push.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+struct store_image;
+
+#define REGISTRY_CHUNK_DEFAULT (32u << 20)
+
+struct registry_push_opts {
+	/* blobs up to this size go in one PUT, bigger ones in PATCH chunks of it; 0: 32 MiB */
+	uint64_t chunk_size;
+	/* one line per blob ("<short digest>: Pushed" / "Layer already exists"); may be NULL */
+	void (*report)(void *ctx, const char *line);
+	void *ctx;
+};
+
+struct registry_push_result {
+	char *name;		 /* the normalised destination; caller frees */
+	char *tag;		 /* the tag (or digest) the manifest was put under; caller frees */
+	struct cb_digest digest; /* the manifest's, as the registry confirmed it */
+	int64_t size;		 /* the manifest's size */
+	unsigned blobs_pushed;	 /* config and layers uploaded */
+	unsigned blobs_present;	 /* ... the registry had already */
+};
+
+/*
+ * Push img (of the store s) to dest ("localhost:5000/app:1"): its layers
+ * in the form that leaves the store (layer_store_manifest_gzip: a built
+ * layer as its gzip blob, made once; img->manifest becomes that form),
+ * then the config: each blob the registry lacks (HEAD) streamed from the
+ * store, in one PUT or in PATCH chunks; then the manifest, under its
+ * media type, whose digest the registry must confirm.  Scheme and auth
+ * as for pull (tokens of scope repository:<name>:pull,push).  Errors name
+ * the destination: "push `x`: PUT manifest `1`: 400 Bad Request".
+ */
+int registry_push(struct layer_store *s, struct store_image *img, const char *dest,
+		  const struct registry_push_opts *o, struct registry_push_result *out,
+		  struct cb_error **err);
+void registry_push_result_release(struct registry_push_result *r);
 
 #endif

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -120,6 +121,25 @@ static void handle(struct server *s, int fd)
 	} else if (!strcmp(path, "/echo")) {
 		sendf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
 		      len, req);
+	} else if (!strcmp(path, "/upload")) {
+		/* answers "METHOD body" once Content-Length bytes of body are in */
+		char *end = strstr(req, "\r\n\r\n") + 4, method[16] = "";
+		const char *cl = strcasestr(req, "\r\nContent-Length:");
+		size_t want = cl ? strtoul(cl + 17, NULL, 10) : 0;
+
+		while ((size_t)(req + len - end) < want && len < sizeof(req) - 1) {
+			ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
+
+			if (n <= 0)
+				return;
+			len += (size_t)n;
+		}
+		req[len] = '\0';
+		(void)sscanf(req, "%15s", method);
+		sendf(fd,
+		      "HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s "
+		      "%s",
+		      strlen(method) + 1 + strlen(end), method, end);
 	} else if (!strcmp(path, "/slow")) {
 		uint64_t one = 1;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -391,6 +411,88 @@ static void test_request_headers(void **state)
 	server_stop(&s);
 }
 
+struct src {
+	const char *data;
+	size_t pos;
+};
+
+static ssize_t from_src(void *arg, void *buf, size_t len, struct cb_error **err)
+{
+	struct src *r = arg;
+	size_t n = strlen(r->data + r->pos);
+
+	if (!r->data[0])
+		return cb_error_set(err, EIO, "the source broke");
+	if (n > len)
+		n = len;
+	n = n > 3 ? 3 : n; /* several reads */
+	memcpy(buf, r->data + r->pos, n);
+	r->pos += n;
+	return (ssize_t)n;
+}
+
+static void test_request_bodies(void **state)
+{
+	static const char *const methods[] = {"PUT", "POST", "PATCH"};
+	struct server s;
+	struct http_client *c;
+	struct http_response r;
+	struct cb_error *err = NULL;
+	char *url;
+
+	(void)state;
+	server_start(&s);
+	c = client(-1);
+	url = xasprintf("http://127.0.0.1:%d/upload", s.port);
+	for (size_t i = 0; i < 3; i++) {
+		struct sink k = {CB_STRBUF_INIT, 0};
+		struct src body = {"hello body", 0};
+		struct http_request rq = HTTP_REQUEST_INIT;
+		char *want = xasprintf("%s hello body", methods[i]);
+
+		rq.method = methods[i];
+		rq.url = url;
+		rq.on_body = to_sink;
+		rq.arg = &k;
+		rq.read_body = from_src;
+		rq.read_arg = &body;
+		rq.body_size = strlen(body.data);
+		assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
+		assert_int_equal(r.status, 201);
+		assert_string_equal(k.body.buf, want);
+		http_response_release(&r);
+		cb_strbuf_release(&k.body);
+		free(want);
+	}
+	{ /* an empty body, and a source that fails */
+		struct sink k = {CB_STRBUF_INIT, 0};
+		struct src broken = {"", 0};
+		struct http_request rq = HTTP_REQUEST_INIT;
+
+		rq.method = "PUT";
+		rq.url = url;
+		rq.on_body = to_sink;
+		rq.arg = &k;
+		assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
+		assert_string_equal(k.body.buf, "PUT ");
+		http_response_release(&r);
+		rq.read_body = from_src;
+		rq.read_arg = &broken;
+		rq.body_size = 5;
+		assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
+		assert_non_null(strstr(cb_error_msg(err), "the source broke"));
+		cb_error_free(&err);
+		rq.method = "DELETE";
+		assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
+		assert_non_null(strstr(cb_error_msg(err), "method not supported"));
+		cb_error_free(&err);
+		cb_strbuf_release(&k.body);
+	}
+	free(url);
+	http_client_free(c);
+	server_stop(&s);
+}
+
 static void test_cancel_and_refused(void **state)
 {
 	struct server s;
@@ -479,5 +581,5 @@ static void test_redacted(void **state)
 
 CB_TEST_MAIN(cmocka_unit_test(test_headers), cmocka_unit_test(test_status_and_redirect),
 	     cmocka_unit_test(test_limits_and_decoding), cmocka_unit_test(test_request_headers),
-	     cmocka_unit_test(test_cancel_and_refused), cmocka_unit_test(test_parse_time),
-	     cmocka_unit_test(test_redacted))
+	     cmocka_unit_test(test_request_bodies), cmocka_unit_test(test_cancel_and_refused),
+	     cmocka_unit_test(test_parse_time), cmocka_unit_test(test_redacted))
