@@ -277,19 +277,28 @@ static bool digest_raw(const struct cb_digest *d, unsigned char *raw)
 	return true;
 }
 
-bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
-		    struct cb_digest *out)
+/* The entry remembered for path (in *found when it comes from the file), or NULL. */
+static const struct stat_entry *lookup(struct stat_cache *c, const char *path,
+				       struct stat_entry *found)
 {
 	uint64_t key;
-	struct stat_entry found;
 	const struct stat_entry *e;
 
 	if (!c)
-		return false;
+		return NULL;
 	key = path_hash(path);
 	e = added_find(c, key, NULL);
-	if (!e && base_find(c, key, &found))
-		e = &found;
+	if (!e && base_find(c, key, found))
+		e = found;
+	return e;
+}
+
+bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs_stat *st,
+		    struct cb_digest *out)
+{
+	struct stat_entry found;
+	const struct stat_entry *e = lookup(c, path, &found);
+
 	if (!e || e->dev != (uint64_t)st->st_dev || e->ino != (uint64_t)st->st_ino ||
 	    e->size != (uint64_t)st->st_size || e->mtime != ns(&st->st_mtim) ||
 	    e->ctime != ns(&st->st_ctim))
@@ -300,16 +309,9 @@ bool stat_cache_get(struct stat_cache *c, const char *path, const struct stackfs
 
 bool stat_cache_resized(struct stat_cache *c, const char *path, const struct stackfs_stat *st)
 {
-	uint64_t key;
 	struct stat_entry found;
-	const struct stat_entry *e;
+	const struct stat_entry *e = lookup(c, path, &found);
 
-	if (!c)
-		return false;
-	key = path_hash(path);
-	e = added_find(c, key, NULL);
-	if (!e && base_find(c, key, &found))
-		e = &found;
 	return e && e->size != (uint64_t)st->st_size;
 }
 
