@@ -124,20 +124,6 @@ static void saved_release(struct saved *v, size_t n)
 	free(v);
 }
 
-/*
- * An OCI archive carries layers compressed, as BuildKit's OCI exporter
- * writes them: snapshot-backed layers (a build's) leave as their gzip
- * blobs, under a manifest naming those (stored, so the archive and the
- * store agree on its digest).
- */
-static int gzip_layers(struct layer_store *s, struct saved *v, struct cb_error **err)
-{
-	int ret = layer_store_manifest_gzip(s, &v->img.manifest, &v->img.manifest_digest,
-					    &v->manifest_size, err);
-
-	return ret < 0 ? -1 : 0;
-}
-
 static int resolve_all(struct layer_store *s, const char *const *names, size_t n, bool gzip,
 		       struct saved **out, struct cb_error **err)
 {
@@ -162,7 +148,14 @@ static int resolve_all(struct layer_store *s, const char *const *names, size_t n
 		v[i].manifest_type =
 			xstrdup(v[i].img.manifest.media_type ? v[i].img.manifest.media_type
 							     : MEDIA_OCI_MANIFEST);
-		if (gzip && gzip_layers(s, &v[i], err) < 0) {
+		/*
+		 * An OCI archive carries layers compressed, as BuildKit's OCI
+		 * exporter writes them: a build's snapshot-backed layers leave
+		 * as their gzip blobs, under a stored manifest naming those.
+		 */
+		if (gzip && layer_store_manifest_gzip(s, &v[i].img.manifest,
+						      &v[i].img.manifest_digest,
+						      &v[i].manifest_size, err) < 0) {
 			cb_error_wrap(err, "save `%s`", names[i]);
 			saved_release(v, i + 1);
 			return -1;
@@ -287,27 +280,52 @@ static int layer_tar_size(struct layer_store *s, const struct cb_digest *d, int6
 	return 0;
 }
 
-/* A layer as docker-archive wants it: uncompressed, whatever the store holds. */
+static int tar_data_sink(void *ctx, const void *buf, size_t len, struct cb_error **err)
+{
+	return tar_out_data(ctx, buf, len, err);
+}
+
+/*
+ * A layer as docker-archive wants it: uncompressed, whatever the store
+ * holds.  A build's layer is written straight from its snapshot (checked
+ * as it goes, backed.c), with no copy of it in between.
+ */
 static int put_layer_tar(struct layer_store *s, struct tar_out *t, const char *name,
 			 const struct oci_descriptor *desc, struct cb_error **err)
 {
 	const struct cb_digest *d = &desc->digest;
 	bool plain = desc->media_type && (!strcmp(desc->media_type, MEDIA_OCI_LAYER) ||
 					  !strcmp(desc->media_type, MEDIA_DOCKER_LAYER));
+	struct layer_sink sink = {tar_data_sink, t};
 	cleanup_close int fd = -1;
+	struct backed_layer b;
 	struct layer_reader r;
 	struct stat st;
 	const void *p;
 	ssize_t n;
 	int64_t size = 0;
+	int backed;
 
-	if (layer_store_lease_add(s, d, err) < 0 || (!plain && layer_tar_size(s, d, &size, err) < 0))
+	if (layer_store_lease_add(s, d, err) < 0 || (backed = store_backed_only(s, d, &b, err)) < 0)
+		return -1;
+	if (backed) {
+		plain_entry(t, name, AE_IFREG, b.size);
+		if (tar_out_header(t, err) < 0 || store_backed_write(s, d, &b, &sink, err) < 0)
+			return cb_error_wrap(err, "save layer `%s`", d->str);
+		return 0;
+	}
+	if (!plain && layer_tar_size(s, d, &size, err) < 0)
 		return -1;
 	fd = layer_store_blob_open(s, d, err);
-	if (fd >= 0 && plain) /* uncompressed: its size is the tar's, no counting pass */
-		size = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
-	if (fd < 0 || size < 0 || layer_reader_open(&r, fd, 0, err) < 0)
-		return fd < 0 || size >= 0 ? -1 : cb_error_set(err, errno, "stat `%s`", d->str);
+	if (fd < 0)
+		return -1;
+	if (plain) { /* uncompressed: its size is the tar's, no counting pass */
+		if (fstat(fd, &st) < 0)
+			return cb_error_set(err, errno, "stat blob `%s`", d->str);
+		size = (int64_t)st.st_size;
+	}
+	if (layer_reader_open(&r, fd, 0, err) < 0)
+		return -1;
 	plain_entry(t, name, AE_IFREG, size);
 	n = tar_out_header(t, err);
 	while (n >= 0 && (n = layer_reader_next(&r, &p, err)) > 0)

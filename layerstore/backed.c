@@ -97,6 +97,22 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	return 1;
 }
 
+int store_backed_only(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
+		      struct cb_error **err)
+{
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	int ret;
+
+	store_blob_path(d, path);
+	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
+	ret = store_backed_get(s, d, b, err);
+	return ret == 0 ? cb_error_set(err, 0, "blob `%s` is not in the store", d->str) : ret;
+}
+
 int store_backed_write(struct layer_store *s, const struct cb_digest *d,
 		       const struct backed_layer *b, const struct layer_sink *sink,
 		       struct cb_error **err)
@@ -262,22 +278,17 @@ int layer_store_layer_gzip(struct layer_store *s, const struct oci_descriptor *i
 	struct layer_desc d;
 	struct cb_digest key;
 	cleanup_free char *rec = NULL;
-	char path[STORE_PATH_MAX];
-	struct stat st;
 	int ret;
 
-	store_blob_path(&in->digest, path);
-	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* bytes of its own in the store: it leaves as it is */
+	ret = store_backed_only(s, &in->digest, &b, err);
+	if (ret < 0)
+		return -1;
+	if (ret == 0) { /* bytes of its own in the store: it leaves as it is */
 		out->media_type = xstrdup(in->media_type);
 		out->digest = in->digest;
 		out->size = in->size;
 		return 0;
 	}
-	ret = store_backed_get(s, &in->digest, &b, err);
-	if (ret <= 0)
-		return ret < 0 ? -1 : cb_error_set(err, 0, "blob `%s` is not in the store",
-						   in->digest.str);
 	gzip_key(&in->digest, &key);
 	ret = gzip_known(s, &key, &in->digest, &d, err);
 	if (ret < 0)

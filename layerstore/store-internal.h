@@ -174,6 +174,12 @@ void store_backed_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);
  */
 int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
 		     struct cb_error **err);
+/*
+ * 1 and *b when d has no blob file but a record (a build's layer), 0 when
+ * it has a file, -1 (with "not in the store") when it has neither.
+ */
+int store_backed_only(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
+		      struct cb_error **err);
 /* Write the tar of d from its snapshot to sink, checking digest and size at the end. */
 int store_backed_write(struct layer_store *s, const struct cb_digest *d,
 		       const struct backed_layer *b, const struct layer_sink *sink,
