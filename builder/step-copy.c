@@ -950,29 +950,36 @@ static struct stat_cache *context_stats(struct copy_op *op)
 }
 
 /*
- * Fill the digests the stat cache knows; true when it knew every file.
- * When it did not (a first build of this context), the copy is done first
- * and hashes the files as it reads them, so they are read once; the cache
- * is asked afterwards (a hit then drops the tree).
+ * Fill the digests the stat cache knows; true when the files it does not
+ * know are most of the bytes to copy (a first build of this context).
+ * Then the copy is done first and hashes those files as it reads them, so
+ * they are read once, and the cache is asked afterwards (a hit then drops
+ * the tree).  A context the cache mostly knows is hashed first, so that a
+ * miss can link the unchanged files from the last result (reuse.c).
  */
-static bool digests_known(struct copy_op *op)
+static bool copy_first(struct copy_op *op)
 {
 	struct stat_cache *sc = op->from_context ? context_stats(op) : NULL;
-	bool all = true;
+	uint64_t total = 0, unknown = 0;
 
 	if (!sc)
-		return true;
+		return false;
 	pthread_mutex_lock(&op->b->mu);
 	for (size_t i = 0; i < op->plan.n; i++) {
 		struct copy_item *it = &op->plan.items[i];
+		uint64_t bytes = (uint64_t)it->entry.st.st_size + 4096;
 
-		if (it->kind != ITEM_FILE || it->url)
+		if (it->kind != ITEM_FILE)
 			continue;
+		total += bytes;
+		if (it->url)
+			continue; /* its digest came with the download */
 		it->hashed = stat_cache_get(sc, it->entry.path, &it->entry.st, &it->digest);
-		all = all && it->hashed;
+		if (!it->hashed)
+			unknown += bytes;
 	}
 	pthread_mutex_unlock(&op->b->mu);
-	return all;
+	return unknown * 4 > total;
 }
 
 static void put64(unsigned char *p, uint64_t v)
@@ -1550,23 +1557,6 @@ static int restore_copied_up(struct copy_op *op, int tfd, struct cb_error **err)
 	return 0;
 }
 
-/* Most of the bytes to copy (or all of few) have no digest from the stat cache yet. */
-static bool mostly_unknown(const struct copy_op *op)
-{
-	uint64_t total = 0, unknown = 0;
-
-	for (size_t i = 0; i < op->plan.n; i++) {
-		const struct copy_item *it = &op->plan.items[i];
-
-		if (it->kind != ITEM_FILE)
-			continue;
-		total += (uint64_t)it->entry.st.st_size + 4096;
-		if (!it->hashed)
-			unknown += (uint64_t)it->entry.st.st_size + 4096;
-	}
-	return unknown * 4 > total;
-}
-
 static bool plan_has_archive(const struct copy_op *op)
 {
 	for (size_t i = 0; i < op->plan.n; i++)
@@ -2053,12 +2043,7 @@ int build_step_copy(struct build *b, struct stage *st, const struct df_instructi
 	ret = -1;
 	if (plan_copy(&op, &srcs, dest, err) < 0)
 		goto out;
-	/*
-	 * A context the stat cache does not know is copied first, read once
-	 * (digests_known); one it mostly knows is hashed first, so a miss can
-	 * link the unchanged files from the last result (reuse.c).
-	 */
-	speculative = !digests_known(&op) && mostly_unknown(&op);
+	speculative = copy_first(&op);
 	if (!speculative) {
 		if (copy_key(&op, &head, &key, err) < 0)
 			goto out;
