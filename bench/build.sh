@@ -69,12 +69,21 @@ fresh() {
 	ln -sfn "$(basename "$d")" "$1"
 }
 
-# dockerd_fresh: stop the benchmark's dockerd, start one on a new data root
-# and import the base into it.
-dockerd_fresh() {
+# daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
+daemons() {
+	local pid
+	for pid in $(cat "$dd/docker.pid" 2>/dev/null) $(pgrep -f "containerd --config $dd/" || true); do
+		kill -"$1" "$pid" 2>/dev/null || true
+	done
+}
+
+# dockerd_stop: stop the benchmark's dockerd, if it runs (thawed first:
+# bench() freezes it while other tools are measured).
+dockerd_stop() {
 	local pid
 	pid=$(cat "$dd/docker.pid" 2>/dev/null || true)
 	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+		kill -CONT "$pid" 2>/dev/null || true
 		kill "$pid"
 		for _ in $(seq 1 150); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -82,6 +91,12 @@ dockerd_fresh() {
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	fi
+}
+
+# dockerd_fresh: stop the benchmark's dockerd, start one on a new data root
+# and import the base into it.
+dockerd_fresh() {
+	dockerd_stop
 	fresh "$dd/data"
 	dockerd --host "$DOCKER_HOST" --data-root "$dd/data" --exec-root "$dd/exec" \
 		--pidfile "$dd/docker.pid" --iptables=false --bridge=none \
@@ -134,17 +149,9 @@ if [ -S "$dd/docker.sock" ] && $docker version >/dev/null 2>&1; then
 fi
 
 cleanup() {
-	local pid
 	set +e
-	pid=$(cat "$dd/docker.pid" 2>/dev/null)
-	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
-		kill "$pid"
-		for _ in $(seq 1 150); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$pid" 2>/dev/null
-	fi
+	daemons CONT
+	dockerd_stop
 	# Mounts the daemons may leave behind (dockerd binds its data root).
 	for root in "$dd" "$bd"; do
 		findmnt -rn -o TARGET | grep "^$root/" | sort -r | while read -r m; do
@@ -230,13 +237,6 @@ bench() {
 	daemons CONT
 }
 
-# daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
-daemons() {
-	local pid
-	for pid in $(cat "$dd/docker.pid" 2>/dev/null) $(pgrep -f "containerd --config $dd/" || true); do
-		kill -"$1" "$pid" 2>/dev/null || true
-	done
-}
 
 w1=$dir/w1 w2=$dir/w2
 # Tools take turns within each case so that they share the machine's load
