@@ -149,6 +149,8 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 		c->push	   ? xasprintf("repository:%s:pull,push", c->repo)
 		: ch->scope ? xstrdup(ch->scope)
 			    : xasprintf("repository:%s:pull", c->repo);
+	cleanup_free char *from =
+		c->mount_from ? xasprintf("repository:%s:pull", c->mount_from) : NULL;
 	json_auto_t *j = NULL;
 	const char *tok;
 	int ret = -1;
@@ -169,6 +171,14 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 	}
 	cb_strbuf_addstr(&url, "scope=");
 	add_escaped(&url, scope);
+	if (from) { /* a mount's source repository: a second scope, cached under both */
+		cb_strbuf_addstr(&url, "&scope=");
+		add_escaped(&url, from);
+		char *both = xasprintf("%s %s", scope, from);
+
+		free(scope);
+		scope = both;
+	}
 	if (c->creds) {
 		auth = xasprintf("Authorization: Basic %s", c->creds);
 		hdrs[0] = auth;

@@ -35,6 +35,12 @@ struct registry_client {
 	bool creds_loaded;
 	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
+	/*
+	 * push.c's cross-repository mount: while set, a token fetched also asks
+	 * for scope repository:<mount_from>:pull (a second scope= parameter,
+	 * as Docker's client sends it); borrowed, NULL otherwise
+	 */
+	const char *mount_from;
 };
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
 			 struct cb_error **err);
@@ -72,5 +78,17 @@ int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 int registry_request(struct registry_client *c, const char *path, const char *accept,
 		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
 		     struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Push (push.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Record name ("domain/path" of the repository pulled from) as a source of
+ * the config and layers of the manifest m (in the store), so that a push to
+ * another repository of that registry mounts them.  Best effort: a record
+ * that cannot be written only costs a mount later.
+ */
+void registry_note_sources(struct layer_store *s, const char *name, const struct cb_digest *m);
 
 #endif
