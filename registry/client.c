@@ -149,8 +149,10 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 		c->push	   ? xasprintf("repository:%s:pull,push", c->repo)
 		: ch->scope ? xstrdup(ch->scope)
 			    : xasprintf("repository:%s:pull", c->repo);
+	/* a mount's source repository: a second scope, the token cached under both */
 	cleanup_free char *from =
 		c->mount_from ? xasprintf("repository:%s:pull", c->mount_from) : NULL;
+	cleanup_free char *key = from ? xasprintf("%s %s", scope, from) : xstrdup(scope);
 	json_auto_t *j = NULL;
 	const char *tok;
 	int ret = -1;
@@ -159,9 +161,9 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
 		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
 				    ch->realm ? ch->realm : "");
-	if (token_cached(c, scope) && c->bearer && !strcmp(c->bearer, token_cached(c, scope)))
+	if (token_cached(c, key) && c->bearer && !strcmp(c->bearer, token_cached(c, key)))
 		return cb_error_set(err, 0, "the registry refused its own token (scope `%s`)",
-				    scope);
+				    key);
 	cb_strbuf_addstr(&url, ch->realm);
 	cb_strbuf_addch(&url, strchr(ch->realm, '?') ? '&' : '?');
 	if (ch->service) {
@@ -171,13 +173,9 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 	}
 	cb_strbuf_addstr(&url, "scope=");
 	add_escaped(&url, scope);
-	if (from) { /* a mount's source repository: a second scope, cached under both */
+	if (from) {
 		cb_strbuf_addstr(&url, "&scope=");
 		add_escaped(&url, from);
-		char *both = xasprintf("%s %s", scope, from);
-
-		free(scope);
-		scope = both;
 	}
 	if (c->creds) {
 		auth = xasprintf("Authorization: Basic %s", c->creds);
@@ -207,7 +205,7 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 		cb_error_set(err, 0, "get a token: the answer holds no token");
 		goto out;
 	}
-	cb_strvec_push(&c->tokens, scope);
+	cb_strvec_push(&c->tokens, key);
 	cb_strvec_push(&c->tokens, tok);
 	free(c->bearer);
 	c->bearer = xstrdup(tok);

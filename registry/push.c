@@ -553,7 +553,8 @@ static int push_blob(struct pusher *p, const struct oci_descriptor *d, bool laye
 	u.fd = fd;
 	if (try_mount(&u, &from) > 0) {
 		p->out->blobs_mounted++;
-		report_line(p->o, &d->digest, "Mounted from %s", from);
+		if (layer)
+			report_line(p->o, &d->digest, "Mounted from %s", from);
 	} else {
 		ret = upload(&u, err);
 		free(u.loc);
