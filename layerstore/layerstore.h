@@ -545,8 +545,8 @@ bool layer_store_source_name_valid(const char *name);
  * store ("blob X is not in the store" otherwise; EINVAL for an invalid
  * name).  Safe against concurrent adds and prunes.
  */
-int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d,
-				const char *name, struct cb_error **err);
+int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d, const char *name,
+				struct cb_error **err);
 /*
  * Append the recorded sources of d to out, newest first, each once (none
  * when there is no record).  Every name read is checked with

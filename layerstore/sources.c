@@ -50,7 +50,8 @@ static bool component_valid(const char *p, size_t n)
 
 bool layer_store_source_name_valid(const char *name)
 {
-	static const char host[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+	static const char host[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
 	size_t len = strnlen(name, LAYER_STORE_SOURCE_NAME_MAX + 1);
 	size_t h = strcspn(name, "/");
 	const char *p;
@@ -157,7 +158,8 @@ static int sources_add_locked(struct layer_store *s, const struct cb_digest *d, 
 
 	e = layer_store_blob_exists(s, d, NULL, err);
 	if (e <= 0)
-		return e < 0 ? -1 : cb_error_set(err, ENOENT, "blob %s is not in the store", d->str);
+		return e < 0 ? -1
+			     : cb_error_set(err, ENOENT, "blob %s is not in the store", d->str);
 	if (sources_read(s, d, &names, err) < 0)
 		goto out;
 	if (names.n && !strcmp(names.v[names.n - 1], name)) { /* the newest already */
@@ -186,8 +188,8 @@ out:
 	return ret;
 }
 
-int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d,
-				const char *name, struct cb_error **err)
+int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d, const char *name,
+				struct cb_error **err)
 {
 	cleanup_close int dir = -1;
 	int ret;

@@ -55,14 +55,14 @@ struct pusher {
 struct upload {
 	struct pusher *p;
 	const struct oci_descriptor *d;
-	int fd;		 /* the blob, from the store */
-	char *loc;	 /* the upload's URL; NULL: none open */
-	int64_t off;	 /* bytes the registry holds */
-	int64_t sent;	 /* the furthest byte sent in this upload, plus one */
-	int64_t best;	 /* the furthest offset confirmed (failures count from there) */
-	int failures;	 /* in a row */
-	bool resynced;	 /* off came from asking the registry; nothing sent since */
-	bool restart;	 /* the registry refused the offset it gave (416): start anew */
+	int fd;		       /* the blob, from the store */
+	char *loc;	       /* the upload's URL; NULL: none open */
+	int64_t off;	       /* bytes the registry holds */
+	int64_t sent;	       /* the furthest byte sent in this upload, plus one */
+	int64_t best;	       /* the furthest offset confirmed (failures count from there) */
+	int failures;	       /* in a row */
+	bool resynced;	       /* off came from asking the registry; nothing sent since */
+	bool restart;	       /* the registry refused the offset it gave (416): start anew */
 	struct cb_error *last; /* the last failure, reported when giving up */
 };
 
@@ -134,8 +134,8 @@ static int request_failed(struct upload *u, struct cb_error **rerr, const char *
 }
 
 /* A status other than the one wanted: retry when retry says so, else fail. */
-static int bad_status(struct upload *u, const struct http_response *r, bool retry,
-		      const char *what, struct cb_error **err)
+static int bad_status(struct upload *u, const struct http_response *r, bool retry, const char *what,
+		      struct cb_error **err)
 {
 	struct cb_error *e = NULL;
 
@@ -259,8 +259,8 @@ static int patch_chunk(struct upload *u, struct cb_error **err)
 	const struct oci_descriptor *d = u->d;
 	uint64_t left = (uint64_t)(d->size - u->off);
 	uint64_t n = left < u->p->chunk ? left : u->p->chunk;
-	cleanup_free char *what = xasprintf("PATCH blob %s at %lld", d->digest.str,
-					    (long long)u->off);
+	cleanup_free char *what =
+		xasprintf("PATCH blob %s at %lld", d->digest.str, (long long)u->off);
 	char range[64];
 	const char *hdrs[3] = {octet, range, NULL};
 	struct registry_send_req rq = {.method = "PATCH", .url = u->loc, .headers = hdrs};
@@ -377,8 +377,7 @@ static int wait_retry(struct upload *u, struct cb_error **err)
 		return pass_error(err, steal_pointer(&u->last));
 	}
 	ms = u->p->delay_ms << (u->failures - 1);
-	report_line(u->p->o, &u->d->digest, "Retrying in %ld ms: %s", ms,
-		    cb_error_msg(u->last));
+	report_line(u->p->o, &u->d->digest, "Retrying in %ld ms: %s", ms, cb_error_msg(u->last));
 	backoff(u->p->delay_ms, u->failures - 1);
 	return 0;
 }
@@ -501,8 +500,7 @@ static int try_mount(struct upload *u, char **from)
 }
 
 /* Is d in the repository?  1 yes, 0 no, -1 error. */
-static int blob_present(struct registry_client *c, const struct cb_digest *d,
-			struct cb_error **err)
+static int blob_present(struct registry_client *c, const struct cb_digest *d, struct cb_error **err)
 {
 	cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", c->repo, d->str);
 	struct registry_send_req rq = {.method = "HEAD", .url = path, .fd = -1};
@@ -732,8 +730,8 @@ void registry_note_sources(struct layer_store *s, const char *name, const struct
 		return;
 	}
 	for (size_t i = 0; i <= man.nlayers; i++) {
-		const struct cb_digest *d = i < man.nlayers ? &man.layers[i].digest
-							     : &man.config.digest;
+		const struct cb_digest *d =
+			i < man.nlayers ? &man.layers[i].digest : &man.config.digest;
 
 		if (layer_store_blob_source_add(s, d, name, &e) < 0)
 			cb_error_free(&e);
