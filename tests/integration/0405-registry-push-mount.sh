@@ -6,7 +6,8 @@
 # source that lacks the blob (202) falls back to the upload the registry
 # opened; a source on another host is not asked.  Through a token-auth
 # proxy (tests/helpers/fault-proxy.py --token), the mount's token asks for
-# both scopes, repository:<b>:pull,push and repository:<a>:pull.
+# both scopes, repository:<b>:pull,push and repository:<a>:pull.  A Docker
+# schema2 image pulled and pushed elsewhere keeps its bytes and media type.
 . "$(dirname "$0")/lib.sh"
 . "$CB_SOURCE_DIR/tests/integration/build-lib.sh"
 . "$CB_SOURCE_DIR/tests/integration/registry-lib.sh"
@@ -61,6 +62,19 @@ LAYER=$(jq -r '.layers[1].digest' "$T/raw-a")
 [ -f "$ROOT/sources/${LAYER#sha256:}" ] || fail "no source record for $LAYER"
 [ "$(cat "$ROOT/sources/${LAYER#sha256:}")" = "$(printf '%s\n%s' "$REG/test/a" "$REG/test/c")" ] ||
 	fail "sources: $(cat "$ROOT/sources/${LAYER#sha256:}")"
+
+# a Docker schema2 manifest pulled, pushed elsewhere: the same bytes, under
+# its own media type, its blobs mounted from where they were pulled
+skopeo copy -q --src-tls-verify=false --dest-tls-verify=false --format v2s2 \
+	"docker://$REG/test/a:1" "docker://$REG/test/v2:1" || fail "skopeo copy --format v2s2"
+expect_rc 0 cb pull "$REG/test/v2:1"
+expect_rc 0 cb push "$REG/test/v2:1" "$REG/test/v2b:1"
+[ "$(grep -c ': Mounted from test/v2$' "$T/out")" = 2 ] || fail "push to v2b: $(cat "$T/out")"
+skopeo inspect --tls-verify=false --raw "docker://$REG/test/v2:1" >"$T/raw-v2" || fail "inspect v2"
+skopeo inspect --tls-verify=false --raw "docker://$REG/test/v2b:1" >"$T/raw-v2b" || fail "inspect v2b"
+cmp "$T/raw-v2" "$T/raw-v2b" || fail "the schema2 manifest changed on the way"
+[ "$(jq -r .mediaType "$T/raw-v2b")" = application/vnd.docker.distribution.manifest.v2+json ] ||
+	fail "v2b: $(jq -r .mediaType "$T/raw-v2b")"
 
 # a source that does not hold the blobs: 202, the upload it opened is used
 for f in "$ROOT"/sources/*; do printf '%s\n' "$REG/test/nosuch" >"$f"; done
