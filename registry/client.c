@@ -183,7 +183,8 @@ static void add_escaped(struct cb_strbuf *sb, const char *s)
  */
 static char *token_scope(const struct registry_client *c, const struct registry_challenge *ch)
 {
-	cleanup_free char *own = xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
+	cleanup_free char *own =
+		xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
 	cleanup_free char *prefix = xasprintf("repository:%s:", c->repo);
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	const char *p = ch->scope ? ch->scope : "";
@@ -335,7 +336,7 @@ static int on_unauthorized(struct registry_client *c, struct http_client *http,
 	return ret;
 }
 
-/* The Authorization header requests to url carry now, NULL for none (c->lock held); caller frees. */
+/* The Authorization header a request to url carries now, or NULL (c->lock held); caller frees. */
 static char *auth_header_locked(struct registry_client *c, const char *url)
 {
 	/* credentials only ever go to the registry's own origin */
@@ -545,7 +546,8 @@ static int retry_sleep(struct registry_client *c, long ms, struct cb_error **err
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+		left = (long)(end.tv_sec - now.tv_sec) * 1000 +
+		       (end.tv_nsec - now.tv_nsec) / 1000000L;
 		if (left <= 0)
 			return 0;
 		if (poll(&p, 1, (int)left) > 0 && (p.revents & POLLIN))
@@ -603,10 +605,11 @@ long registry_retry_after_ms(const char *v, int64_t now)
 		return -1;
 	if (strspn(v, "0123456789") == strlen(v)) {
 		/* at most 10 digits read: anything longer is past the cap anyway */
-		long long secs = strlen(v) > 10 ? REGISTRY_RETRY_AFTER_MAX_MS : strtoll(v, NULL, 10);
+		long long secs =
+			strlen(v) > 10 ? REGISTRY_RETRY_AFTER_MAX_MS : strtoll(v, NULL, 10);
 
 		return secs * 1000 > REGISTRY_RETRY_AFTER_MAX_MS ? REGISTRY_RETRY_AFTER_MAX_MS
-								  : (long)secs * 1000;
+								 : (long)secs * 1000;
 	}
 	if (!http_parse_time(v, &t))
 		return -1;

@@ -101,10 +101,10 @@ struct blob_dl {
 	struct blob_set *bs;
 	const struct oci_descriptor *d;
 	struct blob_writer *w;
-	int64_t start;	  /* this transfer's first byte (its Range) */
-	int64_t got;	  /* bytes this transfer brought */
-	bool checked;	  /* this transfer's status and Content-Range are accepted */
-	bool no_resume;   /* refused, or an answer that is not a body: no resume */
+	int64_t start;	/* this transfer's first byte (its Range) */
+	int64_t got;	/* bytes this transfer brought */
+	bool checked;	/* this transfer's status and Content-Range are accepted */
+	bool no_resume; /* refused, or an answer that is not a body: no resume */
 };
 
 static struct blob_writer *writer_new(struct blob_set *bs, struct cb_error **err)
@@ -227,8 +227,7 @@ static int download(struct blob_set *bs, struct http_client *http, const struct 
 		if (ret == 0)
 			cb_error_set(&e, ECONNRESET, "the body ended after %lld of %lld bytes",
 				     (long long)blob_writer_size(b.w), (long long)d->size);
-		if (b.no_resume || e->code == ECANCELED || b.got == 0 ||
-		    ++resumes > RESUMES_MAX) {
+		if (b.no_resume || e->code == ECANCELED || b.got == 0 || ++resumes > RESUMES_MAX) {
 			writer_abort(bs, b.w);
 			*err = steal_pointer(&e);
 			return cb_error_wrap(err, "GET blob %s", d->digest.str);
@@ -397,8 +396,7 @@ static int workers_start(struct blob_set *bs, pthread_t *th, unsigned *n, struct
 	return 0;
 }
 
-static int blobs_run(struct blob_set *bs, const struct registry_pull_opts *o,
-		     struct cb_error **err)
+static int blobs_run(struct blob_set *bs, const struct registry_pull_opts *o, struct cb_error **err)
 {
 	pthread_t th[REGISTRY_PULL_WORKERS];
 	unsigned n = 0;
