@@ -271,6 +271,9 @@ struct registry_pull_result {
  * localhost, 127.0.0.0/8 and ::1, HTTPS otherwise.  Anonymous, Bearer
  * token and Basic auth (registry_credentials).  Errors name the
  * reference: "pull `x`: GET manifest `tag`: 404 Not Found".
+ * Blobs come 4 at a time (threads; the first failure stops the others and
+ * is the error); requests are retried on a 5xx, a 429 and a dropped
+ * connection, a cut blob goes on with Range (registry-internal.h).
  */
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err);
