@@ -1,0 +1,162 @@
+/*
+ * from-pull.c - where a FROM image comes from: the store, or its registry
+ * (registry_pull) as `--pull` asks.
+ *
+ *   missing (default)  the store's image; pulled when the store has no tag
+ *                      of that name (and nothing else the reference could
+ *                      mean, an image ID prefix say)
+ *   always             the tag resolved against the registry every build:
+ *                      a changed tag brings the new image, an unchanged one
+ *                      fetches nothing (registry_pull skips the blobs held)
+ *   never              the store's, or "not in the store" naming the image
+ *
+ * The stage then uses the image by its manifest digest, the digest the
+ * pull reported, never by re-reading the tag (another process may move
+ * it); the cache key starts from that digest (dispatch.c), so a tag pushed
+ * again with new content misses.  A name is pulled at most once a build:
+ * a second stage wanting it waits for the first stage's pull, then takes
+ * its digest (the same image for every stage, and no two writers of the
+ * same blobs at once).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder-internal.h"
+#include "cleanup.h"
+#include "registry.h"
+#include "xalloc.h"
+
+void build_pulls_release(struct build *b)
+{
+	cb_strvec_clear(&b->pulled);
+	cb_strvec_clear(&b->pulling);
+}
+
+/* The manifest digest this build pulled name as, or NULL; under b->mu. */
+static const char *pulled_lookup(const struct build *b, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < b->pulled.n; i++)
+		if (!strncmp(b->pulled.v[i], name, n) && b->pulled.v[i][n] == '\t')
+			return b->pulled.v[i] + n + 1;
+	return NULL;
+}
+
+static void pulling_remove(struct build *b, const char *name)
+{
+	long i = cb_strvec_find(&b->pulling, name);
+
+	if (i < 0)
+		return;
+	free(b->pulling.v[i]);
+	memmove(&b->pulling.v[i], &b->pulling.v[i + 1], (b->pulling.n - (size_t)i) * sizeof(char *));
+	b->pulling.n--;
+}
+
+/* registry_pull's lines ("<id>: Pull complete") under the FROM step. */
+static void pull_report(void *ctx, const char *line)
+{
+	struct stage *st = ctx;
+
+	build_progress_line(st->b, st->step, "%s", line);
+}
+
+/* Pull name for the build's platform; *manifest = the platform's manifest. */
+static int pull_once(struct build *b, struct stage *st, const char *name,
+		     struct cb_digest *manifest, struct cb_error **err)
+{
+	struct registry_pull_opts o = {0};
+	struct registry_pull_result res;
+	cleanup_free char *platform = *b->variant
+					      ? xasprintf("%s/%s/%s", b->os, b->arch, b->variant)
+					      : xasprintf("%s/%s", b->os, b->arch);
+
+	if (b->o->pull_opts)
+		o = *b->o->pull_opts;
+	o.platform = platform;
+	o.report = pull_report;
+	o.ctx = st;
+	build_progress_line(b, st->step, "resolve %s", name);
+	if (registry_pull(st->s, name, &o, &res, err) < 0)
+		return -1;
+	build_progress_line(b, st->step, "resolve %s: %s (%u blobs fetched, %u present)", name,
+			    res.manifest.str, res.blobs_fetched, res.blobs_present);
+	*manifest = res.manifest;
+	registry_pull_result_release(&res);
+	return 0;
+}
+
+/* Pull name unless this build did: one pull per name, other stages wait for it. */
+static int pull_shared(struct build *b, struct stage *st, const char *name,
+		       struct cb_digest *manifest, struct cb_error **err)
+{
+	const char *done;
+	int ret;
+
+	pthread_mutex_lock(&b->mu);
+	while (cb_strvec_find(&b->pulling, name) >= 0)
+		pthread_cond_wait(&b->pull_cv, &b->mu);
+	done = pulled_lookup(b, name);
+	if (done) {
+		ret = cb_digest_parse(done, manifest, err);
+		pthread_mutex_unlock(&b->mu);
+		return ret;
+	}
+	cb_strvec_push(&b->pulling, name);
+	pthread_mutex_unlock(&b->mu);
+
+	ret = pull_once(b, st, name, manifest, err);
+
+	pthread_mutex_lock(&b->mu);
+	pulling_remove(b, name);
+	if (ret == 0)
+		cb_strvec_pushf(&b->pulled, "%s\t%s", name, manifest->str);
+	pthread_cond_broadcast(&b->pull_cv);
+	pthread_mutex_unlock(&b->mu);
+	return ret;
+}
+
+/* The store's image for ref; with --pull never, a missing one says so. */
+static int resolve_local(struct build *b, struct stage *st, const char *ref, bool named,
+			 struct store_image *img, struct cb_error **err)
+{
+	if (image_resolve(st->s, ref, img, NULL, err) == 0)
+		return 0;
+	if (b->o->pull != BUILD_PULL_NEVER || !named)
+		return -1;
+	cb_error_free(err);
+	return cb_error_set(err, ENOENT,
+			    "image `%s` is not in the store, and --pull never forbids pulling it",
+			    ref);
+}
+
+int build_from_resolve(struct build *b, struct stage *st, const char *ref,
+		       struct store_image *img, struct cb_error **err)
+{
+	struct cb_error *nerr = NULL;
+	cleanup_free char *name = image_ref_normalize(ref, &nerr);
+	struct cb_digest d;
+	int present = 0;
+
+	cb_error_free(&nerr); /* not a name: an image ID or a digest, the store's only */
+	if (name) {
+		present = layer_store_tag_get(st->s, name, &d, err);
+		if (present < 0)
+			return -1;
+	}
+	/* a digest reference names the same bytes in the store and in the registry */
+	if (!name || b->o->pull == BUILD_PULL_NEVER ||
+	    (present && (b->o->pull == BUILD_PULL_MISSING || strchr(name, '@'))))
+		return resolve_local(b, st, ref, name != NULL, img, err);
+	/* no such tag: an image ID prefix (which reads as a name too) is the store's */
+	if (!present && image_resolve(st->s, ref, img, NULL, &nerr) == 0)
+		return 0;
+	cb_error_free(&nerr);
+	if (pull_shared(b, st, name, &d, err) < 0)
+		return -1;
+	if (image_resolve(st->s, d.str, img, NULL, err) < 0)
+		return cb_error_wrap(err, "image `%s` as pulled", ref);
+	return 0;
+}
