@@ -224,4 +224,24 @@ extern const char cmd_pull_usage[];
 int cmd_push(int argc, char **argv);
 extern const char cmd_push_usage[];
 
+/* ------------------------------------------------------------------------ */
+/* build's registry outputs: --push, -o type=registry|image (build-push.c)   */
+/* ------------------------------------------------------------------------ */
+
+struct cb_strvec;
+struct cb_digest;
+struct registry_push_opts;
+
+/* Split s as Go's encoding/csv reads one record (buildx's --output); appends to *out. */
+int cli_csv_split(const char *s, struct cb_strvec *out, struct cb_error **err);
+/* One key=value of an image exporter output: name=REF[,REF...] (normalised into names), push=. */
+int build_image_output_option(const char *kv, struct cb_strvec *names, bool *push,
+			      struct cb_error **err);
+/*
+ * Push the store's image manifest to dest (registry_push with opts, NULL:
+ * defaults); unless quiet, its lines and the digest line go to stderr.
+ */
+int build_push_image(struct layer_store *s, const struct cb_digest *manifest, const char *dest,
+		     const struct registry_push_opts *opts, bool quiet, struct cb_error **err);
+
 #endif
