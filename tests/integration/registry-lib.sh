@@ -97,7 +97,9 @@ start_registry() {
 			CFG
 			_registry_auth "$form"
 		} >"$RDIR/registry.yml"
-		"$REGISTRY" serve "$RDIR/registry.yml" >"$RLOG" 2>&1 &
+		# docker-registry reads REGISTRY_* variables as config: REGISTRY_AUTH_FILE
+		# (the credentials of the tests' clients) would be its auth.file
+		env -u REGISTRY_AUTH_FILE "$REGISTRY" serve "$RDIR/registry.yml" >"$RLOG" 2>&1 &
 		RPID=$!
 		for _ in $(seq 1 100); do
 			kill -0 "$RPID" 2>/dev/null || break
