@@ -132,6 +132,18 @@ static int resolve_local(struct build *b, struct stage *st, const char *ref, boo
 			    ref);
 }
 
+/*
+ * Is img for another platform than the build's (a tag pulled with
+ * --platform)?  An image that does not say (imported ones may not) is not.
+ */
+static bool other_platform(const struct build *b, const struct store_image *img)
+{
+	const struct oci_platform *p = &img->config.platform;
+
+	return (p->os && *p->os && strcmp(p->os, b->os)) ||
+	       (p->architecture && *p->architecture && strcmp(p->architecture, b->arch));
+}
+
 int build_from_resolve(struct build *b, struct stage *st, const char *ref,
 		       struct store_image *img, struct cb_error **err)
 {
@@ -147,12 +159,18 @@ int build_from_resolve(struct build *b, struct stage *st, const char *ref,
 			return -1;
 	}
 	/* a digest reference names the same bytes in the store and in the registry */
-	if (!name || b->o->pull == BUILD_PULL_NEVER ||
-	    (present && (b->o->pull == BUILD_PULL_MISSING || strchr(name, '@'))))
+	if (!name || b->o->pull == BUILD_PULL_NEVER)
 		return resolve_local(b, st, ref, name != NULL, img, err);
-	/* no such tag: an image ID prefix (which reads as a name too) is the store's */
-	if (!present && image_resolve(st->s, ref, img, NULL, &nerr) == 0)
-		return 0;
+	if (present && (b->o->pull == BUILD_PULL_MISSING || strchr(name, '@'))) {
+		if (resolve_local(b, st, ref, true, img, err) < 0)
+			return -1;
+		if (!other_platform(b, img))
+			return 0;
+		/* the tag holds another platform's image: the build's is missing */
+		store_image_release(img);
+	} else if (!present && image_resolve(st->s, ref, img, NULL, &nerr) == 0) {
+		return 0; /* no such tag: an image ID prefix (it reads as a name too) */
+	}
 	cb_error_free(&nerr);
 	if (pull_shared(b, st, name, &d, err) < 0)
 		return -1;
