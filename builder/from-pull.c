@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "builder-internal.h"
 #include "cleanup.h"
@@ -55,12 +56,32 @@ static void pulling_remove(struct build *b, const char *name)
 	b->pulling.n--;
 }
 
+/* What a pull's callbacks report to: the stage's FROM step. */
+struct pull_ctx {
+	struct stage *st;
+	struct timespec last; /* the last bytes line */
+};
+
 /* registry_pull's lines ("<id>: Pull complete") under the FROM step. */
 static void pull_report(void *ctx, const char *line)
 {
-	struct stage *st = ctx;
+	struct pull_ctx *pc = ctx;
 
-	build_progress_line(st->b, st->step, "%s", line);
+	build_progress_line(pc->st->b, pc->st->step, "%s", line);
+}
+
+/* A blob's bytes: a line at most every half second, and when it is complete. */
+static void pull_bytes(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total)
+{
+	struct pull_ctx *pc = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done < total && (now.tv_sec - pc->last.tv_sec) * 1000 +
+				    (now.tv_nsec - pc->last.tv_nsec) / 1000000 < 500)
+		return;
+	pc->last = now;
+	build_store_progress(pc->st, "downloading", blob, done, total);
 }
 
 /* Pull name for the build's platform; *manifest = the platform's manifest. */
@@ -69,6 +90,7 @@ static int pull_once(struct build *b, struct stage *st, const char *name,
 {
 	struct registry_pull_opts o = {0};
 	struct registry_pull_result res;
+	struct pull_ctx pc = {st, {0, 0}};
 	cleanup_free char *platform = *b->variant
 					      ? xasprintf("%s/%s/%s", b->os, b->arch, b->variant)
 					      : xasprintf("%s/%s", b->os, b->arch);
@@ -77,7 +99,8 @@ static int pull_once(struct build *b, struct stage *st, const char *name,
 		o = *b->o->pull_opts;
 	o.platform = platform;
 	o.report = pull_report;
-	o.ctx = st;
+	o.progress = pull_bytes;
+	o.ctx = &pc;
 	build_progress_line(b, st->step, "resolve %s", name);
 	if (registry_pull(st->s, name, &o, &res, err) < 0)
 		return -1;

@@ -117,32 +117,39 @@ int build_image_output_option(const char *kv, struct cb_strvec *names, bool *pus
 			    key);
 }
 
-static void report(void *ctx, const char *line)
-{
-	fprintf(stderr, "push %s: %s\n", (const char *)ctx, line);
-}
-
 int build_push_image(struct layer_store *s, const struct cb_digest *manifest, const char *dest,
-		     const struct registry_push_opts *opts, bool quiet, struct cb_error **err)
+		     const struct registry_push_opts *opts, FILE *out, bool tty,
+		     struct cb_error **err)
 {
 	struct registry_push_opts o = {0};
 	struct registry_push_result res;
+	struct cli_progress *prog = NULL;
+	cleanup_free char *prefix = xasprintf("push %s: ", dest);
 	struct store_image img;
 	int ret;
 
 	if (opts)
 		o = *opts;
-	o.report = quiet ? NULL : report;
-	o.ctx = (void *)dest;
-	if (layer_store_image_get(s, manifest->str, &img, err) < 0)
+	o.report = NULL;
+	o.progress = NULL;
+	if (out) {
+		prog = cli_progress_new(out, tty, "Pushing", "Pushed", prefix);
+		o.report = cli_progress_report;
+		o.progress = cli_progress_bytes;
+		o.ctx = prog;
+	}
+	if (layer_store_image_get(s, manifest->str, &img, err) < 0) {
+		cli_progress_free(prog);
 		return cb_error_wrap(err, "push `%s`", dest);
+	}
 	ret = registry_push(s, &img, dest, &o, &res, err);
 	store_image_release(&img);
+	cli_progress_free(prog);
 	if (ret < 0)
 		return -1;
-	if (!quiet)
-		fprintf(stderr, "push %s: %s: digest: %s size: %lld\n", dest, res.tag,
-			res.digest.str, (long long)res.size);
+	if (out)
+		fprintf(out, "%s%s: digest: %s size: %lld\n", prefix, res.tag, res.digest.str,
+			(long long)res.size);
 	registry_push_result_release(&res);
 	return 0;
 }

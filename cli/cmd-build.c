@@ -598,12 +598,15 @@ static int push_all(struct build_cli *c, struct layer_store *s, const struct bui
 {
 	struct cb_strvec dests = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
+	enum build_progress_mode m = c->o.progress_mode;
+	FILE *out = m == BUILD_PROGRESS_QUIET ? NULL : stderr;
+	bool tty = m == BUILD_PROGRESS_TTY || (m == BUILD_PROGRESS_AUTO && isatty(STDERR_FILENO));
 	int ret = 0;
 
 	push_dests(c, &dests);
 	for (size_t i = 0; i < dests.n; i++)
-		if (build_push_image(s, &res->manifest, dests.v[i], &c->push_opts,
-				     c->o.progress_mode == BUILD_PROGRESS_QUIET, &err) < 0) {
+		if (build_push_image(s, &res->manifest, dests.v[i], &c->push_opts, out, tty,
+				     &err) < 0) {
 			cb_error_report(&err);
 			ret = 1;
 		}

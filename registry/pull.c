@@ -147,6 +147,8 @@ static bool is_index(const char *media)
 struct blob_sink {
 	struct blob_writer *w;
 	int64_t size;
+	const struct registry_pull_opts *o; /* its progress, when set */
+	const struct cb_digest *digest;
 };
 
 static int blob_sink_write(void *arg, const struct http_response *r, const void *buf, size_t len,
@@ -160,15 +162,20 @@ static int blob_sink_write(void *arg, const struct http_response *r, const void 
 		return cb_error_set(err, EFBIG,
 				    "the body is longer than the descriptor's %lld bytes",
 				    (long long)b->size);
-	return blob_writer_write(b->w, buf, len, err);
+	if (blob_writer_write(b->w, buf, len, err) < 0)
+		return -1;
+	if (b->o && b->o->progress)
+		b->o->progress(b->o->ctx, b->digest, blob_writer_size(b->w), b->size);
+	return 0;
 }
 
 /* The blob of d into the store unless there; *fetched true when downloaded. */
 static int get_blob(struct registry_client *c, struct layer_store *s,
-		    const struct oci_descriptor *d, bool *fetched, struct cb_error **err)
+		    const struct oci_descriptor *d, const struct registry_pull_opts *o, bool *fetched,
+		    struct cb_error **err)
 {
 	cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", c->repo, d->digest.str);
-	struct blob_sink b = {NULL, d->size};
+	struct blob_sink b = {NULL, d->size, o, &d->digest};
 	struct http_response r;
 	int64_t have = 0;
 	int e;
@@ -282,13 +289,13 @@ static int pull_image(struct registry_client *c, struct layer_store *s, const st
 		cb_error_wrap(err, "manifest %s", out->manifest.str);
 		goto out;
 	}
-	ret = get_blob(c, s, &m.config, &fetched, err);
+	ret = get_blob(c, s, &m.config, o, &fetched, err);
 	if (ret == 0) {
 		out->blobs_fetched += fetched;
 		out->blobs_present += !fetched;
 	}
 	for (size_t i = 0; ret == 0 && i < m.nlayers; i++) {
-		ret = get_blob(c, s, &m.layers[i], &fetched, err);
+		ret = get_blob(c, s, &m.layers[i], o, &fetched, err);
 		if (ret < 0)
 			break;
 		out->blobs_fetched += fetched;

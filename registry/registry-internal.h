@@ -66,6 +66,9 @@ struct registry_send_req {
 	uint64_t max_size;
 	http_body_fn on_body;
 	void *arg;
+	/* the body's bytes sent so far, after each piece (may be NULL) */
+	void (*sent)(void *arg, uint64_t pos);
+	void *sent_arg;
 };
 int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 		  struct http_response *resp, struct cb_error **err);

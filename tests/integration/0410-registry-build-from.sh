@@ -38,9 +38,12 @@ contains "$T/err" "--pull never"
 eq "manifest GETs after --pull never" "$(mgets 1)" 0
 expect_rc 1 cb inspect "$REG/base:1"
 
-# missing (the default): pulled, then run
+# missing (the default): pulled, then run; the pull's bytes under the FROM step
 build --progress plain -t app:1 "$T/app"
 eq "manifest GETs" "$(mgets 1)" 1
+grep -Eq "^#[0-9]+ [0-9.]+ downloading sha256:[0-9a-f]{64} .* done$" "$T/err" ||
+	fail "no download lines: $(cat "$T/err")"
+contains "$T/err" "resolve $REG/base:1"
 [ "$(bgets)" -ge 3 ] || fail "the pull fetched $(bgets) blobs"
 eq "app:1 /seen" "$(crun app:1 cat /seen)" v1
 cb inspect "$REG/base:1" >/dev/null || fail "the pulled base is not in the store"

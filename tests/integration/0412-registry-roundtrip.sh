@@ -2,7 +2,8 @@
 # Round trips through Debian's docker-registry on 127.0.0.1 with skopeo on
 # the other side: a cbuild-built image saved as an OCI archive, copied in
 # by skopeo, then cbuild pull into a fresh store and cbuild run print what
-# the image's CMD says; a multi-arch index made here by hand (the host's
+# the image's CMD says (on a terminal, pull and push draw a bar per blob);
+# a multi-arch index made here by hand (the host's
 # image and one for another architecture, copied in by skopeo --all):
 # pull takes the host's platform (and prints the index digest), --platform
 # takes the other, and a build FROM the index runs on the host's, also
@@ -35,6 +36,24 @@ expect_rc 0 cb pull "$REG/rt/app:1"
 contains "$T/out" "Digest: $D"
 expect_rc 0 cb run --rm "$REG/rt/app:1"
 eq "cbuild run" "$(cat "$T/out")" "hello from a skopeo round trip"
+
+# on a terminal (script(1) gives one): a bar per blob, then its report line;
+# through a pipe only the lines (above)
+command -v script >/dev/null || skip "script (util-linux) is not installed"
+ROOT=$T/root-tty
+script -qec "$CBUILD --root $ROOT pull $REG/rt/app:1" /dev/null >"$T/tty" 2>&1 ||
+	fail "pull on a tty failed: $(cat "$T/tty")"
+contains "$T/tty" ": Downloading ["
+contains "$T/tty" "B/s"
+contains "$T/tty" ": Download complete"
+contains "$T/tty" ": Pull complete"
+grep -q "$(printf '\033')\[[0-9]*A" "$T/tty" || fail "no redraw in place: $(cat -v "$T/tty")"
+! grep -q "Downloading \[" "$T/out" || fail "a bar without a terminal: $(cat "$T/out")"
+script -qec "$CBUILD --root $ROOT push $REG/rt/app:1 $REG/rt/tty:1" /dev/null >"$T/tty" 2>&1 ||
+	fail "push on a tty failed: $(cat "$T/tty")"
+contains "$T/tty" ": Pushing ["
+contains "$T/tty" ": Pushed"
+contains "$T/tty" "1: digest: sha256:"
 
 # a multi-arch index by hand: the host's image and one for $OTHER
 ROOT=$T/root
