@@ -236,7 +236,8 @@ struct build_result {
  * sandbox, layers cached by content.  On success *res is filled (release
  * with build_result_release()).  A failing step fails with
  * "Dockerfile:LINE: ..." and the step's last output lines in the message;
- * nothing half-made is left in the store.
+ * nothing half-made is left in the store.  FROM images come from the store
+ * or their registry as o->pull says (registry_pull with o->pull_opts).
  */
 int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
 	      struct build_result *res, struct cb_error **err);
