@@ -257,8 +257,8 @@ void build_history_add(struct build *b, struct stage *st, const char *created_by
  * into *img (release it).  Two stages wanting the same name share one
  * pull.  Errors name the image; the caller prefixes "Dockerfile:LINE".
  */
-int build_from_resolve(struct build *b, struct stage *st, const char *ref,
-		       struct store_image *img, struct cb_error **err);
+int build_from_resolve(struct build *b, struct stage *st, const char *ref, struct store_image *img,
+		       struct cb_error **err);
 void build_pulls_release(struct build *b);
 
 /* step-run.c */

@@ -52,7 +52,8 @@ static void pulling_remove(struct build *b, const char *name)
 	if (i < 0)
 		return;
 	free(b->pulling.v[i]);
-	memmove(&b->pulling.v[i], &b->pulling.v[i + 1], (b->pulling.n - (size_t)i) * sizeof(char *));
+	memmove(&b->pulling.v[i], &b->pulling.v[i + 1],
+		(b->pulling.n - (size_t)i) * sizeof(char *));
 	b->pulling.n--;
 }
 
@@ -77,8 +78,9 @@ static void pull_bytes(void *ctx, const struct cb_digest *blob, int64_t done, in
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (done < total && (now.tv_sec - pc->last.tv_sec) * 1000 +
-				    (now.tv_nsec - pc->last.tv_nsec) / 1000000 < 500)
+	if (done < total &&
+	    (now.tv_sec - pc->last.tv_sec) * 1000 + (now.tv_nsec - pc->last.tv_nsec) / 1000000 <
+		    500)
 		return;
 	pc->last = now;
 	build_store_progress(pc->st, "downloading", blob, done, total);
@@ -167,8 +169,8 @@ static bool other_platform(const struct build *b, const struct store_image *img)
 	       (p->architecture && *p->architecture && strcmp(p->architecture, b->arch));
 }
 
-int build_from_resolve(struct build *b, struct stage *st, const char *ref,
-		       struct store_image *img, struct cb_error **err)
+int build_from_resolve(struct build *b, struct stage *st, const char *ref, struct store_image *img,
+		       struct cb_error **err)
 {
 	struct cb_error *nerr = NULL;
 	cleanup_free char *name = image_ref_normalize(ref, &nerr);

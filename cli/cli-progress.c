@@ -50,7 +50,7 @@ static double seconds(const struct timespec *a, const struct timespec *b)
 }
 
 struct cli_progress *cli_progress_new(FILE *out, bool tty, const char *verb, const char *done,
-				     const char *prefix)
+				      const char *prefix)
 {
 	struct cli_progress *p = xcalloc(1, sizeof(*p));
 

@@ -264,7 +264,7 @@ struct cb_digest;
  */
 struct cli_progress;
 struct cli_progress *cli_progress_new(FILE *out, bool tty, const char *verb, const char *done,
-				     const char *prefix);
+				      const char *prefix);
 void cli_progress_report(void *ctx, const char *line);
 void cli_progress_bytes(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 void cli_progress_free(struct cli_progress *p); /* NULL-safe */

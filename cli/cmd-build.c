@@ -173,8 +173,8 @@ static int output_type(const char *t, struct output *out, struct cb_error **err)
 	static const struct {
 		const char *name;
 		enum output_type type;
-	} types[] = {{"oci", OUT_OCI},	   {"docker", OUT_DOCKER}, {"local", OUT_LOCAL},
-		     {"tar", OUT_TAR},	   {"image", OUT_IMAGE},   {"registry", OUT_IMAGE}};
+	} types[] = {{"oci", OUT_OCI}, {"docker", OUT_DOCKER}, {"local", OUT_LOCAL},
+		     {"tar", OUT_TAR}, {"image", OUT_IMAGE},   {"registry", OUT_IMAGE}};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (!strcmp(t, types[i].name)) {
@@ -378,10 +378,11 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 	case 'o':
 		if (parse_output(c, arg, &err) == 0)
 			return 0;
-		v = cli_usage_error(cmd,
-				    "invalid --output `%s`: %s (want type=oci|docker|local|tar,dest=PATH "
-				    "or type=registry|image,name=REF)",
-				    arg, cb_error_msg(err));
+		v = cli_usage_error(
+			cmd,
+			"invalid --output `%s`: %s (want type=oci|docker|local|tar,dest=PATH "
+			"or type=registry|image,name=REF)",
+			arg, cb_error_msg(err));
 		cb_error_free(&err);
 		return (int)v;
 	case OPT_JOBS: {
@@ -458,8 +459,8 @@ static int parse_args(const struct cli_command *cmd, struct build_cli *c, int ar
 		if (opt == OPT_PLATFORM && check_platform(cmd, optarg))
 			return 1;
 		/* `--pull always`: the optional value as a separate word too */
-		if (opt == OPT_PULL && !optarg && optind < argc && !strcmp(argv[optind - 1], "--pull") &&
-		    pull_word(argv[optind]))
+		if (opt == OPT_PULL && !optarg && optind < argc &&
+		    !strcmp(argv[optind - 1], "--pull") && pull_word(argv[optind]))
 			optarg = argv[optind++];
 		ret = apply_option(cmd, c, opt, optarg);
 		if (ret)
@@ -604,12 +605,14 @@ static int push_all(struct build_cli *c, struct layer_store *s, const struct bui
 	int ret = 0;
 
 	push_dests(c, &dests);
-	for (size_t i = 0; i < dests.n; i++)
-		if (build_push_image(s, &res->manifest, dests.v[i], &c->push_opts, out, tty,
-				     &err) < 0) {
+	for (size_t i = 0; i < dests.n; i++) {
+		const char *d = dests.v[i];
+
+		if (build_push_image(s, &res->manifest, d, &c->push_opts, out, tty, &err) < 0) {
 			cb_error_report(&err);
 			ret = 1;
 		}
+	}
 	cb_strvec_clear(&dests);
 	return ret;
 }

@@ -171,8 +171,8 @@ static int blob_sink_write(void *arg, const struct http_response *r, const void 
 
 /* The blob of d into the store unless there; *fetched true when downloaded. */
 static int get_blob(struct registry_client *c, struct layer_store *s,
-		    const struct oci_descriptor *d, const struct registry_pull_opts *o, bool *fetched,
-		    struct cb_error **err)
+		    const struct oci_descriptor *d, const struct registry_pull_opts *o,
+		    bool *fetched, struct cb_error **err)
 {
 	cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", c->repo, d->digest.str);
 	struct blob_sink b = {NULL, d->size, o, &d->digest};

@@ -80,7 +80,8 @@ static void track(struct registry_send_req *rq, struct push_progress *pp, int64_
 
 /* The upload of fd's size bytes: PATCH chunks following each Location, then the PUT. */
 static int upload_chunks(struct registry_client *c, int fd, const struct cb_digest *d, int64_t size,
-			 uint64_t chunk, struct push_progress *pp, char **loc, struct cb_error **err)
+			 uint64_t chunk, struct push_progress *pp, char **loc,
+			 struct cb_error **err)
 {
 	static const char octet[] = "Content-Type: application/octet-stream";
 	int64_t off = 0;
