@@ -18,7 +18,7 @@ build -t app:1 "$T/c"
 export REGISTRY_AUTH_FILE=$T/auth.json DOCKER_CONFIG=$T/docker HOME=$T
 unset XDG_RUNTIME_DIR
 
-# fails RC MESSAGE CMD...: exit RC, stderr naming MESSAGE and a 401
+# fails_401 WHAT CMD...: exit 1, stderr naming WHAT and a 401
 fails_401() {
 	local what=$1
 	shift
