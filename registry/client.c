@@ -406,6 +406,8 @@ static ssize_t body_read(void *arg, void *buf, size_t len, struct cb_error **err
 			return cb_error_set(err, EIO, "read the body: it ended early");
 	}
 	b->pos += (uint64_t)n;
+	if (rq->sent)
+		rq->sent(rq->sent_arg, b->pos);
 	return n;
 }
 

@@ -57,6 +57,7 @@ struct blob_set {
 	unsigned running;
 	struct cb_error *first; /* the first failure: the one reported */
 	int cancel_fd;		/* eventfd written on the first failure */
+	const struct registry_pull_opts *o; /* its progress is called under mu */
 };
 
 /* Decimal digits at *p (1 to 18 of them) into *out, *p moved past them. */
@@ -169,6 +170,11 @@ static int dl_sink(void *arg, const struct http_response *r, const void *buf, si
 	if (blob_writer_write(b->w, buf, len, err) < 0)
 		goto refuse;
 	b->got += (int64_t)len;
+	if (b->bs->o && b->bs->o->progress) { /* the workers' calls, one at a time */
+		pthread_mutex_lock(&b->bs->mu);
+		b->bs->o->progress(b->bs->o->ctx, &b->d->digest, blob_writer_size(b->w), b->d->size);
+		pthread_mutex_unlock(&b->bs->mu);
+	}
 	return 0;
 refuse:
 	b->no_resume = true;
@@ -426,7 +432,7 @@ int registry_pull_blobs(struct registry_client *c, struct layer_store *s,
 			const struct image_manifest *m, const struct registry_pull_opts *o,
 			unsigned *fetched, unsigned *present, struct cb_error **err)
 {
-	struct blob_set bs = {.c = c, .s = s, .cancel_fd = -1};
+	struct blob_set bs = {.c = c, .s = s, .cancel_fd = -1, .o = o};
 	int ret = -1;
 
 	pthread_mutex_init(&bs.mu, NULL);

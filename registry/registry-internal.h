@@ -86,6 +86,9 @@ struct registry_send_req {
 	 * on_restart(arg) is called first and the body comes again from its start.
 	 */
 	int (*on_restart)(void *arg, struct cb_error **err);
+	/* the body's bytes sent so far, after each piece (may be NULL) */
+	void (*sent)(void *arg, uint64_t pos);
+	void *sent_arg;
 };
 int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 		  struct http_response *resp, struct cb_error **err);

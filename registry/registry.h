@@ -251,6 +251,12 @@ struct registry_pull_opts {
 	/* one line per blob ("<short digest>: Already exists" / "Pull complete"); may be NULL */
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
+	 */
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 };
 
 struct registry_pull_result {
@@ -293,6 +299,12 @@ struct registry_push_opts {
 	/* one line per blob ("<short digest>: Pushed" / "Layer already exists"); may be NULL */
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
+	 */
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 };
 
 struct registry_push_result {
