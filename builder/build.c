@@ -298,6 +298,15 @@ static int init_stages(struct build *b, struct cb_error **err)
 
 static void release_stage(struct stage *st)
 {
+	if (st->run_scratch) {
+		struct cb_error *e = NULL;
+
+		if (layer_store_scratch_remove(st->s, st->run_scratch, &e) < 0)
+			cb_error_free(&e); /* the next open removes it */
+		free(st->run_scratch);
+	}
+	free(st->stubs_dir);
+	free(st->stubs_shape);
 	if (st->s)
 		layer_store_close(st->s);
 	if (st->netns_fd >= 0)
