@@ -158,6 +158,16 @@ struct stage {
 	 */
 	int netns_fd;
 	bool netns_made;
+	/*
+	 * A store scratch directory the stage's RUN steps share, made at the
+	 * first: the overlay workdir stays (removing a directory frees its
+	 * block, and on a filesystem mounted with discard that waits for the
+	 * disk), each step's upperdir is upper.N in it.  NULL before.
+	 */
+	char *run_scratch;
+	unsigned run_seq;
+	/* the mount points the layers lack, made in run_scratch (stubs.c); NULL none yet */
+	char *stubs_dir, *stubs_shape;
 	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
 	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */
@@ -212,7 +222,26 @@ struct build {
 	int done_efd;		  /* eventfd: the last stage thread has ended */
 	bool plain;
 	struct timespec t0;
+	/* FROM images pulled by this build (from-pull.c; under mu) */
+	struct cb_strvec pulled;  /* "NAME\tMANIFEST-DIGEST": each name pulled once a build */
+	struct cb_strvec pulling; /* names a stage is pulling now */
+	pthread_cond_t pull_cv;	  /* a pull ended */
 };
+
+/*
+ * stubs.c: the mount points a RUN step's sandbox needs that lowers (the
+ * stage's snapshots, top first) lack, in the stage's stubs directory for
+ * the runtime to stack on top (runtime_spec.mount_points_ready).  1 and
+ * *dir (NULL when nothing is missing; the stage's, valid until the next
+ * call) when that is done; 0 when a path is out of the ordinary (a
+ * symlink on the way, extended attributes, an extra mount outside /dev)
+ * and the runtime must find and make them itself; -1 on an error.
+ */
+struct runtime_mount;
+int build_stubs_prepare(struct stage *st, const struct cb_strvec *lowers,
+			const struct runtime_mount *mounts, size_t nmounts, const char **dir,
+			struct cb_error **err);
+
 
 /* Prefix the set *err with "Dockerfile:LINE" and record the line.  Returns -1. */
 static inline int build_line_error(int line, struct cb_error **err)
@@ -246,6 +275,16 @@ void build_stage_env(const struct stage *st, struct cb_strvec *env);
 void build_with_shell(const struct stage *st, const struct df_cmdline *c, struct cb_strvec *out);
 /* Append a history entry to the stage's config. */
 void build_history_add(struct build *b, struct stage *st, const char *created_by, bool empty);
+
+/*
+ * from-pull.c: FROM's image as the build's --pull asks (the store's,
+ * pulled when missing, or resolved against its registry every build),
+ * into *img (release it).  Two stages wanting the same name share one
+ * pull.  Errors name the image; the caller prefixes "Dockerfile:LINE".
+ */
+int build_from_resolve(struct build *b, struct stage *st, const char *ref, struct store_image *img,
+		       struct cb_error **err);
+void build_pulls_release(struct build *b);
 
 /* step-run.c */
 int build_step_run(struct build *b, struct stage *st, const struct df_instruction *in,

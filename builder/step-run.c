@@ -206,7 +206,9 @@ static int write_script(const char *dir, const char *name, const char *script,
 }
 
 struct run_ctx {
-	char *scratch;
+	char *upper;		  /* the step's upperdir, in the stage's run scratch directory */
+	char *pdir;		  /* the heredoc's directory there, or NULL */
+	const char **spec_lowers; /* the sandbox's: the stubs directory, then lowers */
 	struct cb_strvec lowers;
 	struct cb_strvec env;
 	const char **envp;
@@ -288,12 +290,60 @@ static void run_ctx_release(struct stage *st, struct run_ctx *c)
 	struct cb_error *e = NULL;
 
 	build_pump_finish(c->pump, NULL);
-	if (c->scratch && layer_store_scratch_remove(st->s, c->scratch, &e) < 0)
-		cb_error_free(&e); /* the next open removes it */
-	free(c->scratch);
+	/* a committed upper was renamed away; the stage's end removes the rest */
+	if (c->upper && access(c->upper, F_OK) == 0 &&
+	    layer_store_scratch_remove(st->s, c->upper, &e) < 0)
+		cb_error_free(&e);
+	if (c->pdir && layer_store_scratch_remove(st->s, c->pdir, &e) < 0)
+		cb_error_free(&e);
+	free(c->upper);
+	free(c->pdir);
+	free(c->spec_lowers);
 	cb_strvec_clear(&c->lowers);
 	cb_strvec_clear(&c->env);
 	free(c->envp);
+}
+
+/*
+ * The stage's run scratch directory (made at its first RUN) and the
+ * overlay workdir in it (*work), which every step of the stage mounts in
+ * turn: the steps of a stage run one after another, and a step's overlay
+ * is gone with its mount namespace before runtime_run returns.
+ */
+static int run_scratch(struct stage *st, char **work, struct cb_error **err)
+{
+	if (!st->run_scratch) {
+		st->run_scratch = layer_store_scratch_create(st->s, err);
+		if (!st->run_scratch)
+			return -1;
+		*work = xasprintf("%s/work", st->run_scratch);
+		if (mkdir(*work, 0700) < 0)
+			return cb_error_set(err, errno, "create `%s`", *work);
+		return 0;
+	}
+	*work = xasprintf("%s/work", st->run_scratch);
+	return 0;
+}
+
+/* The sandbox's lowerdirs: the stage's stubs directory on top when one is needed. */
+static int sandbox_lowers(struct stage *st, struct run_ctx *c, struct runtime_spec *spec,
+			  struct cb_error **err)
+{
+	const char *stubs = NULL;
+	int r = build_stubs_prepare(st, &c->lowers, spec->mounts, spec->nmounts, &stubs, err);
+	size_t n = 0;
+
+	if (r < 0)
+		return -1;
+	c->spec_lowers = xcalloc(c->lowers.n + 1, sizeof(*c->spec_lowers));
+	if (stubs)
+		c->spec_lowers[n++] = stubs;
+	for (size_t i = 0; i < c->lowers.n; i++)
+		c->spec_lowers[n++] = c->lowers.v[i];
+	spec->lowerdirs = c->spec_lowers;
+	spec->nlowerdirs = n;
+	spec->mount_points_ready = r > 0;
+	return 0;
 }
 
 static int execute(struct build *b, struct stage *st, const struct df_instruction *in,
@@ -303,23 +353,21 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	struct runtime_spec spec;
 	struct runtime_result res;
 	struct runtime_mount pipes = {0};
-	cleanup_free char *upper = NULL, *work = NULL, *empty = NULL, *pdir = NULL;
+	cleanup_free char *work = NULL, *empty = NULL;
 	cleanup_close int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	struct cb_strbuf tail = CB_STRBUF_INIT;
 	int ret;
 
-	c->scratch = layer_store_scratch_create(st->s, err);
-	if (!c->scratch)
+	if (run_scratch(st, &work, err) < 0)
 		return -1;
-	upper = xasprintf("%s/upper", c->scratch);
-	work = xasprintf("%s/work", c->scratch);
-	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
-		return cb_error_set(err, errno, "create `%s`", upper);
+	c->upper = xasprintf("%s/upper.%u", st->run_scratch, ++st->run_seq);
+	if (mkdir(c->upper, 0755) < 0)
+		return cb_error_set(err, errno, "create `%s`", c->upper);
 	if (build_stage_lowerdirs(st, &c->lowers, err) < 0)
 		return -1;
 	if (!c->lowers.n) { /* FROM scratch: overlay needs a lower layer */
-		empty = xasprintf("%s/empty", c->scratch);
-		if (mkdir(empty, 0755) < 0)
+		empty = xasprintf("%s/empty", st->run_scratch);
+		if (mkdir(empty, 0755) < 0 && errno != EEXIST)
 			return cb_error_set(err, errno, "create `%s`", empty);
 		cb_strvec_push(&c->lowers, empty);
 	}
@@ -329,9 +377,7 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	for (size_t i = 0; i < c->env.n; i++)
 		c->envp[i] = c->env.v[i];
 	runtime_spec_init(&spec);
-	spec.lowerdirs = (const char *const *)c->lowers.v;
-	spec.nlowerdirs = c->lowers.n;
-	spec.upperdir = upper;
+	spec.upperdir = c->upper;
 	spec.workdir = work;
 	spec.argv = (const char *const *)argv->v;
 	spec.env = c->envp;
@@ -354,16 +400,18 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.no_new_privileges = b->o->no_new_privileges;
 	spec.cancel_fd = b->cancel_efd;
 	if (script) {
-		pdir = xasprintf("%s/pipes", c->scratch);
-		if (write_script(pdir, in->u.run.cmdline.files[0].name, script, err) < 0)
+		c->pdir = xasprintf("%s/pipes.%u", st->run_scratch, st->run_seq);
+		if (write_script(c->pdir, in->u.run.cmdline.files[0].name, script, err) < 0)
 			return -1;
 		pipes.type = RUNTIME_MOUNT_BIND;
-		pipes.source = pdir;
+		pipes.source = c->pdir;
 		pipes.target = "/dev/pipes";
 		pipes.readonly = true;
 		spec.mounts = &pipes;
 		spec.nmounts = 1;
 	}
+	if (sandbox_lowers(st, c, &spec, err) < 0)
+		return -1;
 	c->pump = build_pump_start(b, step, err);
 	if (!c->pump)
 		return -1;
@@ -441,13 +489,10 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	}
 	build_explain_miss(b, st, in, step, &st->key, &parts);
 	ret = execute(b, st, in, &argv, script, net, step, &c, err);
-	if (ret == 0) {
-		cleanup_free char *upper = xasprintf("%s/upper", c.scratch);
-
-		ret = runc_leftovers(&c, upper, err);
-		if (ret == 0)
-			ret = build_commit_tree(b, st, upper, true, created_by, &key, err);
-	}
+	if (ret == 0)
+		ret = runc_leftovers(&c, c.upper, err);
+	if (ret == 0)
+		ret = build_commit_tree(b, st, c.upper, true, created_by, &key, err);
 	if (ret == 0) {
 		st->key = key;
 		build_progress_done(b, step, &t, false);

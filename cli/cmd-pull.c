@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "layerstore.h"
@@ -51,6 +52,7 @@ int cmd_pull(int argc, char **argv)
 	};
 	struct registry_pull_opts o = {NULL, print_line, NULL};
 	struct registry_pull_result res;
+	struct cli_progress *prog = NULL;
 	struct cb_error *err = NULL;
 	const char *root = NULL;
 	struct layer_store *s;
@@ -78,7 +80,15 @@ int cmd_pull(int argc, char **argv)
 	s = cli_store_open(root);
 	if (!s)
 		return 1;
+	if (o.report) { /* a bar per blob on a terminal, the lines otherwise */
+		prog = cli_progress_new(stdout, isatty(STDOUT_FILENO), "Downloading",
+					"Download complete", NULL);
+		o.report = cli_progress_report;
+		o.progress = cli_progress_bytes;
+		o.ctx = prog;
+	}
 	rc = registry_pull(s, argv[g.first_arg], &o, &res, &err);
+	cli_progress_free(prog);
 	layer_store_close(s);
 	if (rc < 0) {
 		cb_error_report(&err);

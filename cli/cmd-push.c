@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "layerstore.h"
@@ -29,8 +30,8 @@ const char cmd_push_usage[] =
 	"A blob the store got from (or pushed to) another repository of the same\n"
 	"registry is mounted from there instead of uploaded.  A failed upload is\n"
 	"retried (given up after 5 failures in a row), a chunked one resumed from the\n"
-	"offset the registry reports ($CBUILD_REGISTRY_RETRY_DELAY_MS: the first\n"
-	"delay, default 1000 ms, doubled at each retry).\n"
+	"offset the registry reports ($CBUILD_REGISTRY_RETRY_MS: the first delay,\n"
+	"default 200 ms, doubled at each retry).\n"
 	"\n"
 	"Output, as docker push's: a line per layer (`<id>: Pushed`, `Mounted from\n"
 	"REPO` or `Layer already exists`; retries say so), then `TAG: digest:\n"
@@ -89,6 +90,7 @@ int cmd_push(int argc, char **argv)
 		CLI_OPTIONS_END,
 	};
 	struct registry_push_opts o = {0, print_line, NULL};
+	struct cli_progress *prog = NULL;
 	const char *root = NULL;
 	struct layer_store *s;
 	struct cli_getopt g;
@@ -120,7 +122,14 @@ int cmd_push(int argc, char **argv)
 	s = cli_store_open(root);
 	if (!s)
 		return 1;
+	if (o.report) { /* a bar per blob on a terminal, the lines otherwise */
+		prog = cli_progress_new(stdout, isatty(STDOUT_FILENO), "Pushing", "Pushed", NULL);
+		o.report = cli_progress_report;
+		o.progress = cli_progress_bytes;
+		o.ctx = prog;
+	}
 	rc = push(s, argv[g.first_arg], g.first_arg + 1 < argc ? argv[g.first_arg + 1] : NULL, &o);
+	cli_progress_free(prog);
 	layer_store_close(s);
 	return rc;
 }

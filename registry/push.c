@@ -16,13 +16,16 @@
  * sent: more is an error (a broken or hostile registry), less is resent.
  * At most PUSH_ATTEMPTS failures in a row per blob, counted from the
  * furthest offset the registry confirmed (so a registry that keeps losing
- * data cannot keep us busy forever).
+ * data cannot keep us busy forever); the waits are registry_send's
+ * (registry_backoff_ms of $CBUILD_REGISTRY_RETRY_MS, 200 ms by default).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +39,6 @@
 #define MANIFEST_MAX (4u << 20)
 #define REPLY_MAX (64u << 10) /* bodies of upload answers, dropped */
 #define PUSH_ATTEMPTS 5	      /* failures in a row per blob before giving up */
-#define PUSH_DELAY_MS 1000    /* before the first retry; doubled up to 16 times it */
 #define MOUNT_CANDIDATES 3    /* repositories a blob is asked to be mounted from */
 
 static const char octet[] = "Content-Type: application/octet-stream";
@@ -47,14 +49,28 @@ struct pusher {
 	const struct registry_push_opts *o;
 	char *source; /* "domain/repo" of the destination, as blob sources name it */
 	uint64_t chunk;
-	long delay_ms;
 	struct registry_push_result *out;
 };
+
+/* A blob's bytes sent so far, for opts' progress: base is where a request's body starts. */
+struct push_progress {
+	const struct registry_push_opts *o;
+	const struct cb_digest *d;
+	int64_t base, total;
+};
+
+static void push_sent(void *arg, uint64_t pos)
+{
+	struct push_progress *p = arg;
+
+	p->o->progress(p->o->ctx, p->d, p->base + (int64_t)pos, p->total);
+}
 
 /* One blob's upload, through its failures. */
 struct upload {
 	struct pusher *p;
 	const struct oci_descriptor *d;
+	struct push_progress prog; /* when the options want progress */
 	int fd;		       /* the blob, from the store */
 	char *loc;	       /* the upload's URL; NULL: none open */
 	int64_t off;	       /* bytes the registry holds */
@@ -195,6 +211,18 @@ static char *with_digest(const char *url, const struct cb_digest *d)
 			 cb_digest_hex(d));
 }
 
+/* Report rq's body as u's bytes from base on, when the options want progress. */
+static void track(struct upload *u, struct registry_send_req *rq, int64_t base)
+{
+	const struct registry_push_opts *o = u->p->o;
+
+	if (!o || !o->progress)
+		return;
+	u->prog = (struct push_progress){o, &u->d->digest, base, u->d->size};
+	rq->sent = push_sent;
+	rq->sent_arg = &u->prog;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Upload steps: each STEP_OK, STEP_RETRY (u->last set) or -1 (*err set)     */
 /* ------------------------------------------------------------------------ */
@@ -238,6 +266,7 @@ static int put_upload(struct upload *u, bool whole, struct cb_error **err)
 		rq.fd = u->fd;
 		rq.len = (uint64_t)d->size;
 		u->sent = d->size;
+		track(u, &rq, 0);
 	}
 	rq.max_size = REPLY_MAX;
 	if (registry_send(u->p->c, &rq, &r, &rerr) < 0)
@@ -275,6 +304,7 @@ static int patch_chunk(struct upload *u, struct cb_error **err)
 	rq.off = u->off;
 	rq.len = n;
 	rq.max_size = REPLY_MAX;
+	track(u, &rq, u->off);
 	if (end > u->sent)
 		u->sent = end;
 	if (registry_send(u->p->c, &rq, &r, &rerr) < 0)
@@ -353,14 +383,35 @@ static int resync(struct upload *u, struct cb_error **err)
 	return ret;
 }
 
-/* Sleep base << n ms (n at most 4). */
-static void backoff(long base, int n)
+/*
+ * The wait before retry attempt (1, 2, ...): registry_backoff_ms of the
+ * client's base ($CBUILD_REGISTRY_RETRY_MS), jittered.
+ */
+static long backoff_ms(const struct registry_client *c, int attempt)
 {
-	long ms = base << (n < 4 ? n : 4);
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	uint32_t rnd = 0;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = (uint32_t)time(NULL);
+	return registry_backoff_ms(c->retry_base_ms, attempt, rnd);
+}
+
+/* Sleep ms, or less when the client's cancel fd turns readable (-1, ECANCELED). */
+static int backoff_sleep(const struct registry_client *c, long ms, struct cb_error **err)
+{
+	struct pollfd pfd = {.fd = c->cancel_fd, .events = POLLIN};
+	struct timespec t0, t;
+	long left = ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left > 0) {
+		if (poll(&pfd, 1, (int)left) > 0 && (pfd.revents & POLLIN))
+			return cb_error_set(err, ECANCELED, "cancelled");
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - (long)(t.tv_sec - t0.tv_sec) * 1000 -
+		       (t.tv_nsec - t0.tv_nsec) / 1000000L;
+	}
+	return 0;
 }
 
 /* Wait before the next try, or give up with the last failure after PUSH_ATTEMPTS. */
@@ -376,10 +427,9 @@ static int wait_retry(struct upload *u, struct cb_error **err)
 		cb_error_wrap(&u->last, "%d attempts failed, the last", PUSH_ATTEMPTS);
 		return pass_error(err, steal_pointer(&u->last));
 	}
-	ms = u->p->delay_ms << (u->failures - 1);
+	ms = backoff_ms(u->p->c, u->failures);
 	report_line(u->p->o, &u->d->digest, "Retrying in %ld ms: %s", ms, cb_error_msg(u->last));
-	backoff(u->p->delay_ms, u->failures - 1);
-	return 0;
+	return backoff_sleep(u->p->c, ms, err);
 }
 
 /* After a soft failure of a chunked upload: resume where the registry is, or start anew. */
@@ -625,7 +675,8 @@ static int push_manifest(struct pusher *p, const char *ref, const char *media, c
 			return pass_error(err, e);
 		}
 		cb_error_free(&e);
-		backoff(p->delay_ms, attempt);
+		if (backoff_sleep(p->c, backoff_ms(p->c, attempt + 1), err) < 0)
+			return -1;
 	}
 }
 
@@ -653,22 +704,6 @@ static int push_image(struct pusher *p, struct store_image *img, const char *ref
 	return 0;
 }
 
-/* The delay before a first retry: the option, else $CBUILD_REGISTRY_RETRY_DELAY_MS, else 1 s. */
-static long retry_delay(const struct registry_push_opts *o)
-{
-	const char *env = getenv("CBUILD_REGISTRY_RETRY_DELAY_MS");
-	char *end;
-	long ms;
-
-	if (o && o->retry_delay_ms > 0)
-		return o->retry_delay_ms < 60000 ? o->retry_delay_ms : 60000;
-	if (!env || !*env)
-		return PUSH_DELAY_MS;
-	errno = 0;
-	ms = strtol(env, &end, 10);
-	return errno || *end || ms < 0 || ms > 60000 ? PUSH_DELAY_MS : ms;
-}
-
 int registry_push(struct layer_store *s, struct store_image *img, const char *dest,
 		  const struct registry_push_opts *o, struct registry_push_result *out,
 		  struct cb_error **err)
@@ -691,7 +726,6 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 	c.push = true;
 	p.source = image_ref_name(&r);
 	p.chunk = o && o->chunk_size ? o->chunk_size : REGISTRY_CHUNK_DEFAULT;
-	p.delay_ms = retry_delay(o);
 	res.tag = xstrdup(r.tag ? r.tag : r.digest);
 	ret = push_image(&p, img, res.tag, err);
 	registry_client_release(&c);

@@ -251,6 +251,12 @@ struct registry_pull_opts {
 	/* one line per blob ("<short digest>: Already exists" / "Pull complete"); may be NULL */
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
+	 */
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 };
 
 struct registry_pull_result {
@@ -271,6 +277,9 @@ struct registry_pull_result {
  * localhost, 127.0.0.0/8 and ::1, HTTPS otherwise.  Anonymous, Bearer
  * token and Basic auth (registry_credentials).  Errors name the
  * reference: "pull `x`: GET manifest `tag`: 404 Not Found".
+ * Blobs come 4 at a time (threads; the first failure stops the others and
+ * is the error); requests are retried on a 5xx, a 429 and a dropped
+ * connection, a cut blob goes on with Range (registry-internal.h).
  */
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err);
@@ -291,10 +300,11 @@ struct registry_push_opts {
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
 	/*
-	 * the delay before an upload's first retry (doubled at each, up to 16
-	 * times it); 0: $CBUILD_REGISTRY_RETRY_DELAY_MS, else 1000
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
 	 */
-	long retry_delay_ms;
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 };
 
 struct registry_push_result {

@@ -155,6 +155,32 @@ static bool mkpath_in(const struct sandbox *sb, int root, const char *path, bool
 	child_die(sb, -fd, "%s `%s`", what, path);
 }
 
+const struct runtime_mount_point runtime_mount_points[RUNTIME_MOUNT_POINTS] = {
+	{"/proc", true},
+	{"/dev", true},
+	{"/sys", true},
+	{"/etc/hosts", false},
+	{"/etc/resolv.conf", false},
+	{"/etc/hostname", false},
+};
+
+/* Is path at or below one of the first n extra mounts, or /proc, /dev, /sys? */
+static bool under_mount(const struct sandbox *sb, size_t n, const char *path)
+{
+	for (size_t i = 0; i < RUNTIME_MOUNT_POINTS + n; i++) {
+		const char *t = i < RUNTIME_MOUNT_POINTS
+					? runtime_mount_points[i].path
+					: sb->mounts[i - RUNTIME_MOUNT_POINTS].target;
+		size_t tl = strlen(t);
+
+		if (i >= 3 && i < RUNTIME_MOUNT_POINTS)
+			continue; /* files: nothing lives below them */
+		if (!strncmp(path, t, tl) && path[tl] == '/')
+			return true;
+	}
+	return false;
+}
+
 /*
  * Open a mount target inside root, creating it (or what a dangling symlink
  * points to) when missing.  An optional target that cannot be used (a
@@ -168,6 +194,11 @@ static int open_target(const struct sandbox *sb, int root, const char *path, boo
 	int fd = open_in(root, path, flags, rflags);
 	struct stat st;
 
+	/* below /proc, /dev, /sys or another mount, it is made in that mount */
+	bool layers = sb->spec->mount_points_ready && !under_mount(sb, sb->nmounts, path);
+
+	if (fd < 0 && errno == ENOENT && layers)
+		child_die(sb, ENOENT, "mount point `%s` is missing from the layers", path);
 	if (fd < 0 && errno == ENOENT) {
 		if (!mkpath_in(sb, root, path, dir, optional, "mount point"))
 			return -1;
@@ -273,44 +304,14 @@ static void mount_overlay(struct sandbox *sb, const char *target, const char *to
 		child_die(sb, errno, "mount the overlay rootfs");
 }
 
-struct stub {
-	const char *path;
-	bool dir;
-};
-
-static const struct stub fixed_targets[] = {
-	{"/proc", true},
-	{"/dev", true},
-	{"/sys", true},
-	{"/etc/hosts", false},
-	{"/etc/resolv.conf", false},
-	{"/etc/hostname", false},
-};
-#define NFIXED (sizeof(fixed_targets) / sizeof(fixed_targets[0]))
-
-/* Is path at or below one of the first n extra mounts, or /proc, /dev, /sys? */
-static bool under_mount(const struct sandbox *sb, size_t n, const char *path)
-{
-	for (size_t i = 0; i < NFIXED + n; i++) {
-		const char *t = i < NFIXED ? fixed_targets[i].path : sb->mounts[i - NFIXED].target;
-		size_t tl = strlen(t);
-
-		if (i >= 3 && i < NFIXED)
-			continue; /* files: nothing lives below them */
-		if (!strncmp(path, t, tl) && path[tl] == '/')
-			return true;
-	}
-	return false;
-}
-
 /* The mount points missing from the rootfs that must be stubbed in it. */
-static size_t missing_targets(const struct sandbox *sb, int root, struct stub *out)
+static size_t missing_targets(const struct sandbox *sb, int root, struct runtime_mount_point *out)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < NFIXED; i++)
-		if (!exists_in(root, fixed_targets[i].path))
-			out[n++] = fixed_targets[i];
+	for (size_t i = 0; i < RUNTIME_MOUNT_POINTS; i++)
+		if (!exists_in(root, runtime_mount_points[i].path))
+			out[n++] = runtime_mount_points[i];
 	for (size_t i = 0; i < sb->nmounts; i++) {
 		const struct sbx_mount *m = &sb->mounts[i];
 
@@ -345,7 +346,7 @@ static void base_mkdir(const struct sandbox *sb, const char *name)
  */
 static void add_stubs_layer(struct sandbox *sb, const char *root, const char *up, const char *wk)
 {
-	struct stub stubs[NFIXED + RT_MAX_MOUNTS];
+	struct runtime_mount_point stubs[RUNTIME_MOUNT_POINTS + RT_MAX_MOUNTS];
 	char merged[128], supper[128], swork[128];
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	size_t n;
@@ -410,6 +411,10 @@ static void setup_root(struct sandbox *sb, const char *root)
 	}
 	snprintf(up, sizeof(up), "%s", fdpath(sb->layer_fds[nl]).s);
 	snprintf(wk, sizeof(wk), "%s", fdpath(sb->layer_fds[nl + 1]).s);
+	if (sb->spec->mount_points_ready) { /* the caller's stubs are among the lowers */
+		mount_overlay(sb, root, NULL, up, wk);
+		return;
+	}
 	mount_overlay(sb, root, up, NULL, NULL); /* the read-only probe */
 	add_stubs_layer(sb, root, up, wk);
 }

@@ -142,6 +142,19 @@ struct runtime_limits {
 /* "CAP_SYS_ADMIN", "sys_admin" -> 21; -1 when unknown. */
 int runtime_cap_from_name(const char *name);
 
+/*
+ * The mount points of every sandbox, in the order they are mounted: /proc,
+ * /dev and /sys (directories), /etc/hosts, /etc/resolv.conf and
+ * /etc/hostname (files).  Nothing is mounted below /proc, /dev or /sys
+ * from elsewhere, so a path below them needs no mount point.
+ */
+struct runtime_mount_point {
+	const char *path;
+	bool dir;
+};
+#define RUNTIME_MOUNT_POINTS 6
+extern const struct runtime_mount_point runtime_mount_points[RUNTIME_MOUNT_POINTS];
+
 struct runtime_spec {
 	/*
 	 * The root filesystem: either rootfs (a plain directory, used in
@@ -155,6 +168,17 @@ struct runtime_spec {
 	const char *upperdir;
 	const char *workdir;
 	bool readonly_rootfs;
+	/*
+	 * The caller vouches that every mount point (runtime_mount_points,
+	 * the extra mounts' targets) exists in the lowerdirs, symlinks
+	 * aside, typically through a stubs directory of its own stacked on
+	 * top (the builder makes one per stage): the overlay root is mounted
+	 * once, without the probe and the stubs layer the runtime otherwise
+	 * makes for every sandbox.  A mount point missing after all fails
+	 * the sandbox's setup ("mount point `/x` is missing from the
+	 * layers"); nothing is created in the upperdir.
+	 */
+	bool mount_points_ready;
 
 	const char *const *argv; /* argv[0] is looked up in the step's PATH */
 	const char *const *env;	 /* "KEY=VALUE", NULL-terminated; PATH and HOME get defaults */

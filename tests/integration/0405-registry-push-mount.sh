@@ -13,7 +13,7 @@
 . "$CB_SOURCE_DIR/tests/integration/registry-lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
 
-export CBUILD_REGISTRY_RETRY_DELAY_MS=20
+export CBUILD_REGISTRY_RETRY_MS=20
 PPID_=
 trap 'for p in $PPID_ $RPID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 RLOG=$T/registry.log

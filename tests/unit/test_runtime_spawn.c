@@ -522,6 +522,63 @@ static void test_overlay_no_stubs(void **state)
 	check_clean(rt, mounts);
 }
 
+/*
+ * spec.mount_points_ready: the caller's stubs directory, stacked on top
+ * of the layers, holds the mount points; the root is mounted once and
+ * nothing lands in the upperdir.  Without the stubs the setup fails and
+ * names the missing mount point instead of creating it in the upperdir.
+ */
+static void test_mount_points_ready(void **state)
+{
+	struct runtime *rt = new_runtime();
+	int mounts = count_mounts();
+	const char *argv[] = {"sh", "-c", "ls /proc/self/fd >/dev/null && cat /etc/hostname", NULL};
+	const char *with_stubs[] = {"stubs", "layer", NULL};
+	const char *without[] = {"layer", NULL};
+	struct runtime_spec spec;
+	struct runtime_result res;
+	struct cb_error *err = NULL;
+	cleanup_free char *out = NULL;
+
+	(void)state;
+	need_overlay();
+	make_rootfs("layer", false);
+	assert_int_equal(mkdir("upper", 0755), 0);
+	assert_int_equal(mkdir("work", 0755), 0);
+	assert_int_equal(mkdir("stubs", 0755), 0);
+	assert_int_equal(mkdir("stubs/etc", 0755), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+			mkdir((const char *[]){"stubs/proc", "stubs/dev", "stubs/sys"}[i], 0755),
+			0);
+	write_file("stubs/etc/hosts", "");
+	write_file("stubs/etc/resolv.conf", "");
+	write_file("stubs/etc/hostname", "");
+	runtime_spec_init(&spec);
+	spec.lowerdirs = with_stubs;
+	spec.nlowerdirs = 2;
+	spec.upperdir = "upper";
+	spec.workdir = "work";
+	spec.mount_points_ready = true;
+	spec.hostname = "ready";
+	spec.argv = argv;
+	assert_int_equal(run_capture(rt, &spec, &res, &out, &err), 0);
+	assert_int_equal(res.exit_code, 0);
+	assert_string_equal(out, "ready\n");
+	assert_true(dir_empty("upper"));
+	runtime_result_release(&res);
+
+	spec.lowerdirs = without;
+	spec.nlowerdirs = 1;
+	spec.stdio[1] = spec.stdio[2] = -1;
+	assert_int_equal(runtime_run(rt, &spec, &res, &err), -1);
+	assert_non_null(
+		strstr(cb_error_msg(err), "mount point `/proc` is missing from the layers"));
+	cb_error_free(&err);
+	assert_true(dir_empty("upper"));
+	check_clean(rt, mounts);
+}
+
 /* A directory of the upperdir as the host sees it: mode 0755, owned by root. */
 static void expect_root_dir(const char *path)
 {
@@ -631,6 +688,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_overlay_no_stubs),
+		cmocka_unit_test(test_mount_points_ready),
 		cmocka_unit_test(test_create_cwd),
 		cmocka_unit_test(test_init_is_not_cbuild),
 	};
