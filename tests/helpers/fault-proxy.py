@@ -24,8 +24,9 @@ distribution's token auth is: /token?service=&scope=...&scope=... grants
 what each scope asks (logged "TOKEN scope=<s> scope=<s>"), and a /v2/
 request relayed needs a Bearer token of those grants covering it (pull for
 GET and HEAD, push for the rest, and pull on the repository a POST's
-from= names) or is answered 401 with a Bearer challenge; Authorization is
-not relayed.
+from= names) or is answered 401 with a Bearer challenge naming the
+request's own repository only (a client asks for a mount's source itself,
+as Docker's does); Authorization is not relayed.
 Every request is logged to LOG, one line when its answer has come:
     METHOD PATH range=<Content-Range|-> sent=<body bytes relayed> status=<N|cut>
         answer-range=<Range|-> location=<yes|no> from=<the from= parameter|->
@@ -214,7 +215,9 @@ def authorized(method, target, hdrs):
     src = urllib.parse.parse_qs(parts.query).get("from", [None])[0]
     if method == "POST" and src:
         need.setdefault(src, set()).add("pull")
-    scope = " ".join("repository:%s:%s" % (n, ",".join(sorted(a))) for n, a in need.items())
+    # the challenge names the request's own repository only (as some
+    # registries' do): a mount's source scope is the client's to add
+    scope = "repository:%s:%s" % (name, ",".join(sorted(need[name])))
     auth = hdrs.get("authorization", "")
     if not auth.startswith("Bearer tok-"):
         return scope, False

@@ -20,7 +20,7 @@ CHUNK=524288
 # proxy NAME ARGS...: a fault proxy in front of the registry, its log
 # $T/NAME.log; sets PPORT.  Stopped at exit.
 PPIDS=
-trap 'for p in $PPIDS $RPID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
+trap 'for p in $PPIDS $RPIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 proxy() {
 	local name=$1
 	shift

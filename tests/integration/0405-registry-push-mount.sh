@@ -5,7 +5,8 @@
 # into a fresh store is mounted from a when pushed to repo c; a recorded
 # source that lacks the blob (202) falls back to the upload the registry
 # opened; a source on another host is not asked.  Through a token-auth
-# proxy (tests/helpers/fault-proxy.py --token), the mount's token asks for
+# proxy (tests/helpers/fault-proxy.py --token), and with docker-registry's
+# token auth (registry-lib.sh's token form), the mount's token asks for
 # both scopes, repository:<b>:pull,push and repository:<a>:pull.  A Docker
 # schema2 image pulled and pushed elsewhere keeps its bytes and media type.
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 
 export CBUILD_REGISTRY_RETRY_MS=20
 PPID_=
-trap 'for p in $PPID_ $RPID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
+trap 'for p in $PPID_ $RPIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 RLOG=$T/registry.log
 
 # uploads REPO: blob upload requests (POST, PATCH, PUT) the registry logged for REPO
@@ -112,4 +113,21 @@ grep -q '^TOKEN scope=repository:tok/b:pull,push scope=repository:tok/a:pull$' "
 [ "$(grep -c '^POST /v2/tok/b/blobs/uploads/ .* status=201 .* from=tok/a$' "$T/tok.log")" = 3 ] ||
 	fail "mounts through the proxy: $(cat "$T/tok.log")"
 ! grep -Eq '^(PATCH|PUT) /v2/tok/b/blobs/uploads/' "$T/tok.log" || fail "data uploaded to tok/b"
+
+# docker-registry's own token auth (registry-lib's token form): the mount's
+# 401 is answered with a token for both repositories, and the blobs mount
+start_registry token
+TREG=$REG
+export REGISTRY_AUTH_FILE=$T/auth.json
+auth_file "$REGISTRY_AUTH_FILE" "$TREG" ci secret
+expect_rc 0 cb push app:1 "$TREG/t/a:1"
+expect_rc 0 cb push app:1 "$TREG/t/b:1"
+[ "$(grep -c ': Mounted from t/a$' "$T/out")" = 2 ] || fail "push to t/b: $(cat "$T/out")"
+grep -q "user=ci scope=repository:t/b:pull,push repository:t/a:pull granted=t/b:pull,push;t/a:pull -> 200" \
+	"$RDIR/token.log" || fail "no token for the mount: $(cat "$RDIR/token.log")"
+[ "$(grep -Ec '"POST /v2/t/b/blobs/uploads/\?mount=.* HTTP/1.1" 201' "$RLOG")" = 3 ] ||
+	fail "mounts into t/b: $(grep t/b "$RLOG")"
+! grep -Eq '"(PATCH|PUT) /v2/t/b/blobs/uploads/' "$RLOG" || fail "data uploaded to t/b"
+skopeo copy -q --src-tls-verify=false --src-creds ci:secret "docker://$TREG/t/b:1" "oci:$T/oci:tb" ||
+	fail "skopeo copy of t/b failed"
 echo ok
