@@ -71,15 +71,15 @@ struct upload {
 	struct pusher *p;
 	const struct oci_descriptor *d;
 	struct push_progress prog; /* when the options want progress */
-	int fd;		       /* the blob, from the store */
-	char *loc;	       /* the upload's URL; NULL: none open */
-	int64_t off;	       /* bytes the registry holds */
-	int64_t sent;	       /* the furthest byte sent in this upload, plus one */
-	int64_t best;	       /* the furthest offset confirmed (failures count from there) */
-	int failures;	       /* in a row */
-	bool resynced;	       /* off came from asking the registry; nothing sent since */
-	bool restart;	       /* the registry refused the offset it gave (416): start anew */
-	struct cb_error *last; /* the last failure, reported when giving up */
+	int fd;			   /* the blob, from the store */
+	char *loc;		   /* the upload's URL; NULL: none open */
+	int64_t off;		   /* bytes the registry holds */
+	int64_t sent;		   /* the furthest byte sent in this upload, plus one */
+	int64_t best;		   /* the furthest offset confirmed (failures count from there) */
+	int failures;		   /* in a row */
+	bool resynced;		   /* off came from asking the registry; nothing sent since */
+	bool restart;		   /* the registry refused the offset it gave (416): start anew */
+	struct cb_error *last;	   /* the last failure, reported when giving up */
 };
 
 /* A step of an upload: done, or failed in a way worth another try, or failed for good. */
