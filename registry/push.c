@@ -517,14 +517,16 @@ static int try_mount(struct upload *u, char **from)
 	if (layer_store_blob_sources(u->p->s, &u->d->digest, &srcs, &e) < 0)
 		cb_error_free(&e);
 	for (size_t i = 0; i < srcs.n && tried < MOUNT_CANDIDATES && ret == 0 && !u->loc; i++) {
-		const char *repo = srcs.v[i] + dl + 1;
+		const char *repo;
 		cleanup_free char *url = NULL;
 		struct registry_send_req rq = {.method = "POST", .fd = -1};
 		struct http_response r;
 
+		/* the same host, another repository */
 		if (strncmp(srcs.v[i], c->domain, dl) || srcs.v[i][dl] != '/' ||
-		    !strcmp(repo, c->repo))
+		    !strcmp(srcs.v[i] + dl + 1, c->repo))
 			continue;
+		repo = srcs.v[i] + dl + 1;
 		tried++;
 		url = xasprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", c->origin, c->repo,
 				u->d->digest.str, repo);
