@@ -534,7 +534,7 @@ static void choose_cache(struct gc *gc, const struct layer_store_prune_opts *o,
 	}
 }
 
-/* Remove unmarked blobs now; move unmarked snapshots to tmp/ for later. */
+/* Remove unmarked blobs and their source records now; unmarked snapshots go to tmp/. */
 static int sweep(struct gc *gc, const struct digest_set *kept, struct cb_strvec *trash,
 		 struct layer_store_usage *r, struct cb_error **err)
 {
@@ -578,6 +578,8 @@ static int sweep(struct gc *gc, const struct digest_set *kept, struct cb_strvec 
 		cb_strvec_push_take(trash, tmp);
 		r->snapshots++;
 	}
+	if (store_sources_sweep(s, kept, err) < 0)
+		return -1;
 	if (store_fsync_dir(s, "blobs/sha256", err) < 0 || store_fsync_dir(s, "snapshots", err) < 0)
 		return -1;
 	return 0;

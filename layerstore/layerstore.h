@@ -518,6 +518,44 @@ int layer_store_aux_write(struct layer_store *s, const char *name, const void *b
 			  struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
+/* Blob sources: the registry repositories a blob is known to be in (sources.c) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Like containerd's distribution source labels: for each blob, the
+ * repositories ("host/path": "docker.io/library/busybox",
+ * "127.0.0.1:5000/app") it was pulled from or pushed to, so that a push to
+ * another repository of the same registry can mount it instead of
+ * uploading it.  At most LAYER_STORE_SOURCES_MAX per blob (the oldest
+ * go); records go with their blob at prune.  An accelerator: a lost
+ * record only costs a mount.
+ */
+#define LAYER_STORE_SOURCES_MAX 16
+#define LAYER_STORE_SOURCE_NAME_MAX 255
+
+/*
+ * True when name is "host/path": host of [A-Za-z0-9.:[]-], path of
+ * components [a-z0-9][a-z0-9._-]* joined by single slashes, at most
+ * LAYER_STORE_SOURCE_NAME_MAX bytes (no space, control, '%', '?', '&' or
+ * '#': a name goes into a URL's query as it is).
+ */
+bool layer_store_source_name_valid(const char *name);
+/*
+ * Record name as the newest source of the blob d, which must be in the
+ * store ("blob X is not in the store" otherwise; EINVAL for an invalid
+ * name).  Safe against concurrent adds and prunes.
+ */
+int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d, const char *name,
+				struct cb_error **err);
+/*
+ * Append the recorded sources of d to out, newest first, each once (none
+ * when there is no record).  Every name read is checked with
+ * layer_store_source_name_valid: garbled lines are skipped.
+ */
+int layer_store_blob_sources(struct layer_store *s, const struct cb_digest *d,
+			     struct cb_strvec *out, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
 /* Maintenance                                                               */
 /* ------------------------------------------------------------------------ */
 

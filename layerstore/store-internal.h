@@ -240,4 +240,12 @@ int store_cache_rebuild(struct layer_store *s, size_t *found, struct cb_error **
 int store_tags_read(struct layer_store *s, struct layer_store_tag **tags, size_t *n,
 		    struct cb_error **err);
 
+/* ------------------------------------------------------------------------ */
+/* Blob sources (sources.c), used by gc.c                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Remove the source records (sources/<hex>) of every digest not in kept. */
+int store_sources_sweep(struct layer_store *s, const struct digest_set *kept,
+			struct cb_error **err);
+
 #endif

@@ -179,7 +179,8 @@ static void add_escaped(struct cb_strbuf *sb, const char *s)
  * The scopes a token is asked for, space-separated (the cache's key): the
  * challenge's (several are split on spaces, as containerd does), else
  * repository:<repo>:pull; a push client asks pull,push on its repository
- * whatever the challenge says about it.  Caller frees.
+ * whatever the challenge says about it, and repository:<mount_from>:pull
+ * too while it asks for a cross-repository mount.  Caller frees.
  */
 static char *token_scope(const struct registry_client *c, const struct registry_challenge *ch)
 {
@@ -204,6 +205,14 @@ static char *token_scope(const struct registry_client *c, const struct registry_
 	}
 	if (!sb.len || (c->push && !have_own))
 		cb_strbuf_addf(&sb, "%s%s", sb.len ? " " : "", own);
+	if (c->mount_from) { /* a mount's source, as Docker's client asks: pull there too */
+		cleanup_free char *from = xasprintf("repository:%s:pull", c->mount_from);
+		size_t n = strlen(from);
+		const char *at = strstr(sb.buf, from);
+
+		if (!at || (at != sb.buf && at[-1] != ' ') || (at[n] && at[n] != ' '))
+			cb_strbuf_addf(&sb, " %s", from);
+	}
 	return cb_strbuf_detach(&sb, NULL);
 }
 

@@ -273,6 +273,8 @@ int registry_pull(struct layer_store *s, const char *ref, const struct registry_
 			ret = layer_store_tag_set(s, full, &res.manifest, err);
 		if (ret == 0)
 			ret = layer_store_tag_set(s, bydigest, &res.manifest, err);
+		if (ret == 0) /* where its blobs came from: a push there mounts them */
+			registry_note_sources(s, name, &res.manifest);
 	}
 	image_ref_release(&r);
 	if (ret < 0)

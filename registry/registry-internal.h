@@ -47,6 +47,12 @@ struct registry_client {
 	struct http_client_opts http_opts;
 	int cancel_fd;
 	long retry_base_ms;
+	/*
+	 * push.c's cross-repository mount: while set, a token fetched also asks
+	 * for scope repository:<mount_from>:pull (a second scope= parameter,
+	 * as Docker's client sends it); borrowed, NULL otherwise
+	 */
+	const char *mount_from;
 };
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
 			 struct cb_error **err);
@@ -142,5 +148,17 @@ struct image_manifest;
 int registry_pull_blobs(struct registry_client *c, struct layer_store *s,
 			const struct image_manifest *m, const struct registry_pull_opts *o,
 			unsigned *fetched, unsigned *present, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Push (push.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Record name ("domain/path" of the repository pulled from) as a source of
+ * the config and layers of the manifest m (in the store), so that a push to
+ * another repository of that registry mounts them.  Best effort: a record
+ * that cannot be written only costs a mount later.
+ */
+void registry_note_sources(struct layer_store *s, const char *name, const struct cb_digest *m);
 
 #endif

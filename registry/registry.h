@@ -314,6 +314,7 @@ struct registry_push_result {
 	int64_t size;		 /* the manifest's size */
 	unsigned blobs_pushed;	 /* config and layers uploaded */
 	unsigned blobs_present;	 /* ... the registry had already */
+	unsigned blobs_mounted;	 /* ... mounted from another repository of the registry */
 };
 
 /*
@@ -325,6 +326,17 @@ struct registry_push_result {
  * media type, whose digest the registry must confirm.  Scheme and auth
  * as for pull (tokens of scope repository:<name>:pull,push).  Errors name
  * the destination: "push `x`: PUT manifest `1`: 400 Bad Request".
+ *
+ * A blob the store knows to be in another repository of the same registry
+ * (layer_store_blob_sources: pulled from or pushed to there) is mounted
+ * from it (POST ?mount=&from=, the token also asking for
+ * repository:<from>:pull) rather than uploaded; every blob the
+ * destination holds afterwards is recorded as being there.  An upload that
+ * fails (connection, 5xx, 408, 429; a chunk's 404 or 416) is retried after
+ * a delay, a chunked one resumed from the offset the registry reports (GET
+ * on the upload), at most 5 failures in a row per blob.  Lines "<id>:
+ * Retrying in N ms: <why>", "Resuming the upload at byte N", "Restarting
+ * the upload" and "Mounted from <repo>" go to the report.
  */
 int registry_push(struct layer_store *s, struct store_image *img, const char *dest,
 		  const struct registry_push_opts *o, struct registry_push_result *out,
