@@ -34,19 +34,26 @@ static bool loopback(const char *host)
 }
 
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
-			 struct cb_error **err)
+			 const struct registry_endpoint *ep, struct cb_error **err)
 {
 	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
 	const char *host = strcmp(domain, "docker.io") ? domain : "registry-1.docker.io";
 
 	memset(c, 0, sizeof(*c));
+	if (ep) /* TLS of the host (config.c) */
+		registry_endpoint_http_opts(ep, &o);
 	o.max_redirects = 0; /* followed by reg_request, see above */
 	c->http = http_client_new(&o, err);
 	if (!c->http)
 		return -1;
-	c->origin = xasprintf("%s://%s", loopback(host) ? "http" : "https", host);
+	c->origin = ep ? xstrdup(ep->origin)
+		       : xasprintf("%s://%s", loopback(host) ? "http" : "https", host);
 	c->domain = xstrdup(domain);
 	c->repo = xstrdup(repo);
+	if (ep && registry_endpoint_probe(c, ep, err) < 0) { /* which scheme (config.c) */
+		registry_client_release(c);
+		return -1;
+	}
 	return 0;
 }
 

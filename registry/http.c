@@ -46,6 +46,7 @@ struct http_client {
 	struct http_client_opts o;
 	CURLM *multi;
 	char *user_agent;
+	struct curl_blob ca; /* o.ca_pem, not copied (CURL_BLOB_NOCOPY) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -80,6 +81,9 @@ struct http_client *http_client_new(const struct http_client_opts *o, struct cb_
 		return NULL;
 	}
 	c->user_agent = xstrdup(o->user_agent ? o->user_agent : "cbuild/" CB_VERSION);
+	c->ca.data = (void *)o->ca_pem;
+	c->ca.len = o->ca_pem_len;
+	c->ca.flags = CURL_BLOB_NOCOPY;
 	return c;
 }
 
@@ -523,6 +527,7 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x, struct curl_sli
 {
 	const struct http_request *rq = x->req;
 	const struct http_client_opts *o = &c->o;
+	struct curl_blob *ca = &c->ca;
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val)                                                                              \
@@ -562,6 +567,16 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x, struct curl_sli
 		SET(CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->method && !strcmp(rq->method, "HEAD"))
 		SET(CURLOPT_NOBODY, 1L);
+	if (o->tls_no_verify) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->ca_pem)
+		SET(CURLOPT_CAINFO_BLOB, ca);
+	if (o->client_cert) {
+		SET(CURLOPT_SSLCERT, o->client_cert);
+		SET(CURLOPT_SSLKEY, o->client_key ? o->client_key : o->client_cert);
+	}
 	if (has_body(rq->method)) {
 		SET(CURLOPT_UPLOAD, 1L);
 		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);

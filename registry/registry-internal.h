@@ -36,8 +36,12 @@ struct registry_client {
 	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
 };
+/*
+ * ep (registry_endpoints, config.c) says where and how: origin, TLS, the
+ * scheme probe; NULL: https://, or http:// for a loopback host.
+ */
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
-			 struct cb_error **err);
+			 const struct registry_endpoint *ep, struct cb_error **err);
 void registry_client_release(struct registry_client *c);
 /*
  * GET origin + path (Accept: accept when non-NULL), authenticating on a
@@ -72,5 +76,20 @@ int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 int registry_request(struct registry_client *c, const char *path, const char *accept,
 		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
 		     struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Registry configuration (config.c)                                         */
+/* ------------------------------------------------------------------------ */
+
+/* ep's TLS settings into the options of its HTTP client (borrowed from ep). */
+void registry_endpoint_http_opts(const struct registry_endpoint *ep, struct http_client_opts *o);
+/*
+ * Settle c->origin's scheme as ep->probe says, with a GET /v2/ on c's
+ * client: a loopback host that answers plain HTTP as a TLS server does
+ * goes to https://; an insecure host that gives no HTTPS answer to http://.
+ * -1 only when the host cannot be reached at all (refused, timed out).
+ */
+int registry_endpoint_probe(struct registry_client *c, const struct registry_endpoint *ep,
+			    struct cb_error **err);
 
 #endif
