@@ -321,7 +321,7 @@ static int add_endpoint(struct registry_endpoint **v, size_t *n, const char *ori
 		free(ep->origin);
 		ep->origin = xasprintf("http://%s", host);
 		ep->probe = REGISTRY_PROBE_LOOPBACK;
-		ep->tls_no_verify = verify == REGISTRY_TLS_NO_VERIFY;
+		ep->tls_no_verify = insecure;
 	} else if (insecure) {
 		ep->tls_no_verify = true;
 		ep->probe = mirror ? REGISTRY_PROBE_NONE : REGISTRY_PROBE_INSECURE;
