@@ -64,6 +64,7 @@ void registry_client_release(struct registry_client *c)
 	free(c->domain);
 	free(c->repo);
 	free(c->creds);
+	free(c->identity);
 	free(c->basic);
 	free(c->bearer);
 	cb_strvec_clear(&c->tokens);
@@ -167,6 +168,17 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 	if (token_cached(c, scope) && c->bearer && !strcmp(c->bearer, token_cached(c, scope)))
 		return cb_error_set(err, 0, "the registry refused its own token (scope `%s`)",
 				    scope);
+	if (c->identity) { /* Docker's refresh-token grant (auth.c) */
+		cleanup_free char *t = NULL;
+
+		if (registry_token_refresh(c->http, ch, scope, c->identity, &t, err) < 0)
+			return -1;
+		cb_strvec_push(&c->tokens, scope);
+		cb_strvec_push(&c->tokens, t);
+		free(c->bearer);
+		c->bearer = steal_pointer(&t);
+		return 0;
+	}
 	cb_strbuf_addstr(&url, ch->realm);
 	cb_strbuf_addch(&url, strchr(ch->realm, '?') ? '&' : '?');
 	if (ch->service) {
@@ -225,7 +237,7 @@ static int on_unauthorized(struct registry_client *c, const struct http_response
 
 	if (!c->creds_loaded) {
 		c->creds_loaded = true;
-		if (registry_credentials(c->domain, &c->creds, err) < 0)
+		if (registry_credentials_auth(c->domain, &c->creds, &c->identity, err) < 0)
 			return -1;
 	}
 	if (!h || registry_challenge_parse(h, &ch) < 0)

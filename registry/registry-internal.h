@@ -32,6 +32,7 @@ struct registry_client {
 	struct http_client *http;
 	char *origin, *domain, *repo;
 	char *creds, *basic, *bearer;
+	char *identity; /* an identity token (auth.c): tokens by the refresh grant, no Basic */
 	bool creds_loaded;
 	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
@@ -76,6 +77,33 @@ int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 int registry_request(struct registry_client *c, const char *path, const char *accept,
 		     uint64_t max_size, http_body_fn on_body, void *arg, struct http_response *resp,
 		     struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Credentials (auth.c, credhelper.c)                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * host's credentials as the client uses them: *basic (base64 user:password)
+ * or *identity (an identity token); 1, 0 when none, -1 on error.
+ */
+int registry_credentials_auth(const char *host, char **basic, char **identity,
+			      struct cb_error **err);
+/*
+ * Run `docker-credential-<helper> action` (found on PATH, no shell) with in
+ * on its stdin: 0, its stdout (*out, caller frees) and exit *status; -1
+ * when it cannot be run, its output is over 64 KiB or it takes over 60 s.
+ * Its stderr is dropped.
+ */
+int registry_cred_helper_run(const char *helper, const char *action, const char *in, size_t inlen,
+			     char **out, size_t *outlen, int *status, struct cb_error **err);
+/*
+ * The OAuth2 refresh-token grant Docker uses for identity tokens: POST
+ * realm grant_type=refresh_token&refresh_token=&service=&scope=&client_id=
+ * -> access_token.  0 and *token (caller frees), -1 on error.
+ */
+int registry_token_refresh(struct http_client *http, const struct registry_challenge *ch,
+			   const char *scope, const char *identity, char **token,
+			   struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Registry configuration (config.c)                                         */

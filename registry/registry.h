@@ -247,6 +247,39 @@ int registry_credentials(const char *host, char **out, struct cb_error **err);
 /* buf in base64; caller frees. */
 char *registry_base64(const void *buf, size_t len);
 
+/*
+ * Credentials as Docker keeps them (auth.c, credhelper.c).  In each file
+ * above, in order: `credHelpers` naming a helper for host, else
+ * `credsStore`: `docker-credential-NAME get` answers (a helper configured
+ * for host is its only source, as for Docker); else `auths` (`auth`,
+ * `username`/`password`, or `identitytoken`).  docker.io's key is
+ * REGISTRY_HUB_KEY.  A user REGISTRY_TOKEN_USER means secret is an
+ * identity token (an OAuth2 refresh token for the token realm, never sent
+ * as Basic).  Secrets are never logged.
+ */
+#define REGISTRY_HUB_KEY "https://index.docker.io/v1/"
+#define REGISTRY_TOKEN_USER "<token>"
+struct registry_creds {
+	char *user, *secret;
+};
+/* 1 and *out (release it), 0 when none, -1 on an unreadable file or a failed helper. */
+int registry_credentials_get(const char *host, struct registry_creds *out, struct cb_error **err);
+void registry_creds_release(struct registry_creds *c); /* wipes the secret */
+/* The key of host in auth files and helpers: REGISTRY_HUB_KEY for docker.io, else host. */
+const char *registry_auth_key(const char *host);
+/*
+ * A helper's answer to `get` (JSON {"Username", "Secret"}): 1 and *out, 0
+ * for an empty Secret; -1 when it is not such an object or holds a newline.
+ */
+int registry_cred_helper_parse(const char *buf, size_t len, struct registry_creds *out,
+			       struct cb_error **err);
+/* `docker-credential-<helper> get` for server: 1 and *out, 0 when it has none. */
+int registry_cred_helper_get(const char *helper, const char *server, struct registry_creds *out,
+			     struct cb_error **err);
+/* `store` (creds) or `erase` (creds NULL; none stored is fine) for server. */
+int registry_cred_helper_put(const char *helper, const char *server,
+			     const struct registry_creds *creds, struct cb_error **err);
+
 /* ------------------------------------------------------------------------ */
 /* Registry configuration: scheme, TLS, mirrors (config.c)                   */
 /* ------------------------------------------------------------------------ */
