@@ -216,9 +216,10 @@ static int creds_from_entry(json_t *e, const char *path, const char *host,
 	return 1;
 }
 
-/* The helper credHelpers names for host (or any of keys), else credsStore's; borrowed. */
-static const char *helper_of(json_t *root, const char *const *keys)
+const char *registry_auth_helper(json_t *root, const char *key)
 {
+	bool hub = !strcmp(key, REGISTRY_HUB_KEY);
+	const char *keys[] = {key, hub ? "index.docker.io" : NULL, hub ? "docker.io" : NULL, NULL};
 	json_t *ch = json_object_get(root, "credHelpers");
 	const char *h;
 
@@ -236,7 +237,6 @@ static int creds_from_file(const char *path, const char *host, struct registry_c
 			   struct cb_error **err)
 {
 	bool hub = !strcmp(host, REGISTRY_HUB_KEY);
-	const char *keys[] = {host, hub ? "index.docker.io" : NULL, hub ? "docker.io" : NULL, NULL};
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	json_auto_t *root = NULL;
@@ -252,7 +252,7 @@ static int creds_from_file(const char *path, const char *host, struct registry_c
 	root = json_loadb(buf, len, 0, NULL);
 	if (!json_is_object(root))
 		return cb_error_set(err, 0, "read credentials `%s`: not a JSON object", path);
-	helper = helper_of(root, keys);
+	helper = registry_auth_helper(root, host);
 	if (helper) /* as Docker: a configured helper is the only source for the host */
 		return registry_cred_helper_get(helper, host, out, err);
 	return creds_from_entry(auths_entry(json_object_get(root, "auths"), hub ? "index.docker.io"

@@ -89,6 +89,14 @@ int registry_request(struct registry_client *c, const char *path, const char *ac
 int registry_credentials_auth(const char *host, char **basic, char **identity,
 			      struct cb_error **err);
 /*
+ * The helper an auth file (root: its JSON object) names for key (an
+ * auth key: registry_auth_key): `credHelpers` (for docker.io also under
+ * "index.docker.io" and "docker.io"), else `credsStore`; NULL when none.
+ * Borrowed from root.
+ */
+struct json_t;
+const char *registry_auth_helper(struct json_t *root, const char *key);
+/*
  * Run `docker-credential-<helper> action` (found on PATH, no shell) with in
  * on its stdin: 0, its stdout (*out, caller frees) and exit *status; -1
  * when it cannot be run, its output is over 64 KiB or it takes over 60 s.

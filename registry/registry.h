@@ -281,6 +281,40 @@ int registry_cred_helper_put(const char *helper, const char *server,
 			     const struct registry_creds *creds, struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
+/* Login and logout (login.c)                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The file login and logout write: $REGISTRY_AUTH_FILE, else
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json; NULL when none
+ * of the variables is set.  Caller frees.
+ */
+char *registry_auth_file(void);
+/* A registry as docker login takes it ("reg:5000", "https://reg:5000/v2/") as its host. */
+char *registry_login_host(const char *server, struct cb_error **err);
+
+struct registry_conn_opts;
+/*
+ * Are cr the credentials of host?  GET /v2/: 200 without any; after a
+ * 401, Basic, or a token for the account from the Bearer realm (an
+ * http(s) URL), then /v2/ again must be 200.  -1 naming why ("...:
+ * incorrect username or password").
+ */
+int registry_login_check(const char *host, const struct registry_creds *cr,
+			 const struct registry_conn_opts *o, struct cb_error **err);
+/*
+ * docker login: check cr against server, then store them: through the
+ * credential helper configured for it (the `auths` entry left empty), else
+ * as `auths`.`<key>`.`auth` of registry_auth_file(), every other key kept,
+ * mode 0600, written atomically.  *host the server's host (caller frees).
+ * Nothing is saved when the check fails.
+ */
+int registry_login(const char *server, const struct registry_creds *cr,
+		   const struct registry_conn_opts *o, char **host, struct cb_error **err);
+/* docker logout: erase them (helper and file); *had: there were some. */
+int registry_logout(const char *server, char **host, bool *had, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
 /* Registry configuration: scheme, TLS, mirrors (config.c)                   */
 /* ------------------------------------------------------------------------ */
 
