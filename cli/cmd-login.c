@@ -42,11 +42,12 @@ const char cmd_login_usage[] =
 	"                        --password-stdin)\n"
 	"  --password-stdin      read the password from stdin\n" CLI_REGISTRY_USAGE;
 
-const char cmd_logout_usage[] = "usage: cbuild logout [REGISTRY]\n"
-				"\n"
-				"Forget the credentials of REGISTRY (default: docker.io): erased from\n"
-				"its credential helper and from the auth file (see `cbuild help\n"
-				"login`).\n";
+const char cmd_logout_usage[] =
+	"usage: cbuild logout [REGISTRY]\n"
+	"\n"
+	"Forget the credentials of REGISTRY (default: docker.io): erased from\n"
+	"its credential helper and from the auth file (see `cbuild help\n"
+	"login`).\n";
 
 /* A line from the terminal, not echoed when secret; NULL at end of input. */
 static char *prompt(const char *what, bool secret)
@@ -164,8 +165,8 @@ int cmd_login(int argc, char **argv)
 	rc = credentials(self, user, pass, from_stdin, &cr);
 	if (rc == 0) {
 		cli_registry_conn(&reg, &conn);
-		if (registry_login(g.first_arg < argc ? argv[g.first_arg] : "docker.io", &cr,
-				   &conn, &host, &err) < 0) {
+		if (registry_login(g.first_arg < argc ? argv[g.first_arg] : "docker.io", &cr, &conn,
+				   &host, &err) < 0) {
 			cb_error_report(&err);
 			rc = 1;
 		} else {

@@ -93,8 +93,10 @@ int registry_config_parse(struct registry_config *cfg, const char *path, const c
 		goto out;
 	for (size_t i = 0; i < ins.n; i++) {
 		if (strstr(ins.v[i], "://") || !*ins.v[i]) {
-			cb_error_set(err, 0, "`%s`: insecure registry `%.200s` should be HOST[:PORT] "
-					     "or a CIDR, without a scheme", path, ins.v[i]);
+			cb_error_set(err, 0,
+				     "`%s`: insecure registry `%.200s` should be HOST[:PORT] "
+				     "or a CIDR, without a scheme",
+				     path, ins.v[i]);
 			goto out;
 		}
 	}
@@ -102,8 +104,10 @@ int registry_config_parse(struct registry_config *cfg, const char *path, const c
 		char *m = registry_mirror_normalize(mir.v[i]);
 
 		if (!m) {
-			cb_error_set(err, 0, "`%s`: invalid mirror `%.200s`: not an http(s) URL "
-					     "without a path", path, mir.v[i]);
+			cb_error_set(err, 0,
+				     "`%s`: invalid mirror `%.200s`: not an http(s) URL "
+				     "without a path",
+				     path, mir.v[i]);
 			goto out;
 		}
 		free(mir.v[i]);
@@ -347,8 +351,10 @@ int registry_endpoints(const char *domain, const struct registry_conn_opts *o, b
 		cleanup_free char *url = registry_mirror_normalize(*m);
 
 		if (!url) {
-			cb_error_set(err, 0, "invalid mirror `%.200s`: not an http(s) URL without "
-					     "a path", *m);
+			cb_error_set(err, 0,
+				     "invalid mirror `%.200s`: not an http(s) URL without "
+				     "a path",
+				     *m);
 			goto out;
 		}
 		if (add_endpoint(&v, &nv, url, true, &cfg, o, err) < 0)
@@ -562,7 +568,8 @@ int registry_endpoint_probe(struct registry_client *c, const struct registry_end
 		/* a TLS server answers plain HTTP with 400 (Go's), or not at all */
 		if (ping(c, c->origin, &status, &e) == 0 && status != 400)
 			return 0;
-		if (e && (e->code == ECONNREFUSED || e->code == ETIMEDOUT || e->code == ECANCELED)) {
+		if (e &&
+		    (e->code == ECONNREFUSED || e->code == ETIMEDOUT || e->code == ECANCELED)) {
 			*err = e;
 			return -1;
 		}

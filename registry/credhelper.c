@@ -102,7 +102,8 @@ static int exchange(int w, int r, const char *in, size_t inlen, struct cb_strbuf
 				else if (n == 0)
 					r = -1;
 				else if (n > 0 && out->len + (size_t)n > HELPER_OUT_MAX)
-					ret = cb_error_set(err, EFBIG, "its output is over %u bytes",
+					ret = cb_error_set(err, EFBIG,
+							   "its output is over %u bytes",
 							   HELPER_OUT_MAX);
 				else if (n > 0)
 					cb_strbuf_add(out, buf, (size_t)n);
@@ -170,7 +171,8 @@ int registry_cred_helper_run(const char *helper, const char *action, const char 
 	pid_t pid;
 
 	if (!*helper || strchr(helper, '/'))
-		return cb_error_set(err, 0, "credential helper `%.100s`: not a helper name", helper);
+		return cb_error_set(err, 0, "credential helper `%.100s`: not a helper name",
+				    helper);
 	path = find_helper(prog);
 	if (!path)
 		return cb_error_set(err, ENOENT, "credential helper `%s`: not found on PATH", prog);
@@ -219,7 +221,8 @@ int registry_cred_helper_parse(const char *buf, size_t len, struct registry_cred
 	if (!*s)
 		return 0;
 	if (strpbrk(u, "\r\n") || strpbrk(s, "\r\n") || (strcmp(u, "<token>") && strchr(u, ':')))
-		return cb_error_set(err, 0, "its `Username` or `Secret` holds a newline or a colon");
+		return cb_error_set(err, 0,
+				    "its `Username` or `Secret` holds a newline or a colon");
 	out->user = xstrdup(u);
 	out->secret = xstrdup(s);
 	return 1;

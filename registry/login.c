@@ -108,8 +108,7 @@ static int get(struct registry_client *c, const char *url, const char *auth, lon
 
 /* A token for the account from the Bearer realm: Docker's login (no scope). */
 static int login_token(struct registry_client *c, const struct registry_challenge *ch,
-		       const char *basic_hdr, const char *user, char **token,
-		       struct cb_error **err)
+		       const char *basic_hdr, const char *user, char **token, struct cb_error **err)
 {
 	struct cb_strbuf url = CB_STRBUF_INIT, body = CB_STRBUF_INIT;
 	json_auto_t *j = NULL;
@@ -287,7 +286,8 @@ static bool remove_entries(json_t *auths, const char *key)
 	json_t *v;
 	void *tmp;
 
-	json_object_foreach_safe (auths, tmp, k, v) {
+	json_object_foreach_safe(auths, tmp, k, v)
+	{
 		const char *h = k;
 
 		if (!strncmp(h, "https://", 8))
@@ -314,8 +314,9 @@ static int update(const char *host, const struct registry_creds *cr, bool *had,
 	bool existed;
 
 	if (!path)
-		return cb_error_set(err, 0, "no auth file: set HOME, DOCKER_CONFIG or "
-					    "REGISTRY_AUTH_FILE");
+		return cb_error_set(err, 0,
+				    "no auth file: set HOME, DOCKER_CONFIG or "
+				    "REGISTRY_AUTH_FILE");
 	root = read_auth_file(path, err);
 	if (!root)
 		return -1;
@@ -355,8 +356,10 @@ int registry_login(const char *server, const struct registry_creds *cr,
 	if (!host)
 		return -1;
 	if (strpbrk(cr->user, ":\r\n") || !*cr->user || strpbrk(cr->secret, "\r\n"))
-		return cb_error_set(err, 0, "login `%s`: the user name must not be empty nor hold "
-					    "`:`, nor either a newline", host);
+		return cb_error_set(err, 0,
+				    "login `%s`: the user name must not be empty nor hold "
+				    "`:`, nor either a newline",
+				    host);
 	if (registry_login_check(host, cr, o, err) < 0 || update(host, cr, NULL, err) < 0)
 		return cb_error_wrap(err, "login `%s`", host);
 	*host_out = steal_pointer(&host);

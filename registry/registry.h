@@ -408,7 +408,8 @@ int registry_endpoints(const char *domain, const struct registry_conn_opts *o, b
  * (ep->ca_pem becomes the system's bundle and it), a *.cert and the *.key
  * of its name a client certificate (the first pair).  A missing directory
  * is none; a .cert without .key (or the reverse) or a .crt without a PEM
- * certificate is an error.
+ * certificate is an error.  ep is filled as the files are read: on failure
+ * it may hold some of them (the caller frees ep's fields either way).
  */
 int registry_certs_dir(struct registry_endpoint *ep, const char *dir, struct cb_error **err);
 void registry_endpoints_free(struct registry_endpoint *ep, size_t n);

@@ -18,18 +18,17 @@
 #include "xalloc.h"
 
 /* A self-signed CA (EC P-256, valid until 2126): only parsed here. */
-static const char test_ca[] =
-	"-----BEGIN CERTIFICATE-----\n"
-	"MIIBkjCCATmgAwIBAgIUF1owYvg1EvvJ9wN3+gXFJUsCXm4wCgYIKoZIzj0EAwIw\n"
-	"HjEcMBoGA1UEAwwTY2J1aWxkIHVuaXQgdGVzdCBDQTAgFw0yNjEyMDYwOTI0Mjda\n"
-	"GA8yMTI2MTExMjA5MjQyN1owHjEcMBoGA1UEAwwTY2J1aWxkIHVuaXQgdGVzdCBD\n"
-	"QTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLF6BNvAyhIb+Palra4aaokUg4/y\n"
-	"eB4ZLpL26mcY6l/FKXOcEkrd3g4taTk6bHKyHUOE6ZEEmfLFEhW1D2CcNxyjUzBR\n"
-	"MB0GA1UdDgQWBBTpku8sOa9K771QJIboD5s6X2qlOzAfBgNVHSMEGDAWgBTpku8s\n"
-	"Oa9K771QJIboD5s6X2qlOzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cA\n"
-	"MEQCICuRbZ0C6NEsnVVctOWj08NWv5OrDRPmQMvTH6uo0PAQAiAXAnJRsOQNbABr\n"
-	"+uiw+SW1WoTzmdfdeCL4RWwnY4rBnw==\n"
-	"-----END CERTIFICATE-----\n";
+static const char test_ca[] = "-----BEGIN CERTIFICATE-----\n"
+			      "MIIBkjCCATmgAwIBAgIUF1owYvg1EvvJ9wN3+gXFJUsCXm4wCgYIKoZIzj0EAwIw\n"
+			      "HjEcMBoGA1UEAwwTY2J1aWxkIHVuaXQgdGVzdCBDQTAgFw0yNjEyMDYwOTI0Mjda\n"
+			      "GA8yMTI2MTExMjA5MjQyN1owHjEcMBoGA1UEAwwTY2J1aWxkIHVuaXQgdGVzdCBD\n"
+			      "QTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLF6BNvAyhIb+Palra4aaokUg4/y\n"
+			      "eB4ZLpL26mcY6l/FKXOcEkrd3g4taTk6bHKyHUOE6ZEEmfLFEhW1D2CcNxyjUzBR\n"
+			      "MB0GA1UdDgQWBBTpku8sOa9K771QJIboD5s6X2qlOzAfBgNVHSMEGDAWgBTpku8s\n"
+			      "Oa9K771QJIboD5s6X2qlOzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cA\n"
+			      "MEQCICuRbZ0C6NEsnVVctOWj08NWv5OrDRPmQMvTH6uo0PAQAiAXAnJRsOQNbABr\n"
+			      "+uiw+SW1WoTzmdfdeCL4RWwnY4rBnw==\n"
+			      "-----END CERTIFICATE-----\n";
 
 static void write_file(const char *path, const char *text)
 {
@@ -245,6 +244,15 @@ static void test_endpoints(void **state)
 	registry_endpoints_free(ep, n);
 }
 
+/* Free what registry_certs_dir put in e (it fills e as it goes, also when it fails). */
+static void endpoint_clear(struct registry_endpoint *e)
+{
+	free(e->ca_pem);
+	free(e->client_cert);
+	free(e->client_key);
+	memset(e, 0, sizeof(*e));
+}
+
 static void test_certs_dir(void **state)
 {
 	struct registry_conn_opts o = {0};
@@ -275,10 +283,7 @@ static void test_certs_dir(void **state)
 		assert_true(e.ca_pem_len > sizeof(test_ca) + 100);
 	assert_string_equal(e.client_cert, "d/a.cert");
 	assert_string_equal(e.client_key, "d/a.key");
-	free(e.ca_pem);
-	free(e.client_cert);
-	free(e.client_key);
-	memset(&e, 0, sizeof(e));
+	endpoint_clear(&e);
 	/* --cert-dir applies to the registry's endpoint */
 	o.cert_dir = "d";
 	n = endpoints(NULL, "reg.example", &o, true, &ep);
@@ -290,17 +295,19 @@ static void test_certs_dir(void **state)
 	assert_int_equal(registry_certs_dir(&e, "d", &err), -1);
 	assert_non_null(strstr(cb_error_msg(err), "missing key `b.key` for client certificate"));
 	cb_error_free(&err);
+	endpoint_clear(&e);
 	unlink("d/b.cert");
 	unlink("d/a.cert");
 	assert_int_equal(registry_certs_dir(&e, "d", &err), -1);
 	assert_non_null(strstr(cb_error_msg(err), "missing client certificate `a.cert`"));
 	cb_error_free(&err);
+	endpoint_clear(&e);
 	unlink("d/a.key");
 	write_file("d/bad.crt", "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n");
 	assert_int_equal(registry_certs_dir(&e, "d", &err), -1);
 	assert_non_null(strstr(cb_error_msg(err), "`d/bad.crt` holds no PEM certificate"));
 	cb_error_free(&err);
-	free(e.ca_pem);
+	endpoint_clear(&e);
 	/* SSL_CERT_FILE names the system's bundle, as for Go */
 	setenv("SSL_CERT_FILE", "d/ca.crt", 1);
 	assert_string_equal(registry_system_ca_file(), "d/ca.crt");
@@ -374,11 +381,13 @@ static void test_helper_run(void **state)
 	assert_string_equal(c.user, "u-reg.example");
 	registry_creds_release(&c);
 	/* not found: none; another failure: its message, one line, bounded */
-	helper_script("none", "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n");
+	helper_script("none",
+		      "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n");
 	assert_int_equal(registry_cred_helper_get("none", "reg", &c, &err), 0);
 	helper_script("fail", "#!/bin/sh\nprintf 'locked\\nsecond line'\nexit 2\n");
 	assert_int_equal(registry_cred_helper_get("fail", "reg", &c, &err), -1);
-	assert_string_equal(cb_error_msg(err), "credential helper `docker-credential-fail` get: locked");
+	assert_string_equal(cb_error_msg(err),
+			    "credential helper `docker-credential-fail` get: locked");
 	cb_error_free(&err);
 	/* too much output */
 	helper_script("big", "#!/bin/sh\nhead -c 200000 /dev/zero\n");
