@@ -8,12 +8,18 @@
  */
 #include "cbtest.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry-internal.h" /* the scheme probe runs on a registry_client */
 #include "registry.h"
 #include "xalloc.h"
 
@@ -483,8 +489,117 @@ static void test_login_host(void **state)
 	}
 }
 
-CB_TEST_MAIN(cmocka_unit_test(test_parse), cmocka_unit_test(test_mirror_normalize),
-	     cmocka_unit_test(test_insecure), cmocka_unit_test(test_endpoints),
-	     cmocka_unit_test(test_certs_dir), cmocka_unit_test(test_helper_parse),
-	     cmocka_unit_test(test_helper_run), cmocka_unit_test(test_auth_files),
-	     cmocka_unit_test(test_login_host))
+/* A plain-HTTP server on 127.0.0.1: each connection gets one read, then status, then close. */
+struct plain_server {
+	int lfd, port, status;
+	pthread_t th;
+};
+
+static void *plain_serve(void *arg)
+{
+	struct plain_server *s = arg;
+	char buf[4096], out[128];
+	int fd;
+
+	while ((fd = accept(s->lfd, NULL, NULL)) >= 0) {
+		int n = snprintf(out, sizeof(out),
+				 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+				 s->status);
+
+		if (recv(fd, buf, sizeof(buf), 0) > 0)
+			(void)!send(fd, out, (size_t)n, MSG_NOSIGNAL);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void plain_start(struct plain_server *s, int status)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s->status = status;
+	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s->lfd >= 0);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->lfd, 16), 0);
+	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &len), 0);
+	s->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&s->th, NULL, plain_serve, s), 0);
+}
+
+static void plain_stop(struct plain_server *s)
+{
+	shutdown(s->lfd, SHUT_RDWR);
+	close(s->lfd);
+	pthread_join(s->th, NULL);
+}
+
+/* The origin registry_client_init settles on for ep: 0 and *origin, or -1 and *err. */
+static int probe(const char *origin, enum registry_probe kind, int port, char **out,
+		 struct cb_error **err)
+{
+	struct registry_endpoint ep = {0};
+	struct registry_client c;
+
+	ep.origin = xasprintf("%s://127.0.0.1:%d", origin, port);
+	ep.host = xasprintf("127.0.0.1:%d", port);
+	ep.probe = kind;
+	ep.tls_no_verify = kind == REGISTRY_PROBE_INSECURE;
+	if (registry_client_init(&c, ep.host, "r", &ep, err) < 0) {
+		free(ep.origin);
+		free(ep.host);
+		return -1;
+	}
+	*out = xstrdup(c.origin);
+	registry_client_release(&c);
+	free(ep.origin);
+	free(ep.host);
+	return 0;
+}
+
+static void test_probe(void **state)
+{
+	struct plain_server s;
+	struct cb_error *err = NULL;
+	char *o = NULL, *want;
+	int dead;
+
+	(void)state;
+	plain_start(&s, 401);
+	want = xasprintf("http://127.0.0.1:%d", s.port);
+	/* loopback speaking plain HTTP: stays http */
+	assert_int_equal(probe("http", REGISTRY_PROBE_LOOPBACK, s.port, &o, &err), 0);
+	assert_string_equal(o, want);
+	free(o);
+	/* insecure: HTTPS gets no answer from a plain server, so http */
+	assert_int_equal(probe("https", REGISTRY_PROBE_INSECURE, s.port, &o, &err), 0);
+	assert_string_equal(o, want);
+	free(o);
+	/* no probe: as given */
+	assert_int_equal(probe("https", REGISTRY_PROBE_NONE, s.port, &o, &err), 0);
+	assert_non_null(strstr(o, "https://"));
+	free(o);
+	free(want);
+	plain_stop(&s);
+	/* loopback answering plain HTTP as a TLS server does (400): https */
+	plain_start(&s, 400);
+	want = xasprintf("https://127.0.0.1:%d", s.port);
+	assert_int_equal(probe("http", REGISTRY_PROBE_LOOPBACK, s.port, &o, &err), 0);
+	assert_string_equal(o, want);
+	free(o);
+	free(want);
+	dead = s.port;
+	plain_stop(&s);
+	/* nothing listening: loopback says so at once */
+	assert_int_equal(probe("http", REGISTRY_PROBE_LOOPBACK, dead, &o, &err), -1);
+	assert_int_equal(err->code, ECONNREFUSED);
+	cb_error_free(&err);
+}
+
+CB_TEST_MAIN(cmocka_unit_test(test_probe), cmocka_unit_test(test_parse),
+	     cmocka_unit_test(test_mirror_normalize), cmocka_unit_test(test_insecure),
+	     cmocka_unit_test(test_endpoints), cmocka_unit_test(test_certs_dir),
+	     cmocka_unit_test(test_helper_parse), cmocka_unit_test(test_helper_run),
+	     cmocka_unit_test(test_auth_files), cmocka_unit_test(test_login_host))
