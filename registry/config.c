@@ -56,7 +56,7 @@ char *registry_mirror_normalize(const char *url)
 		if ((unsigned char)h[i] <= 0x20 || h[i] == '@' || h[i] == '\\' ||
 		    (unsigned char)h[i] >= 0x7f)
 			return NULL;
-	return xasprintf("%.*s%.*s", (int)(h - url), url, (int)n, h);
+	return xasprintf("%s%.*s", h - url == 8 ? "https://" : "http://", (int)n, h);
 }
 
 /* The strings of array key of root into v; -1 when key is not an array of strings. */

@@ -369,7 +369,8 @@ int registry_config_load(struct registry_config *cfg, struct cb_error **err);
 void registry_config_release(struct registry_config *cfg);
 /* Is host ("reg:5000", "10.1.2.3:5000", "[fd00::1]") listed insecure, by name or CIDR? */
 bool registry_config_insecure(const struct registry_config *cfg, const char *host);
-/* A mirror URL as Docker takes one: "http(s)://host[:port][/]"; normalised copy or NULL. */
+/* A mirror URL as Docker takes one: "http(s)://host[:port][/]"; normalised copy (scheme
+ * lowercased, no trailing '/') or NULL. */
 char *registry_mirror_normalize(const char *url);
 
 enum registry_probe {

@@ -103,7 +103,7 @@ static void test_mirror_normalize(void **state)
 		{"https://m.example", "https://m.example"},
 		{"https://m.example/", "https://m.example"},
 		{"http://127.0.0.1:5000/", "http://127.0.0.1:5000"},
-		{"HTTPS://M:1", "HTTPS://M:1"},
+		{"HTTPS://M:1", "https://M:1"},
 		{"https://[::1]:5000", "https://[::1]:5000"},
 		{"m.example", NULL},
 		{"https://m/v2/", NULL},
