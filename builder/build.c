@@ -335,8 +335,10 @@ static void build_release(struct build *b)
 		close(b->cancel_efd);
 	if (b->done_efd >= 0)
 		close(b->done_efd);
+	build_pulls_release(b);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
+	pthread_cond_destroy(&b->pull_cv);
 }
 
 static void set_created(struct build *b)
@@ -684,6 +686,7 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&b.mu, NULL);
 	pthread_cond_init(&b.cv, NULL);
+	pthread_cond_init(&b.pull_cv, NULL);
 	b.cancel_efd = eventfd(0, EFD_CLOEXEC);
 	b.done_efd = eventfd(0, EFD_CLOEXEC);
 	if (b.cancel_efd < 0 || b.done_efd < 0) {

@@ -212,6 +212,10 @@ struct build {
 	int done_efd;		  /* eventfd: the last stage thread has ended */
 	bool plain;
 	struct timespec t0;
+	/* FROM images pulled by this build (from-pull.c; under mu) */
+	struct cb_strvec pulled;  /* "NAME\tMANIFEST-DIGEST": each name pulled once a build */
+	struct cb_strvec pulling; /* names a stage is pulling now */
+	pthread_cond_t pull_cv;	  /* a pull ended */
 };
 
 /* Prefix the set *err with "Dockerfile:LINE" and record the line.  Returns -1. */
@@ -246,6 +250,16 @@ void build_stage_env(const struct stage *st, struct cb_strvec *env);
 void build_with_shell(const struct stage *st, const struct df_cmdline *c, struct cb_strvec *out);
 /* Append a history entry to the stage's config. */
 void build_history_add(struct build *b, struct stage *st, const char *created_by, bool empty);
+
+/*
+ * from-pull.c: FROM's image as the build's --pull asks (the store's,
+ * pulled when missing, or resolved against its registry every build),
+ * into *img (release it).  Two stages wanting the same name share one
+ * pull.  Errors name the image; the caller prefixes "Dockerfile:LINE".
+ */
+int build_from_resolve(struct build *b, struct stage *st, const char *ref, struct store_image *img,
+		       struct cb_error **err);
+void build_pulls_release(struct build *b);
 
 /* step-run.c */
 int build_step_run(struct build *b, struct stage *st, const struct df_instruction *in,

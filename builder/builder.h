@@ -167,6 +167,15 @@ int image_run(struct layer_store *s, struct runtime *rt, const char *ref,
 /* Building (build.c and the steps)                                          */
 /* ------------------------------------------------------------------------ */
 
+/* --pull: when a FROM image is fetched from its registry (from-pull.c). */
+enum build_pull {
+	BUILD_PULL_MISSING = 0, /* only when the store lacks it (docker's default) */
+	BUILD_PULL_ALWAYS,	/* resolve the tag every build; blobs held are not fetched */
+	BUILD_PULL_NEVER,	/* the store's or an error */
+};
+
+struct registry_pull_opts;
+
 enum build_progress_mode {
 	BUILD_PROGRESS_AUTO = 0, /* tty when the progress stream is a terminal, else plain */
 	BUILD_PROGRESS_PLAIN,	 /* every line of every step, prefixed by its step */
@@ -203,6 +212,14 @@ struct build_options {
 	int cancel_fd;	    /* readable: stop the running steps and fail (ECANCELED); -1 none */
 	int jobs;	    /* stages run at once; 0 = one per CPU */
 	bool explain_cache; /* say why each step missed the cache (always in plain progress) */
+	/* FROM images from registries (from-pull.c) */
+	enum build_pull pull;
+	/*
+	 * NULL, or the command line's registry options (TLS, mirrors,
+	 * credentials, ...): copied for each pull, its platform and report
+	 * replaced by the build's own.
+	 */
+	const struct registry_pull_opts *pull_opts;
 };
 
 void build_options_init(struct build_options *o);
@@ -219,7 +236,8 @@ struct build_result {
  * sandbox, layers cached by content.  On success *res is filled (release
  * with build_result_release()).  A failing step fails with
  * "Dockerfile:LINE: ..." and the step's last output lines in the message;
- * nothing half-made is left in the store.
+ * nothing half-made is left in the store.  FROM images come from the store
+ * or their registry as o->pull says (registry_pull with o->pull_opts).
  */
 int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
 	      struct build_result *res, struct cb_error **err);

@@ -260,7 +260,7 @@ static int from_image(struct stage *st, const char *ref, struct cb_error **err)
 	struct cb_digest parent;
 	const struct image_manifest *m;
 
-	if (image_resolve(st->s, ref, &img, NULL, err) < 0)
+	if (build_from_resolve(st->b, st, ref, &img, err) < 0)
 		return -1;
 	m = &img.manifest;
 	if (m->nlayers != img.config.diff_ids.n) {

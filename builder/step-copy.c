@@ -1772,7 +1772,7 @@ static int open_source(struct copy_op *op, const char *from, struct cb_strvec *l
 	} else {
 		struct store_image img;
 
-		if (image_resolve(op->st->s, from, &img, NULL, err) < 0)
+		if (build_from_resolve(b, op->st, from, &img, err) < 0)
 			return -1;
 		if (img.manifest.nlayers &&
 		    image_prepare_rootfs(op->st->s, &img, -1, lowers, err) < 0) {

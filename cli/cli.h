@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct cli_command {
@@ -225,6 +226,48 @@ int cmd_push(int argc, char **argv);
 extern const char cmd_push_usage[];
 
 /* ------------------------------------------------------------------------ */
+/* build's registry outputs: --push, -o type=registry|image (build-push.c)   */
+/* ------------------------------------------------------------------------ */
+
+struct cb_strvec;
+struct cb_digest;
+struct registry_push_opts;
+
+/* Split s as Go's encoding/csv reads one record (buildx's --output); appends to *out. */
+int cli_csv_split(const char *s, struct cb_strvec *out, struct cb_error **err);
+/* One key=value of an image exporter output: name=REF[,REF...] (normalised into names), push=. */
+int build_image_output_option(const char *kv, struct cb_strvec *names, bool *push,
+			      struct cb_error **err);
+/*
+ * Push the store's image manifest to dest (registry_push with opts, NULL:
+ * defaults).  Unless out is NULL (quiet), its progress (a bar per blob when
+ * tty, else lines) and the digest line go to out, each "push DEST: ...".
+ */
+int build_push_image(struct layer_store *s, const struct cb_digest *manifest, const char *dest,
+		     const struct registry_push_opts *opts, FILE *out, bool tty,
+		     struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Pull and push progress (cli-progress.c)                                   */
+/* ------------------------------------------------------------------------ */
+
+struct cb_digest;
+
+/*
+ * docker's pull/push progress on out.  tty: a row per blob redrawn in place
+ * ("<id>: <verb> [==>  ] 1.2MB/3.4MB 2.1MB/s", then done, e.g. "Download
+ * complete", then the blob's report line); else the report lines only.
+ * Every line starts with prefix (NULL: none; borrowed).  The callbacks
+ * are registry_pull_opts' / registry_push_opts' report and progress, with
+ * the progress as ctx; thread-safe.  The last state is on the screen once
+ * the last callback returns.
+ */
+struct cli_progress;
+struct cli_progress *cli_progress_new(FILE *out, bool tty, const char *verb, const char *done,
+				      const char *prefix);
+void cli_progress_report(void *ctx, const char *line);
+void cli_progress_bytes(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
+void cli_progress_free(struct cli_progress *p); /* NULL-safe */
 /* Registry options of pull, push and build (cli-registry.c)                 */
 /* ------------------------------------------------------------------------ */
 

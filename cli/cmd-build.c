@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "fsutil.h"
 #include "layerstore.h"
+#include "registry.h"
 #include "units.h"
 #include "xalloc.h"
 
@@ -57,6 +58,15 @@ const char cmd_build_usage[] =
 	"  --metadata-file FILE      write the image's digests as JSON to FILE\n"
 	"  -o, --output type=oci|docker|local|tar,dest=PATH   also export (repeatable; dest=- is\n"
 	"                            standard output)\n"
+	"  -o type=registry,name=REF push the image to REF (\"name=A,B\" in quotes: several;\n"
+	"                            without name=, the -t names); type=image,name=REF tags it,\n"
+	"                            push=true pushes too\n"
+	"  --push                    push each -t name after the build (= -o type=registry)\n"
+	"  --pull[=]always|missing|never  FROM images from their registry: always resolve the\n"
+	"                            tag, only when the store lacks it (default), or never;\n"
+	"                            a bare --pull is always\n"
+	"  --registry-mirror URL     a mirror of docker.io for FROM pulls (repeatable)\n"
+	"  --cert-dir DIR, --tls-verify[=BOOL]  TLS of the registries, as for `cbuild pull`\n"
 	"  --jobs N                  stages run at once (default: one per CPU)\n"
 	"  --root DIR                the store (default $CBUILD_ROOT, /var/lib/cbuild)\n"
 	"\n"
@@ -81,6 +91,7 @@ enum {
 	OPT_ROOT,
 	OPT_PULL,
 	OPT_EXPLAIN,
+	OPT_PUSH,
 };
 
 static const struct option long_options[] = {
@@ -106,15 +117,21 @@ static const struct option long_options[] = {
 	{"root", required_argument, NULL, OPT_ROOT},
 	{"pull", optional_argument, NULL, OPT_PULL},
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
+	{"push", no_argument, NULL, OPT_PUSH},
+	CLI_OPTIONS_TLS, /* registry options (cli-registry.c) */
+	CLI_OPTION_REGISTRY_MIRROR,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
-enum output_type { OUT_OCI, OUT_DOCKER, OUT_LOCAL, OUT_TAR };
+enum output_type { OUT_OCI, OUT_DOCKER, OUT_LOCAL, OUT_TAR, OUT_IMAGE };
 
 struct output {
 	enum output_type type;
 	char *dest;
+	/* OUT_IMAGE (type=image|registry): its names (normalised) and push= */
+	struct cb_strvec names;
+	bool push;
 };
 
 struct build_cli {
@@ -128,6 +145,11 @@ struct build_cli {
 	char *seccomp_profile;
 	char *stdin_context; /* a context unpacked from stdin, removed afterwards */
 	bool quiet;
+	bool push; /* --push */
+	/* what registry_pull / registry_push get (the build's FROM pulls, the pushes) */
+	struct registry_pull_opts pull_opts;
+	struct registry_push_opts push_opts;
+	struct cli_registry reg; /* --tls-verify, --cert-dir, --registry-mirror */
 };
 
 static void build_cli_release(struct build_cli *c)
@@ -138,8 +160,10 @@ static void build_cli_release(struct build_cli *c)
 	cb_strvec_clear(&c->args);
 	cb_strvec_clear(&c->labels);
 	cb_strvec_clear(&c->filters);
-	for (size_t i = 0; i < c->noutputs; i++)
+	for (size_t i = 0; i < c->noutputs; i++) {
 		free(c->outputs[i].dest);
+		cb_strvec_clear(&c->outputs[i].names);
+	}
 	free(c->outputs);
 	free(c->dockerfile_text);
 	free(c->dockerfile_path);
@@ -147,47 +171,89 @@ static void build_cli_release(struct build_cli *c)
 	if (c->stdin_context && cb_rm_rf(AT_FDCWD, c->stdin_context, &err) < 0)
 		cb_error_report(&err);
 	free(c->stdin_context);
+	cli_registry_release(&c->reg);
 }
 
-/* -o type=T,dest=D (or a bare PATH: type=local). */
-static int parse_output(struct build_cli *c, const char *arg)
+static int output_type(const char *t, struct output *out, struct cb_error **err)
 {
-	cleanup_free char *s = xstrdup(arg);
-	struct output out = {OUT_LOCAL, NULL};
-	char *save = NULL;
-	bool typed = false;
+	static const struct {
+		const char *name;
+		enum output_type type;
+	} types[] = {{"oci", OUT_OCI}, {"docker", OUT_DOCKER}, {"local", OUT_LOCAL},
+		     {"tar", OUT_TAR}, {"image", OUT_IMAGE},   {"registry", OUT_IMAGE}};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(t, types[i].name)) {
+			out->type = types[i].type;
+			out->push = !strcmp(t, "registry"); /* type=image,push=true */
+			return 0;
+		}
+	return cb_error_set(err, EINVAL, "unknown type `%s`", t);
+}
+
+/* One field of -o after type=: dest= for the file outputs, the exporter's keys for images. */
+static int output_field(struct output *out, const char *kv, struct cb_error **err)
+{
+	if (out->type == OUT_IMAGE)
+		return build_image_output_option(kv, &out->names, &out->push, err);
+	if (cb_str_starts_with(kv, "dest=")) {
+		free(out->dest);
+		out->dest = xstrdup(kv + 5);
+		return 0;
+	}
+	return cb_error_set(err, EINVAL, "unknown field `%s`", kv);
+}
+
+/* -o type=T,dest=D (or a bare PATH: type=local); type=registry|image,name=REF[,push=B]. */
+static int parse_output(struct build_cli *c, const char *arg, struct cb_error **err)
+{
+	struct cb_strvec fields = CB_STRVEC_INIT;
+	struct output out = {OUT_LOCAL, NULL, CB_STRVEC_INIT, false};
+	long t = -1;
+	int ret = 0;
 
 	if (!strchr(arg, '=')) {
 		out.dest = xstrdup(arg);
 		goto add;
 	}
-	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		if (cb_str_starts_with(kv, "type=")) {
-			const char *t = kv + 5;
-
-			typed = true;
-			if (!strcmp(t, "oci"))
-				out.type = OUT_OCI;
-			else if (!strcmp(t, "docker"))
-				out.type = OUT_DOCKER;
-			else if (!strcmp(t, "local"))
-				out.type = OUT_LOCAL;
-			else if (!strcmp(t, "tar"))
-				out.type = OUT_TAR;
-			else
-				return free(out.dest), -1;
-		} else if (cb_str_starts_with(kv, "dest=")) {
-			free(out.dest);
-			out.dest = xstrdup(kv + 5);
-		} else {
-			return free(out.dest), -1;
-		}
+	if (cli_csv_split(arg, &fields, err) < 0)
+		return -1;
+	for (size_t i = 0; i < fields.n && t < 0; i++)
+		if (cb_str_starts_with(fields.v[i], "type="))
+			t = (long)i;
+	if (t < 0)
+		ret = cb_error_set(err, EINVAL, "no type=");
+	else
+		ret = output_type(fields.v[t] + 5, &out, err);
+	for (size_t i = 0; i < fields.n && ret == 0; i++)
+		if ((long)i != t)
+			ret = output_field(&out, fields.v[i], err);
+	if (ret == 0 && out.type != OUT_IMAGE && (!out.dest || !*out.dest))
+		ret = cb_error_set(err, EINVAL, "no dest=");
+	cb_strvec_clear(&fields);
+	if (ret < 0) {
+		free(out.dest);
+		cb_strvec_clear(&out.names);
+		return -1;
 	}
-	if (!typed || !out.dest || !*out.dest)
-		return free(out.dest), -1;
 add:
 	c->outputs = xrealloc(c->outputs, cb_st_mult(c->noutputs + 1, sizeof(*c->outputs)));
 	c->outputs[c->noutputs++] = out;
+	return 0;
+}
+
+/* --pull always|missing|never; docker's bool too: true (= always), false (= missing). */
+static int parse_pull(const struct cli_command *cmd, struct build_cli *c, const char *arg)
+{
+	if (!arg || !strcmp(arg, "always") || !strcmp(arg, "true"))
+		c->o.pull = BUILD_PULL_ALWAYS;
+	else if (!strcmp(arg, "missing") || !strcmp(arg, "false"))
+		c->o.pull = BUILD_PULL_MISSING;
+	else if (!strcmp(arg, "never"))
+		c->o.pull = BUILD_PULL_NEVER;
+	else
+		return cli_usage_error(cmd, "--pull must be always, missing or never, not `%s`",
+				       arg);
 	return 0;
 }
 
@@ -316,12 +382,15 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 		c->metadata = arg;
 		return 0;
 	case 'o':
-		return parse_output(c, arg) < 0
-			       ? cli_usage_error(cmd,
-						 "invalid --output `%s`: want "
-						 "type=oci|docker|local|tar,dest=PATH",
-						 arg)
-			       : 0;
+		if (parse_output(c, arg, &err) == 0)
+			return 0;
+		v = cli_usage_error(
+			cmd,
+			"invalid --output `%s`: %s (want type=oci|docker|local|tar,dest=PATH "
+			"or type=registry|image,name=REF)",
+			arg, cb_error_msg(err));
+		cb_error_free(&err);
+		return (int)v;
 	case OPT_JOBS: {
 		char *end;
 		long n = strtol(arg, &end, 10);
@@ -335,10 +404,24 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 		c->root = arg;
 		return 0;
 	case OPT_PULL:
-		return 0; /* FROM images come from the store until the registry client lands */
+		return parse_pull(cmd, c, arg);
+	case OPT_PUSH:
+		c->push = true;
+		return 0;
 	case OPT_EXPLAIN:
 		c->o.explain_cache = true;
 		return 0;
+	case CLI_OPT_TLS_VERIFY:
+	case CLI_OPT_CERT_DIR:
+	case CLI_OPT_REGISTRY_MIRROR: {
+		struct cli_getopt g = {.cmd = cmd, .arg = arg};
+
+		snprintf(g.name, sizeof(g.name), "--%s",
+			 opt == CLI_OPT_TLS_VERIFY ? "tls-verify"
+			 : opt == CLI_OPT_CERT_DIR ? "cert-dir"
+						   : "registry-mirror");
+		return cli_opt_registry(&g, opt, &c->reg);
+	}
 	default:
 		return cli_usage_error(cmd, "unknown option");
 	}
@@ -363,6 +446,23 @@ static int check_platform(const struct cli_command *cmd, const char *p)
 	return 0;
 }
 
+static bool pull_word(const char *w)
+{
+	return !strcmp(w, "always") || !strcmp(w, "missing") || !strcmp(w, "never");
+}
+
+/* --push and image outputs need names: their own name= or the -t names. */
+static int check_push(const struct cli_command *cmd, struct build_cli *c)
+{
+	if (c->push && !c->tags.n)
+		return cli_usage_error(cmd, "--push needs a name to push to: give -t NAME");
+	for (size_t i = 0; i < c->noutputs; i++)
+		if (c->outputs[i].type == OUT_IMAGE && !c->outputs[i].names.n && !c->tags.n)
+			return cli_usage_error(cmd, "--output type=%s needs name=REF or -t NAME",
+					       c->outputs[i].push ? "registry" : "image");
+	return 0;
+}
+
 static int parse_args(const struct cli_command *cmd, struct build_cli *c, int argc, char **argv)
 {
 	int opt, ret;
@@ -375,6 +475,10 @@ static int parse_args(const struct cli_command *cmd, struct build_cli *c, int ar
 					       argv[optind - 1]);
 		if (opt == OPT_PLATFORM && check_platform(cmd, optarg))
 			return 1;
+		/* `--pull always`: the optional value as a separate word too */
+		if (opt == OPT_PULL && !optarg && optind < argc &&
+		    !strcmp(argv[optind - 1], "--pull") && pull_word(argv[optind]))
+			optarg = argv[optind++];
 		ret = apply_option(cmd, c, opt, optarg);
 		if (ret)
 			return ret;
@@ -383,7 +487,7 @@ static int parse_args(const struct cli_command *cmd, struct build_cli *c, int ar
 		return cli_usage_error(cmd, optind >= argc ? "a CONTEXT is required"
 							   : "one CONTEXT, then no more arguments");
 	c->context = argv[optind];
-	return 0;
+	return check_push(cmd, c);
 }
 
 /* A context of `-`: a tar on stdin, unpacked into a private directory. */
@@ -450,6 +554,12 @@ static int write_output(struct layer_store *s, const struct output *out,
 	const char *name = tags->n ? tags->v[0] : res->manifest.str;
 	cleanup_close int fd = -1;
 
+	if (out->type == OUT_IMAGE) { /* the image exporter's store=true: tagged here too */
+		for (size_t i = 0; i < out->names.n; i++)
+			if (layer_store_tag_set(s, out->names.v[i], &res->manifest, err) < 0)
+				return -1;
+		return 0;
+	}
 	if (out->type == OUT_LOCAL) {
 		if (cb_mkdir_p(AT_FDCWD, out->dest, 0755, err) < 0)
 			return -1;
@@ -486,6 +596,44 @@ static int write_metadata(struct layer_store *s, const char *path, const struct 
 	return cb_write_file_atomic(AT_FDCWD, path, json, strlen(json), 0644, err);
 }
 
+/* Where the image goes: --push's tags, each type=registry (push=true) output's names or tags. */
+static void push_dests(const struct build_cli *c, struct cb_strvec *dests)
+{
+	for (size_t i = 0; i <= c->noutputs; i++) {
+		const struct output *o = i < c->noutputs ? &c->outputs[i] : NULL;
+		const struct cb_strvec *names = o && o->names.n ? &o->names : &c->tags;
+
+		if (o ? !(o->type == OUT_IMAGE && o->push) : !c->push)
+			continue;
+		for (size_t k = 0; k < names->n; k++)
+			if (cb_strvec_find(dests, names->v[k]) < 0)
+				cb_strvec_push(dests, names->v[k]);
+	}
+}
+
+/* Push the image to each destination; 1 when one failed (each failure reported). */
+static int push_all(struct build_cli *c, struct layer_store *s, const struct build_result *res)
+{
+	struct cb_strvec dests = CB_STRVEC_INIT;
+	struct cb_error *err = NULL;
+	enum build_progress_mode m = c->o.progress_mode;
+	FILE *out = m == BUILD_PROGRESS_QUIET ? NULL : stderr;
+	bool tty = m == BUILD_PROGRESS_TTY || (m == BUILD_PROGRESS_AUTO && isatty(STDERR_FILENO));
+	int ret = 0;
+
+	push_dests(c, &dests);
+	for (size_t i = 0; i < dests.n; i++) {
+		const char *d = dests.v[i];
+
+		if (build_push_image(s, &res->manifest, d, &c->push_opts, out, tty, &err) < 0) {
+			cb_error_report(&err);
+			ret = 1;
+		}
+	}
+	cb_strvec_clear(&dests);
+	return ret;
+}
+
 static int finish(struct build_cli *c, struct layer_store *s, const struct build_result *res)
 {
 	struct cb_error *err = NULL;
@@ -500,7 +648,7 @@ static int finish(struct build_cli *c, struct layer_store *s, const struct build
 		goto fail;
 	if (c->quiet)
 		printf("%s\n", res->config.str);
-	return 0;
+	return push_all(c, s, res);
 fail:
 	cb_error_report(&err);
 	return 1;
@@ -583,6 +731,9 @@ int cmd_build(int argc, char **argv)
 	c.o.nlabels = c.labels.n;
 	c.o.no_cache_filter = (const char *const *)c.filters.v;
 	c.o.nno_cache_filter = c.filters.n;
+	cli_registry_conn(&c.reg, &c.pull_opts.conn);
+	cli_registry_conn(&c.reg, &c.push_opts.conn);
+	c.o.pull_opts = &c.pull_opts;
 	s = cli_store_open(c.root);
 	if (!s)
 		goto out;

@@ -357,12 +357,15 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 	if (c->platform.variant)
 		json_object_set_new(o, "Variant", json_string(c->platform.variant));
 	json_object_set_new(o, "Size", json_integer((json_int_t)image_size(img)));
-	json_object_set(o, "Config", json_object_get(cfg, "config") ?: json_object());
+	/* set_new with a reference of its own: json_object_set would leak the fresh default */
+	json_object_set_new(o, "Config",
+			    json_incref(json_object_get(cfg, "config")) ?: json_object());
 	json_object_set_new(
 		o, "RootFS",
 		json_pack("{s:s, s:o}", "Type", "layers", "Layers", strvec_json(&c->diff_ids)));
 	json_object_set_new(o, "Layers", layers_json(&img->manifest));
-	json_object_set(o, "History", json_object_get(cfg, "history") ?: json_array());
+	json_object_set_new(o, "History",
+			    json_incref(json_object_get(cfg, "history")) ?: json_array());
 	json_object_set_new(o, "ManifestMediaType",
 			    json_string(img->manifest.media_type ?: MEDIA_OCI_MANIFEST));
 	cb_strvec_clear(&tags);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "layerstore.h"
@@ -50,16 +51,27 @@ static void print_line(void *ctx, const char *line)
 }
 
 /* Pull ref into the store at root and print what docker pull prints. */
-static int pull(const char *root, const char *ref, const struct registry_pull_opts *o, bool quiet)
+static int pull(const char *root, const char *ref, const struct registry_pull_opts *opts,
+		bool quiet)
 {
+	struct registry_pull_opts o = *opts;
 	struct registry_pull_result res;
+	struct cli_progress *prog = NULL;
 	struct cb_error *err = NULL;
 	struct layer_store *s = cli_store_open(root);
 	int rc;
 
 	if (!s)
 		return 1;
-	rc = registry_pull(s, ref, o, &res, &err);
+	if (o.report) { /* a bar per blob on a terminal, the lines otherwise */
+		prog = cli_progress_new(stdout, isatty(STDOUT_FILENO), "Downloading",
+					"Download complete", NULL);
+		o.report = cli_progress_report;
+		o.progress = cli_progress_bytes;
+		o.ctx = prog;
+	}
+	rc = registry_pull(s, ref, &o, &res, &err);
+	cli_progress_free(prog);
 	layer_store_close(s);
 	if (rc < 0) {
 		cb_error_report(&err);

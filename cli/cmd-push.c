@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "layerstore.h"
@@ -85,6 +86,7 @@ int cmd_push(int argc, char **argv)
 		CLI_OPTIONS_END,
 	};
 	struct registry_push_opts o = {0, print_line, NULL};
+	struct cli_progress *prog = NULL;
 	struct cli_registry reg = {0};
 	const char *root = NULL;
 	struct layer_store *s;
@@ -121,7 +123,14 @@ int cmd_push(int argc, char **argv)
 	s = cli_store_open(root);
 	if (!s)
 		return 1;
+	if (o.report) { /* a bar per blob on a terminal, the lines otherwise */
+		prog = cli_progress_new(stdout, isatty(STDOUT_FILENO), "Pushing", "Pushed", NULL);
+		o.report = cli_progress_report;
+		o.progress = cli_progress_bytes;
+		o.ctx = prog;
+	}
 	rc = push(s, argv[g.first_arg], g.first_arg + 1 < argc ? argv[g.first_arg + 1] : NULL, &o);
+	cli_progress_free(prog);
 	layer_store_close(s);
 	return rc;
 }

@@ -506,9 +506,16 @@ static int transfer_error(struct xfer *x, CURL *h, CURLcode rc, const char *errb
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 		if (oserr > 0)
 			return cb_error_set(err, (int)oserr, "%s: connect", what);
-		break;
+		return cb_error_set(err, ECONNREFUSED, "%s: %s", what, d);
 	case CURLE_OPERATION_TIMEDOUT:
 		return cb_error_set(err, ETIMEDOUT, "%s: %s", what, d);
+	case CURLE_PARTIAL_FILE: /* the connection dropped: a caller may try again */
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return cb_error_set(err, ECONNRESET, "%s: %s", what, d);
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:

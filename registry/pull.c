@@ -87,22 +87,40 @@ static int status_error(const struct http_response *r, const char *what, struct 
 	return cb_error_set(err, 0, "%s: %ld %s", what, r->status, http_status_text(r->status));
 }
 
+static int buf_restart(void *arg, struct cb_error **err)
+{
+	(void)err;
+	cb_strbuf_reset(arg);
+	return 0;
+}
+
 /*
  * GET manifests/<ref> into *body; *media its type (the header's, else the
- * JSON's mediaType).  When want (a digest) is non-NULL the bytes must hash to it.
+ * JSON's mediaType).  When want (a digest) is non-NULL the bytes must hash
+ * to it; when size >= 0 (a descriptor's) there must be that many.
  */
 static int get_manifest(struct registry_client *c, const char *ref, const struct cb_digest *want,
-			struct cb_strbuf *body, char **media, struct cb_digest *got,
+			int64_t size, struct cb_strbuf *body, char **media, struct cb_digest *got,
 			struct cb_error **err)
 {
 	cleanup_free char *path = xasprintf("/v2/%s/manifests/%s", c->repo, ref);
 	cleanup_free char *what = xasprintf("GET manifest `%s`", ref);
+	cleanup_free char *acc = xasprintf("Accept: %s", accept_all);
+	const char *hdrs[2] = {acc, NULL};
+	struct registry_send_req rq = {.url = path, .headers = hdrs, .fd = -1};
 	struct http_response r;
 	const char *ct;
 	json_auto_t *j = NULL;
 
+	if (size > (int64_t)MANIFEST_MAX)
+		return cb_error_set(err, EFBIG, "%s: its descriptor's %lld bytes are over %u", what,
+				    (long long)size, MANIFEST_MAX);
 	cb_strbuf_reset(body);
-	if (registry_request(c, path, accept_all, MANIFEST_MAX, buf_sink, body, &r, err) < 0)
+	rq.max_size = size > 0 ? (uint64_t)size : MANIFEST_MAX;
+	rq.on_body = buf_sink;
+	rq.arg = body;
+	rq.on_restart = buf_restart; /* a cut body comes again whole */
+	if (registry_send(c, &rq, &r, err) < 0)
 		return cb_error_wrap(err, "%s", what);
 	if (r.status != 200) {
 		status_error(&r, what, err);
@@ -110,9 +128,12 @@ static int get_manifest(struct registry_client *c, const char *ref, const struct
 		return -1;
 	}
 	cb_sha256_buf(body->buf, body->len, got);
-	if (want && !cb_digest_equal(want, got)) {
+	if ((want && !cb_digest_equal(want, got)) || (size >= 0 && (int64_t)body->len != size)) {
 		http_response_release(&r);
-		return cb_error_set(err, 0, "%s: digest mismatch: got %s", what, got->str);
+		if (want && !cb_digest_equal(want, got))
+			return cb_error_set(err, 0, "%s: digest mismatch: got %s", what, got->str);
+		return cb_error_set(err, 0, "%s: %zu bytes, its descriptor says %lld", what,
+				    body->len, (long long)size);
 	}
 	ct = r.content_type;
 	j = json_loadb(body->buf, body->len, 0, NULL);
@@ -141,86 +162,12 @@ static bool is_index(const char *media)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Blobs                                                                     */
-/* ------------------------------------------------------------------------ */
-
-struct blob_sink {
-	struct blob_writer *w;
-	int64_t size;
-};
-
-static int blob_sink_write(void *arg, const struct http_response *r, const void *buf, size_t len,
-			   struct cb_error **err)
-{
-	struct blob_sink *b = arg;
-
-	if (r->status != 200)
-		return 0;
-	if (blob_writer_size(b->w) + (int64_t)len > b->size)
-		return cb_error_set(err, EFBIG,
-				    "the body is longer than the descriptor's %lld bytes",
-				    (long long)b->size);
-	return blob_writer_write(b->w, buf, len, err);
-}
-
-/* The blob of d into the store unless there; *fetched true when downloaded. */
-static int get_blob(struct registry_client *c, struct layer_store *s,
-		    const struct oci_descriptor *d, bool *fetched, struct cb_error **err)
-{
-	cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", c->repo, d->digest.str);
-	struct blob_sink b = {NULL, d->size};
-	struct http_response r;
-	int64_t have = 0;
-	int e;
-
-	*fetched = false;
-	if (d->size < 0)
-		return cb_error_set(err, 0, "blob %s: negative size", d->digest.str);
-	e = layer_store_blob_exists(s, &d->digest, &have, err);
-	if (e < 0)
-		return -1;
-	if (e > 0 && have == d->size)
-		return layer_store_lease_add(s, &d->digest, err);
-	b.w = layer_store_blob_create(s, err);
-	if (!b.w)
-		return -1;
-	if (registry_request(c, path, NULL, d->size ? (uint64_t)d->size : 1, blob_sink_write, &b,
-			     &r, err) < 0) {
-		blob_writer_abort(b.w);
-		return cb_error_wrap(err, "GET blob %s", d->digest.str);
-	}
-	if (r.status != 200) {
-		blob_writer_abort(b.w);
-		cleanup_free char *what = xasprintf("GET blob %s", d->digest.str);
-
-		status_error(&r, what, err);
-		http_response_release(&r);
-		return -1;
-	}
-	http_response_release(&r);
-	if (blob_writer_commit(b.w, &d->digest, d->size, NULL, err) < 0)
-		return cb_error_wrap(err, "blob %s", d->digest.str);
-	*fetched = true;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Pull                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static void report(const struct registry_pull_opts *o, const struct cb_digest *d, const char *what)
-{
-	char line[128];
-
-	if (!o || !o->report)
-		return;
-	snprintf(line, sizeof(line), "%.12s: %s", cb_digest_hex(d), what);
-	o->report(o->ctx, line);
-}
-
-/* The platform's manifest of the index in body: its digest in *pick. */
+/* The platform's manifest of the index in body: its digest in *pick, its size in *size. */
 static int pick_manifest(const struct cb_strbuf *body, const struct platform *want,
-			 struct cb_digest *pick, struct cb_error **err)
+			 struct cb_digest *pick, int64_t *size, struct cb_error **err)
 {
 	struct image_index ix;
 	int ret = -1;
@@ -231,8 +178,9 @@ static int pick_manifest(const struct cb_strbuf *body, const struct platform *wa
 		const struct oci_descriptor *m = &ix.manifests[i];
 
 		if (platform_fits(&m->platform, want) &&
-		    !is_index(m->media_type ? m->media_type : "")) {
+		    !is_index(m->media_type ? m->media_type : "") && m->size >= 0) {
 			*pick = m->digest;
+			*size = m->size;
 			ret = 0;
 			break;
 		}
@@ -253,25 +201,25 @@ static int pull_image(struct registry_client *c, struct layer_store *s, const st
 	struct cb_digest want, stored;
 	struct platform plat;
 	cleanup_free char *media = NULL;
-	bool fetched;
 	int ret = -1;
 
 	if (platform_parse(o ? o->platform : NULL, &plat, err) < 0)
 		return -1;
 	if (r->digest && cb_digest_parse(r->digest, &want, err) < 0)
 		return -1;
-	if (get_manifest(c, r->digest ? r->digest : r->tag, r->digest ? &want : NULL, &body, &media,
-			 &out->digest, err) < 0)
+	if (get_manifest(c, r->digest ? r->digest : r->tag, r->digest ? &want : NULL, -1, &body,
+			 &media, &out->digest, err) < 0)
 		goto out;
 	out->manifest = out->digest;
 	if (is_index(media)) {
 		struct cb_digest pick;
+		int64_t size = -1;
 
-		if (pick_manifest(&body, &plat, &pick, err) < 0)
+		if (pick_manifest(&body, &plat, &pick, &size, err) < 0)
 			goto out;
 		free(media);
 		media = NULL;
-		if (get_manifest(c, pick.str, &pick, &body, &media, &out->manifest, err) < 0)
+		if (get_manifest(c, pick.str, &pick, size, &body, &media, &out->manifest, err) < 0)
 			goto out;
 		if (is_index(media)) {
 			cb_error_set(err, 0, "manifest %s: an index inside an index", pick.str);
@@ -282,19 +230,7 @@ static int pull_image(struct registry_client *c, struct layer_store *s, const st
 		cb_error_wrap(err, "manifest %s", out->manifest.str);
 		goto out;
 	}
-	ret = get_blob(c, s, &m.config, &fetched, err);
-	if (ret == 0) {
-		out->blobs_fetched += fetched;
-		out->blobs_present += !fetched;
-	}
-	for (size_t i = 0; ret == 0 && i < m.nlayers; i++) {
-		ret = get_blob(c, s, &m.layers[i], &fetched, err);
-		if (ret < 0)
-			break;
-		out->blobs_fetched += fetched;
-		out->blobs_present += !fetched;
-		report(o, &m.layers[i].digest, fetched ? "Pull complete" : "Already exists");
-	}
+	ret = registry_pull_blobs(c, s, &m, o, &out->blobs_fetched, &out->blobs_present, err);
 	image_manifest_release(&m);
 	if (ret < 0)
 		goto out;

@@ -54,9 +54,34 @@ static char *with_digest(const char *url, const struct cb_digest *d)
 			 cb_digest_hex(d));
 }
 
+/* A blob's bytes sent so far, for opts' progress: base is where a request's body starts. */
+struct push_progress {
+	const struct registry_push_opts *o;
+	const struct cb_digest *d;
+	int64_t base, total;
+};
+
+static void push_sent(void *arg, uint64_t pos)
+{
+	struct push_progress *p = arg;
+
+	p->o->progress(p->o->ctx, p->d, p->base + (int64_t)pos, p->total);
+}
+
+/* The progress callback of rq when pp is non-NULL, its body starting at base. */
+static void track(struct registry_send_req *rq, struct push_progress *pp, int64_t base)
+{
+	if (!pp)
+		return;
+	pp->base = base;
+	rq->sent = push_sent;
+	rq->sent_arg = pp;
+}
+
 /* The upload of fd's size bytes: PATCH chunks following each Location, then the PUT. */
 static int upload_chunks(struct registry_client *c, int fd, const struct cb_digest *d, int64_t size,
-			 uint64_t chunk, char **loc, struct cb_error **err)
+			 uint64_t chunk, struct push_progress *pp, char **loc,
+			 struct cb_error **err)
 {
 	static const char octet[] = "Content-Type: application/octet-stream";
 	int64_t off = 0;
@@ -75,6 +100,7 @@ static int upload_chunks(struct registry_client *c, int fd, const struct cb_dige
 		rq.off = off;
 		rq.len = n;
 		rq.max_size = REPLY_MAX;
+		track(&rq, pp, off);
 		if (registry_send(c, &rq, &r, err) < 0)
 			return cb_error_wrap(err, "PATCH blob %s at %lld", d->str, (long long)off);
 		if (r.status != 202) {
@@ -98,9 +124,11 @@ static int upload_chunks(struct registry_client *c, int fd, const struct cb_dige
 
 /* Upload the blob d (size bytes of the store) unless the registry has it. */
 static int push_blob(struct registry_client *c, struct layer_store *s,
-		     const struct oci_descriptor *d, uint64_t chunk, bool *pushed,
-		     struct cb_error **err)
+		     const struct oci_descriptor *d, uint64_t chunk,
+		     const struct registry_push_opts *o, bool *pushed, struct cb_error **err)
 {
+	struct push_progress prog = {o, &d->digest, 0, d->size};
+	struct push_progress *pp = o && o->progress ? &prog : NULL;
 	static const char octet[] = "Content-Type: application/octet-stream";
 	cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", c->repo, d->digest.str);
 	cleanup_free char *uploads = xasprintf("%s/v2/%s/blobs/uploads/", c->origin, c->repo);
@@ -154,8 +182,9 @@ static int push_blob(struct registry_client *c, struct layer_store *s,
 	rq = (struct registry_send_req){.method = "PUT", .headers = hdrs, .fd = fd};
 	if ((uint64_t)d->size <= chunk) {
 		rq.len = (uint64_t)d->size;
+		track(&rq, pp, 0);
 	} else {
-		if (upload_chunks(c, fd, &d->digest, d->size, chunk, &loc, err) < 0)
+		if (upload_chunks(c, fd, &d->digest, d->size, chunk, pp, &loc, err) < 0)
 			return -1;
 		rq.fd = -1; /* an empty PUT ends the upload */
 	}
@@ -222,13 +251,13 @@ static int push_image(struct registry_client *c, struct layer_store *s, struct s
 	if (layer_store_manifest_gzip(s, m, &img->manifest_digest, &msize, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nlayers; i++) {
-		if (push_blob(c, s, &m->layers[i], chunk, &pushed, err) < 0)
+		if (push_blob(c, s, &m->layers[i], chunk, o, &pushed, err) < 0)
 			return -1;
 		out->blobs_pushed += pushed;
 		out->blobs_present += !pushed;
 		report(o, &m->layers[i].digest, pushed ? "Pushed" : "Layer already exists");
 	}
-	if (push_blob(c, s, &m->config, chunk, &pushed, err) < 0)
+	if (push_blob(c, s, &m->config, chunk, o, &pushed, err) < 0)
 		return -1;
 	out->blobs_pushed += pushed;
 	out->blobs_present += !pushed;

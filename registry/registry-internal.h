@@ -7,6 +7,7 @@
 #ifndef CB_REGISTRY_INTERNAL_H
 #define CB_REGISTRY_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +37,17 @@ struct registry_client {
 	bool creds_loaded;
 	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
+	/*
+	 * Retries and parallel pulls (reg-pull).  lock guards creds, basic,
+	 * bearer and tokens, which the threads of one pull share (each has
+	 * its own http_client, made from http_opts by registry_client_http_new).
+	 * cancel_fd (-1: none) also ends a retry's wait.  retry_base_ms is the
+	 * first backoff delay: $CBUILD_REGISTRY_RETRY_MS (tests), else 200.
+	 */
+	pthread_mutex_t lock;
+	struct http_client_opts http_opts;
+	int cancel_fd;
+	long retry_base_ms;
 };
 /*
  * ep (registry_endpoints, config.c) says where and how: origin, TLS, the
@@ -71,6 +83,17 @@ struct registry_send_req {
 	uint64_t max_size;
 	http_body_fn on_body;
 	void *arg;
+	/* reg-pull: retries and parallel pulls */
+	struct http_client *http; /* NULL: c->http; a worker thread's own client */
+	/*
+	 * NULL: a GET whose 2xx body began to reach on_body is not repeated
+	 * (the caller resumes it, as pull does with Range).  Else it may be:
+	 * on_restart(arg) is called first and the body comes again from its start.
+	 */
+	int (*on_restart)(void *arg, struct cb_error **err);
+	/* the body's bytes sent so far, after each piece (may be NULL) */
+	void (*sent)(void *arg, uint64_t pos);
+	void *sent_arg;
 };
 int registry_send(struct registry_client *c, const struct registry_send_req *rq,
 		  struct http_response *resp, struct cb_error **err);
@@ -79,6 +102,51 @@ int registry_request(struct registry_client *c, const char *path, const char *ac
 		     struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
+/* Retries and parallel pulls (reg-pull)                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * registry_send retries GET and HEAD (never a method with a body) up to
+ * REGISTRY_ATTEMPTS times in all: on a 5xx (but 501 and 505) or a 429 after
+ * its Retry-After, capped at REGISTRY_RETRY_AFTER_MAX_MS, else after an
+ * exponential backoff with jitter; and on a connection that failed (refused,
+ * reset, timed out, an empty or cut reply: errors whose code says so)
+ * unless the caller's sink failed, the request was cancelled, or part of
+ * a 2xx body was delivered already (see on_restart).  The body of a
+ * response that is retried never reaches on_body.
+ */
+#define REGISTRY_ATTEMPTS 4
+#define REGISTRY_RETRY_AFTER_MAX_MS 30000L
+
+/*
+ * Retry-After (delay-seconds, or an HTTP date against now, seconds since
+ * the epoch) in ms, capped; -1 when v is NULL or neither.
+ */
+long registry_retry_after_ms(const char *v, int64_t now);
+/* The wait before retry attempt (1, 2, ...): base * 2^(attempt-1), half of it jittered (rnd). */
+long registry_backoff_ms(long base, int attempt, uint32_t rnd);
+/* A new HTTP client like c->http, stopped by c->cancel_fd; NULL and *err on failure. */
+struct http_client *registry_client_http_new(struct registry_client *c, struct cb_error **err);
+
+/*
+ * Content-Range of a 206: "bytes first-last/total" (total may be "*": *total
+ * = -1).  0 and the values, or -1 when v is not one or last < first.
+ */
+int registry_content_range_parse(const char *v, uint64_t *first, uint64_t *last, int64_t *total);
+
+/*
+ * pull-blob.c: the config and layers of m that the store lacks, fetched
+ * REGISTRY_PULL_WORKERS at a time (threads, each with its own HTTP
+ * client), each streamed into a blob writer, resumed with Range when cut
+ * short, committed only when its digest and size match.  Present blobs
+ * are leased.  One report line per layer, in the manifest's order.  The
+ * first failure stops the others and is the error returned.
+ */
+#define REGISTRY_PULL_WORKERS 4
+struct image_manifest;
+int registry_pull_blobs(struct registry_client *c, struct layer_store *s,
+			const struct image_manifest *m, const struct registry_pull_opts *o,
+			unsigned *fetched, unsigned *present, struct cb_error **err);
 /* Credentials (auth.c, credhelper.c)                                        */
 /* ------------------------------------------------------------------------ */
 

@@ -433,6 +433,12 @@ struct registry_pull_opts {
 	/* one line per blob ("<short digest>: Already exists" / "Pull complete"); may be NULL */
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
+	 */
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 	struct registry_conn_opts conn; /* TLS, mirrors (config.c); zeroed: the files' */
 };
 
@@ -454,6 +460,9 @@ struct registry_pull_result {
  * localhost, 127.0.0.0/8 and ::1, HTTPS otherwise.  Anonymous, Bearer
  * token and Basic auth (registry_credentials).  Errors name the
  * reference: "pull `x`: GET manifest `tag`: 404 Not Found".
+ * Blobs come 4 at a time (threads; the first failure stops the others and
+ * is the error); requests are retried on a 5xx, a 429 and a dropped
+ * connection, a cut blob goes on with Range (registry-internal.h).
  */
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err);
@@ -473,6 +482,12 @@ struct registry_push_opts {
 	/* one line per blob ("<short digest>: Pushed" / "Layer already exists"); may be NULL */
 	void (*report)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Bytes as a blob moves (may be NULL): its digest, the bytes so far and
+	 * its size (done == total when complete; done may go back when a
+	 * request is repeated).  Called for each piece curl hands over, with ctx.
+	 */
+	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 	struct registry_conn_opts conn; /* TLS (config.c); zeroed: the files' */
 };
 

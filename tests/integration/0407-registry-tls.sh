@@ -5,7 +5,8 @@
 # --tls-verify=false both work; the CA in the user's certs.d/HOST directory
 # works as --cert-dir does; a registry that asks for client certificates
 # gets client.cert/client.key of the directory; a .cert without its .key is
-# refused as Docker refuses it.
+# refused as Docker refuses it.  build takes the same options for its FROM
+# pulls and --push.
 . "$(dirname "$0")/lib.sh"
 . "$CB_SOURCE_DIR/tests/integration/build-lib.sh"
 . "$CB_SOURCE_DIR/tests/integration/registry-tls-lib.sh"
@@ -40,6 +41,18 @@ expect_rc 2 c2 pull --tls-verify=maybe "$REG/t/bb:1"
 # a --cert-dir without the CA is no better than none
 expect_rc 1 c2 pull --cert-dir "$T/empty" "$REG/t/bb:1"
 grep -qi "certificate" "$T/err" || fail "no certificate error: $(cat "$T/err")"
+
+# build: FROM pulls with the same options
+ctx "$T/c"
+printf 'FROM %s/t/bb:1\nLABEL from=tls\n' "$REG" >"$T/c/Dockerfile"
+rm -rf "$ROOT2"
+expect_rc 1 c2 build -t fromtls "$T/c"
+grep -qi "certificate" "$T/err" || fail "build: no certificate error: $(cat "$T/err")"
+expect_rc 0 c2 build --cert-dir "$T/certs" -t fromtls "$T/c"
+rm -rf "$ROOT2"
+expect_rc 0 c2 build --tls-verify=false -t fromtls "$T/c"
+expect_rc 0 c2 build --cert-dir "$T/certs" --push -t "$REG/t/built:1" "$T/c"
+contains "$T/err" "push $REG/t/built:1: 1: digest: sha256:"
 
 # the user's certs.d/HOST (podman's rootless directory)
 mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/$REG"

@@ -5,7 +5,8 @@
 # HTTPS_PROXY pointing at a proxy that refuses and logs everything: a name
 # the mirror has never reaches docker.io; one it lacks falls back to
 # docker.io through the proxy (so HTTPS_PROXY is honoured, NO_PROXY keeps
-# the mirror direct); other registries never use the mirror.  A TLS
+# the mirror direct); other registries never use the mirror; build's FROM
+# takes --registry-mirror too.  A TLS
 # registry listed in `insecure-registries` (by host:port, and by CIDR) is
 # pulled from without its CA; --tls-verify=true still checks it.  Bad
 # configuration is refused naming the file.
@@ -48,6 +49,14 @@ grep -q "/v2/library/busybox-test-name/manifests/latest" "$T/mirror/log" ||
 	fail "the mirror was not asked"
 [ "$(c2 inspect busybox-test-name | jq -r '.[0].Id')" = "$(cb inspect busybox:test | jq -r '.[0].Id')" ] ||
 	fail "the mirrored image is not busybox:test"
+
+# build: FROM a docker.io name through --registry-mirror
+ctx "$T/c"
+printf 'FROM busybox-test-name\nLABEL via=mirror\n' >"$T/c/Dockerfile"
+rm -rf "$ROOT2"
+expect_rc 0 c2 build --registry-mirror "http://$MREG" -t viamirror "$T/c"
+[ ! -s "$T/plog" ] || fail "build asked docker.io: $(cat "$T/plog")"
+[ "$(c2 inspect viamirror | jq -r '.[0].Config.Labels.via')" = mirror ] || fail "no build"
 
 # a name the mirror lacks: then docker.io, through HTTPS_PROXY
 expect_rc 1 c2 pull --registry-mirror "http://$MREG" not-on-the-mirror
