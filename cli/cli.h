@@ -268,5 +268,47 @@ struct cli_progress *cli_progress_new(FILE *out, bool tty, const char *verb, con
 void cli_progress_report(void *ctx, const char *line);
 void cli_progress_bytes(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
 void cli_progress_free(struct cli_progress *p); /* NULL-safe */
+/* Registry options of pull, push and build (cli-registry.c)                 */
+/* ------------------------------------------------------------------------ */
+
+struct registry_conn_opts;
+
+/* Option values of their own (above CLI_OPT_OWN's commands' values, below 0x200). */
+#define CLI_OPT_TLS_VERIFY 0x1c0
+#define CLI_OPT_CERT_DIR 0x1c1
+#define CLI_OPT_REGISTRY_MIRROR 0x1c2
+/* clang-format off */
+#define CLI_OPTIONS_TLS \
+	{"tls-verify", optional_argument, NULL, CLI_OPT_TLS_VERIFY}, \
+	{"cert-dir", required_argument, NULL, CLI_OPT_CERT_DIR}
+#define CLI_OPTION_REGISTRY_MIRROR {"registry-mirror", required_argument, NULL, CLI_OPT_REGISTRY_MIRROR}
+/* clang-format on */
+#define CLI_REGISTRY_USAGE                                                                         \
+	"  --cert-dir DIR       the CAs (*.crt) and client certificate (*.cert, *.key)\n"         \
+	"                       of the registry, instead of its certs.d directories\n"            \
+	"  --tls-verify[=BOOL]  false: HTTPS without checking the certificate, else\n"            \
+	"                       plain HTTP (true: check, also for insecure registries)\n"
+
+struct cli_registry {
+	int tls_verify; /* enum registry_tls_verify */
+	const char *cert_dir;
+	const char **mirrors; /* NULL-ended, strings borrowed from argv */
+	size_t nmirrors;
+};
+/*
+ * Take option c (one of CLI_OPT_TLS_VERIFY, CLI_OPT_CERT_DIR,
+ * CLI_OPT_REGISTRY_MIRROR) into r: 0, or 2 after a usage error (a bad
+ * boolean, a mirror that is not an http(s) URL without a path).
+ */
+int cli_opt_registry(const struct cli_getopt *g, int c, struct cli_registry *r);
+/* r as the registry module takes it (borrowing r's strings). */
+void cli_registry_conn(const struct cli_registry *r, struct registry_conn_opts *o);
+void cli_registry_release(struct cli_registry *r);
+
+/* login, logout (cmd-login.c) */
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+extern const char cmd_login_usage[];
+extern const char cmd_logout_usage[];
 
 #endif

@@ -65,6 +65,8 @@ const char cmd_build_usage[] =
 	"  --pull[=]always|missing|never  FROM images from their registry: always resolve the\n"
 	"                            tag, only when the store lacks it (default), or never;\n"
 	"                            a bare --pull is always\n"
+	"  --registry-mirror URL     a mirror of docker.io for FROM pulls (repeatable)\n"
+	"  --cert-dir DIR, --tls-verify[=BOOL]  TLS of the registries, as for `cbuild pull`\n"
 	"  --jobs N                  stages run at once (default: one per CPU)\n"
 	"  --root DIR                the store (default $CBUILD_ROOT, /var/lib/cbuild)\n"
 	"\n"
@@ -116,6 +118,8 @@ static const struct option long_options[] = {
 	{"pull", optional_argument, NULL, OPT_PULL},
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"push", no_argument, NULL, OPT_PUSH},
+	CLI_OPTIONS_TLS, /* registry options (cli-registry.c) */
+	CLI_OPTION_REGISTRY_MIRROR,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -145,6 +149,7 @@ struct build_cli {
 	/* what registry_pull / registry_push get (the build's FROM pulls, the pushes) */
 	struct registry_pull_opts pull_opts;
 	struct registry_push_opts push_opts;
+	struct cli_registry reg; /* --tls-verify, --cert-dir, --registry-mirror */
 };
 
 static void build_cli_release(struct build_cli *c)
@@ -166,6 +171,7 @@ static void build_cli_release(struct build_cli *c)
 	if (c->stdin_context && cb_rm_rf(AT_FDCWD, c->stdin_context, &err) < 0)
 		cb_error_report(&err);
 	free(c->stdin_context);
+	cli_registry_release(&c->reg);
 }
 
 static int output_type(const char *t, struct output *out, struct cb_error **err)
@@ -405,6 +411,17 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 	case OPT_EXPLAIN:
 		c->o.explain_cache = true;
 		return 0;
+	case CLI_OPT_TLS_VERIFY:
+	case CLI_OPT_CERT_DIR:
+	case CLI_OPT_REGISTRY_MIRROR: {
+		struct cli_getopt g = {.cmd = cmd, .arg = arg};
+
+		snprintf(g.name, sizeof(g.name), "--%s",
+			 opt == CLI_OPT_TLS_VERIFY ? "tls-verify"
+			 : opt == CLI_OPT_CERT_DIR ? "cert-dir"
+						   : "registry-mirror");
+		return cli_opt_registry(&g, opt, &c->reg);
+	}
 	default:
 		return cli_usage_error(cmd, "unknown option");
 	}
@@ -714,6 +731,8 @@ int cmd_build(int argc, char **argv)
 	c.o.nlabels = c.labels.n;
 	c.o.no_cache_filter = (const char *const *)c.filters.v;
 	c.o.nno_cache_filter = c.filters.n;
+	cli_registry_conn(&c.reg, &c.pull_opts.conn);
+	cli_registry_conn(&c.reg, &c.push_opts.conn);
 	c.o.pull_opts = &c.pull_opts;
 	s = cli_store_open(c.root);
 	if (!s)

@@ -15,7 +15,8 @@
 enum { OPT_CHUNK_SIZE = CLI_OPT_OWN };
 
 const char cmd_push_usage[] =
-	"usage: cbuild push [--root DIR] [--chunk-size BYTES] [-q] IMAGE [DEST]\n"
+	"usage: cbuild push [--root DIR] [--chunk-size BYTES] [-q] [--tls-verify=BOOL]\n"
+	"                   [--cert-dir DIR] IMAGE [DEST]\n"
 	"\n"
 	"Push an image of the store to a registry.  IMAGE is a name, NAME@DIGEST, a\n"
 	"manifest digest or an image ID prefix; DEST (default: IMAGE's name, which an ID\n"
@@ -23,9 +24,10 @@ const char cmd_push_usage[] =
 	"Layers built by cbuild leave as gzip blobs (made once, then remembered), under\n"
 	"a manifest naming them; blobs the registry has are not uploaded again.\n"
 	"\n"
-	"Registries on localhost, 127.0.0.0/8 and ::1 are spoken to over plain HTTP,\n"
-	"others over HTTPS.  Credentials come from $REGISTRY_AUTH_FILE (else\n"
-	"$XDG_RUNTIME_DIR/containers/auth.json) and ~/.docker/config.json (`auths`).\n"
+	"Registries on localhost, 127.0.0.0/8 and ::1 are spoken to over plain HTTP\n"
+	"(HTTPS when they answer as a TLS server), others over HTTPS; TLS, insecure\n"
+	"registries and proxies as for `cbuild pull`.  Credentials: see `cbuild help\n"
+	"login`.\n"
 	"\n"
 	"A blob the store got from (or pushed to) another repository of the same\n"
 	"registry is mounted from there instead of uploaded.  A failed upload is\n"
@@ -40,7 +42,7 @@ const char cmd_push_usage[] =
 	"  --chunk-size N  blobs up to N bytes go in one PUT, bigger ones in PATCH\n"
 	"                  chunks of N (default 32 MiB)\n"
 	"  -q, --quiet     print only the digest line\n"
-	"  --root DIR      the store (default: $CBUILD_ROOT, or per user)\n";
+	"  --root DIR      the store (default: $CBUILD_ROOT, or per user)\n" CLI_REGISTRY_USAGE;
 
 static void print_line(void *ctx, const char *line)
 {
@@ -87,10 +89,12 @@ int cmd_push(int argc, char **argv)
 		CLI_OPTION_ROOT,
 		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
 		{"quiet", no_argument, NULL, 'q'},
+		CLI_OPTIONS_TLS,
 		CLI_OPTIONS_END,
 	};
 	struct registry_push_opts o = {0, print_line, NULL};
 	struct cli_progress *prog = NULL;
+	struct cli_registry reg = {0};
 	const char *root = NULL;
 	struct layer_store *s;
 	struct cli_getopt g;
@@ -102,7 +106,10 @@ int cmd_push(int argc, char **argv)
 			return g.status;
 		if (c == CLI_OPT_ROOT && (rc = cli_opt_root(&g, &root)))
 			return rc;
-		if (c == OPT_CHUNK_SIZE) {
+		if (c == CLI_OPT_TLS_VERIFY || c == CLI_OPT_CERT_DIR) {
+			if ((rc = cli_opt_registry(&g, c, &reg)))
+				return rc;
+		} else if (c == OPT_CHUNK_SIZE) {
 			char *end;
 			unsigned long long n;
 
@@ -119,6 +126,7 @@ int cmd_push(int argc, char **argv)
 		return cli_usage_error(self, "name an image to push");
 	if (g.first_arg + 2 < argc)
 		return cli_usage_error(self, "unexpected argument `%s`", argv[g.first_arg + 2]);
+	cli_registry_conn(&reg, &o.conn); /* no mirrors: reg holds no allocation */
 	s = cli_store_open(root);
 	if (!s)
 		return 1;

@@ -35,6 +35,8 @@ static const struct cli_command commands[] = {
 	{"inspect", cmd_inspect, "Show an image's details as JSON", cmd_inspect_usage},
 	{"layer", cmd_layer, "Write a directory as a layer, or extract one", cmd_layer_usage},
 	{"load", cmd_load, "Load images from an OCI or docker archive", cmd_load_usage},
+	{"login", cmd_login, "Log in to a registry", cmd_login_usage},
+	{"logout", cmd_logout, "Log out from a registry", cmd_logout_usage},
 	{"parse", cmd_parse, "Parse a Dockerfile and report errors, or dump it", cmd_parse_usage},
 	{"prune", cmd_prune, "Delete unused blobs, snapshots and build cache", cmd_prune_usage},
 	{"pull", cmd_pull, "Pull an image from a registry", cmd_pull_usage},

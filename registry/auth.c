@@ -136,23 +136,6 @@ char *registry_base64(const void *buf, size_t len)
 	return out;
 }
 
-/* Is b64 a base64 "user:password" (padding allowed)? */
-static bool auth_field_ok(const char *b64)
-{
-	size_t n = strlen(b64);
-	cleanup_free unsigned char *out = NULL;
-	int m;
-
-	if (!n || n % 4 || n > 64 * 1024)
-		return false;
-	out = xmalloc(n / 4 * 3 + 1);
-	m = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
-	if (m <= 0)
-		return false;
-	out[m] = '\0';
-	return memchr(out, ':', (size_t)m) != NULL;
-}
-
 /* The entry of auths for host: its exact key, or a URL naming it (docker login's old forms). */
 static json_t *auths_entry(json_t *auths, const char *host)
 {
@@ -178,14 +161,86 @@ static json_t *auths_entry(json_t *auths, const char *host)
 	return NULL;
 }
 
-/* The Basic credentials for host in the auth file path: 1 and *out, 0 when none. */
-static int creds_from_file(const char *path, const char *host, char **out, struct cb_error **err)
+/* Split base64 "user:password" into c. */
+static bool decode_auth(const char *b64, struct registry_creds *c)
 {
+	size_t n = strlen(b64);
+	cleanup_free unsigned char *out = NULL;
+	char *colon;
+	int m;
+
+	if (!n || n % 4 || n > 64 * 1024)
+		return false;
+	out = xmalloc(n / 4 * 3 + 1);
+	m = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+	if (m <= 0)
+		return false;
+	m -= (b64[n - 1] == '=') + (b64[n - 2] == '='); /* EVP_DecodeBlock counts the padding */
+	out[m] = '\0';
+	if (strlen((char *)out) != (size_t)m)
+		return false;
+	colon = strchr((char *)out, ':');
+	if (!colon)
+		return false;
+	c->user = xstrndup((char *)out, (size_t)(colon - (char *)out));
+	c->secret = xstrdup(colon + 1);
+	return true;
+}
+
+/* The credentials of an `auths` entry: 1, or 0 when it holds none. */
+static int creds_from_entry(json_t *e, const char *path, const char *host,
+			    struct registry_creds *out, struct cb_error **err)
+{
+	const char *a = json_string_value(json_object_get(e, "auth"));
+	const char *u = json_string_value(json_object_get(e, "username"));
+	const char *p = json_string_value(json_object_get(e, "password"));
+	const char *id = json_string_value(json_object_get(e, "identitytoken"));
+	struct registry_creds c = {NULL, NULL};
+
+	if (id && *id) { /* docker login's identity token: the user in `auth` is not used */
+		c.user = xstrdup(REGISTRY_TOKEN_USER);
+		c.secret = xstrdup(id);
+	} else if (a && *a) {
+		if (!decode_auth(a, &c))
+			return cb_error_set(err, 0,
+					    "read credentials `%s`: the `auth` of `%s` is not "
+					    "base64 of USER:PASSWORD",
+					    path, host);
+	} else if (u && p) {
+		c.user = xstrdup(u);
+		c.secret = xstrdup(p);
+	} else {
+		return 0;
+	}
+	*out = c;
+	return 1;
+}
+
+const char *registry_auth_helper(json_t *root, const char *key)
+{
+	bool hub = !strcmp(key, REGISTRY_HUB_KEY);
+	const char *keys[] = {key, hub ? "index.docker.io" : NULL, hub ? "docker.io" : NULL, NULL};
+	json_t *ch = json_object_get(root, "credHelpers");
+	const char *h;
+
+	for (size_t i = 0; keys[i]; i++) {
+		h = json_string_value(json_object_get(ch, keys[i]));
+		if (h && *h)
+			return h;
+	}
+	h = json_string_value(json_object_get(root, "credsStore"));
+	return h && *h ? h : NULL;
+}
+
+/* The credentials for host in the auth file path: 1 and *out, 0 when none. */
+static int creds_from_file(const char *path, const char *host, struct registry_creds *out,
+			   struct cb_error **err)
+{
+	bool hub = !strcmp(host, REGISTRY_HUB_KEY);
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	json_auto_t *root = NULL;
-	json_t *e;
-	const char *a, *u, *p;
+	const char *helper;
 
 	if (cb_read_file(path, AUTH_FILE_MAX, &buf, &len, err) < 0) {
 		if ((*err)->code == ENOENT) {
@@ -197,31 +252,23 @@ static int creds_from_file(const char *path, const char *host, char **out, struc
 	root = json_loadb(buf, len, 0, NULL);
 	if (!json_is_object(root))
 		return cb_error_set(err, 0, "read credentials `%s`: not a JSON object", path);
-	e = auths_entry(json_object_get(root, "auths"), host);
-	if (!json_is_object(e))
-		return 0;
-	a = json_string_value(json_object_get(e, "auth"));
-	if (a && *a) {
-		if (!auth_field_ok(a))
-			return cb_error_set(err, 0,
-					    "read credentials `%s`: the `auth` of `%s` is not "
-					    "base64 of USER:PASSWORD",
-					    path, host);
-		*out = xstrdup(a);
-		return 1;
-	}
-	u = json_string_value(json_object_get(e, "username"));
-	p = json_string_value(json_object_get(e, "password"));
-	if (u && p) {
-		cleanup_free char *up = xasprintf("%s:%s", u, p);
-
-		*out = registry_base64(up, strlen(up));
-		return 1;
-	}
-	return 0;
+	helper = registry_auth_helper(root, host);
+	if (helper) /* as Docker: a configured helper is the only source for the host */
+		return registry_cred_helper_get(helper, host, out, err);
+	return creds_from_entry(auths_entry(json_object_get(root, "auths"), hub ? "index.docker.io"
+										 : host),
+				path, host, out, err);
 }
 
-int registry_credentials(const char *host, char **out, struct cb_error **err)
+const char *registry_auth_key(const char *host)
+{
+	if (!strcmp(host, "docker.io") || !strcmp(host, "index.docker.io") ||
+	    !strcmp(host, "registry-1.docker.io"))
+		return REGISTRY_HUB_KEY;
+	return host;
+}
+
+int registry_credentials_get(const char *host, struct registry_creds *out, struct cb_error **err)
 {
 	const char *env = getenv("REGISTRY_AUTH_FILE");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -231,8 +278,7 @@ int registry_credentials(const char *host, char **out, struct cb_error **err)
 	const char *files[3];
 	size_t n = 0;
 
-	if (!strcmp(host, "docker.io") || !strcmp(host, "registry-1.docker.io"))
-		host = "index.docker.io";
+	host = registry_auth_key(host);
 	if (env && *env)
 		files[n++] = env;
 	else if (xdg && *xdg)
@@ -248,4 +294,150 @@ int registry_credentials(const char *host, char **out, struct cb_error **err)
 			return r;
 	}
 	return 0;
+}
+
+void registry_creds_release(struct registry_creds *c)
+{
+	if (c->secret)
+		OPENSSL_cleanse(c->secret, strlen(c->secret));
+	free(c->user);
+	free(c->secret);
+	c->user = c->secret = NULL;
+}
+
+int registry_credentials_auth(const char *host, char **basic, char **identity,
+			      struct cb_error **err)
+{
+	struct registry_creds c = {NULL, NULL};
+	int r = registry_credentials_get(host, &c, err);
+	cleanup_free char *up = NULL;
+
+	if (r <= 0)
+		return r;
+	if (!strcmp(c.user, REGISTRY_TOKEN_USER)) {
+		*identity = steal_pointer(&c.secret);
+	} else {
+		up = xasprintf("%s:%s", c.user, c.secret);
+		*basic = registry_base64(up, strlen(up));
+		OPENSSL_cleanse(up, strlen(up));
+	}
+	registry_creds_release(&c);
+	return 1;
+}
+
+int registry_credentials(const char *host, char **out, struct cb_error **err)
+{
+	cleanup_free char *identity = NULL;
+	int r = registry_credentials_auth(host, out, &identity, err);
+
+	return r == 1 && identity ? 0 : r; /* an identity token is no Basic credential */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Identity tokens                                                           */
+/* ------------------------------------------------------------------------ */
+
+#define TOKEN_ANSWER_MAX (1u << 20)
+
+/* name=value&, the value form-encoded. */
+static void add_field(struct cb_strbuf *sb, const char *name, const char *v)
+{
+	if (sb->len)
+		cb_strbuf_addch(sb, '&');
+	cb_strbuf_addf(sb, "%s=", name);
+	for (; *v; v++) {
+		unsigned char ch = (unsigned char)*v;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+			cb_strbuf_addch(sb, ch);
+		else
+			cb_strbuf_addf(sb, "%%%02X", ch);
+	}
+}
+
+struct form_src {
+	const struct cb_strbuf *body;
+	size_t pos;
+};
+
+static ssize_t form_read(void *arg, void *buf, size_t len, struct cb_error **err)
+{
+	struct form_src *f = arg;
+	size_t n = f->body->len - f->pos;
+
+	(void)err;
+	if (n > len)
+		n = len;
+	memcpy(buf, f->body->buf + f->pos, n);
+	f->pos += n;
+	return (ssize_t)n;
+}
+
+static int answer_sink(void *arg, const struct http_response *r, const void *buf, size_t len,
+		       struct cb_error **err)
+{
+	(void)r;
+	(void)err;
+	cb_strbuf_add(arg, buf, len);
+	return 0;
+}
+
+int registry_token_refresh(struct http_client *http, const struct registry_challenge *ch,
+			   const char *scope, const char *identity, char **token,
+			   struct cb_error **err)
+{
+	struct cb_strbuf form = CB_STRBUF_INIT, answer = CB_STRBUF_INIT;
+	const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+	struct http_request rq = HTTP_REQUEST_INIT;
+	struct form_src src = {&form, 0};
+	struct http_response r;
+	json_auto_t *j = NULL;
+	const char *tok;
+	int ret = -1;
+
+	if (!ch->realm ||
+	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
+		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
+				    ch->realm ? ch->realm : "");
+	add_field(&form, "grant_type", "refresh_token");
+	add_field(&form, "refresh_token", identity);
+	if (ch->service)
+		add_field(&form, "service", ch->service);
+	add_field(&form, "scope", scope);
+	add_field(&form, "client_id", "cbuild");
+	rq.method = "POST";
+	rq.url = ch->realm;
+	rq.headers = hdrs;
+	rq.read_body = form_read;
+	rq.read_arg = &src;
+	rq.body_size = form.len;
+	rq.max_size = TOKEN_ANSWER_MAX;
+	rq.on_body = answer_sink;
+	rq.arg = &answer;
+	if (http_request_do(http, &rq, &r, err) < 0) {
+		cb_error_wrap(err, "get a token with the identity token");
+		goto out;
+	}
+	if (r.status != 200) {
+		cb_error_set(err, 0, "get a token with the identity token: %ld %s", r.status,
+			     http_status_text(r.status));
+		http_response_release(&r);
+		goto out;
+	}
+	http_response_release(&r);
+	j = json_loadb(answer.buf, answer.len, 0, NULL);
+	tok = json_string_value(json_object_get(j, "access_token"));
+	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
+		cb_error_set(err, 0, "get a token with the identity token: the answer holds no "
+				     "`access_token`");
+		goto out;
+	}
+	*token = xstrdup(tok);
+	ret = 0;
+out:
+	OPENSSL_cleanse(form.buf, form.len);
+	cb_strbuf_release(&form);
+	cb_strbuf_release(&answer);
+	return ret;
 }

@@ -58,12 +58,14 @@ static long retry_base(void)
 }
 
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
-			 struct cb_error **err)
+			 const struct registry_endpoint *ep, struct cb_error **err)
 {
 	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
 	const char *host = strcmp(domain, "docker.io") ? domain : "registry-1.docker.io";
 
 	memset(c, 0, sizeof(*c));
+	if (ep) /* TLS of the host (config.c) */
+		registry_endpoint_http_opts(ep, &o);
 	o.max_redirects = 0; /* followed by reg_request, see above */
 	c->http = http_client_new(&o, err);
 	if (!c->http)
@@ -72,9 +74,14 @@ int registry_client_init(struct registry_client *c, const char *domain, const ch
 	c->cancel_fd = -1;
 	c->retry_base_ms = retry_base();
 	pthread_mutex_init(&c->lock, NULL);
-	c->origin = xasprintf("%s://%s", loopback(host) ? "http" : "https", host);
+	c->origin = ep ? xstrdup(ep->origin)
+		       : xasprintf("%s://%s", loopback(host) ? "http" : "https", host);
 	c->domain = xstrdup(domain);
 	c->repo = xstrdup(repo);
+	if (ep && registry_endpoint_probe(c, ep, err) < 0) { /* which scheme (config.c) */
+		registry_client_release(c);
+		return -1;
+	}
 	return 0;
 }
 
@@ -95,6 +102,7 @@ void registry_client_release(struct registry_client *c)
 	free(c->domain);
 	free(c->repo);
 	free(c->creds);
+	free(c->identity);
 	free(c->basic);
 	free(c->bearer);
 	cb_strvec_clear(&c->tokens);
@@ -266,6 +274,17 @@ static int fetch_token(struct registry_client *c, struct http_client *http,
 		c->bearer = xstrdup(cached);
 		return 0;
 	}
+	if (c->identity) { /* Docker's refresh-token grant (auth.c) */
+		cleanup_free char *t = NULL;
+
+		if (registry_token_refresh(http, ch, scope, c->identity, &t, err) < 0)
+			return -1;
+		cb_strvec_push(&c->tokens, scope);
+		cb_strvec_push(&c->tokens, t);
+		free(c->bearer);
+		c->bearer = steal_pointer(&t);
+		return 0;
+	}
 	token_url(&url, ch, scope);
 	if (c->creds) {
 		auth = xasprintf("Authorization: Basic %s", c->creds);
@@ -320,7 +339,7 @@ static int on_unauthorized(struct registry_client *c, struct http_client *http,
 
 	if (!c->creds_loaded) {
 		c->creds_loaded = true;
-		if (registry_credentials(c->domain, &c->creds, err) < 0)
+		if (registry_credentials_auth(c->domain, &c->creds, &c->identity, err) < 0)
 			return -1;
 	}
 	if (!h || registry_challenge_parse(h, &ch) < 0)

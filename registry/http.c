@@ -22,6 +22,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,6 +48,7 @@ struct http_client {
 	struct http_client_opts o;
 	CURLM *multi;
 	char *user_agent;
+	struct curl_blob ca; /* o.ca_pem, not copied (CURL_BLOB_NOCOPY) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -80,6 +83,9 @@ struct http_client *http_client_new(const struct http_client_opts *o, struct cb_
 		return NULL;
 	}
 	c->user_agent = xstrdup(o->user_agent ? o->user_agent : "cbuild/" CB_VERSION);
+	c->ca.data = (void *)o->ca_pem;
+	c->ca.len = o->ca_pem_len;
+	c->ca.flags = CURL_BLOB_NOCOPY;
 	return c;
 }
 
@@ -530,6 +536,7 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x, struct curl_sli
 {
 	const struct http_request *rq = x->req;
 	const struct http_client_opts *o = &c->o;
+	struct curl_blob *ca = &c->ca;
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val)                                                                              \
@@ -569,6 +576,16 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x, struct curl_sli
 		SET(CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->method && !strcmp(rq->method, "HEAD"))
 		SET(CURLOPT_NOBODY, 1L);
+	if (o->tls_no_verify) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->ca_pem)
+		SET(CURLOPT_CAINFO_BLOB, ca);
+	if (o->client_cert) {
+		SET(CURLOPT_SSLCERT, o->client_cert);
+		SET(CURLOPT_SSLKEY, o->client_key ? o->client_key : o->client_cert);
+	}
 	if (has_body(rq->method)) {
 		SET(CURLOPT_UPLOAD, 1L);
 		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);
@@ -625,8 +642,57 @@ static int run(struct http_client *c, CURL *h, CURLcode *result)
 	return ret;
 }
 
+static int http_request_do1(struct http_client *c, const struct http_request *req,
+			    struct http_response *resp, struct cb_error **err);
+
+/*
+ * --debug (CBUILD_DEBUG=1): each request and its outcome on stderr, its
+ * URL's password and the value of every header that carries a credential
+ * (Authorization, Proxy-Authorization, Cookie) replaced by "<redacted>".
+ * Bodies (a token request's form) are never shown.
+ */
+static bool debug_on(void)
+{
+	const char *d = getenv("CBUILD_DEBUG");
+
+	return d && *d && strcmp(d, "0");
+}
+
+static void debug_request(const char *what, const struct http_request *req)
+{
+	static const char *const secret[] = {"authorization:", "proxy-authorization:", "cookie:"};
+
+	fprintf(stderr, "cbuild: debug: > %s\n", what);
+	for (const char *const *p = req->headers; p && *p; p++) {
+		bool hide = false;
+
+		for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+			hide = hide || !strncasecmp(*p, secret[i], strlen(secret[i]));
+		if (hide)
+			fprintf(stderr, "cbuild: debug: >   %.*s <redacted>\n",
+				(int)(strchr(*p, ':') - *p + 1), *p);
+		else
+			fprintf(stderr, "cbuild: debug: >   %.200s\n", *p);
+	}
+}
+
 int http_request_do(struct http_client *c, const struct http_request *req,
 		    struct http_response *resp, struct cb_error **err)
+{
+	int ret = http_request_do1(c, req, resp, err);
+
+	if (!debug_on())
+		return ret;
+	if (ret < 0)
+		fprintf(stderr, "cbuild: debug: < %s\n", cb_error_msg(*err));
+	else
+		fprintf(stderr, "cbuild: debug: < %ld %s\n", resp->status,
+			http_status_text(resp->status));
+	return ret;
+}
+
+static int http_request_do1(struct http_client *c, const struct http_request *req,
+			    struct http_response *resp, struct cb_error **err)
 {
 	const char *method = req->method ? req->method : "GET";
 	cleanup_free char *safe = http_url_redacted(req->url);
@@ -638,6 +704,8 @@ int http_request_do(struct http_client *c, const struct http_request *req,
 	CURLcode rc;
 	char *eff = NULL;
 
+	if (debug_on())
+		debug_request(what, req);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !has_body(method))
 		return cb_error_set(err, EINVAL, "%s: method not supported", what);
 	if (!scheme_ok(req->url))

@@ -247,6 +247,32 @@ out:
 	return ret;
 }
 
+/* Pull from each endpoint (docker.io's mirrors, then the registry) until one succeeds. */
+static int pull_endpoints(struct registry_client *c, struct layer_store *s,
+			  const struct image_ref *r, const struct registry_pull_opts *o,
+			  struct registry_pull_result *res, struct cb_error **err)
+{
+	struct registry_endpoint *ep = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (registry_endpoints(r->domain, o ? &o->conn : NULL, true, &ep, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		ret = registry_client_init(c, r->domain, r->path, &ep[i], err);
+		if (ret == 0) {
+			ret = pull_image(c, s, r, o, res, err);
+			registry_client_release(c);
+		}
+		if (ret == 0 || !ep[i].mirror)
+			break;
+		cb_error_free(err); /* as Docker: a mirror's failure falls back to the next */
+		memset(res, 0, sizeof(*res));
+	}
+	registry_endpoints_free(ep, n);
+	return ret;
+}
+
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err)
 {
@@ -261,12 +287,7 @@ int registry_pull(struct layer_store *s, const char *ref, const struct registry_
 	image_ref_default_tag(&r);
 	name = image_ref_name(&r);
 	full = image_ref_string(&r);
-	if (registry_client_init(&c, r.domain, r.path, err) < 0) {
-		image_ref_release(&r);
-		return cb_error_wrap(err, "pull `%s`", full);
-	}
-	ret = pull_image(&c, s, &r, o, &res, err);
-	registry_client_release(&c);
+	ret = pull_endpoints(&c, s, &r, o, &res, err);
 	if (ret == 0) {
 		bydigest = xasprintf("%s@%s", name, res.digest.str);
 		if (r.tag && !r.digest)

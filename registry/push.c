@@ -712,6 +712,8 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 {
 	struct image_ref r;
 	struct registry_client c;
+	struct registry_endpoint *ep = NULL; /* one: pushes go to the registry itself */
+	size_t nep = 0;
 	struct registry_push_result res = {0};
 	struct pusher p = {.c = &c, .s = s, .o = o, .out = &res};
 	cleanup_free char *full = NULL;
@@ -721,7 +723,9 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 		return cb_error_wrap(err, "push `%s`", dest);
 	image_ref_default_tag(&r);
 	full = image_ref_string(&r);
-	if (registry_client_init(&c, r.domain, r.path, err) < 0) {
+	if (registry_endpoints(r.domain, o ? &o->conn : NULL, false, &ep, &nep, err) < 0 ||
+	    registry_client_init(&c, r.domain, r.path, ep, err) < 0) {
+		registry_endpoints_free(ep, nep);
 		image_ref_release(&r);
 		return cb_error_wrap(err, "push `%s`", full);
 	}
@@ -732,6 +736,7 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 	ret = push_image(&p, img, res.tag, err);
 	registry_client_release(&c);
 	free(p.source);
+	registry_endpoints_free(ep, nep);
 	if (ret == 0 && r.digest && strcmp(r.digest, res.digest.str))
 		ret = cb_error_set(err, 0, "the image's manifest is %s, not the digest named",
 				   res.digest.str);

@@ -33,6 +33,7 @@ struct registry_client {
 	struct http_client *http;
 	char *origin, *domain, *repo;
 	char *creds, *basic, *bearer;
+	char *identity; /* an identity token (auth.c): tokens by the refresh grant, no Basic */
 	bool creds_loaded;
 	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
@@ -54,8 +55,12 @@ struct registry_client {
 	 */
 	const char *mount_from;
 };
+/*
+ * ep (registry_endpoints, config.c) says where and how: origin, TLS, the
+ * scheme probe; NULL: https://, or http:// for a loopback host.
+ */
 int registry_client_init(struct registry_client *c, const char *domain, const char *repo,
-			 struct cb_error **err);
+			 const struct registry_endpoint *ep, struct cb_error **err);
 void registry_client_release(struct registry_client *c);
 /*
  * GET origin + path (Accept: accept when non-NULL), authenticating on a
@@ -148,6 +153,54 @@ struct image_manifest;
 int registry_pull_blobs(struct registry_client *c, struct layer_store *s,
 			const struct image_manifest *m, const struct registry_pull_opts *o,
 			unsigned *fetched, unsigned *present, struct cb_error **err);
+/* Credentials (auth.c, credhelper.c)                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * host's credentials as the client uses them: *basic (base64 user:password)
+ * or *identity (an identity token); 1, 0 when none, -1 on error.
+ */
+int registry_credentials_auth(const char *host, char **basic, char **identity,
+			      struct cb_error **err);
+/*
+ * The helper an auth file (root: its JSON object) names for key (an
+ * auth key: registry_auth_key): `credHelpers` (for docker.io also under
+ * "index.docker.io" and "docker.io"), else `credsStore`; NULL when none.
+ * Borrowed from root.
+ */
+struct json_t;
+const char *registry_auth_helper(struct json_t *root, const char *key);
+/*
+ * Run `docker-credential-<helper> action` (found on PATH, no shell) with in
+ * on its stdin: 0, its stdout (*out, caller frees) and exit *status; -1
+ * when it cannot be run, its output is over 64 KiB or it takes over 60 s.
+ * Its stderr is dropped.
+ */
+int registry_cred_helper_run(const char *helper, const char *action, const char *in, size_t inlen,
+			     char **out, size_t *outlen, int *status, struct cb_error **err);
+/*
+ * The OAuth2 refresh-token grant Docker uses for identity tokens: POST
+ * realm grant_type=refresh_token&refresh_token=&service=&scope=&client_id=
+ * -> access_token.  0 and *token (caller frees), -1 on error.
+ */
+int registry_token_refresh(struct http_client *http, const struct registry_challenge *ch,
+			   const char *scope, const char *identity, char **token,
+			   struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Registry configuration (config.c)                                         */
+/* ------------------------------------------------------------------------ */
+
+/* ep's TLS settings into the options of its HTTP client (borrowed from ep). */
+void registry_endpoint_http_opts(const struct registry_endpoint *ep, struct http_client_opts *o);
+/*
+ * Settle c->origin's scheme as ep->probe says, with a GET /v2/ on c's
+ * client: a loopback host that answers plain HTTP as a TLS server does
+ * goes to https://; an insecure host that gives no HTTPS answer to http://.
+ * -1 only when the host cannot be reached at all (refused, timed out).
+ */
+int registry_endpoint_probe(struct registry_client *c, const struct registry_endpoint *ep,
+			    struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Push (push.c)                                                             */

@@ -116,6 +116,13 @@ struct http_client_opts {
 				    returned as it is */
 	int cancel_fd;		 /* -1, or an fd (eventfd, pipe) that turns readable to
 				    stop a request at once (ECANCELED) */
+	/* TLS of https requests (registry/config.c fills these per registry) */
+	bool tls_no_verify;	 /* neither the peer's certificate nor its name is checked */
+	const char *ca_pem;	 /* PEM of the CAs trusted instead of libcurl's bundle; NULL:
+				    libcurl's; not copied */
+	size_t ca_pem_len;
+	const char *client_cert; /* PEM files of a client certificate and its key (mTLS); NULL */
+	const char *client_key;
 };
 #define HTTP_CLIENT_OPTS_INIT                                                                      \
 	{                                                                                          \
@@ -240,6 +247,181 @@ int registry_credentials(const char *host, char **out, struct cb_error **err);
 /* buf in base64; caller frees. */
 char *registry_base64(const void *buf, size_t len);
 
+/*
+ * Credentials as Docker keeps them (auth.c, credhelper.c).  In each file
+ * above, in order: `credHelpers` naming a helper for host, else
+ * `credsStore`: `docker-credential-NAME get` answers (a helper configured
+ * for host is its only source, as for Docker); else `auths` (`auth`,
+ * `username`/`password`, or `identitytoken`).  docker.io's key is
+ * REGISTRY_HUB_KEY.  A user REGISTRY_TOKEN_USER means secret is an
+ * identity token (an OAuth2 refresh token for the token realm, never sent
+ * as Basic).  Secrets are never logged.
+ */
+#define REGISTRY_HUB_KEY "https://index.docker.io/v1/"
+#define REGISTRY_TOKEN_USER "<token>"
+struct registry_creds {
+	char *user, *secret;
+};
+/* 1 and *out (release it), 0 when none, -1 on an unreadable file or a failed helper. */
+int registry_credentials_get(const char *host, struct registry_creds *out, struct cb_error **err);
+void registry_creds_release(struct registry_creds *c); /* wipes the secret */
+/* The key of host in auth files and helpers: REGISTRY_HUB_KEY for docker.io, else host. */
+const char *registry_auth_key(const char *host);
+/*
+ * A helper's answer to `get` (JSON {"Username", "Secret"}): 1 and *out, 0
+ * for an empty Secret; -1 when it is not such an object or holds a newline.
+ */
+int registry_cred_helper_parse(const char *buf, size_t len, struct registry_creds *out,
+			       struct cb_error **err);
+/* `docker-credential-<helper> get` for server: 1 and *out, 0 when it has none. */
+int registry_cred_helper_get(const char *helper, const char *server, struct registry_creds *out,
+			     struct cb_error **err);
+/* `store` (creds) or `erase` (creds NULL; none stored is fine) for server. */
+int registry_cred_helper_put(const char *helper, const char *server,
+			     const struct registry_creds *creds, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Login and logout (login.c)                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The file login and logout write: $REGISTRY_AUTH_FILE, else
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json; NULL when none
+ * of the variables is set.  Caller frees.
+ */
+char *registry_auth_file(void);
+/* A registry as docker login takes it ("reg:5000", "https://reg:5000/v2/") as its host. */
+char *registry_login_host(const char *server, struct cb_error **err);
+
+struct registry_conn_opts;
+/*
+ * Are cr the credentials of host?  GET /v2/: 200 without any; after a
+ * 401, Basic, or a token for the account from the Bearer realm (an
+ * http(s) URL), then /v2/ again must be 200.  -1 naming why ("...:
+ * incorrect username or password").
+ */
+int registry_login_check(const char *host, const struct registry_creds *cr,
+			 const struct registry_conn_opts *o, struct cb_error **err);
+/*
+ * docker login: check cr against server, then store them: through the
+ * credential helper configured for it (the `auths` entry left empty), else
+ * as `auths`.`<key>`.`auth` of registry_auth_file(), every other key kept,
+ * mode 0600, written atomically.  *host the server's host (caller frees).
+ * Nothing is saved when the check fails.
+ */
+int registry_login(const char *server, const struct registry_creds *cr,
+		   const struct registry_conn_opts *o, char **host, struct cb_error **err);
+/* docker logout: erase them (helper and file); *had: there were some. */
+int registry_logout(const char *server, char **host, bool *had, struct cb_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Registry configuration: scheme, TLS, mirrors (config.c)                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Per registry host: which scheme, which CAs and client certificate, and
+ * (for docker.io pulls) which mirrors to try first.  Sources, later ones
+ * adding to earlier ones: /etc/cbuild/registries.json, then
+ * $XDG_CONFIG_HOME/cbuild/registries.json (else ~/.config/...), which hold
+ * the two keys of Docker's daemon.json that concern a client (any other key
+ * is ignored, so a copy of daemon.json does):
+ *
+ *	{"insecure-registries": ["reg.internal:5000", "10.0.0.0/8"],
+ *	 "registry-mirrors": ["https://mirror.example"]}
+ *
+ * then the options of the command (struct registry_conn_opts).
+ *
+ *	struct registry_endpoint *ep; size_t n;
+ *	registry_endpoints("docker.io", &conn, true, &ep, &n, &err);
+ *	for each: registry_client_init(&c, domain, repo, &ep[i], &err) ...
+ *	registry_endpoints_free(ep, n);
+ */
+
+enum registry_tls_verify {
+	REGISTRY_TLS_DEFAULT = 0, /* verify, except for hosts listed insecure */
+	REGISTRY_TLS_VERIFY,	  /* --tls-verify=true: verify, also insecure-listed hosts */
+	REGISTRY_TLS_NO_VERIFY,	  /* --tls-verify=false: https unverified, else http */
+};
+
+/* What a command's flags say; zeroed = the configuration files only. */
+struct registry_conn_opts {
+	int tls_verify;		    /* enum registry_tls_verify */
+	const char *cert_dir;	    /* --cert-dir: its *.crt, *.cert and *.key instead of the
+				       certs.d lookup; NULL */
+	const char *const *mirrors; /* --registry-mirror URLs, NULL-ended, tried before the
+				       configured ones; NULL */
+};
+
+struct registry_config {
+	struct cb_strvec insecure; /* "host[:port]" or a CIDR ("10.0.0.0/8") */
+	struct cb_strvec mirrors;  /* "https://host[:port]", no trailing '/' */
+};
+
+/*
+ * Add the keys of one registries.json (buf, len; path names it in errors)
+ * to cfg.  Errors: not a JSON object, a key of the wrong type, an insecure
+ * entry with a scheme, a mirror that is not an http(s) URL without a path.
+ */
+int registry_config_parse(struct registry_config *cfg, const char *path, const char *buf,
+			  size_t len, struct cb_error **err);
+/* Read the default files (missing ones are fine) into cfg (zeroed by the caller). */
+int registry_config_load(struct registry_config *cfg, struct cb_error **err);
+void registry_config_release(struct registry_config *cfg);
+/* Is host ("reg:5000", "10.1.2.3:5000", "[fd00::1]") listed insecure, by name or CIDR? */
+bool registry_config_insecure(const struct registry_config *cfg, const char *host);
+/* A mirror URL as Docker takes one: "http(s)://host[:port][/]"; normalised copy (scheme
+ * lowercased, no trailing '/') or NULL. */
+char *registry_mirror_normalize(const char *url);
+
+enum registry_probe {
+	REGISTRY_PROBE_NONE,	 /* origin as it is */
+	REGISTRY_PROBE_LOOPBACK, /* http://; https:// (verified) when the host answers
+				    plain HTTP as a TLS server does (400) */
+	REGISTRY_PROBE_INSECURE, /* https:// unverified; http:// when that gets no response */
+};
+
+/* One place to send a repository's requests to. */
+struct registry_endpoint {
+	char *origin;		/* "https://host[:port]" (or http://) */
+	char *host;		/* host[:port] of origin */
+	bool mirror;		/* a docker.io mirror */
+	bool tls_no_verify;	/* https without checking the certificate */
+	enum registry_probe probe;
+	char *ca_pem;		/* the system CAs and the registry's; NULL: the system's */
+	size_t ca_pem_len;
+	char *client_cert;	/* a client certificate and its key (files); NULL */
+	char *client_key;
+};
+
+/*
+ * The endpoints for a repository of domain ("docker.io", "reg:5000"), in
+ * the order to try them: for a pull of docker.io, each mirror (from o,
+ * then from the files), then the registry; else the registry alone.
+ * Loopback hosts get REGISTRY_PROBE_LOOPBACK, insecure-listed ones (and
+ * every host under REGISTRY_TLS_NO_VERIFY) REGISTRY_PROBE_INSECURE.  CAs
+ * and a client certificate come from o->cert_dir, else the certs.d
+ * directories of the host.  *out (n entries) is the caller's.
+ */
+int registry_endpoints(const char *domain, const struct registry_conn_opts *o, bool pull,
+		       struct registry_endpoint **out, size_t *n, struct cb_error **err);
+/*
+ * Read a certs.d directory into ep, as Docker does: each *.crt is a CA
+ * (ep->ca_pem becomes the system's bundle and it), a *.cert and the *.key
+ * of its name a client certificate (the first pair).  A missing directory
+ * is none; a .cert without .key (or the reverse) or a .crt without a PEM
+ * certificate is an error.  ep is filled as the files are read: on failure
+ * it may hold some of them (the caller frees ep's fields either way).
+ */
+int registry_certs_dir(struct registry_endpoint *ep, const char *dir, struct cb_error **err);
+void registry_endpoints_free(struct registry_endpoint *ep, size_t n);
+
+/*
+ * The CA bundle the system trusts, as Go's crypto/x509 finds it:
+ * $SSL_CERT_FILE, else the first of Debian's, Fedora's, SUSE's, ...
+ * bundle files that exists.  NULL when none.
+ */
+const char *registry_system_ca_file(void);
+
 /* ------------------------------------------------------------------------ */
 /* Pull (pull.c)                                                             */
 /* ------------------------------------------------------------------------ */
@@ -257,6 +439,7 @@ struct registry_pull_opts {
 	 * request is repeated).  Called for each piece curl hands over, with ctx.
 	 */
 	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
+	struct registry_conn_opts conn; /* TLS, mirrors (config.c); zeroed: the files' */
 };
 
 struct registry_pull_result {
@@ -305,6 +488,7 @@ struct registry_push_opts {
 	 * request is repeated).  Called for each piece curl hands over, with ctx.
 	 */
 	void (*progress)(void *ctx, const struct cb_digest *blob, int64_t done, int64_t total);
+	struct registry_conn_opts conn; /* TLS (config.c); zeroed: the files' */
 };
 
 struct registry_push_result {

@@ -226,7 +226,7 @@ static int send_to(struct server *s, const char *method, bool can_restart, int c
 
 	snprintf(domain, sizeof(domain), "127.0.0.1:%d", s->port);
 	setenv("CBUILD_REGISTRY_RETRY_MS", "1", 1);
-	assert_int_equal(registry_client_init(&c, domain, "x/y", err), 0);
+	assert_int_equal(registry_client_init(&c, domain, "x/y", NULL, err), 0);
 	c.cancel_fd = cancel_fd;
 	rq.buf = "data";
 	rq.len = method && strcmp(method, "GET") ? 4 : 0;
