@@ -1344,11 +1344,14 @@ static int clear_slot(int dfd, const char *name, bool want_dir, struct cb_error 
 	return 0;
 }
 
-/* The tree directory for parent: the last one is kept (items come in walk order). */
+/*
+ * The tree directory for parent, borrowed (op keeps it open until another
+ * is asked for): the last one is kept, as items come in walk order.
+ */
 static int parent_fd(struct copy_op *op, int tfd, const char *parent, struct cb_error **err)
 {
 	if (op->pfd >= 0 && op->pdir && !strcmp(op->pdir, parent))
-		return fcntl(op->pfd, F_DUPFD_CLOEXEC, 3);
+		return op->pfd;
 	if (op->pfd >= 0)
 		close(op->pfd);
 	free(op->pdir);
@@ -1357,7 +1360,7 @@ static int parent_fd(struct copy_op *op, int tfd, const char *parent, struct cb_
 	if (op->pfd < 0)
 		return -1;
 	op->pdir = xstrdup(parent);
-	return fcntl(op->pfd, F_DUPFD_CLOEXEC, 3);
+	return op->pfd;
 }
 
 /* A digest computed during the copy goes into the stat cache if the file did not change. */
@@ -1382,10 +1385,10 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 {
 	cleanup_free char *parent = cb_dirname(it->dst);
 	const char *name = cb_basename(it->dst);
-	cleanup_close int dfd = -1;
+	cleanup_close int adfd = -1;
 	cleanup_close int out = -1;
 	struct timespec ts[2] = {it->mtime, it->mtime};
-	int r;
+	int dfd, r;
 
 	if (it->kind == ITEM_ARCHIVE) {
 		struct layer_apply_opts ao = LAYER_APPLY_OPTS_INIT;
@@ -1400,8 +1403,8 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 			free(op->pdir);
 			op->pdir = NULL;
 		}
-		dfd = in < 0 ? -1 : tree_mkdir_p(op, tfd, it->dst, err);
-		if (dfd < 0 || layer_apply(dfd, in, &ao, &ignored, err) < 0)
+		adfd = in < 0 ? -1 : tree_mkdir_p(op, tfd, it->dst, err);
+		if (adfd < 0 || layer_apply(adfd, in, &ao, &ignored, err) < 0)
 			return cb_error_wrap(err, "extract `%s`", it->entry.path);
 		return 0;
 	}
@@ -1426,9 +1429,7 @@ static int write_item(struct copy_op *op, int tfd, struct copy_item *it, struct 
 	r = clear_slot(dfd, name, it->kind == ITEM_DIR, err);
 	if (r < 0)
 		return -1;
-	if (r == 2 && op->pfd >= 0) { /* a directory went: the cached one may be below it */
-		close(op->pfd);
-		op->pfd = -1;
+	if (r == 2) { /* a directory went: the cached one may be below it (dfd stays open) */
 		free(op->pdir);
 		op->pdir = NULL;
 	}
