@@ -249,12 +249,13 @@ static int download(struct blob_set *bs, struct http_client *http, const struct 
 /* Workers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Record how job j ended (e NULL: fetched); the first failure stops the rest. */
+/* Record how job j (NULL: none) ended (e NULL: fetched); the first failure stops the rest. */
 static void job_done(struct blob_set *bs, struct job *j, struct cb_error *e)
 {
 	pthread_mutex_lock(&bs->mu);
 	if (!e) {
-		j->state = JOB_FETCHED;
+		if (j)
+			j->state = JOB_FETCHED;
 	} else if (!bs->first) {
 		uint64_t one = 1;
 
