@@ -183,44 +183,54 @@ static void add_escaped(struct cb_strbuf *sb, const char *s)
 	}
 }
 
+/* Append the strings of sv to sb, space-separated, each once (sv sorted). */
+static void add_scopes(struct cb_strbuf *sb, const struct cb_strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!i || strcmp(sv->v[i], sv->v[i - 1]))
+			cb_strbuf_addf(sb, "%s%s", sb->len ? " " : "", sv->v[i]);
+}
+
 /*
  * The scopes a token is asked for, space-separated (the cache's key): the
  * challenge's (several are split on spaces, as containerd does), else
  * repository:<repo>:pull; a push client asks pull,push on its repository
  * whatever the challenge says about it, and repository:<mount_from>:pull
- * too while it asks for a cross-repository mount.  Caller frees.
+ * too while it asks for a cross-repository mount.  In one order whatever
+ * the challenge's: its own repository first, then the others bytewise,
+ * each once -- docker-registry lists a challenge's scopes (and actions) in
+ * Go's random map order, and the same access must be asked for, and
+ * cached, under one key.  Caller frees.
  */
 static char *token_scope(const struct registry_client *c, const struct registry_challenge *ch)
 {
-	cleanup_free char *own =
-		xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
 	cleanup_free char *prefix = xasprintf("repository:%s:", c->repo);
+	struct cb_strvec own = CB_STRVEC_INIT, rest = CB_STRVEC_INIT;
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	const char *p = ch->scope ? ch->scope : "";
-	bool have_own = false;
+	size_t pl = strlen(prefix);
 
 	while (*p) {
 		size_t n = strcspn(p, " ");
 
-		if (n && c->push && n >= strlen(prefix) && !strncmp(p, prefix, strlen(prefix))) {
-			if (!have_own)
-				cb_strbuf_addf(&sb, "%s%s", sb.len ? " " : "", own);
-			have_own = true;
-		} else if (n) {
-			cb_strbuf_addf(&sb, "%s%.*s", sb.len ? " " : "", (int)n, p);
-		}
-		p += n + (p[n] == ' ');
+		if (n)
+			cb_strvec_pushn(n >= pl && !strncmp(p, prefix, pl) ? &own : &rest, p, n);
+		p += n + strspn(p + n, " ");
 	}
-	if (!sb.len || (c->push && !have_own))
-		cb_strbuf_addf(&sb, "%s%s", sb.len ? " " : "", own);
-	if (c->mount_from) { /* a mount's source, as Docker's client asks: pull there too */
-		cleanup_free char *from = xasprintf("repository:%s:pull", c->mount_from);
-		size_t n = strlen(from);
-		const char *at = strstr(sb.buf, from);
-
-		if (!at || (at != sb.buf && at[-1] != ' ') || (at[n] && at[n] != ' '))
-			cb_strbuf_addf(&sb, " %s", from);
+	if (c->push) { /* pull,push on its repository, in this order */
+		cb_strvec_clear(&own);
+		cb_strvec_pushf(&own, "%spull,push", prefix);
+	} else if (!own.n && !rest.n) {
+		cb_strvec_pushf(&own, "%spull", prefix);
 	}
+	if (c->mount_from) /* a mount's source, as Docker's client asks: pull there too */
+		cb_strvec_pushf(&rest, "repository:%s:pull", c->mount_from);
+	cb_strvec_sort(&own);
+	cb_strvec_sort(&rest);
+	add_scopes(&sb, &own);
+	add_scopes(&sb, &rest);
+	cb_strvec_clear(&own);
+	cb_strvec_clear(&rest);
 	return cb_strbuf_detach(&sb, NULL);
 }
 

@@ -19,8 +19,10 @@ Scripted faults (0403; "first" = the first request for that path):
   x/cut200     the layer first cut, then always 200 whole (Range ignored)
   x/badrange   the layer first cut, then a 206 that starts at byte 1
   x/huge       manifest `1` of 5 MiB (Content-Length), `chunked` (chunked)
-  x/scope      blobs want a token for "repository:x/scope:pull
-               repository:x/base:pull": 401 error="insufficient_scope"
+  x/scope      blobs want a token for "repository:x/base:pull
+               repository:x/scope:pull": 401 error="insufficient_scope"
+               (the foreign scope first, an order docker-registry's Go map
+               gives one challenge in eight)
   x/par        6 layers served slowly, the first slowest
   x/failfast   layer 0 is 404 at once, the other 4 take 5 s each
   x/dup        one layer twice
@@ -119,7 +121,7 @@ HUGE = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.m
                    "pad": "x" * (5 << 20)}).encode()
 repos["x/huge"] = {"1": (HUGE, "application/vnd.oci.image.manifest.v1+json"),
                    "chunked": (HUGE, "application/vnd.oci.image.manifest.v1+json")}
-SCOPE2 = "repository:x/scope:pull repository:x/base:pull"
+SCOPE2 = "repository:x/base:pull repository:x/scope:pull"
 
 
 def layer_digests(repo):

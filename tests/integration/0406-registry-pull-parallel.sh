@@ -4,7 +4,8 @@
 # manifest's order although later layers finish first; the first failure
 # stops the others at once and is the error reported, nothing of the
 # stopped downloads in the store; a 401 insufficient_scope on the blobs of
-# several threads costs one token request for the new scopes (both sent),
+# several threads costs one token request for the new scopes (both sent,
+# the repository's own first although the challenge lists it second),
 # shared by all of them; a layer named twice is fetched once.  No Authorization ever reaches the storage origin.
 . "$(dirname "$0")/lib.sh"
 . "$CB_SOURCE_DIR/tests/integration/build-lib.sh"
