@@ -95,7 +95,8 @@ static void etc_children(int etc, const struct mount_facts *base, struct mount_f
 static int over_etc(int root, const struct mount_facts *below, struct mount_facts *out,
 		    struct cb_error **err)
 {
-	cleanup_close int etc = openat(root, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int etc =
+		openat(root, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	static const struct mount_facts none; /* all MF_MISSING */
 	bool foreign;
 
@@ -104,7 +105,8 @@ static int over_etc(int root, const struct mount_facts *below, struct mount_fact
 	if (foreign_xattrs(etc, &foreign, err) < 0)
 		return -1;
 	out->f[MF_ETC].foreign_xattrs = foreign;
-	/* what /etc holds below shows through unless this one is opaque or replaces a non-directory */
+	/* what /etc holds below shows through unless this one is opaque or replaces a non-directory
+	 */
 	etc_children(etc, below->f[MF_ETC].kind == MF_DIR && !opaque_fd(etc) ? below : &none, out);
 	return 0;
 }
