@@ -307,6 +307,7 @@ static void release_stage(struct stage *st)
 	}
 	free(st->stubs_dir);
 	free(st->stubs_shape);
+	cb_strvec_clear(&st->lowers);
 	if (st->s)
 		layer_store_close(st->s);
 	if (st->netns_fd >= 0)

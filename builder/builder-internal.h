@@ -146,6 +146,37 @@ void stat_cache_free(struct stat_cache *c);
 
 enum stage_status { STAGE_PENDING, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
 
+/*
+ * mountfacts.c: what a stack of snapshots holds at the sandbox's mount
+ * points, kept per stage and brought up to date a layer at a time.
+ */
+enum {
+	MF_ETC,
+	MF_PROC,
+	MF_DEV,
+	MF_SYS,
+	MF_HOSTS,
+	MF_RESOLV,
+	MF_HOSTNAME,
+	MOUNT_FACTS
+};
+extern const char *const mount_fact_paths[MOUNT_FACTS];
+enum mount_fact_kind { MF_MISSING, MF_DIR, MF_FILE, MF_ODD /* a symlink: ask stackfs */ };
+struct mount_fact {
+	enum mount_fact_kind kind;
+	bool foreign_xattrs; /* MF_ETC: extended attributes besides overlayfs's */
+	struct stat st;	     /* MF_DIR, MF_FILE: the topmost entry's (lstat) */
+};
+struct mount_facts {
+	bool known;
+	struct mount_fact f[MOUNT_FACTS];
+};
+/* Of the stack lowers (top first, every layer read). */
+int mount_facts_of(const struct cb_strvec *lowers, struct mount_facts *out, struct cb_error **err);
+/* Of dir (a layer, overlay whiteouts) on top of the stack below describes; out may be below. */
+int mount_facts_over(const struct mount_facts *below, const char *dir, struct mount_facts *out,
+		     struct cb_error **err);
+
 struct stage {
 	size_t index;
 	struct layer_store *s; /* this stage's own handle (handles are not thread-safe) */
@@ -168,6 +199,18 @@ struct stage {
 	unsigned run_seq;
 	/* the mount points the layers lack, made in run_scratch (stubs.c); NULL none yet */
 	char *stubs_dir, *stubs_shape;
+	/*
+	 * The lowerdirs of the snapshot stack ending at lowers_chain (when
+	 * lowers_known), kept so that a step does not walk the whole chain
+	 * again: a committed layer puts its snapshot on top (layer.c).
+	 */
+	struct cb_strvec lowers;
+	struct cb_digest lowers_chain;
+	bool lowers_known;
+	/* the mount facts of the stack ending at facts_chain (none: the empty stack) */
+	struct mount_facts facts;
+	struct cb_digest facts_chain;
+	bool facts_has_chain;
 	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
 	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */
@@ -238,6 +281,8 @@ struct build {
  * and the runtime must find and make them itself; -1 on an error.
  */
 struct runtime_mount;
+/* The stage's mount facts (st->facts) for lowers, its current stack: kept, or read whole. */
+int build_stage_facts(struct stage *st, const struct cb_strvec *lowers, struct cb_error **err);
 int build_stubs_prepare(struct stage *st, const struct cb_strvec *lowers,
 			const struct runtime_mount *mounts, size_t nmounts, const char **dir,
 			struct cb_error **err);
@@ -368,6 +413,8 @@ int build_cache_apply(struct build *b, struct stage *st, const struct cb_digest 
 		      const char *created_by, struct cb_error **err);
 /* The lowerdirs of the stage's current rootfs, top first. */
 int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct cb_error **err);
+/* Keep dirs (just made by build_stage_lowerdirs) as the stage's stack for the next steps. */
+void build_stage_lowerdirs_keep(struct stage *st, const struct cb_strvec *dirs);
 /* key = sha256(parent key, parts...) */
 void build_key(const struct cb_digest *parent, const struct cb_strvec *parts,
 	       struct cb_digest *out);

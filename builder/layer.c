@@ -56,7 +56,40 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 {
 	if (!st->has_chain)
 		return 0;
+	if (st->lowers_known && cb_digest_equal(&st->lowers_chain, &st->chain)) {
+		for (size_t i = 0; i < st->lowers.n; i++)
+			cb_strvec_push(dirs, st->lowers.v[i]);
+		return 0;
+	}
 	return layer_store_snapshot_lowerdirs(st->s, &st->chain, dirs, err);
+}
+
+void build_stage_lowerdirs_keep(struct stage *st, const struct cb_strvec *dirs)
+{
+	if (!st->has_chain)
+		return;
+	cb_strvec_clear(&st->lowers);
+	for (size_t i = 0; i < dirs->n; i++)
+		cb_strvec_push(&st->lowers, dirs->v[i]);
+	st->lowers_chain = st->chain;
+	st->lowers_known = true;
+}
+
+/* A layer committed on top of the kept stack: its snapshot goes first. */
+static void lowers_push(struct stage *st, const struct cb_digest *old, const struct cb_digest *chain)
+{
+	struct cb_strvec v = CB_STRVEC_INIT;
+
+	if (!st->lowers_known || !cb_digest_equal(&st->lowers_chain, old)) {
+		st->lowers_known = false;
+		return;
+	}
+	cb_strvec_push_take(&v, layer_store_snapshot_dir(st->s, chain));
+	for (size_t i = 0; i < st->lowers.n; i++)
+		cb_strvec_push(&v, st->lowers.v[i]);
+	cb_strvec_clear(&st->lowers);
+	st->lowers = v;
+	st->lowers_chain = *chain;
 }
 
 /* Now as Go's RFC 3339 with nanoseconds (time.RFC3339Nano, UTC). */
@@ -157,6 +190,10 @@ int build_commit_tree(struct build *b, struct stage *st, const char *dir, bool o
 	if (layer_store_layer_commit(st->s, st->has_chain ? &st->chain : NULL, dir, &o, &d, &chain,
 				     err) < 0)
 		return cb_error_wrap(err, "commit the layer");
+	if (st->has_chain)
+		lowers_push(st, &st->chain, &chain);
+	else
+		st->lowers_known = false;
 	{
 		cleanup_free char *created = now_rfc3339();
 

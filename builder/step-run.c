@@ -221,8 +221,11 @@ struct run_ctx {
  * (its mtime changed: stub hosts and resolv.conf files were made in it
  * and removed) when the image lacks either file.  The sandbox itself
  * keeps its mount points out of the upper layer.
+ *
+ * Through the merged view: what runc_leftovers falls back on when a
+ * symlink stands on one of the paths.
  */
-static int runc_leftovers(const struct run_ctx *c, const char *upper, struct cb_error **err)
+static int leftovers_stackfs(const struct run_ctx *c, const char *upper, struct cb_error **err)
 {
 	static const char *const points[] = {"dev", "proc", "sys"};
 	const char **dirs = xcalloc(c->lowers.n + 1, sizeof(*dirs));
@@ -283,6 +286,54 @@ static int runc_leftovers(const struct run_ctx *c, const char *upper, struct cb_
 	}
 	stackfs_release(&fs);
 	return ret;
+}
+
+/*
+ * runc's leftovers from the stage's mount facts brought over the upper
+ * (mountfacts.c): a handful of calls, where the merged view walks every
+ * layer.  *after: the facts of the upper (leftovers included) on the
+ * stack, for the steps after.
+ */
+static int runc_leftovers(struct stage *st, const struct run_ctx *c, const char *upper,
+			  struct mount_facts *after, struct cb_error **err)
+{
+	static const int points[] = {MF_DEV, MF_PROC, MF_SYS};
+	cleanup_close int ufd = -1;
+	struct mount_facts mf;
+	const struct mount_fact *etc = &mf.f[MF_ETC];
+	struct stat st_up;
+
+	if (build_stage_facts(st, &c->lowers, err) < 0 ||
+	    mount_facts_over(&st->facts, upper, &mf, err) < 0)
+		return -1;
+	for (int i = 0; i < MOUNT_FACTS; i++)
+		if (mf.f[i].kind == MF_ODD && i != MF_HOSTNAME) {
+			if (leftovers_stackfs(c, upper, err) < 0)
+				return -1;
+			return mount_facts_over(&st->facts, upper, after, err);
+		}
+	ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ufd < 0)
+		return cb_error_set(err, errno, "open `%s`", upper);
+	for (size_t i = 0; i < 3; i++)
+		if (mf.f[points[i]].kind == MF_MISSING &&
+		    mkdirat(ufd, mount_fact_paths[points[i]] + 1, 0755) < 0)
+			return cb_error_set(err, errno, "create `%s`", mount_fact_paths[points[i]]);
+	if ((mf.f[MF_HOSTS].kind == MF_MISSING || mf.f[MF_RESOLV].kind == MF_MISSING) &&
+	    etc->kind != MF_FILE) {
+		if (fstatat(ufd, "etc", &st_up, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* copy /etc up from below, or make it */
+			if (mkdirat(ufd, "etc", 0755) < 0 ||
+			    (etc->kind == MF_DIR &&
+			     (fchownat(ufd, "etc", etc->st.st_uid, etc->st.st_gid,
+				       AT_SYMLINK_NOFOLLOW) < 0 ||
+			      fchmodat(ufd, "etc", etc->st.st_mode & 07777, 0) < 0)))
+				return cb_error_set(err, errno, "create `/etc`");
+		} else if (utimensat(ufd, "etc", NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+			return cb_error_set(err, errno, "touch `/etc`");
+		}
+	}
+	return mount_facts_over(&st->facts, upper, after, err);
 }
 
 static void run_ctx_release(struct stage *st, struct run_ctx *c)
@@ -365,6 +416,7 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 		return cb_error_set(err, errno, "create `%s`", c->upper);
 	if (build_stage_lowerdirs(st, &c->lowers, err) < 0)
 		return -1;
+	build_stage_lowerdirs_keep(st, &c->lowers);
 	if (!c->lowers.n) { /* FROM scratch: overlay needs a lower layer */
 		empty = xasprintf("%s/empty", st->run_scratch);
 		if (mkdir(empty, 0755) < 0 && errno != EEXIST)
@@ -459,6 +511,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	struct cb_strvec argv = CB_STRVEC_INIT, parts = CB_STRVEC_INIT;
 	cleanup_free char *script = NULL, *created_by = NULL;
 	struct run_ctx c = {0};
+	struct mount_facts after;
 	enum runtime_network net = step_network(b, r);
 	struct cb_digest key;
 	struct timespec t;
@@ -490,9 +543,14 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	build_explain_miss(b, st, in, step, &st->key, &parts);
 	ret = execute(b, st, in, &argv, script, net, step, &c, err);
 	if (ret == 0)
-		ret = runc_leftovers(&c, c.upper, err);
+		ret = runc_leftovers(st, &c, c.upper, &after, err);
 	if (ret == 0)
 		ret = build_commit_tree(b, st, c.upper, true, created_by, &key, err);
+	if (ret == 0) { /* the facts of the new stack, for the next step */
+		st->facts = after;
+		st->facts_chain = st->chain;
+		st->facts_has_chain = st->has_chain;
+	}
 	if (ret == 0) {
 		st->key = key;
 		build_progress_done(b, step, &t, false);

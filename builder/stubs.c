@@ -7,10 +7,11 @@
  * The runtime can find and make them itself, but for every sandbox: a
  * read-only overlay to probe the layers, an overlay of a stubs layer to
  * create them, then the root, with two unmounts between (each waits for
- * an RCU grace period).  Here the layers are looked at without a mount
- * (stackfs.c), and the stubs directory of a stage is made once and kept
- * while the steps need the same mount points: a later step only has its
- * directories' metadata brought up to date.
+ * an RCU grace period).  Here the layers are looked at without a mount,
+ * through the stage's mount facts (mountfacts.c: read once, then brought
+ * up to date by each layer put on top), and the stubs directory of a
+ * stage is made once and kept while the steps need the same mount points:
+ * a later step only has /etc's metadata brought up to date.
  *
  * The stubs directory holds what overlayfs's copy-up would have put in the
  * runtime's stubs layer: each existing directory on the way (mode, owner
@@ -24,7 +25,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder-internal.h"
@@ -69,96 +69,49 @@ static void plan_add(struct stub_plan *p, const char *path, bool dir, bool exist
 	p->n++;
 }
 
-/* Only overlayfs's own attributes (opaque markers), which copy-up drops too. */
-static int plain_xattrs(int fd, bool *plain, struct cb_error **err)
+int build_stage_facts(struct stage *st, const struct cb_strvec *lowers, struct cb_error **err)
 {
-	char names[1024];
-	ssize_t len = flistxattr(fd, names, sizeof(names));
-
-	if (len < 0 && (errno == ENOTSUP || errno == ERANGE)) {
-		*plain = errno == ENOTSUP;
+	if (st->facts.known && st->facts_has_chain == st->has_chain &&
+	    (!st->has_chain || cb_digest_equal(&st->facts_chain, &st->chain)))
 		return 0;
-	}
-	if (len < 0)
-		return cb_error_set(err, errno, "list extended attributes");
-	*plain = true;
-	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1)
-		if (strncmp(names + off, "trusted.overlay.", 16) &&
-		    strncmp(names + off, "user.overlay.", 13))
-			*plain = false;
-	return 0;
-}
-
-/* An existing directory on the way to a missing mount point. */
-static int plan_ancestor(const struct stackfs *fs, struct stub_plan *p,
-			 const struct stackfs_entry *e, struct cb_error **err)
-{
-	cleanup_close int fd = -1;
-	struct stat st;
-	bool plain = false;
-
-	if (plan_has(p, e->path))
-		return 0;
-	fd = stackfs_open_entry(fs, e, O_RDONLY | O_DIRECTORY, err);
-	if (fd < 0)
+	if (mount_facts_of(lowers, &st->facts, err) < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
-		return cb_error_set(err, errno, "stat `%s`", e->path);
-	if (plain_xattrs(fd, &plain, err) < 0)
-		return cb_error_wrap(err, "`%s`", e->path);
-	if (!plain)
-		p->unusual = true;
-	else
-		plan_add(p, e->path, true, true, &st);
+	st->facts_chain = st->chain;
+	st->facts_has_chain = st->has_chain;
 	return 0;
 }
 
 /*
- * Mount point path of kind dir: nothing when it exists, else its missing
- * components and the existing directories above them.
+ * The plan from the facts: nothing for a mount point that exists; for a
+ * missing one, /etc (copied from the layers' or new) and the entry.
  */
-static int plan_target(const struct stackfs *fs, struct stub_plan *p, const char *path, bool dir,
-		       struct cb_error **err)
+static void plan_from_facts(const struct mount_facts *mf, struct stub_plan *p)
 {
-	cleanup_free char *prefix = xstrdup(path);
-	struct stackfs_entry e;
-	bool missing = false;
-	int r = stackfs_lookup(fs, path, false, &e, err);
+	for (size_t i = 0; i < RUNTIME_MOUNT_POINTS && !p->unusual; i++) {
+		const char *path = runtime_mount_points[i].path;
+		int k = 0;
 
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		if (S_ISLNK(e.st.st_mode) || strcmp(e.path, path))
+		while (k < MOUNT_FACTS && strcmp(mount_fact_paths[k], path))
+			k++;
+		if (k == MOUNT_FACTS || mf->f[k].kind == MF_ODD) {
 			p->unusual = true;
-		stackfs_entry_release(&e);
-		return 0;
-	}
-	/* each component in turn: existing directories, then what is missing */
-	for (char *slash = strchr(prefix + 1, '/'); !p->unusual; slash = strchr(slash + 1, '/')) {
-		if (slash)
-			*slash = '\0';
-		if (!missing) {
-			r = stackfs_lookup(fs, prefix, false, &e, err);
-			if (r < 0)
-				return -1;
-			missing = r == 0;
-		}
-		if (!missing) {
-			if (!S_ISDIR(e.st.st_mode) || strcmp(e.path, prefix))
-				p->unusual = true;
-			else if (slash && plan_ancestor(fs, p, &e, err) < 0)
-				r = -1;
-			stackfs_entry_release(&e);
-			if (r < 0)
-				return -1;
-		} else if (!plan_has(p, prefix)) {
-			plan_add(p, prefix, slash || dir, false, NULL);
-		}
-		if (!slash)
 			break;
-		*slash = '/';
+		}
+		if (mf->f[k].kind != MF_MISSING)
+			continue; /* there (of the wrong kind: the runtime says so) */
+		if (!strncmp(path, "/etc/", 5) && !plan_has(p, "/etc")) {
+			const struct mount_fact *etc = &mf->f[MF_ETC];
+
+			if (etc->kind == MF_DIR && !etc->foreign_xattrs)
+				plan_add(p, "/etc", true, true, &etc->st);
+			else if (etc->kind == MF_MISSING)
+				plan_add(p, "/etc", true, false, NULL);
+			else
+				p->unusual = true; /* a file, or attributes copy-up would keep */
+		}
+		if (!p->unusual)
+			plan_add(p, path, runtime_mount_points[i].dir, false, NULL);
 	}
-	return 0;
 }
 
 /* The shape of a plan (paths and kinds), to tell whether a stubs directory fits it. */
@@ -240,25 +193,20 @@ int build_stubs_prepare(struct stage *st, const struct cb_strvec *lowers,
 			struct cb_error **err)
 {
 	struct stub_plan p = {0};
-	struct stackfs fs;
 	int ret = 0;
 
 	*dir = NULL;
-	if (stackfs_open(&fs, (const char *const *)lowers->v, lowers->n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < RUNTIME_MOUNT_POINTS && ret == 0 && !p.unusual; i++)
-		ret = plan_target(&fs, &p, runtime_mount_points[i].path,
-				  runtime_mount_points[i].dir, err);
-	for (size_t i = 0; i < nmounts && ret == 0 && !p.unusual; i++) {
+	for (size_t i = 0; i < nmounts; i++) {
 		const char *t = mounts[i].target;
 
 		/* nothing lives below /proc, /dev and /sys but what the runtime mounts */
-		if (!strncmp(t, "/proc/", 6) || !strncmp(t, "/dev/", 5) || !strncmp(t, "/sys/", 5))
-			continue;
-		p.unusual = true; /* extra mounts elsewhere: left to the runtime for now */
+		if (strncmp(t, "/proc/", 6) && strncmp(t, "/dev/", 5) && strncmp(t, "/sys/", 5))
+			return 0; /* extra mounts elsewhere: left to the runtime for now */
 	}
-	stackfs_release(&fs);
-	if (ret == 0 && !p.unusual && p.n) {
+	if (build_stage_facts(st, lowers, err) < 0)
+		return -1;
+	plan_from_facts(&st->facts, &p);
+	if (!p.unusual && p.n) {
 		ret = stubs_dir_for(st, &p, err);
 		if (ret == 0)
 			*dir = st->stubs_dir;
