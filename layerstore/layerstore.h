@@ -510,7 +510,8 @@ int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, ch
  * a user of the store keeps to go faster (the builder's stat cache of a
  * build context).  Never trusted for content: readers check what they
  * use.  Read: 1 and *buf (caller frees), 0 when absent or unreadable.
- * Write: replaced atomically.
+ * Write: replaced atomically, not fsynced (a crash may leave the old file,
+ * or an empty one, which readers reject like any other bad content).
  */
 int layer_store_aux_read(struct layer_store *s, const char *name, size_t max, char **buf,
 			 size_t *len, struct cb_error **err);
