@@ -384,6 +384,8 @@ struct copy_reuse *copy_reuse_open(struct layer_store *s, const char *name);
  * gives it this digest and it has exactly this size, mode, owner and mtime:
  * 1 linked, 0 not (then copy it).  r may be NULL.
  */
+/* Does the last result hold dst with this digest (so a link will likely do)? */
+bool copy_reuse_has(const struct copy_reuse *r, const char *dst, const struct cb_digest *digest);
 int copy_reuse_link(struct copy_reuse *r, const char *dst, const struct cb_digest *digest,
 		    off_t size, mode_t mode, uid_t uid, gid_t gid, const struct timespec *mtime,
 		    int dfd, const char *name);

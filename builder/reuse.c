@@ -239,6 +239,18 @@ static int parent_dir(struct copy_reuse *r, const char *parent)
 	return r->pfd;
 }
 
+bool copy_reuse_has(const struct copy_reuse *r, const char *dst, const struct cb_digest *digest)
+{
+	unsigned char raw[RAW_LEN];
+	const char *e;
+
+	if (!r || dst[0] != '/')
+		return false;
+	e = find(r, dst);
+	digest_raw(digest, raw);
+	return e && !memcmp(e, raw, RAW_LEN);
+}
+
 int copy_reuse_link(struct copy_reuse *r, const char *dst, const struct cb_digest *digest,
 		    off_t size, mode_t mode, uid_t uid, gid_t gid, const struct timespec *mtime,
 		    int dfd, const char *name)

@@ -1582,6 +1582,7 @@ static bool plan_has_archive(const struct copy_op *op)
 #define PARALLEL_MIN_ITEMS 512
 #define PARALLEL_MIN_BYTES (32u << 20)
 #define DIR_WORK 16384 /* a mkdir weighs like this many bytes copied */
+#define LINK_WORK 6144 /* a link from the last result (a stat and a link) */
 
 struct tree_writer {
 	struct copy_op op; /* a shallow copy: shared members are the real op's */
@@ -1597,8 +1598,11 @@ static int cmp_dst(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static uint64_t item_work(const struct copy_item *it)
+/* An item's weight in the split: bytes copied, a mkdir, or a link from the last result. */
+static uint64_t item_work(const struct copy_op *op, const struct copy_item *it)
 {
+	if (it->kind == ITEM_FILE && it->hashed && copy_reuse_has(op->reuse, it->dst, &it->digest))
+		return LINK_WORK;
 	return it->kind == ITEM_FILE ? (uint64_t)it->entry.st.st_size + 4096
 	       : it->kind == ITEM_DIR ? DIR_WORK
 				      : 4096;
@@ -1623,7 +1627,7 @@ static bool parallel_ok(const struct copy_op *op, uint64_t *work)
 		dsts[i] = it->dst;
 		if (it->kind == ITEM_FILE)
 			bytes += (uint64_t)it->entry.st.st_size;
-		*work += item_work(it);
+		*work += item_work(op, it);
 	}
 	if (bytes < PARALLEL_MIN_BYTES)
 		return false;
@@ -1663,7 +1667,7 @@ static int write_parallel(struct copy_op *op, int tfd, uint64_t work, struct cb_
 	int ret = 0;
 
 	for (size_t i = 0; i < op->plan.n && k == op->plan.n; i++) {
-		sum += item_work(&op->plan.items[i]);
+		sum += item_work(op, &op->plan.items[i]);
 		if (sum >= work / 2)
 			k = i + 1;
 	}
