@@ -249,7 +249,7 @@ static int unknown_key(const char *key, const char *field, const char *const *ke
 static int set_readonly(struct df_mount *m, const char *key, const char *v, bool *ro_auto,
 			struct cb_error **err)
 {
-	bool b;
+	bool b = false;
 
 	if (parse_bool(key, v, &b, err) < 0)
 		return -1;
