@@ -334,12 +334,6 @@ int registry_credentials(const char *host, char **out, struct cb_error **err)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Identity tokens                                                           */
-/* ------------------------------------------------------------------------ */
-
-#define TOKEN_ANSWER_MAX (1u << 20)
-
-/* ------------------------------------------------------------------------ */
 /* Token requests, shared by client.c, login.c and the refresh grant         */
 /* ------------------------------------------------------------------------ */
 
@@ -386,6 +380,10 @@ char *registry_token_answer(const char *buf, size_t len)
 		return NULL;
 	return xstrdup(tok);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Identity tokens                                                           */
+/* ------------------------------------------------------------------------ */
 
 /* name=value&, the value form-encoded. */
 static void add_field(struct cb_strbuf *sb, const char *name, const char *v)
@@ -441,7 +439,7 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 	rq.read_body = form_read;
 	rq.read_arg = &src;
 	rq.body_size = form.len;
-	rq.max_size = TOKEN_ANSWER_MAX;
+	rq.max_size = REGISTRY_TOKEN_ANSWER_MAX;
 	rq.on_body = registry_body_keep;
 	rq.arg = &answer;
 	if (http_request_do(http, &rq, &r, err) < 0) {

@@ -26,7 +26,6 @@
 #include "registry.h"
 #include "xalloc.h"
 
-#define TOKEN_MAX (1u << 20)
 #define REDIRECTS_MAX 10
 #define RETRY_BASE_MS 200L
 
@@ -276,7 +275,7 @@ static int fetch_token(struct registry_client *c, struct http_client *http,
 	}
 	rq.url = url.buf;
 	rq.headers = hdrs;
-	rq.max_size = TOKEN_MAX;
+	rq.max_size = REGISTRY_TOKEN_ANSWER_MAX;
 	rq.on_body = registry_body_keep;
 	rq.arg = &body;
 	if (http_request_do(http, &rq, &r, err) < 0) {

@@ -191,6 +191,8 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 /* Token requests (auth.c): shared by client.c, login.c and the refresh grant */
 /* ------------------------------------------------------------------------ */
 
+/* The most a token endpoint's answer may take. */
+#define REGISTRY_TOKEN_ANSWER_MAX (1u << 20)
 /* s URL-encoded into sb: RFC 3986's unreserved characters kept, any other byte %XX. */
 void registry_add_escaped(struct cb_strbuf *sb, const char *s);
 /* 0 when ch's realm is an http:// or https:// URL, else -1 and *err naming it. */
