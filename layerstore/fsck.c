@@ -71,20 +71,13 @@ static char *quarantine(struct layer_store *s, const char *dir, const char *name
 static int hash_blob(struct layer_store *s, const char *path, struct cb_digest *got,
 		     struct cb_error **err)
 {
-	cleanup_close int fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd = -1;
 	cleanup_free char *buf = NULL;
 	struct cb_sha256 h;
-	struct stat st;
+	int ret = store_open_regular(s, path, false, &fd, err);
 
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return 0;
-		return cb_error_set(err, errno, "open `%s/%s`", s->root, path);
-	}
-	if (fstat(fd, &st) < 0)
-		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
-	if (!S_ISREG(st.st_mode))
-		return 0;
+	if (ret <= 0)
+		return ret;
 	buf = xmalloc(HASH_BUF);
 	cb_sha256_init(&h);
 	for (;;) {

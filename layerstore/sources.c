@@ -89,19 +89,12 @@ static int sources_read(struct layer_store *s, const struct cb_digest *d, struct
 	struct cb_strvec names = CB_STRVEC_INIT;
 	cleanup_close int fd = -1;
 	size_t len = 0, first;
-	struct stat st;
+	int ret;
 
 	sources_path(d, path);
-	fd = openat(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
-			return 0;
-		return cb_error_set(err, errno, "open `%s/%s`", s->root, path);
-	}
-	if (fstat(fd, &st) < 0)
-		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
-	if (!S_ISREG(st.st_mode))
-		return 0;
+	ret = store_open_regular(s, path, true, &fd, err);
+	if (ret <= 0)
+		return ret;
 	while (len < SOURCES_FILE_MAX) {
 		ssize_t n = read(fd, buf + len, SOURCES_FILE_MAX - len);
 

@@ -116,6 +116,16 @@ int store_write_file(struct layer_store *s, const char *path, const void *data, 
 int store_write_atomic(struct layer_store *s, const char *path, const void *data, size_t len,
 		       struct cb_error **err);
 
+/*
+ * Open path (under the store's root) for reading if it is a regular file:
+ * no symlink followed, a FIFO not waited on (O_NONBLOCK).  1 and *fd (the
+ * caller closes it); 0 when a symlink or anything but a regular file stands
+ * there, and with missing_ok when nothing does (ENOENT, ENOTDIR); -1 and
+ * *err naming the path otherwise.
+ */
+int store_open_regular(struct layer_store *s, const char *path, bool missing_ok, int *fd,
+		       struct cb_error **err);
+
 /* "blobs/sha256/<hex>" and "snapshots/<hex>" for d. */
 #define STORE_PATH_MAX 96
 void store_blob_path(const struct cb_digest *d, char out[STORE_PATH_MAX]);

@@ -151,6 +151,26 @@ int store_write_atomic(struct layer_store *s, const char *path, const void *data
 	return store_write_file(s, path, data, len, true, err);
 }
 
+int store_open_regular(struct layer_store *s, const char *path, bool missing_ok, int *fd,
+		       struct cb_error **err)
+{
+	cleanup_close int f =
+		openat(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (f < 0) {
+		if (errno == ELOOP || (missing_ok && (errno == ENOENT || errno == ENOTDIR)))
+			return 0;
+		return cb_error_set(err, errno, "open `%s/%s`", s->root, path);
+	}
+	if (fstat(f, &st) < 0)
+		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	*fd = steal_fd(&f);
+	return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The store lock                                                            */
 /* ------------------------------------------------------------------------ */

@@ -334,19 +334,13 @@ int registry_credentials(const char *host, char **out, struct cb_error **err)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Identity tokens                                                           */
+/* Token requests, shared by client.c, login.c and the refresh grant         */
 /* ------------------------------------------------------------------------ */
 
-#define TOKEN_ANSWER_MAX (1u << 20)
-
-/* name=value&, the value form-encoded. */
-static void add_field(struct cb_strbuf *sb, const char *name, const char *v)
+void registry_add_escaped(struct cb_strbuf *sb, const char *s)
 {
-	if (sb->len)
-		cb_strbuf_addch(sb, '&');
-	cb_strbuf_addf(sb, "%s=", name);
-	for (; *v; v++) {
-		unsigned char ch = (unsigned char)*v;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
 
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
@@ -354,6 +348,50 @@ static void add_field(struct cb_strbuf *sb, const char *name, const char *v)
 		else
 			cb_strbuf_addf(sb, "%%%02X", ch);
 	}
+}
+
+int registry_realm_check(const struct registry_challenge *ch, struct cb_error **err)
+{
+	if (!ch->realm ||
+	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
+		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
+				    ch->realm ? ch->realm : "");
+	return 0;
+}
+
+int registry_body_keep(void *arg, const struct http_response *r, const void *buf, size_t len,
+		       struct cb_error **err)
+{
+	(void)r;
+	(void)err;
+	if (arg)
+		cb_strbuf_add(arg, buf, len);
+	return 0;
+}
+
+char *registry_token_answer(const char *buf, size_t len)
+{
+	json_auto_t *j = json_loadb(buf, len, 0, NULL);
+	const char *tok = json_string_value(json_object_get(j, "token"));
+
+	if (!tok || !*tok)
+		tok = json_string_value(json_object_get(j, "access_token"));
+	if (!tok || !*tok || strpbrk(tok, "\r\n"))
+		return NULL;
+	return xstrdup(tok);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Identity tokens                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* name=value&, the value form-encoded. */
+static void add_field(struct cb_strbuf *sb, const char *name, const char *v)
+{
+	if (sb->len)
+		cb_strbuf_addch(sb, '&');
+	cb_strbuf_addf(sb, "%s=", name);
+	registry_add_escaped(sb, v);
 }
 
 struct form_src {
@@ -374,15 +412,6 @@ static ssize_t form_read(void *arg, void *buf, size_t len, struct cb_error **err
 	return (ssize_t)n;
 }
 
-static int answer_sink(void *arg, const struct http_response *r, const void *buf, size_t len,
-		       struct cb_error **err)
-{
-	(void)r;
-	(void)err;
-	cb_strbuf_add(arg, buf, len);
-	return 0;
-}
-
 int registry_token_refresh(struct http_client *http, const struct registry_challenge *ch,
 			   const char *scope, const char *identity, char **token,
 			   struct cb_error **err)
@@ -396,10 +425,8 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 	const char *tok;
 	int ret = -1;
 
-	if (!ch->realm ||
-	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
-		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
-				    ch->realm ? ch->realm : "");
+	if (registry_realm_check(ch, err) < 0)
+		return -1;
 	add_field(&form, "grant_type", "refresh_token");
 	add_field(&form, "refresh_token", identity);
 	if (ch->service)
@@ -412,8 +439,8 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 	rq.read_body = form_read;
 	rq.read_arg = &src;
 	rq.body_size = form.len;
-	rq.max_size = TOKEN_ANSWER_MAX;
-	rq.on_body = answer_sink;
+	rq.max_size = REGISTRY_TOKEN_ANSWER_MAX;
+	rq.on_body = registry_body_keep;
 	rq.arg = &answer;
 	if (http_request_do(http, &rq, &r, err) < 0) {
 		cb_error_wrap(err, "get a token with the identity token");

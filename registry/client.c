@@ -26,7 +26,6 @@
 #include "registry.h"
 #include "xalloc.h"
 
-#define TOKEN_MAX (1u << 20)
 #define REDIRECTS_MAX 10
 #define RETRY_BASE_MS 200L
 
@@ -160,29 +159,6 @@ static const char *token_cached(struct registry_client *c, const char *scope)
 	return NULL;
 }
 
-static int token_sink(void *arg, const struct http_response *r, const void *buf, size_t len,
-		      struct cb_error **err)
-{
-	(void)r;
-	(void)err;
-	cb_strbuf_add(arg, buf, len);
-	return 0;
-}
-
-/* URL-encode s into sb (RFC 3986 unreserved kept). */
-static void add_escaped(struct cb_strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
-			cb_strbuf_addch(sb, ch);
-		else
-			cb_strbuf_addf(sb, "%%%02X", ch);
-	}
-}
-
 /* Append the strings of sv to sb, space-separated, each once (sv sorted). */
 static void add_scopes(struct cb_strbuf *sb, const struct cb_strvec *sv)
 {
@@ -241,14 +217,14 @@ static void token_url(struct cb_strbuf *url, const struct registry_challenge *ch
 	cb_strbuf_addch(url, strchr(ch->realm, '?') ? '&' : '?');
 	if (ch->service) {
 		cb_strbuf_addstr(url, "service=");
-		add_escaped(url, ch->service);
+		registry_add_escaped(url, ch->service);
 	}
 	for (const char *p = scope; *p;) {
 		size_t n = strcspn(p, " ");
 		cleanup_free char *one = xstrndup(p, n);
 
 		cb_strbuf_addstr(url, strchr("?&", url->buf[url->len - 1]) ? "scope=" : "&scope=");
-		add_escaped(url, one);
+		registry_add_escaped(url, one);
 		p += n + (p[n] == ' ');
 	}
 }
@@ -268,14 +244,11 @@ static int fetch_token(struct registry_client *c, struct http_client *http,
 	const char *hdrs[2] = {NULL, NULL};
 	cleanup_free char *scope = token_scope(c, ch);
 	const char *cached = token_cached(c, scope);
-	json_auto_t *j = NULL;
-	const char *tok;
+	cleanup_free char *tok = NULL;
 	int ret = -1;
 
-	if (!ch->realm ||
-	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
-		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
-				    ch->realm ? ch->realm : "");
+	if (registry_realm_check(ch, err) < 0)
+		return -1;
 	if (cached && c->bearer && !strcmp(c->bearer, cached))
 		return cb_error_set(err, 0, "the registry refused its own token (scope `%.200s`)",
 				    scope);
@@ -302,8 +275,8 @@ static int fetch_token(struct registry_client *c, struct http_client *http,
 	}
 	rq.url = url.buf;
 	rq.headers = hdrs;
-	rq.max_size = TOKEN_MAX;
-	rq.on_body = token_sink;
+	rq.max_size = REGISTRY_TOKEN_ANSWER_MAX;
+	rq.on_body = registry_body_keep;
 	rq.arg = &body;
 	if (http_request_do(http, &rq, &r, err) < 0) {
 		cb_error_wrap(err, "get a token");
@@ -316,18 +289,15 @@ static int fetch_token(struct registry_client *c, struct http_client *http,
 		goto out;
 	}
 	http_response_release(&r);
-	j = json_loadb(body.buf, body.len, 0, NULL);
-	tok = json_string_value(json_object_get(j, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
+	tok = registry_token_answer(body.buf, body.len);
+	if (!tok) {
 		cb_error_set(err, 0, "get a token: the answer holds no token");
 		goto out;
 	}
 	cb_strvec_push(&c->tokens, scope);
 	cb_strvec_push(&c->tokens, tok);
 	free(c->bearer);
-	c->bearer = xstrdup(tok);
+	c->bearer = steal_pointer(&tok);
 	ret = 0;
 out:
 	cb_strbuf_release(&url);

@@ -72,16 +72,6 @@ char *registry_login_host(const char *server, struct cb_error **err)
 /* Checking the credentials                                                  */
 /* ------------------------------------------------------------------------ */
 
-static int keep_body(void *arg, const struct http_response *r, const void *buf, size_t len,
-		     struct cb_error **err)
-{
-	(void)r;
-	(void)err;
-	if (arg)
-		cb_strbuf_add(arg, buf, len);
-	return 0;
-}
-
 /* GET url with the header auth (or none): 0 and the status, the WWW-Authenticate in *chal. */
 static int get(struct registry_client *c, const char *url, const char *auth, long *status,
 	       char **chal, struct cb_strbuf *body, struct cb_error **err)
@@ -94,7 +84,7 @@ static int get(struct registry_client *c, const char *url, const char *auth, lon
 	rq.url = url;
 	rq.headers = hdrs;
 	rq.max_size = ANSWER_MAX;
-	rq.on_body = keep_body;
+	rq.on_body = registry_body_keep;
 	rq.arg = body;
 	if (http_request_do(c->http, &rq, &r, err) < 0)
 		return -1;
@@ -111,32 +101,19 @@ static int login_token(struct registry_client *c, const struct registry_challeng
 		       const char *basic_hdr, const char *user, char **token, struct cb_error **err)
 {
 	struct cb_strbuf url = CB_STRBUF_INIT, body = CB_STRBUF_INIT;
-	json_auto_t *j = NULL;
-	const char *tok;
+	char *tok;
 	long status = 0;
 	int ret = -1;
 
-	if (!ch->realm ||
-	    (strncasecmp(ch->realm, "https://", 8) && strncasecmp(ch->realm, "http://", 7)))
-		return cb_error_set(err, 0, "token realm `%.200s` is not an http(s) URL",
-				    ch->realm ? ch->realm : "");
+	if (registry_realm_check(ch, err) < 0)
+		return -1;
 	cb_strbuf_addstr(&url, ch->realm);
 	cb_strbuf_addch(&url, strchr(ch->realm, '?') ? '&' : '?');
 	cb_strbuf_addstr(&url, "account=");
-	for (const char *p = user; *p; p++) /* the account, URL-encoded */
-		if (strchr("-._~", *p) || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z'))
-			cb_strbuf_addch(&url, *p);
-		else
-			cb_strbuf_addf(&url, "%%%02X", (unsigned char)*p);
+	registry_add_escaped(&url, user);
 	if (ch->service) {
 		cb_strbuf_addstr(&url, "&service=");
-		for (const char *p = ch->service; *p; p++)
-			if (strchr("-._~", *p) || (*p >= '0' && *p <= '9') ||
-			    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
-				cb_strbuf_addch(&url, *p);
-			else
-				cb_strbuf_addf(&url, "%%%02X", (unsigned char)*p);
+		registry_add_escaped(&url, ch->service);
 	}
 	if (get(c, url.buf, basic_hdr, &status, NULL, &body, err) < 0)
 		goto out;
@@ -145,15 +122,12 @@ static int login_token(struct registry_client *c, const struct registry_challeng
 			     status == 401 ? ": incorrect username or password" : "");
 		goto out;
 	}
-	j = json_loadb(body.buf, body.len, 0, NULL);
-	tok = json_string_value(json_object_get(j, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
+	tok = registry_token_answer(body.buf, body.len);
+	if (!tok) {
 		cb_error_set(err, 0, "get a token: the answer holds no token");
 		goto out;
 	}
-	*token = xstrdup(tok);
+	*token = tok;
 	ret = 0;
 out:
 	cb_strbuf_release(&url);

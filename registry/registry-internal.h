@@ -188,6 +188,25 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 			   struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
+/* Token requests (auth.c): shared by client.c, login.c and the refresh grant */
+/* ------------------------------------------------------------------------ */
+
+/* The most a token endpoint's answer may take. */
+#define REGISTRY_TOKEN_ANSWER_MAX (1u << 20)
+/* s URL-encoded into sb: RFC 3986's unreserved characters kept, any other byte %XX. */
+void registry_add_escaped(struct cb_strbuf *sb, const char *s);
+/* 0 when ch's realm is an http:// or https:// URL, else -1 and *err naming it. */
+int registry_realm_check(const struct registry_challenge *ch, struct cb_error **err);
+/* An http_body_fn that appends the body to arg (a struct cb_strbuf; NULL: dropped). */
+int registry_body_keep(void *arg, const struct http_response *r, const void *buf, size_t len,
+		       struct cb_error **err);
+/*
+ * The token of a token endpoint's JSON answer: `token`, else `access_token`;
+ * NULL when neither is a non-empty string free of CR and LF.  Caller frees.
+ */
+char *registry_token_answer(const char *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
 /* Registry configuration (config.c)                                         */
 /* ------------------------------------------------------------------------ */
 

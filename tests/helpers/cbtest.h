@@ -102,6 +102,15 @@ void cb_test_in_child(int (*fn)(void));
 		}                                                                                  \
 	} while (0)
 
+/*
+ * Scripted servers on loopback (the registry tests): a TCP socket listening
+ * on 127.0.0.1 at a port the kernel picks, *port (the case fails if it
+ * cannot be made); and a connection to 127.0.0.1:port, made or refused,
+ * to wake a server thread blocked in accept (its fd, or -1: close it).
+ */
+int cb_test_listen_loopback(int *port);
+int cb_test_connect_loopback(int port);
+
 #define CB_TEST_MAIN(...)                                                                          \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \

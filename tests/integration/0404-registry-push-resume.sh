@@ -19,19 +19,11 @@ CHUNK=524288
 
 # proxy NAME ARGS...: a fault proxy in front of the registry, its log
 # $T/NAME.log; sets PPORT.  Stopped at exit.
-PPIDS=
-trap 'for p in $PPIDS $RPIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 proxy() {
 	local name=$1
 	shift
-	python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" "$T/$name.port" "$T/$name.log" \
-		"$PORT" "$@" 2>"$T/$name.err" &
-	PPIDS="$PPIDS $!"
-	for _ in $(seq 1 100); do
-		[ -s "$T/$name.port" ] && break
-		kill -0 "$!" 2>/dev/null || fail "the proxy died: $(cat "$T/$name.err")"
-		sleep 0.05
-	done
+	start_helper "the proxy" "$T/$name.port" python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" \
+		"$T/$name.port" "$T/$name.log" "$PORT" "$@"
 	read -r PPORT <"$T/$name.port" || fail "the proxy did not start"
 }
 

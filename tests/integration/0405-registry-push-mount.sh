@@ -15,8 +15,6 @@
 command -v python3 >/dev/null || skip "python3 is not installed"
 
 export CBUILD_REGISTRY_RETRY_MS=20
-PPID_=
-trap 'for p in $PPID_ $RPIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 RLOG=$T/registry.log
 
 # uploads REPO: blob upload requests (POST, PATCH, PUT) the registry logged for REPO
@@ -94,14 +92,8 @@ expect_rc 0 cb push "$REG/test/a:1" "$REG/test/f:1"
 ! grep -q "test/f/blobs/uploads/?mount" "$RLOG" || fail "a mount from another host was tried"
 
 # token auth: the mount's token asks for both repositories
-python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" "$T/tok.port" "$T/tok.log" "$PORT" \
-	--token 2>"$T/tok.err" &
-PPID_=$!
-for _ in $(seq 1 100); do
-	[ -s "$T/tok.port" ] && break
-	kill -0 "$PPID_" 2>/dev/null || fail "the proxy died: $(cat "$T/tok.err")"
-	sleep 0.05
-done
+start_helper "the proxy" "$T/tok.port" \
+	python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" "$T/tok.port" "$T/tok.log" "$PORT" --token
 read -r PPORT <"$T/tok.port" || fail "the proxy did not start"
 ROOT=$T/root
 expect_rc 0 cb push app:1 "127.0.0.1:$PPORT/tok/a:1"

@@ -26,15 +26,8 @@ MREG=$REG
 expect_rc 0 cb push busybox:test "$MREG/library/busybox-test-name:latest"
 
 # the refusing proxy
-PPID_=
-trap '[ -z "$PPID_" ] || kill "$PPID_" 2>/dev/null || true; for p in $REG_PIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-python3 "$CB_SOURCE_DIR/tests/helpers/refusing-proxy.py" "$T/pport" "$T/plog" 2>"$T/proxy.err" &
-PPID_=$!
-for _ in $(seq 1 100); do
-	[ -s "$T/pport" ] && break
-	kill -0 "$PPID_" 2>/dev/null || fail "the proxy died: $(cat "$T/proxy.err")"
-	sleep 0.05
-done
+start_helper "the proxy" "$T/pport" \
+	python3 "$CB_SOURCE_DIR/tests/helpers/refusing-proxy.py" "$T/pport" "$T/plog"
 touch "$T/plog"
 export HTTPS_PROXY=http://127.0.0.1:$(cat "$T/pport") NO_PROXY=127.0.0.1,localhost
 unset https_proxy no_proxy

@@ -129,15 +129,8 @@ expect_rc 1 cb push $TLS busybox:test "$REG/t/bb:5"
 contains "$T/err" "docker-credential-missing-helper"
 
 # identity tokens and realms, against a scripted token registry
-FPID=
-trap '[ -z "$FPID" ] || kill "$FPID" 2>/dev/null || true; for p in $REG_PIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-python3 "$CB_SOURCE_DIR/tests/helpers/token-registry.py" "$T/tport" "$T/tlog" 2>"$T/treg.err" &
-FPID=$!
-for _ in $(seq 1 100); do
-	[ -s "$T/tport" ] && break
-	kill -0 "$FPID" 2>/dev/null || fail "the token registry died: $(cat "$T/treg.err")"
-	sleep 0.05
-done
+start_helper "the token registry" "$T/tport" \
+	python3 "$CB_SOURCE_DIR/tests/helpers/token-registry.py" "$T/tport" "$T/tlog"
 TR=127.0.0.1:$(cat "$T/tport")
 printf '{"auths": {"%s": {"auth": "%s", "identitytoken": "idtok"}}}\n' "$TR" \
 	"$(printf '<token>:' | base64)" >"$CFG"

@@ -10,16 +10,9 @@ command -v jq >/dev/null || fail "jq is not installed (tools/install-deps.sh)"
 case $(uname -m) in
 x86_64) ARCH=amd64 ;; aarch64) ARCH=arm64 ;; *) ARCH=$(uname -m) ;;
 esac
-FPID=
-trap '[ -z "$FPID" ] || { kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null; } || true; rm -rf "$T"' EXIT
 FLOG=$T/fake.log
-python3 "$CB_SOURCE_DIR/tests/helpers/fake-registry.py" "$T/ports" "$FLOG" "$ARCH" 2>"$T/fake.err" &
-FPID=$!
-for _ in $(seq 1 200); do
-	[ -s "$T/ports" ] && break
-	kill -0 "$FPID" 2>/dev/null || fail "the fake registry died: $(cat "$T/fake.err")"
-	sleep 0.05
-done
+start_helper "the fake registry" "$T/ports" \
+	python3 "$CB_SOURCE_DIR/tests/helpers/fake-registry.py" "$T/ports" "$FLOG" "$ARCH"
 read -r PORT SPORT <"$T/ports" || fail "the fake registry did not start"
 REG=127.0.0.1:$PORT
 DIGESTS=$T/ports.json

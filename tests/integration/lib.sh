@@ -6,7 +6,7 @@ set -eu
 : "${CB_SOURCE_DIR:?}"
 CB_TEST_NAME=integration.$(basename "$0" .sh)
 T=$(mktemp -d /tmp/cbit-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap 'stop_helpers; rm -rf "$T"' EXIT
 cd "$T"
 
 fail() {
@@ -113,4 +113,44 @@ wait_for() {
 		sleep 0.05
 	done
 	fail "$1 did not appear within ${2:-30} s"
+}
+
+# Servers a test runs in the background (registries, proxies, the python
+# helpers of tests/helpers): their PIDs in HELPER_PIDS, stopped at exit.
+HELPER_PIDS=
+stop_helpers() {
+	local p
+	for p in $HELPER_PIDS; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# helper_up PID CMD...: PID (a server just started in the background) is
+# stopped at exit; poll CMD every 0.05 s until it succeeds (0: the server
+# is up), or until PID has exited or 10 s have passed (1: PID is stopped).
+helper_up() {
+	local pid=$1 i
+	shift
+	HELPER_PIDS="$HELPER_PIDS $pid"
+	for i in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		"$@" && return 0
+		sleep 0.05
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return 1
+}
+
+# start_helper WHAT PORTFILE CMD...: run CMD (stderr in PORTFILE.err) in the
+# background until the test exits, and wait until it has written the
+# port(s) it listens on to PORTFILE; fail naming WHAT (and its stderr) when
+# it dies or takes over 10 s.  Sets HELPER_PID.
+start_helper() {
+	local what=$1 file=$2
+	shift 2
+	"$@" 2>"$file.err" &
+	HELPER_PID=$!
+	helper_up "$HELPER_PID" test -s "$file" || fail "$what did not start: $(cat "$file.err")"
 }

@@ -22,9 +22,7 @@ REGISTRY=/usr/bin/docker-registry
 [ -x "$REGISTRY" ] || skip "docker-registry is not installed"
 command -v skopeo >/dev/null || skip "skopeo is not installed"
 
-RPIDS=
 NREG=0
-trap 'for p in $RPIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 
 # the auth: section of a registry config for FORM, in $RDIR
 _registry_auth() {
@@ -44,24 +42,18 @@ _registry_auth() {
 	esac
 }
 
-# the token issuer of a token-form registry: TPORT, its PID in RPIDS
+# the token issuer of a token-form registry: TPORT
 _start_token_issuer() {
 	command -v openssl >/dev/null || skip "openssl is not installed"
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$RDIR/token.key" \
 		-out "$RDIR/token.crt" -days 1 -subj /CN=cbuild-test-token \
 		>"$RDIR/openssl.log" 2>&1 || fail "openssl req failed: $(cat "$RDIR/openssl.log")"
-	python3 "$CB_SOURCE_DIR/tests/helpers/token-issuer.py" "$RDIR/token.port" \
+	start_helper "the token issuer" "$RDIR/token.port" \
+		python3 "$CB_SOURCE_DIR/tests/helpers/token-issuer.py" "$RDIR/token.port" \
 		"$RDIR/token.log" --key "$RDIR/token.key" --cert "$RDIR/token.crt" \
 		--issuer cbuild-test-issuer --service cbuild-test-registry --user ci:secret \
-		--anonymous pull 2>"$RDIR/token.err" &
-	local pid=$!
-	RPIDS="$RPIDS $pid"
-	for _ in $(seq 1 200); do
-		[ -s "$RDIR/token.port" ] && break
-		kill -0 "$pid" 2>/dev/null || fail "the token issuer died: $(cat "$RDIR/token.err")"
-		sleep 0.05
-	done
+		--anonymous pull
 	read -r TPORT <"$RDIR/token.port" || fail "the token issuer did not start"
 }
 
@@ -101,17 +93,10 @@ start_registry() {
 		# (the credentials of the tests' clients) would be its auth.file
 		env -u REGISTRY_AUTH_FILE "$REGISTRY" serve "$RDIR/registry.yml" >"$RLOG" 2>&1 &
 		RPID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$RPID" 2>/dev/null || break
-			if _registry_up "$PORT"; then
-				RPIDS="$RPIDS $RPID"
-				REG=127.0.0.1:$PORT
-				return 0
-			fi
-			sleep 0.05
-		done
-		kill "$RPID" 2>/dev/null || true
-		wait "$RPID" 2>/dev/null || true
+		if helper_up "$RPID" _registry_up "$PORT"; then
+			REG=127.0.0.1:$PORT
+			return 0
+		fi
 		RPID=
 	done
 	fail "docker-registry ($form) did not start: $(tail -5 "$RLOG")"

@@ -17,9 +17,6 @@
 command -v openssl >/dev/null || skip "the openssl CLI is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
 
-REG_PIDS=
-trap 'for p in $REG_PIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-
 # cert NAME SUBJECT EXT: a key and a certificate signed by the test CA
 cert_signed() {
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -43,7 +40,7 @@ extendedKeyUsage=serverAuth" || fail "openssl: no server certificate"
 }
 
 start_tls_registry() {
-	local name=$1 mode=${2:-tls} dir=$T/$1 pid scheme=https
+	local name=$1 mode=${2:-tls} dir=$T/$1 scheme=https
 	mkdir -p "$dir"
 	for _ in $(seq 1 20); do
 		PORT=$((20000 + RANDOM % 40000))
@@ -64,20 +61,12 @@ start_tls_registry() {
 			esac
 		} >"$dir/config.yml"
 		/usr/bin/docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-		pid=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			# any HTTP answer (401 with htpasswd)
-			if curl -s -o /dev/null -k --cert "$T/ca/client.cert" --key "$T/ca/client.key" \
-				"$scheme://127.0.0.1:$PORT/v2/"; then
-				REG_PIDS="$REG_PIDS $pid"
-				REG=127.0.0.1:$PORT
-				return 0
-			fi
-			sleep 0.05
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		# up: any HTTP answer (401 with htpasswd)
+		if helper_up $! curl -s -o /dev/null -k --cert "$T/ca/client.cert" \
+			--key "$T/ca/client.key" "$scheme://127.0.0.1:$PORT/v2/"; then
+			REG=127.0.0.1:$PORT
+			return 0
+		fi
 	done
 	fail "docker-registry did not start: $(tail -5 "$dir/log")"
 }

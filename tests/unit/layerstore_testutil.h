@@ -131,6 +131,18 @@ static UNUSED pid_t test_fork(void)
 	return pid;
 }
 
+/* Wait for the n children of pids (test_fork); each must have exited 0. */
+static UNUSED void wait_children_ok(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int status = 0;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+}
+
 /* A child that signals readiness by writing one byte to the pipe. */
 struct child {
 	pid_t pid;

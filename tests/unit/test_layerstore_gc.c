@@ -373,13 +373,7 @@ static void test_parallel_writers_and_pruner(void **state)
 			_exit(p ? 0 : 3);
 		}
 	}
-	for (int i = 0; i < 5; i++) {
-		int status = 0;
-
-		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
-	}
+	wait_children_ok(pids, 5);
 	s = open_store("store");
 	CHECK_OK(layer_store_tag_list(s, &tags, &n, E));
 	assert_int_equal(n, 4 * 20 + 20);

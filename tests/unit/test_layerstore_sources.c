@@ -280,12 +280,7 @@ static void test_parallel_adds(void **state)
 			_exit(c ? 0 : 3);
 		}
 	}
-	for (int i = 0; i < 4; i++) {
-		int status = 0;
-
-		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
+	wait_children_ok(pids, 4);
 	s = open_store("store");
 	v = list(s, &d);
 	assert_int_equal(v.n, 12);

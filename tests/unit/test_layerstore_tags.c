@@ -119,12 +119,7 @@ static void test_parallel_taggers(void **state)
 			_exit(c ? 0 : 3);
 		}
 	}
-	for (int i = 0; i < 4; i++) {
-		int status = 0;
-
-		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
+	wait_children_ok(pids, 4);
 	s = open_store("store");
 	CHECK_OK(layer_store_tag_list(s, &tags, &n, E));
 	assert_int_equal(n, 4 * 25 + 25);

@@ -515,17 +515,8 @@ static void *plain_serve(void *arg)
 
 static void plain_start(struct plain_server *s, int status)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->status = status;
-	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &len), 0);
-	s->port = ntohs(a.sin_port);
+	s->lfd = cb_test_listen_loopback(&s->port);
 	assert_int_equal(pthread_create(&s->th, NULL, plain_serve, s), 0);
 }
 

@@ -178,17 +178,8 @@ static void *serve(void *arg)
 
 static void server_start(struct server *s)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
-
 	memset(s, 0, sizeof(*s));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
-	s->port = ntohs(a.sin_port);
+	s->lfd = cb_test_listen_loopback(&s->port);
 	s->cancel_efd = eventfd(0, EFD_CLOEXEC);
 	assert_true(s->cancel_efd >= 0);
 	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
@@ -196,13 +187,10 @@ static void server_start(struct server *s)
 
 static void server_stop(struct server *s)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
 
 	__atomic_store_n(&s->stop, true, __ATOMIC_SEQ_CST);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)s->port);
-	(void)!connect(fd, (struct sockaddr *)&a, sizeof(a)); /* wake accept */
+	fd = cb_test_connect_loopback(s->port); /* wake accept */
 	pthread_join(s->th, NULL);
 	close(fd);
 	close(s->lfd);

@@ -151,30 +151,16 @@ static void *serve(void *arg)
 
 static void server_start(struct server *s)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
-	s->port = ntohs(a.sin_port);
+	s->lfd = cb_test_listen_loopback(&s->port);
 	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
 }
 
 /* Stop: connections the script still expects are made and dropped. */
 static void server_stop(struct server *s)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)s->port);
 	for (size_t i = (size_t)__atomic_load_n(&s->requests, __ATOMIC_SEQ_CST); i < s->n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = cb_test_connect_loopback(s->port);
 
-		(void)!connect(fd, (struct sockaddr *)&a, sizeof(a));
 		close(fd);
 	}
 	pthread_join(s->th, NULL);

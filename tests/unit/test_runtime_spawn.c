@@ -478,6 +478,26 @@ static void need_overlay(void)
 		cb_test_not_applicable_exit("overlay roots: %s", why);
 }
 
+/*
+ * An overlay step's set-up (the case does not apply without the kernel's
+ * overlay): the rootfs "layer" (its mount points too with mount_points),
+ * empty "upper" and "work", and spec on them with lowers (n of them) as
+ * its lowerdirs.
+ */
+static void overlay_spec(struct runtime_spec *spec, const char *const *lowers, size_t n,
+			 bool mount_points)
+{
+	need_overlay();
+	make_rootfs("layer", mount_points);
+	assert_int_equal(mkdir("upper", 0755), 0);
+	assert_int_equal(mkdir("work", 0755), 0);
+	runtime_spec_init(spec);
+	spec->lowerdirs = lowers;
+	spec->nlowerdirs = n;
+	spec->upperdir = "upper";
+	spec->workdir = "work";
+}
+
 /* An overlay step whose mount points are all missing leaves nothing in the upperdir. */
 static void test_overlay_no_stubs(void **state)
 {
@@ -499,17 +519,9 @@ static void test_overlay_no_stubs(void **state)
 	cleanup_free char *out = NULL;
 
 	(void)state;
-	need_overlay();
-	make_rootfs("layer", false);
-	assert_int_equal(mkdir("upper", 0755), 0);
-	assert_int_equal(mkdir("work", 0755), 0);
+	overlay_spec(&spec, lowers, 1, false);
 	assert_int_equal(mkdir("cache", 0755), 0);
 	write_file("cache/hit", "x");
-	runtime_spec_init(&spec);
-	spec.lowerdirs = lowers;
-	spec.nlowerdirs = 1;
-	spec.upperdir = "upper";
-	spec.workdir = "work";
 	spec.mounts = m;
 	spec.nmounts = 2;
 	spec.argv = argv;
@@ -541,10 +553,7 @@ static void test_mount_points_ready(void **state)
 	cleanup_free char *out = NULL;
 
 	(void)state;
-	need_overlay();
-	make_rootfs("layer", false);
-	assert_int_equal(mkdir("upper", 0755), 0);
-	assert_int_equal(mkdir("work", 0755), 0);
+	overlay_spec(&spec, with_stubs, 2, false);
 	assert_int_equal(mkdir("stubs", 0755), 0);
 	assert_int_equal(mkdir("stubs/etc", 0755), 0);
 	for (int i = 0; i < 3; i++)
@@ -554,11 +563,6 @@ static void test_mount_points_ready(void **state)
 	write_file("stubs/etc/hosts", "");
 	write_file("stubs/etc/resolv.conf", "");
 	write_file("stubs/etc/hostname", "");
-	runtime_spec_init(&spec);
-	spec.lowerdirs = with_stubs;
-	spec.nlowerdirs = 2;
-	spec.upperdir = "upper";
-	spec.workdir = "work";
 	spec.mount_points_ready = true;
 	spec.hostname = "ready";
 	spec.argv = argv;
@@ -610,16 +614,8 @@ static void test_create_cwd(void **state)
 	char *out = NULL;
 
 	(void)state;
-	need_overlay();
-	make_rootfs("layer", true);
+	overlay_spec(&spec, lowers, 1, true);
 	assert_int_equal(symlink("/../../escaped", "layer/link"), 0);
-	assert_int_equal(mkdir("upper", 0755), 0);
-	assert_int_equal(mkdir("work", 0755), 0);
-	runtime_spec_init(&spec);
-	spec.lowerdirs = lowers;
-	spec.nlowerdirs = 1;
-	spec.upperdir = "upper";
-	spec.workdir = "work";
 	spec.argv = argv;
 	spec.cwd = "/a/b/c";
 	expect_setup_error(rt, &spec, "chdir to `/a/b/c`: No such file or directory");
