@@ -8,7 +8,8 @@
 # The image: FROM scratch and 4 COPY steps, so 4 layers of about 50 MB of
 # gzip each (about 200 MB in all), as `cbuild build` makes them:
 #   /libs    shared libraries of /usr/lib/x86_64-linux-gnu (binaries)
-#   /lang    /usr/lib/python3* and /usr/share/perl* (source text, some .so)
+#   /lang    /usr/lib/python3*, /usr/share/perl*, /usr/share/cmake*,
+#            /usr/lib/node_modules (source text, some .so)
 #   /docs    /usr/share/doc, man, locale (text, gzipped man pages, .mo)
 #   /assets  32 MiB of seeded pseudo-random bytes (Python's random, seed 10:
 #            incompressible, as media or compressed archives are) and the
@@ -74,12 +75,25 @@ fresh() {
 	ln -sfn "$(basename "$d")" "$1"
 }
 
-# registry_stop: stop the benchmark's registry, if it runs.
+# registry_cpu: the CPU seconds (user + system) the registry has used so far.
+registry_cpu() {
+	local pid
+	pid=$(cat "$reg/pid" 2>/dev/null || true)
+	if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then
+		echo 0
+		return 0
+	fi
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$pid/stat"
+}
+
+# registry_stop: stop the benchmark's registry, if it runs; its CPU seconds
+# are appended to $reg/cpu.
 registry_stop() {
 	local pid
 	pid=$(cat "$reg/pid" 2>/dev/null || true)
 	[ -n "$pid" ] || return 0
 	if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = docker-registry ]; then
+		registry_cpu >>"$reg/cpu"
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -220,7 +234,8 @@ for i in range(8):
     rand += 4 << 20
 layers = [
     ("libs", ["/usr/lib/x86_64-linux-gnu"], 0),
-    ("lang", glob_dirs("/usr/lib", "python3") + glob_dirs("/usr/share", "perl"), 0),
+    ("lang", glob_dirs("/usr/lib", "python3") + glob_dirs("/usr/share", "perl")
+     + glob_dirs("/usr/share", "cmake") + ["/usr/lib/node_modules"], 0),
     ("docs", ["/usr/share/doc", "/usr/share/man", "/usr/share/locale"], 0),
     ("assets", ["/usr/share/vim", "/usr/share/icons", "/usr/share/fonts"], rand),
 ]
@@ -310,12 +325,26 @@ v_fs=$(df --output=fstype "$dir" | tail -1)
 
 # --- measurements ---------------------------------------------------------
 # bench CASE TOOL PREPARE-STEP COMMAND
+# The registry's CPU per run goes to json/CASE.TOOL.reg: a push case's
+# prepare restarts the registry (registry_stop notes what each one used,
+# the first being the idle one from before the case, and the last run's is
+# noted by one more prepare); in a pull case it runs throughout.
 bench() {
-	local case=$1 tool=$2 prep=$3 cmd=$4
+	local case=$1 tool=$2 prep=$3 cmd=$4 n0 c0
 	echo "== $case / $tool (load $(load))" >&2
+	touch "$reg/cpu"
+	n0=$(wc -l <"$reg/cpu")
+	c0=$(registry_cpu)
 	hyperfine -N --style basic --runs "$runs" --prepare "$self --prepare $prep" \
 		--export-json "$dir/json/$case.$tool.json" -n "$case $tool" "$cmd" >&2
 	echo "$case $tool $(load)" >>"$dir/json/loads"
+	if [ "$prep" = push ]; then
+		"$self" --prepare push
+		tail -n +"$((n0 + 2))" "$reg/cpu" >"$dir/json/$case.$tool.reg"
+	else
+		awk -v a="$c0" -v b="$(registry_cpu)" -v n="$runs" 'BEGIN { print (b - a) / n }' \
+			>"$dir/json/$case.$tool.reg"
+	fi
 }
 
 sk="skopeo copy -q --preserve-digests"
@@ -365,16 +394,20 @@ def fmt(s):
 def cpu(case, tool):
     r = res(case, tool)
     return fmt(r["user"] + r["system"]) if r else "–"
+def reg(case, tool):
+    p = os.path.join(d, f"{case}.{tool}.reg")
+    v = [float(x) for x in open(p).read().split()] if os.path.exists(p) else []
+    return fmt(sum(v) / len(v)) if v else "–"
 def spread(case, tool):
     r = res(case, tool)
     return f"{fmt(r['min'])}–{fmt(r['max'])}" if r else "–"
 m = med
-print("| case | tool | median | min–max | CPU (mean user+sys) | tool / cbuild | runs |")
-print("|---|---|---|---|---|---|---|")
+print("| case | tool | median | min–max | CPU (mean user+sys) | registry CPU | tool / cbuild | runs |")
+print("|---|---|---|---|---|---|---|---|")
 for c, tools in (("push", ("cbuild", "skopeo", "buildah")), ("pull", ("cbuild", "skopeo"))):
     for t in tools:
         r = res(c, t)
-        print(f"| {c} | {t} | {fmt(m(c, t))} | {spread(c, t)} | {cpu(c, t)} | "
+        print(f"| {c} | {t} | {fmt(m(c, t))} | {spread(c, t)} | {cpu(c, t)} | {reg(c, t)} | "
               f"{m(c, t) / m(c, 'cbuild'):.2f}x | {len(r['times']) if r else 0} |")
 rp, rl = $rss_push / 1024, $rss_pull / 1024
 print()
