@@ -50,7 +50,7 @@
 #
 # Usage: bench/registry.sh [CBUILD]   (as root; default build/cli/cbuild)
 #   BENCH_DIR      work directory (default /tmp/cbuild-bench-registry; ~3 GB)
-#   RUNS           runs of each case (default 5)
+#   RUNS           runs of each case (default 7)
 #   RSS_RUNS       runs of each RSS measurement (default 3)
 #   LAYER_MB       gzip MB per layer aimed at (default 50)
 #   CBUILD_DESCRIBE  the version to print for cbuild (default: git describe
@@ -147,7 +147,7 @@ fi
 cd "$(dirname "$0")/.."
 top=$(pwd)
 cbuild=$(realpath "${1:-build/cli/cbuild}")
-runs=${RUNS:-5}
+runs=${RUNS:-7}
 rss_runs=${RSS_RUNS:-3}
 layer_mb=${LAYER_MB:-50}
 self=$top/bench/registry.sh
