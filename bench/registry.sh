@@ -43,7 +43,10 @@
 #          of RSS_RUNS cold runs each
 #
 # Every --prepare ends with `sync`, so no run pays for the writeback of
-# the one before.  The tools take turns within each case.
+# the one before.  The tools take turns within each case, one run each per
+# round (hyperfine --runs 1 each time), so that load from other work on the
+# machine falls on all of them alike; the medians are over the rounds, and
+# "paired" is the median of the rounds' tool / cbuild ratios.
 #
 # Targets (issue 10): push no slower than skopeo and >= 5x faster than
 # buildah push; pull <= 0.8x the time of skopeo; peak RSS <= 64 MiB.
@@ -324,33 +327,34 @@ v_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
 v_fs=$(df --output=fstype "$dir" | tail -1)
 
 # --- measurements ---------------------------------------------------------
-# bench CASE TOOL PREPARE-STEP COMMAND
-# The registry's CPU per run goes to json/CASE.TOOL.reg: a push case's
-# prepare restarts the registry (registry_stop notes what each one used,
-# the first being the idle one from before the case, and the last run's is
-# noted by one more prepare); in a pull case it runs throughout.
+# bench CASE TOOL PREPARE-STEP COMMAND: one run of hyperfine, into
+# json/CASE.TOOL.ROUND.json; the registry's CPU seconds during it are
+# appended to json/CASE.TOOL.reg.  A push case's prepare restarts the
+# registry (registry_stop notes what the one stopped used), so one more
+# prepare after the run notes the run's; in a pull case it runs throughout.
 bench() {
-	local case=$1 tool=$2 prep=$3 cmd=$4 n0 c0
-	echo "== $case / $tool (load $(load))" >&2
-	touch "$reg/cpu"
-	n0=$(wc -l <"$reg/cpu")
+	local case=$1 tool=$2 prep=$3 cmd=$4 c0
+	echo "== $case / $tool, round $round (load $(load))" >&2
 	c0=$(registry_cpu)
-	hyperfine -N --style basic --runs "$runs" --prepare "$self --prepare $prep" \
-		--export-json "$dir/json/$case.$tool.json" -n "$case $tool" "$cmd" >&2
+	hyperfine -N --style basic --runs 1 --prepare "$self --prepare $prep" \
+		--export-json "$dir/json/$case.$tool.$round.json" -n "$case $tool" "$cmd" >&2
 	echo "$case $tool $(load)" >>"$dir/json/loads"
 	if [ "$prep" = push ]; then
 		"$self" --prepare push
-		tail -n +"$((n0 + 2))" "$reg/cpu" >"$dir/json/$case.$tool.reg"
+		tail -1 "$reg/cpu" >>"$dir/json/$case.$tool.reg"
 	else
-		awk -v a="$c0" -v b="$(registry_cpu)" -v n="$runs" 'BEGIN { print (b - a) / n }' \
-			>"$dir/json/$case.$tool.reg"
+		awk -v a="$c0" -v b="$(registry_cpu)" 'BEGIN { print b - a }' >>"$dir/json/$case.$tool.reg"
 	fi
 }
 
+# The tools take turns, one run each per round, so that they share the
+# machine's load as it comes and goes (other work runs on it).
 sk="skopeo copy -q --preserve-digests"
-bench push cbuild push "$cb push -q bench/reg:1 $R/bench/cb:1"
-bench push skopeo push "$sk --dest-tls-verify=false oci:$dir/oci:$ref docker://$R/bench/sk:1"
-bench push buildah push "$buildah push -q --tls-verify=false $ba_img docker://$R/bench/ba:1"
+for round in $(seq 1 "$runs"); do
+	bench push cbuild push "$cb push -q bench/reg:1 $R/bench/cb:1"
+	bench push skopeo push "$sk --dest-tls-verify=false oci:$dir/oci:$ref docker://$R/bench/sk:1"
+	bench push buildah push "$buildah push -q --tls-verify=false $ba_img docker://$R/bench/ba:1"
+done
 
 # the skopeo push kept the blobs: the registry's manifest is cbuild's
 "$self" --prepare push
@@ -363,8 +367,10 @@ sk_digest=$(curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.oci.image.ma
 # the image to pull: pushed once by cbuild
 "$self" --prepare push
 "${cba[@]}" push -q bench/reg:1 "$R/bench/cb:1" >/dev/null
-bench pull cbuild cb-pull "$cbuild --root $dir/cb-pull pull -q $R/bench/cb:1"
-bench pull skopeo sk-pull "skopeo copy -q --src-tls-verify=false docker://$R/bench/cb:1 oci:$dir/sk-pull:1"
+for round in $(seq 1 "$runs"); do
+	bench pull cbuild cb-pull "$cbuild --root $dir/cb-pull pull -q $R/bench/cb:1"
+	bench pull skopeo sk-pull "skopeo copy -q --src-tls-verify=false docker://$R/bench/cb:1 oci:$dir/sk-pull:1"
+done
 
 rss_push=0 rss_pull=0
 for _ in $(seq 1 "$rss_runs"); do
@@ -383,32 +389,41 @@ load_end=$(load)
 section=$(python3 - "$dir/json" <<EOF
 import json, os, sys
 d = sys.argv[1]
-def res(case, tool):
-    p = os.path.join(d, f"{case}.{tool}.json")
-    return json.load(open(p))["results"][0] if os.path.exists(p) else None
+import glob, statistics
+def runs(case, tool):
+    """[(wall, user+sys), ...] of the rounds, in order"""
+    out = []
+    for p in sorted(glob.glob(os.path.join(d, f"{case}.{tool}.*.json")),
+                    key=lambda p: int(p.split(".")[-2])):
+        r = json.load(open(p))["results"][0]
+        out.append((r["times"][0], r["user"] + r["system"]))
+    return out
 def med(case, tool):
-    r = res(case, tool)
-    return r["median"] if r else None
+    r = runs(case, tool)
+    return statistics.median(w for w, _ in r) if r else None
 def fmt(s):
     return "–" if s is None else f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
 def cpu(case, tool):
-    r = res(case, tool)
-    return fmt(r["user"] + r["system"]) if r else "–"
+    r = runs(case, tool)
+    return fmt(statistics.mean(c for _, c in r)) if r else "–"
 def reg(case, tool):
     p = os.path.join(d, f"{case}.{tool}.reg")
     v = [float(x) for x in open(p).read().split()] if os.path.exists(p) else []
-    return fmt(sum(v) / len(v)) if v else "–"
+    return fmt(statistics.mean(v)) if v else "–"
 def spread(case, tool):
-    r = res(case, tool)
-    return f"{fmt(r['min'])}–{fmt(r['max'])}" if r else "–"
+    r = [w for w, _ in runs(case, tool)]
+    return f"{fmt(min(r))}–{fmt(max(r))}" if r else "–"
+def paired(case, tool):
+    """the median of the rounds' tool / cbuild ratios"""
+    a, b = runs(case, tool), runs(case, "cbuild")
+    return statistics.median(x[0] / y[0] for x, y in zip(a, b))
 m = med
-print("| case | tool | median | min–max | CPU (mean user+sys) | registry CPU | tool / cbuild | runs |")
-print("|---|---|---|---|---|---|---|---|")
+print("| case | tool | median | min–max | CPU (mean user+sys) | registry CPU (mean) | tool / cbuild (medians) | (paired) | runs |")
+print("|---|---|---|---|---|---|---|---|---|")
 for c, tools in (("push", ("cbuild", "skopeo", "buildah")), ("pull", ("cbuild", "skopeo"))):
     for t in tools:
-        r = res(c, t)
         print(f"| {c} | {t} | {fmt(m(c, t))} | {spread(c, t)} | {cpu(c, t)} | {reg(c, t)} | "
-              f"{m(c, t) / m(c, 'cbuild'):.2f}x | {len(r['times']) if r else 0} |")
+              f"{m(c, t) / m(c, 'cbuild'):.2f}x | {paired(c, t):.2f}x | {len(runs(c, t))} |")
 rp, rl = $rss_push / 1024, $rss_pull / 1024
 print()
 print(f"First push after the build (one run, the gzip blobs made in it): {fmt($first_s)}, "
@@ -428,8 +443,13 @@ target("pull <= 0.8x skopeo", m("pull", "cbuild") <= 0.8 * m("pull", "skopeo"),
 target("peak RSS <= 64 MiB", max(rp, rl) <= 64, f"{max(rp, rl):.1f} MiB")
 print()
 loads = [l.split() for l in open(os.path.join(d, "loads"))]
-print("1-minute load average after each measurement: " +
-      ", ".join(f"{c} {t} {l1}" for c, t, l1, *_ in loads) + ".")
+def lrange(case, tool):
+    v = [float(l1) for c, t, l1, *_ in loads if (c, t) == (case, tool)]
+    return f"{min(v):.2f}–{max(v):.2f}"
+print("1-minute load average after the runs (min–max): " +
+      ", ".join(f"{c} {t} {lrange(c, t)}" for c, t in
+                (("push", "cbuild"), ("push", "skopeo"), ("push", "buildah"),
+                 ("pull", "cbuild"), ("pull", "skopeo"))) + ".")
 EOF
 )
 
