@@ -36,6 +36,8 @@
 #          verifies the digests too)
 #          cold: the destination is empty; the registry holds the image
 #          (pushed once by cbuild) and its files are in the page cache
+#          vs dd of as many bytes (the layers') into a new file: the floor
+#          of writing them, which this VM's page cache made vary 4x
 #   first  (one run, not a hyperfine case) cbuild push right after the
 #          build, when the gzip blobs are still to be made: what a user
 #          pays after `cbuild build`, and what buildah pays every time
@@ -140,6 +142,7 @@ if [ "${1:-}" = --prepare ]; then
 	push) registry_empty ;;
 	cb-pull) fresh "$dir/cb-pull" ;;
 	sk-pull) rm -rf "$dir/sk-pull" ;;
+	dd) rm -f "$dir/dd.out" ;;
 	sync) ;;
 	*) echo "registry.sh: unknown prepare step $2" >&2; exit 2 ;;
 	esac
@@ -305,8 +308,11 @@ m = json.load(open(os.path.join(d, "blobs", "sha256", h)))
 ls = [l["size"] for l in m["layers"]]
 print(f"{len(ls)} layers of " + ", ".join(f"{s / 1e6:.1f}" for s in ls)
       + f" MB of gzip ({sum(ls) / 1e6:.1f} MB in all)")
+print(sum(ls))
 EOF
 )
+layer_bytes=$(tail -1 <<<"$sizes")
+sizes=$(head -1 <<<"$sizes")
 mdigest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$dir/oci/index.json")
 
 fresh "$bd/root"
@@ -364,12 +370,17 @@ sk_digest=$(curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.oci.image.ma
 [ "$sk_digest" = "$mdigest" ] ||
 	{ echo "registry.sh: skopeo pushed $sk_digest, not $mdigest: it recompressed" >&2; exit 1; }
 
+# the write floor of a pull: dd of as many bytes into a new file (this VM's
+# page cache writes ran at 0.3-1.3 GB/s, from one hour to the next)
+dd_count=$(python3 -c 'import sys; print(-(-int(sys.argv[1]) // 262144))' "$layer_bytes")
+
 # the image to pull: pushed once by cbuild
 "$self" --prepare push
 "${cba[@]}" push -q bench/reg:1 "$R/bench/cb:1" >/dev/null
 for round in $(seq 1 "$runs"); do
 	bench pull cbuild cb-pull "$cbuild --root $dir/cb-pull pull -q $R/bench/cb:1"
 	bench pull skopeo sk-pull "skopeo copy -q --src-tls-verify=false docker://$R/bench/cb:1 oci:$dir/sk-pull:1"
+	bench pull dd dd "dd if=/dev/zero of=$dir/dd.out bs=256k count=$dd_count status=none"
 done
 
 rss_push=0 rss_pull=0
@@ -420,7 +431,7 @@ def paired(case, tool):
 m = med
 print("| case | tool | median | min–max | CPU (mean user+sys) | registry CPU (mean) | tool / cbuild (medians) | (paired) | runs |")
 print("|---|---|---|---|---|---|---|---|---|")
-for c, tools in (("push", ("cbuild", "skopeo", "buildah")), ("pull", ("cbuild", "skopeo"))):
+for c, tools in (("push", ("cbuild", "skopeo", "buildah")), ("pull", ("cbuild", "skopeo", "dd"))):
     for t in tools:
         print(f"| {c} | {t} | {fmt(m(c, t))} | {spread(c, t)} | {cpu(c, t)} | {reg(c, t)} | "
               f"{m(c, t) / m(c, 'cbuild'):.2f}x | {paired(c, t):.2f}x | {len(runs(c, t))} |")
@@ -449,7 +460,7 @@ def lrange(case, tool):
 print("1-minute load average after the runs (min–max): " +
       ", ".join(f"{c} {t} {lrange(c, t)}" for c, t in
                 (("push", "cbuild"), ("push", "skopeo"), ("push", "buildah"),
-                 ("pull", "cbuild"), ("pull", "skopeo"))) + ".")
+                 ("pull", "cbuild"), ("pull", "skopeo"), ("pull", "dd"))) + ".")
 EOF
 )
 
