@@ -8,7 +8,9 @@
  * streamed from the store, one PUT up to the chunk size, PATCH chunks
  * beyond it.  Calls into the store go through p->store_mu, the options'
  * report and progress through p->report_mu, mounts one at a time through
- * p->mount_mu (the client's mount_from says a token's extra scope).
+ * p->mount_mu (the client's mount_from says a token's extra scope).  The
+ * manifest's PUT (registry_push_manifest, push.c's last step) is here too:
+ * it shares the retry helpers.
  *
  * Uploads survive failures (a dropped connection, a 5xx, 408, 429, a 416
  * or 404 on a chunk): after a delay (doubled each time) a chunked upload
