@@ -28,7 +28,8 @@ proxy() {
 	read -r PPORT <"$T/$name.port" || fail "the proxy did not start"
 }
 
-# 6 layers: busybox, 1.5 MiB that does not compress (6 PATCH chunks), 4 of 64 KiB
+# 7 layers: busybox, 1.5 MiB that does not compress (6 PATCH chunks), 4 of
+# 64 KiB, and the layer of s2.bin again (the same digest)
 ctx "$T/c"
 head -c 1572864 /dev/urandom >"$T/c/big.bin"
 for i in 2 3 4 5; do head -c 65536 /dev/urandom >"$T/c/s$i.bin"; done
@@ -39,6 +40,7 @@ COPY s2.bin /s2.bin
 COPY s3.bin /s3.bin
 COPY s4.bin /s4.bin
 COPY s5.bin /s5.bin
+COPY s2.bin /s2.bin
 DF
 build -t par:1 "$T/c"
 cb save -o "$T/par.tar" par:1 || fail "cbuild save failed"
@@ -47,11 +49,13 @@ tar -C "$T/saved" -xf "$T/par.tar"
 MDIG=$(jq -r '.manifests[0].digest' "$T/saved/index.json")
 MAN=$T/saved/blobs/sha256/${MDIG#sha256:}
 mapfile -t L < <(jq -r '.layers[].digest' "$MAN")
-[ "${#L[@]}" = 6 ] || fail "the image has ${#L[@]} layers"
+[ "${#L[@]}" = 7 ] || fail "the image has ${#L[@]} layers"
+[ "${L[6]}" = "${L[2]}" ] || fail "the same COPY twice made two layers"
 BIGSIZE=$(jq -r '.layers[1].size' "$MAN")
 [ "$BIGSIZE" -gt $((5 * CHUNK)) ] || fail "the big layer is only $BIGSIZE bytes"
 
-# --- 7 blobs, each upload request held 300 ms: 4 at once, lines in order ---
+# --- 7 blobs, each upload request held 300 ms: 4 at once, lines in order,
+# the repeated layer pushed once ---
 proxy slow --slow 300
 expect_rc 0 cb push --chunk-size $CHUNK par:1 "127.0.0.1:$PPORT/test/par:1"
 cp "$T/out" "$T/push1"
@@ -60,12 +64,15 @@ max=$(grep ' inflight=' "$log" | sed 's/.* inflight=//' | sort -n | tail -1)
 [ "$max" = 4 ] || fail "at most $max uploads in flight, want 4: $(cat "$log")"
 [ "$(grep -c '^PUT /v2/test/par/blobs/uploads/.* status=201 ' "$log")" = 7 ] ||
 	fail "not 7 blobs PUT: $(cat "$log")"
+[ "$(grep -c "^HEAD /v2/test/par/blobs/${L[2]} " "$log")" = 1 ] ||
+	fail "the repeated layer was asked for twice: $(cat "$log")"
 # the small last layer finished before the big one, its line still after it
 big_put=$(grep -n "^PUT .* digest=${L[1]} " "$log" | cut -d: -f1)
 last_put=$(grep -n "^PUT .* digest=${L[5]} " "$log" | cut -d: -f1)
 [ -n "$big_put" ] && [ -n "$last_put" ] || fail "no PUT of layer 1 or 5: $(cat "$log")"
 [ "$last_put" -lt "$big_put" ] || fail "layer 5 did not finish before layer 1: $(cat "$log")"
-want=$(printf '%s\n' "${L[@]}" | cut -c8-19 | sed 's/$/: Pushed/')
+want=$(printf '%s\n' "${L[@]:0:6}" | cut -c8-19 | sed 's/$/: Pushed/'
+	echo "${L[6]:7:12}: Layer already exists")
 got=$(grep -E ': (Pushed|Layer already exists|Mounted from)' "$T/push1")
 [ "$got" = "$want" ] || fail "layer lines: got
 $got
