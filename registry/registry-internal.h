@@ -233,4 +233,45 @@ int registry_endpoint_probe(struct registry_client *c, const struct registry_end
  */
 void registry_note_sources(struct layer_store *s, const char *name, const struct cb_digest *m);
 
+/* ------------------------------------------------------------------------ */
+/* Parallel push (par-push): push.c runs the blobs, push-blob.c does one     */
+/* ------------------------------------------------------------------------ */
+
+/* Blobs of one push uploaded at once (threads, each with its own HTTP client). */
+#define REGISTRY_PUSH_WORKERS 4
+struct oci_descriptor;
+/*
+ * What the workers of one push share: the client (its credentials under
+ * c->lock), the store (every call into it under store_mu), the options
+ * (report and progress called under report_mu), and mount_mu (one blob's
+ * cross-repository mount tries at a time: c->mount_from is one for all).
+ */
+struct registry_pusher {
+	struct registry_client *c;
+	struct layer_store *s;
+	const struct registry_push_opts *o;
+	const char *source; /* "domain/repo" of the destination, as blob sources name it */
+	uint64_t chunk;
+	pthread_mutex_t *report_mu, *store_mu, *mount_mu;
+};
+enum registry_blob_fate { REGISTRY_BLOB_PRESENT, REGISTRY_BLOB_MOUNTED, REGISTRY_BLOB_PUSHED };
+/*
+ * The blob d into the destination unless it is there (HEAD): mounted from
+ * another repository the store knows has it (*from, caller frees), else
+ * uploaded, through failures (push-blob.c says how), with http (the
+ * worker's client).  0 and *fate, or -1 and *err.  Its line ("Pushed", ...)
+ * is the caller's to report; retry lines go out as they happen.
+ */
+int registry_push_blob(const struct registry_pusher *p, struct http_client *http,
+		       const struct oci_descriptor *d, enum registry_blob_fate *fate, char **from,
+		       struct cb_error **err);
+/*
+ * PUT the manifest (buf: its bytes as stored) under ref (a tag or digest)
+ * with Content-Type media, retried on a dropped connection, 408, 429 and
+ * 5xx; the registry must answer its digest (*digest).  0, or -1 and *err.
+ */
+int registry_push_manifest(const struct registry_pusher *p, const char *ref, const char *media,
+			   const char *buf, size_t len, struct cb_digest *digest,
+			   struct cb_error **err);
+
 #endif

@@ -4,6 +4,7 @@ tests (tests/integration/0404-*.sh).
 
     fault-proxy.py PORTFILE LOG TARGET_PORT [--cut BYTES] [--mode MODE]
                    [--method METHOD] [--times N] [--lie-range]
+                   [--slow MS] [--refuse-put DIGEST]
 
 Listens on a free port of 127.0.0.1 (written to PORTFILE) and relays every
 request to 127.0.0.1:TARGET_PORT (a docker-registry), one upstream
@@ -17,6 +18,12 @@ cut upload counts anew from its next request):
   partial  its body is relayed up to the mark, then both connections are
            closed: the registry holds part of a chunk
   status5  it is answered 503 Service Unavailable, nothing relayed
+With --slow, the answer to an upload's PUT or PATCH is held MS ms after
+the registry gave it, and each such request's log line ends with
+"[digest=<a PUT's digest=>] inflight=<N>": the uploads in flight (its own
+included) when it began; one ends before its answer is relayed.
+With --refuse-put, a PUT of DIGEST (its digest= parameter) is answered
+400 Bad Request (BLOB_UPLOAD_INVALID), nothing relayed.
 With --lie-range, a 204 answer to a GET of an upload claims
 "Range: 0-999999999" (more than any test sends).
 With --token, the proxy is also the registry's token server, as
@@ -37,6 +44,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 
 PORTFILE, LOG, TARGET = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -46,6 +54,8 @@ METHOD = "PATCH"
 TIMES = 1
 LIE = False
 TOKEN = False
+SLOW = 0.0
+REFUSE = None
 args = sys.argv[4:]
 while args:
     if args[0] in ("--lie-range", "--token"):
@@ -61,13 +71,17 @@ while args:
         METHOD = args[1]
     elif args[0] == "--times":
         TIMES = int(args[1])
+    elif args[0] == "--slow":
+        SLOW = int(args[1]) / 1000.0
+    elif args[0] == "--refuse-put":
+        REFUSE = args[1]
     else:
         sys.exit("fault-proxy: unknown option " + args[0])
     args = args[2:]
 
 PORT = 0
 lock = threading.Lock()
-state = {"sent": {}, "cuts": 0}
+state = {"sent": {}, "cuts": 0, "inflight": 0}
 HEAD_MAX = 1 << 16
 
 
@@ -136,9 +150,11 @@ def relay_chunked(src, dst, rest):
             return rest
 
 
-def answer(up, client, method, rest):
-    """Relay one response from up to client; (status, headers, rest)."""
+def answer(up, client, method, rest, before=None):
+    """Relay one response from up to client (before() first); (status, headers, rest)."""
     head, rest = read_head(up, rest)
+    if before:
+        before()
     status_line, hdrs = headers_of(head)
     status = int(status_line.split()[1])
     if LIE and method == "GET" and status == 204 and "range" in hdrs:
@@ -241,6 +257,46 @@ def strip_auth(head):
                         if not l.lower().startswith("authorization:")).encode("latin-1")
 
 
+def upload_begin(method, target):
+    """For an upload's PUT or PATCH under --slow: " [digest=D] inflight=N" to log, else ""."""
+    parts = urllib.parse.urlsplit(target)
+    if not SLOW or method not in ("PUT", "PATCH") or "/blobs/uploads/" not in parts.path:
+        return ""
+    digest = urllib.parse.parse_qs(parts.query).get("digest", [None])[0]
+    with lock:
+        state["inflight"] += 1
+        return "%s inflight=%d" % (" digest=" + digest if digest else "", state["inflight"])
+
+
+class Upload:
+    """An upload request in flight under --slow: ended (once) before its answer goes out."""
+
+    def __init__(self, tag):
+        self.tag, self.open = tag, bool(tag)
+
+    def end(self, hold=False):
+        if hold and self.open:
+            time.sleep(SLOW)
+        if self.open:
+            self.open = False
+            with lock:
+                state["inflight"] -= 1
+
+
+def refused(client, method, target, length, crest, rng, src):
+    """Answer a PUT of the --refuse-put digest 400; what follows its body, or None."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    if REFUSE is None or method != "PUT" or query.get("digest", [None])[0] != REFUSE:
+        return None
+    crest = relay_exact(client, None, length, crest)
+    body = b'{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"refused by the test"}]}'
+    client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    log("%s %s range=%s sent=0 status=400 answer-range=- location=no from=%s"
+        % (method, target.split("?")[0], rng, src))
+    return crest
+
+
 def serve(client):
     up = socket.create_connection(("127.0.0.1", TARGET))
     crest, urest = b"", b""
@@ -265,6 +321,10 @@ def serve(client):
                         % (method, path, rng, src))
                     continue
                 head = strip_auth(head)
+            rest = refused(client, method, target, length, crest, rng, src)
+            if rest is not None:
+                crest = rest
+                continue
             keep = cut_here(method, path, length)
             if keep is not None and MODE == "status5":
                 crest = relay_exact(client, None, length, crest)
@@ -282,12 +342,18 @@ def serve(client):
                 log("%s %s range=%s sent=%d status=cut answer-range=- location=no from=%s"
                     % (method, path, rng, keep if MODE == "partial" else 0, src))
                 return
-            up.sendall(head)
-            crest = relay_exact(client, up, length, crest)
-            status, rh, urest = answer(up, client, method, urest)
-            log("%s %s range=%s sent=%d status=%d answer-range=%s location=%s from=%s"
+            tag = upload_begin(method, target)
+            inflight = Upload(tag)
+            try:
+                up.sendall(head)
+                crest = relay_exact(client, up, length, crest)
+                status, rh, urest = answer(up, client, method, urest,
+                                           lambda: inflight.end(hold=True))
+            finally:
+                inflight.end()
+            log("%s %s range=%s sent=%d status=%d answer-range=%s location=%s from=%s%s"
                 % (method, path, rng, length, status, rh.get("range", "-"),
-                   "yes" if "location" in rh else "no", src))
+                   "yes" if "location" in rh else "no", src, tag))
     except (Closed, OSError):
         pass
     finally:
