@@ -26,7 +26,16 @@ struct blob_writer {
 	bool lazy;    /* no fsync: an accelerator (a cache record), useless torn, harmless lost */
 	struct cb_sha256 h;
 	int64_t size;
+	int64_t started; /* bytes whose writeback was started (sync_file_range) */
 };
+
+/*
+ * Start writing back every WRITEBACK_STEP bytes as they come, so that the
+ * fsync at commit waits for the last piece only, not for the whole blob
+ * (a 50 MB layer pulled into the page cache took up to 0.3 s to fsync
+ * here, when the disk was busy).
+ */
+#define WRITEBACK_STEP (8 << 20)
 
 static struct blob_writer *blob_create(struct layer_store *s, bool hashing, struct cb_error **err)
 {
@@ -61,6 +70,12 @@ int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct
 	if (w->hashing)
 		cb_sha256_update(&w->h, buf, len);
 	w->size += (int64_t)len;
+	if (!w->lazy && w->size - w->started >= WRITEBACK_STEP) {
+		/* a hint: a failure here shows up at the fsync */
+		(void)sync_file_range(w->fd, w->started, w->size - w->started,
+				      SYNC_FILE_RANGE_WRITE);
+		w->started = w->size;
+	}
 	return 0;
 }
 
