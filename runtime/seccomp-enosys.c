@@ -35,7 +35,10 @@
  */
 #define TO_ENOSYS 0xfe
 #define TO_FILTER 0xff
-#define STUB_MAX 64
+/* the load, 5 per architecture (the native one and up to 16 more), ja, ret */
+#define STUB_MAX (1 + 17 * 5 + 2)
+
+_Static_assert(STUB_MAX < TO_ENOSYS, "a stub's jumps must stay below the markers");
 
 struct stub {
 	struct sock_filter insns[STUB_MAX];
@@ -120,7 +123,7 @@ int sc_enosys_patch(const struct sc_profile *p, struct rt_bpf *bpf, struct cb_er
 		return 0;
 	emit(&s, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch));
 	emit_arch(&s, p, native);
-	for (size_t i = 0; i < p->narches && s.len + 8 < STUB_MAX; i++)
+	for (size_t i = 0; i < p->narches; i++)
 		if (p->arches[i] != native && p->arches[i] != SCMP_ARCH_X32)
 			emit_arch(&s, p, p->arches[i]);
 	if (s.len == 1)
@@ -135,8 +138,9 @@ int sc_enosys_patch(const struct sc_profile *p, struct rt_bpf *bpf, struct cb_er
 	}
 	total = (size_t)s.len + bpf->len;
 	if (total > BPF_MAXINSNS)
-		return cb_error_set(err, E2BIG, "seccomp filter of %zu instructions with its "
-						"ENOSYS stub exceeds the kernel's %d",
+		return cb_error_set(err, E2BIG,
+				    "seccomp filter of %zu instructions with its "
+				    "ENOSYS stub exceeds the kernel's %d",
 				    total, BPF_MAXINSNS);
 	out = xmalloc(total * sizeof(*out));
 	memcpy(out, s.insns, s.len * sizeof(*out));
