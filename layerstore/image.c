@@ -355,6 +355,32 @@ static int check_header(json_t *root, const char *what, const char **mt, struct 
 	return 0;
 }
 
+/*
+ * An ambiguous document (CVE-2021-41190): a manifest that also has an
+ * index's `manifests`, or an index that also has a manifest's `config` or
+ * `layers`.  The image-spec gives each type its own fields; a registry or
+ * client that reads the other type's fields from the same bytes would see
+ * another image under the same digest.  containerd and distribution refuse
+ * them too.
+ */
+static int check_unambiguous(json_t *root, const char *what, bool index, struct cb_error **err)
+{
+	static const char *const manifest_keys[] = {"config", "layers"};
+
+	if (!index && json_object_get(root, "manifests"))
+		return cb_error_set(err, 0,
+				    "%s: ambiguous: it has an index's `manifests` as well as "
+				    "a manifest's fields",
+				    what);
+	for (size_t i = 0; index && i < sizeof(manifest_keys) / sizeof(manifest_keys[0]); i++)
+		if (json_object_get(root, manifest_keys[i]))
+			return cb_error_set(err, 0,
+					    "%s: ambiguous: it has a manifest's `%s` as well as "
+					    "an index's fields",
+					    what, manifest_keys[i]);
+	return 0;
+}
+
 /* The descriptors of the array root[key] (required); errors name "what: key[i]". */
 static int parse_descriptors(json_t *root, const char *key, bool platform, const char *what,
 			     struct oci_descriptor **out, size_t *n, struct cb_error **err)
@@ -395,6 +421,8 @@ int image_manifest_parse(const char *json, size_t len, struct image_manifest *m,
 				    mt ? mt : MEDIA_OCI_INDEX);
 	if (mt && !is_manifest_type(mt))
 		return cb_error_set(err, 0, "image manifest: unsupported media type `%s`", mt);
+	if (check_unambiguous(root, "image manifest", false, err) < 0)
+		return -1;
 	tmp.media_type = mt ? xstrdup(mt) : NULL;
 	if (parse_descriptor(json_object_get(root, "config"), &tmp.config, false,
 			     "image manifest: config", err) < 0 ||
@@ -421,6 +449,8 @@ int image_index_parse(const char *json, size_t len, struct image_index *ix, stru
 		return -1;
 	if (mt && !is_index_type(mt))
 		return cb_error_set(err, 0, "image index: `%s` is not an index media type", mt);
+	if (check_unambiguous(root, "image index", true, err) < 0)
+		return -1;
 	tmp.media_type = mt ? xstrdup(mt) : NULL;
 	if (parse_descriptors(root, "manifests", true, "image index", &tmp.manifests,
 			      &tmp.nmanifests, err) < 0 ||

@@ -271,7 +271,10 @@ struct layer_store_progress {
 };
 void layer_store_set_progress(struct layer_store *s, const struct layer_store_progress *p);
 
-/* Append the lowerdirs for the stack ending at chain, topmost first. */
+/*
+ * Append the lowerdirs for the stack ending at chain, topmost first; the
+ * stack ends at a layer whose root is opaque (a root `.wh..wh..opq`).
+ */
 int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,
 				   struct cb_strvec *dirs, struct cb_error **err);
 

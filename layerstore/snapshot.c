@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -238,6 +239,32 @@ fail : {
 	return cb_error_wrap(err, "prepare snapshot of %s", layer_blob->str);
 }
 
+/*
+ * Does the snapshot dir's root carry the overlay opaque marker, which the
+ * layer's root `.wh..wh..opq` set (tarapply.c)?  overlayfs honours the
+ * marker on directories inside a layer but not on a layer's root, so the
+ * stack itself has to end there (issue 11, finding 11).
+ */
+static int root_is_opaque(const char *dir, struct cb_error **err)
+{
+	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return cb_error_set(err, errno, "snapshot `%s`: open", dir);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char v[2];
+		ssize_t n = fgetxattr(fd, names[i], v, sizeof(v));
+
+		if (n == 1 && v[0] == 'y')
+			return 1;
+		if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE &&
+		    errno != EPERM && errno != EACCES)
+			return cb_error_set(err, errno, "snapshot `%s`: read `%s`", dir, names[i]);
+	}
+	return 0;
+}
+
 int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,
 				   struct cb_strvec *dirs, struct cb_error **err)
 {
@@ -256,6 +283,9 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 		if (rc == 0)
 			return cb_error_set(err, ENOENT, "snapshot %s is missing", cur.str);
 		cb_strvec_push_take(dirs, layer_store_snapshot_dir(s, &cur));
+		rc = root_is_opaque(dirs->v[dirs->n - 1], err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0; /* opaque root: nothing below shows */
 		rc = snapshot_parent(s, &cur, &parent, err);
 		if (rc < 0)
 			return -1;

@@ -224,6 +224,15 @@ int sc_compile_for(const struct sc_profile *p, uint64_t caps, int kernel, struct
 int sc_kernel_version(void);
 
 /*
+ * seccomp-enosys.c (issue 11): put runc's stub before bpf, so that a call
+ * numbered above the highest one p names, per architecture, gets ENOSYS
+ * instead of p's default errno.  No stub when p's default action allows or
+ * is ENOSYS.  bpf's program is replaced (the old one freed); on error it is
+ * left as it was.
+ */
+int sc_enosys_patch(const struct sc_profile *p, struct rt_bpf *bpf, struct cb_error **err);
+
+/*
  * Docker's default profile for RUNTIME_DEFAULT_CAPS on a kernel of at least
  * sc_default_bpf_min_kernel, compiled with libseccomp when cbuild was built
  * (gen/seccomp-gen.c): libseccomp takes ~15 ms for it, more than the rest of

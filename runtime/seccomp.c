@@ -197,7 +197,13 @@ int sc_compile_for(const struct sc_profile *p, uint64_t caps, int kernel, struct
 		if (add_rule(ctx, p, &p->rules[i], err) < 0)
 			return -1;
 	}
-	return export_bpf(ctx, out, err);
+	if (export_bpf(ctx, out, err) < 0)
+		return -1;
+	if (sc_enosys_patch(p, out, err) < 0) {
+		rt_bpf_release(out);
+		return -1;
+	}
+	return 0;
 }
 
 void rt_bpf_release(struct rt_bpf *bpf)

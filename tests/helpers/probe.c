@@ -182,7 +182,7 @@ static void try_call(const struct trial *t, int i386)
 static int cmd_seccomp(void)
 {
 	/* i386 numbers: keyctl 288, unshare 310, mount 21, bpf 357, socket 359,
-	 * personality 136, clone 120, clone3 435, getpid 20 */
+	 * personality 136, clone 120, clone3 435, getpid 20, io_uring 425-427 */
 	const struct trial trials[] = {
 		{"keyctl", SYS_keyctl, 288, 0, -3, 0},
 		{"unshare", SYS_unshare, 310, 0x10000000 /* CLONE_NEWUSER */, 0, 0},
@@ -196,6 +196,12 @@ static int cmd_seccomp(void)
 		{"clone_newuser", SYS_clone, 120, 0x10000000 | SIGCHLD, 0, 0},
 		{"clone3", SYS_clone3, 435, 0, 0, 0},
 		{"getpid", SYS_getpid, 20, 0, 0, 0},
+		/* io_uring has one number everywhere; with no params pointer: EFAULT */
+		{"io_uring_setup", 425, 425, 1, 0, 0},
+		{"io_uring_enter", 426, 426, -1, 0, 0},
+		{"io_uring_register", 427, 427, -1, 0, 0},
+		/* no kernel or profile knows it: ENOSYS under runc and Docker */
+		{"unknown999", 999, 999, 0, 0, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(trials) / sizeof(trials[0]); i++) {
