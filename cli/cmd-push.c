@@ -66,7 +66,7 @@ static int push(struct layer_store *s, const char *image, const char *dest,
 	}
 	if (!dest && !tag) {
 		store_image_release(&img);
-		fprintf(stderr, "cbuild: push `%s`: name a destination: the image has no name\n",
+		cb_eprintf("cbuild: push `%s`: name a destination: the image has no name\n",
 			image);
 		return 1;
 	}

@@ -569,7 +569,7 @@ static int exit_code(const struct runtime_result *res, int sigfd)
 	/* a SIGPIPE death is what `cbuild run ... | head` looks like: not worth a line */
 	if (res->message && ((res->signal && res->signal != SIGPIPE) || res->oom_killed ||
 			     res->pids_limited || res->exec_failed))
-		fprintf(stderr, "cbuild run: %s\n", res->message);
+		cb_eprintf("cbuild run: %s\n", res->message);
 	return res->exit_code;
 }
 
