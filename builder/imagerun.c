@@ -229,7 +229,7 @@ void image_env_merge(const char *const *image, size_t nimage, const char *const 
 	if (hostname)
 		host = xasprintf("HOSTNAME=%s", hostname);
 	for (size_t i = 0; i < merged.n; i++) {
-		char **which = key_is(merged.v[i], "PATH")		  ? &path
+		char **which = key_is(merged.v[i], "PATH")		     ? &path
 			       : hostname && key_is(merged.v[i], "HOSTNAME") ? &host
 									     : NULL;
 

@@ -106,7 +106,7 @@ static int credentials(const struct cli_command *self, const char *user, const c
 		return cli_usage_error(self, "--password-stdin needs --username");
 	if (pass)
 		cb_eprintf("WARNING! Using --password via the CLI is insecure. Use "
-				"--password-stdin.\n");
+			   "--password-stdin.\n");
 	cr->user = user ? xstrdup(user) : isatty(0) ? prompt("Username", false) : NULL;
 	if (!cr->user || !*cr->user) {
 		cb_eprintf("cbuild login: a user name is needed (-u)\n");
@@ -120,7 +120,7 @@ static int credentials(const struct cli_command *self, const char *user, const c
 		cr->secret = prompt("Password", true);
 	if (!cr->secret || !*cr->secret) {
 		cb_eprintf("cbuild login: a password is needed (-p, --password-stdin)%s\n",
-			from_stdin && !cr->secret ? ": stdin holds over 64 KiB" : "");
+			   from_stdin && !cr->secret ? ": stdin holds over 64 KiB" : "");
 		return 1;
 	}
 	return 0;

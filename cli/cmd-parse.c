@@ -41,7 +41,7 @@ static void print_warnings(const char *name, const struct df_ast *ast)
 {
 	for (size_t i = 0; i < ast->nwarnings; i++)
 		cb_eprintf("%s:%d: warning: %s\n", name, ast->warnings[i].line,
-			ast->warnings[i].msg);
+			   ast->warnings[i].msg);
 }
 
 static void print_stages(const char *name, const struct dockerfile *df)

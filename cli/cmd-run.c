@@ -163,8 +163,8 @@ struct run_opts {
 	size_t ngroups;
 	char *profile;
 	bool rm;
-	bool interactive;  /* -i: cbuild's stdin is the command's */
-	int devnull;	   /* the command's stdin without -i; -1 until opened */
+	bool interactive; /* -i: cbuild's stdin is the command's */
+	int devnull;	  /* the command's stdin without -i; -1 until opened */
 	/* the image form */
 	const char *image; /* NULL: --rootfs or --overlay-lower */
 	const char *root;  /* --root */
@@ -616,8 +616,10 @@ static int setup_stdio(struct run_opts *o, struct cb_error **err)
 		if (i == 0 && !o->interactive)
 			continue;
 		if (fstat(i, &st) == 0 && S_ISDIR(st.st_mode))
-			return cb_error_set(err, EISDIR, "%s is a directory: refusing to pass it "
-							 "to the command", names[i]);
+			return cb_error_set(err, EISDIR,
+					    "%s is a directory: refusing to pass it "
+					    "to the command",
+					    names[i]);
 	}
 	if (o->interactive)
 		return 0;

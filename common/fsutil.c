@@ -314,7 +314,7 @@ static int rm_step(struct rm_walk *w, struct cb_error **err)
 
 int cb_rm_rf(int dirfd, const char *path, struct cb_error **err)
 {
-	struct rm_walk w = { 0 };
+	struct rm_walk w = {0};
 	int fd, ret = 0;
 
 	if (unlinkat(dirfd, path, 0) == 0 || errno == ENOENT)

@@ -50,10 +50,11 @@ static int check_limits(struct importer *im, struct archive_entry *e, const char
 		return cb_error_set(err, EFBIG, "the tarball has more than %llu entries",
 				    (unsigned long long)LAYER_IMPORT_MAX_ENTRIES);
 	if (size < 0 || (uint64_t)size > LAYER_IMPORT_MAX_BYTES - im->bytes)
-		return cb_error_set(err, EFBIG,
-				    "entry `%s`: declared size %lld exceeds the layer limit of %llu "
-				    "bytes",
-				    name, (long long)size, (unsigned long long)LAYER_IMPORT_MAX_BYTES);
+		return cb_error_set(
+			err, EFBIG,
+			"entry `%s`: declared size %lld exceeds the layer limit of %llu "
+			"bytes",
+			name, (long long)size, (unsigned long long)LAYER_IMPORT_MAX_BYTES);
 	im->bytes += (uint64_t)size;
 	return 0;
 }
@@ -225,8 +226,8 @@ static int import_layer(struct layer_store *s, int tar_fd, const struct layer_di
 	if (!bw)
 		return -1;
 	if (layer_tar_open(&im.lt, o, &bsink, "tar", err) < 0 ||
-	    tar_in_open(&im.in, tar_fd, LAYER_IMPORT_MAX_BYTES, false, "read the tarball",
-			err) < 0 ||
+	    tar_in_open(&im.in, tar_fd, LAYER_IMPORT_MAX_BYTES, false, "read the tarball", err) <
+		    0 ||
 	    import_entries(&im, err) < 0 || layer_tar_finish(&im.lt, d, err) < 0)
 		goto out;
 	ret = blob_writer_commit(bw, &d->digest, d->size, NULL, err);

@@ -670,9 +670,9 @@ static void test_image_run(void **state)
 
 CB_TEST_MAIN(cmocka_unit_test(test_argv), cmocka_unit_test(test_no_command),
 	     cmocka_unit_test(test_env_defaults), cmocka_unit_test(test_env_overrides),
-	     cmocka_unit_test(test_env_harden_linear),
-	     cmocka_unit_test(test_cwd), cmocka_unit_test(test_user),
-	     cmocka_unit_test(test_hostname), cmocka_unit_test(test_resolve),
-	     cmocka_unit_test(test_prepare_rootfs), cmocka_unit_test(test_prepare_rootfs_checks),
+	     cmocka_unit_test(test_env_harden_linear), cmocka_unit_test(test_cwd),
+	     cmocka_unit_test(test_user), cmocka_unit_test(test_hostname),
+	     cmocka_unit_test(test_resolve), cmocka_unit_test(test_prepare_rootfs),
+	     cmocka_unit_test(test_prepare_rootfs_checks),
 	     cmocka_unit_test(test_prepare_rootfs_cancel),
 	     cmocka_unit_test(test_prepare_rootfs_leased), cmocka_unit_test(test_image_run))

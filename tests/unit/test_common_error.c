@@ -182,8 +182,12 @@ static void test_escape_harden_controls(void **state)
 		{"a\rb\bc\x7f", "a\\x0db\\x08c\\x7f"},
 		{"two\nlines\tand tab", "two\nlines\tand tab"},
 		{"caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93"},
-		{"c1 \xc2\x9b" "31m", "c1 \\xc2\\x9b31m"},	/* U+009B, CSI */
-		{"raw \x9b" "31m \xff", "raw \\x9b31m \xff"}, /* 8-bit CSI; 0xff kept */
+		{"c1 \xc2\x9b"
+		 "31m",
+		 "c1 \\xc2\\x9b31m"}, /* U+009B, CSI */
+		{"raw \x9b"
+		 "31m \xff",
+		 "raw \\x9b31m \xff"}, /* 8-bit CSI; 0xff kept */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
