@@ -20,6 +20,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -126,68 +128,124 @@ static size_t key_len(const char *e)
 	return eq ? (size_t)(eq - e) : strlen(e);
 }
 
-/* Index of the entry of v[from..] with e's key, or -1. */
-static long find_key(const struct cb_strvec *v, size_t from, const char *e)
+/*
+ * Keys -> index in a strvec, open addressing over a power-of-two table, so a
+ * config with 100k Env entries merges in linear time (issue 11, finding 7:
+ * the pairwise key search took 49 s there).  Slots hold index + 1; 0 is empty.
+ */
+struct env_index {
+	const struct cb_strvec *v;
+	size_t *slot;
+	size_t mask;
+};
+
+static uint64_t key_hash(const char *e, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)e[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void env_index_init(struct env_index *x, const struct cb_strvec *v, size_t max)
+{
+	size_t size = 16;
+
+	while (size < 2 * max)
+		size *= 2;
+	x->v = v;
+	x->slot = xcalloc(size, sizeof(*x->slot));
+	x->mask = size - 1;
+}
+
+/* The slot of e's key: holding its index + 1, or 0 where it would go. */
+static size_t *env_index_find(const struct env_index *x, const char *e)
 {
 	size_t n = key_len(e);
+	size_t i = (size_t)key_hash(e, n) & x->mask;
 
-	for (size_t i = from; i < v->n; i++)
-		if (key_len(v->v[i]) == n && !memcmp(v->v[i], e, n))
-			return (long)i;
-	return -1;
-}
+	for (;; i = (i + 1) & x->mask) {
+		const char *have;
 
-static void strvec_remove(struct cb_strvec *v, size_t i)
-{
-	free(v->v[i]);
-	memmove(&v->v[i], &v->v[i + 1], (v->n - i) * sizeof(*v->v)); /* with the NULL */
-	v->n--;
-}
-
-/* Set or replace e's key in v[from..] (in place, so first-seen order stays). */
-static void env_set(struct cb_strvec *v, size_t from, const char *e)
-{
-	long i = find_key(v, from, e);
-
-	if (i < 0) {
-		cb_strvec_push(v, e);
-	} else {
-		free(v->v[i]);
-		v->v[i] = xstrdup(e);
+		if (!x->slot[i])
+			return &x->slot[i];
+		have = x->v->v[x->slot[i] - 1];
+		if (key_len(have) == n && !memcmp(have, e, n))
+			return &x->slot[i];
 	}
+}
+
+/* Set or replace e's key in v (in place, so first-seen order stays). */
+static void env_set(struct env_index *x, struct cb_strvec *v, const char *e)
+{
+	size_t *slot = env_index_find(x, e);
+
+	if (!*slot) {
+		cb_strvec_push(v, e);
+		*slot = v->n;
+	} else {
+		free(v->v[*slot - 1]);
+		v->v[*slot - 1] = xstrdup(e);
+	}
+}
+
+static bool key_is(const char *e, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(e, key, n) && (e[n] == '=' || !e[n]);
 }
 
 void image_env_merge(const char *const *image, size_t nimage, const char *const *overrides,
 		     size_t noverrides, const char *hostname, struct cb_strvec *out)
 {
 	struct cb_strvec merged = CB_STRVEC_INIT;
-	size_t start = out->n;
+	struct env_index x;
+	char *path = xstrdup("PATH=" IMAGE_DEFAULT_PATH), *host = NULL;
 
+	env_index_init(&x, &merged, noverrides + nimage);
 	/* daemon/create.go merge(): the user's entries, then the image's they leave alone */
 	for (size_t i = 0; i < noverrides; i++)
 		if (*overrides[i] && *overrides[i] != '=')
-			env_set(&merged, 0, overrides[i]);
-	for (size_t i = 0; i < nimage; i++)
-		if (strchr(image[i], '=') && find_key(&merged, 0, image[i]) < 0 &&
-		    image[i][0] != '=')
-			cb_strvec_push(&merged, image[i]);
-	/* CreateDaemonEnvironment: PATH and HOSTNAME, replaced, removed or appended to */
-	cb_strvec_push(out, "PATH=" IMAGE_DEFAULT_PATH);
-	if (hostname)
-		cb_strvec_pushf(out, "HOSTNAME=%s", hostname);
-	for (size_t i = 0; i < merged.n; i++) {
-		const char *e = merged.v[i];
-		long at;
+			env_set(&x, &merged, overrides[i]);
+	for (size_t i = 0; i < nimage; i++) {
+		size_t *slot;
 
-		if (strchr(e, '=')) {
-			env_set(out, start, e);
+		if (!strchr(image[i], '=') || image[i][0] == '=')
 			continue;
+		slot = env_index_find(&x, image[i]);
+		if (!*slot) {
+			cb_strvec_push(&merged, image[i]);
+			*slot = merged.n;
 		}
-		/* a bare K (only the user's: the image's were skipped) removes K */
-		at = find_key(out, start, e);
-		if (at >= 0)
-			strvec_remove(out, (size_t)at);
 	}
+	free(x.slot);
+	/*
+	 * CreateDaemonEnvironment: PATH and HOSTNAME first, replaced, removed
+	 * (a bare K, only the user's: the image's were skipped) or appended to.
+	 * merged holds each key once, so only those two can meet a second time.
+	 */
+	if (hostname)
+		host = xasprintf("HOSTNAME=%s", hostname);
+	for (size_t i = 0; i < merged.n; i++) {
+		char **which = key_is(merged.v[i], "PATH")		     ? &path
+			       : hostname && key_is(merged.v[i], "HOSTNAME") ? &host
+									     : NULL;
+
+		if (!which)
+			continue;
+		free(*which);
+		*which = strchr(merged.v[i], '=') ? xstrdup(merged.v[i]) : NULL;
+	}
+	if (path)
+		cb_strvec_push_take(out, path);
+	if (host)
+		cb_strvec_push_take(out, host);
+	for (size_t i = 0; i < merged.n; i++)
+		if (strchr(merged.v[i], '=') && !key_is(merged.v[i], "PATH") &&
+		    !(hostname && key_is(merged.v[i], "HOSTNAME")))
+			cb_strvec_push(out, merged.v[i]);
 	cb_strvec_clear(&merged);
 }
 

@@ -73,7 +73,7 @@ int cli_parse_epoch(const char *s, int64_t *out)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*end || v < 0 || errno == ERANGE) {
-		fprintf(stderr, "cbuild: invalid SOURCE_DATE_EPOCH `%s`\n", s);
+		cb_eprintf("cbuild: invalid SOURCE_DATE_EPOCH `%s`\n", s);
 		return -1;
 	}
 	*out = v;
@@ -219,7 +219,7 @@ int cmd_load(int argc, char **argv)
 	if (in && strcmp(in, "-")) {
 		fd = open(in, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "cbuild: open `%s`: %s\n", in, strerror(errno));
+			cb_eprintf("cbuild: open `%s`: %s\n", in, strerror(errno));
 			return 1;
 		}
 	} else if (isatty(STDIN_FILENO)) {
@@ -265,7 +265,7 @@ static int import_run(const char *root, const char *file, const char *arg_name,
 	if (strcmp(file, "-")) {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "cbuild: open `%s`: %s\n", file, strerror(errno));
+			cb_eprintf("cbuild: open `%s`: %s\n", file, strerror(errno));
 			return 1;
 		}
 	}

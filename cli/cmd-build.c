@@ -436,10 +436,9 @@ static int check_platform(const struct cli_command *cmd, const char *p)
 	host = xasprintf("linux/%s", arch);
 	full = *variant ? xasprintf("linux/%s/%s", arch, variant) : xstrdup(host);
 	if (strcmp(p, host) && strcmp(p, full)) {
-		fprintf(stderr,
-			"cbuild build: --platform %s: only the host platform %s can be built "
-			"(no emulation)\n",
-			p, full);
+		cb_eprintf("cbuild build: --platform %s: only the host platform %s can be built "
+			   "(no emulation)\n",
+			   p, full);
 		return 1;
 	}
 	(void)cmd;

@@ -479,10 +479,9 @@ static int tag_image(struct layer_store *s, const char *src, const char *dst)
 	struct cb_digest d;
 
 	if (strchr(dst, '@')) {
-		fprintf(stderr,
-			"cbuild tag: refusing to create a tag with a digest reference "
-			"`%s`\n",
-			dst);
+		cb_eprintf("cbuild tag: refusing to create a tag with a digest reference "
+			   "`%s`\n",
+			   dst);
 		return 1;
 	}
 	name = cli_store_normalize(dst, &err);
@@ -555,10 +554,9 @@ static int rmi_one(struct layer_store *s, const char *arg, bool force)
 		cb_error_report(&err);
 		rc = 1;
 	} else if (tags.n > 1 && !force) {
-		fprintf(stderr,
-			"cbuild rmi: image `%s` has %zu names (%s, ...); remove them one by "
-			"one or use --force\n",
-			arg, tags.n, tags.v[0]);
+		cb_eprintf("cbuild rmi: image `%s` has %zu names (%s, ...); remove them one by "
+			   "one or use --force\n",
+			   arg, tags.n, tags.v[0]);
 		rc = 1;
 	} else {
 		for (size_t i = 0; i < tags.n; i++)

@@ -104,13 +104,13 @@ static int layer_create(const struct cli_command *self, int argc, char **argv)
 		return 2;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		fprintf(stderr, "cbuild: open `%s`: %s\n", dir, strerror(errno));
+		cb_eprintf("cbuild: open `%s`: %s\n", dir, strerror(errno));
 		return 1;
 	}
 	if (out && strcmp(out, "-")) {
 		ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (ofd < 0) {
-			fprintf(stderr, "cbuild: create `%s`: %s\n", out, strerror(errno));
+			cb_eprintf("cbuild: create `%s`: %s\n", out, strerror(errno));
 			return 1;
 		}
 	} else if (isatty(STDOUT_FILENO)) {
@@ -166,12 +166,12 @@ static int layer_apply_cmd(const struct cli_command *self, int argc, char **argv
 	ifd = strcmp(args[0], "-") ? open(args[0], O_RDONLY | O_CLOEXEC)
 				   : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
 	if (ifd < 0) {
-		fprintf(stderr, "cbuild: open `%s`: %s\n", args[0], strerror(errno));
+		cb_eprintf("cbuild: open `%s`: %s\n", args[0], strerror(errno));
 		return 1;
 	}
 	rfd = open(args[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0) {
-		fprintf(stderr, "cbuild: open `%s`: %s\n", args[1], strerror(errno));
+		cb_eprintf("cbuild: open `%s`: %s\n", args[1], strerror(errno));
 		return 1;
 	}
 	if (layer_apply(rfd, ifd, &o, &d, &err) < 0) {

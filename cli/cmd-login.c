@@ -58,7 +58,7 @@ static char *prompt(const char *what, bool secret)
 	size_t cap = 0;
 	ssize_t n;
 
-	fprintf(stderr, "%s: ", what);
+	cb_eprintf("%s: ", what);
 	fflush(stderr);
 	if (secret && tcgetattr(0, &old) == 0) {
 		quiet = old;
@@ -105,11 +105,11 @@ static int credentials(const struct cli_command *self, const char *user, const c
 	if (from_stdin && !user)
 		return cli_usage_error(self, "--password-stdin needs --username");
 	if (pass)
-		fprintf(stderr, "WARNING! Using --password via the CLI is insecure. Use "
-				"--password-stdin.\n");
+		cb_eprintf("WARNING! Using --password via the CLI is insecure. Use "
+			   "--password-stdin.\n");
 	cr->user = user ? xstrdup(user) : isatty(0) ? prompt("Username", false) : NULL;
 	if (!cr->user || !*cr->user) {
-		fprintf(stderr, "cbuild login: a user name is needed (-u)\n");
+		cb_eprintf("cbuild login: a user name is needed (-u)\n");
 		return 1;
 	}
 	if (pass)
@@ -119,8 +119,8 @@ static int credentials(const struct cli_command *self, const char *user, const c
 	else if (isatty(0))
 		cr->secret = prompt("Password", true);
 	if (!cr->secret || !*cr->secret) {
-		fprintf(stderr, "cbuild login: a password is needed (-p, --password-stdin)%s\n",
-			from_stdin && !cr->secret ? ": stdin holds over 64 KiB" : "");
+		cb_eprintf("cbuild login: a password is needed (-p, --password-stdin)%s\n",
+			   from_stdin && !cr->secret ? ": stdin holds over 64 KiB" : "");
 		return 1;
 	}
 	return 0;

@@ -40,8 +40,8 @@ static int read_input(const char *path, char **buf, size_t *len, struct cb_error
 static void print_warnings(const char *name, const struct df_ast *ast)
 {
 	for (size_t i = 0; i < ast->nwarnings; i++)
-		fprintf(stderr, "%s:%d: warning: %s\n", name, ast->warnings[i].line,
-			ast->warnings[i].msg);
+		cb_eprintf("%s:%d: warning: %s\n", name, ast->warnings[i].line,
+			   ast->warnings[i].msg);
 }
 
 static void print_stages(const char *name, const struct dockerfile *df)

@@ -66,8 +66,7 @@ static int push(struct layer_store *s, const char *image, const char *dest,
 	}
 	if (!dest && !tag) {
 		store_image_release(&img);
-		fprintf(stderr, "cbuild: push `%s`: name a destination: the image has no name\n",
-			image);
+		cb_eprintf("cbuild: push `%s`: name a destination: the image has no name\n", image);
 		return 1;
 	}
 	rc = registry_push(s, &img, dest ? dest : tag, o, &res, &err);

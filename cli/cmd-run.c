@@ -12,6 +12,7 @@
  * executed, 2 for usage errors.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builder.h"
@@ -56,6 +58,9 @@ const char cmd_run_usage[] =
 	"  --overlay-work DIR      the overlay's work directory, with --overlay-upper\n"
 	"  --read-only             mount the root filesystem read-only\n"
 	"Process:\n"
+	"  -i, --interactive       keep cbuild's stdin open for the command (else it\n"
+	"                          reads /dev/null, as docker run does); a directory\n"
+	"                          as stdin is refused\n"
 	"  -e, --env KEY=VALUE     set an environment variable (KEY alone: from cbuild's,\n"
 	"                          or unset when cbuild has none)\n"
 	"  -w, --workdir DIR       working directory (default: the image's, or /); with\n"
@@ -118,6 +123,7 @@ static const struct option long_options[] = {
 	{"overlay-upper", required_argument, NULL, OPT_UPPER},
 	{"overlay-work", required_argument, NULL, OPT_WORK},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"interactive", no_argument, NULL, 'i'},
 	{"env", required_argument, NULL, 'e'},
 	{"workdir", required_argument, NULL, 'w'},
 	{"user", required_argument, NULL, 'u'},
@@ -157,6 +163,8 @@ struct run_opts {
 	size_t ngroups;
 	char *profile;
 	bool rm;
+	bool interactive; /* -i: cbuild's stdin is the command's */
+	int devnull;	  /* the command's stdin without -i; -1 until opened */
 	/* the image form */
 	const char *image; /* NULL: --rootfs or --overlay-lower */
 	const char *root;  /* --root */
@@ -173,6 +181,8 @@ static void run_opts_release(struct run_opts *o)
 	free(o->mounts);
 	free(o->groups);
 	free(o->profile);
+	if (o->devnull >= 0)
+		close(o->devnull);
 }
 
 static const char *keep(struct run_opts *o, char *s)
@@ -366,6 +376,9 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 	case OPT_READ_ONLY:
 		o->spec.readonly_rootfs = true;
 		return 0;
+	case 'i':
+		o->interactive = true;
+		return 0;
 	case 'e':
 		return parse_env(o, arg);
 	case 'w':
@@ -447,7 +460,7 @@ static int parse_options(const struct cli_command *cmd, struct run_opts *o, int 
 	int c;
 
 	/* '+': what follows IMAGE (or the first argument) is the command's own */
-	cli_getopt_init(&g, cmd, argc, argv, "+e:w:u:v:m:c:", long_options);
+	cli_getopt_init(&g, cmd, argc, argv, "+ie:w:u:v:m:c:", long_options);
 	while ((c = cli_getopt_next(&g)) != -1) {
 		struct cb_error *err = NULL;
 		int rc;
@@ -556,7 +569,7 @@ static int exit_code(const struct runtime_result *res, int sigfd)
 	/* a SIGPIPE death is what `cbuild run ... | head` looks like: not worth a line */
 	if (res->message && ((res->signal && res->signal != SIGPIPE) || res->oom_killed ||
 			     res->pids_limited || res->exec_failed))
-		fprintf(stderr, "cbuild run: %s\n", res->message);
+		cb_eprintf("cbuild run: %s\n", res->message);
 	return res->exit_code;
 }
 
@@ -588,6 +601,35 @@ static int run_with(struct run_opts *o, struct runtime *rt, struct layer_store *
 	return ret;
 }
 
+/*
+ * The command's stdio (issue 11, finding 10).  An inherited directory fd
+ * would hand the payload a handle on a host directory it can walk (openat,
+ * fchdir) out of the sandbox: stdin is /dev/null unless -i, as in docker run,
+ * and a directory on 0, 1 or 2 is refused.
+ */
+static int setup_stdio(struct run_opts *o, struct cb_error **err)
+{
+	static const char *const names[] = {"stdin", "stdout", "stderr"};
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		if (i == 0 && !o->interactive)
+			continue;
+		if (fstat(i, &st) == 0 && S_ISDIR(st.st_mode))
+			return cb_error_set(err, EISDIR,
+					    "%s is a directory: refusing to pass it "
+					    "to the command",
+					    names[i]);
+	}
+	if (o->interactive)
+		return 0;
+	o->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (o->devnull < 0)
+		return cb_error_set(err, errno, "open `/dev/null`");
+	o->spec.stdio[0] = o->devnull;
+	return 0;
+}
+
 static int run_step(struct run_opts *o)
 {
 	struct cb_error *err = NULL;
@@ -596,6 +638,10 @@ static int run_step(struct run_opts *o)
 	sigset_t mask;
 	int sigfd, rc;
 
+	if (setup_stdio(o, &err) < 0) {
+		cb_error_report_prefix(&err, "cbuild run");
+		return 125;
+	}
 	if (o->image && !(s = cli_store_open(o->root)))
 		return 125;
 	rt = runtime_new(&o->rt, &err);
@@ -626,6 +672,7 @@ int cmd_run(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.devnull = -1;
 	runtime_spec_init(&o.spec);
 	rc = parse_args(cmd, &o, argc, argv);
 	if (rc == CLI_CONTINUE) {

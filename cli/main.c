@@ -60,11 +60,11 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "cbuild %s: ", cmd->name);
+	cb_eprintf("cbuild %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cb_veprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n\n%s", cmd->usage);
+	cb_eprintf("\n\n%s", cmd->usage);
 	return 2;
 }
 
@@ -105,7 +105,7 @@ static int cmd_help(int argc, char **argv)
 	}
 	cmd = cli_find_command(argv[1]);
 	if (!cmd) {
-		fprintf(stderr, "cbuild help: unknown command `%s`\n", argv[1]);
+		cb_eprintf("cbuild help: unknown command `%s`\n", argv[1]);
 		return 2;
 	}
 	fputs(cmd->usage, stdout);
@@ -137,7 +137,7 @@ static int global_options(int argc, char **argv)
 			setenv("CBUILD_ROOT", argv[i] + 7, 1);
 			i++;
 		} else if (!strcmp(argv[i], "--root")) {
-			fprintf(stderr, "cbuild: --root needs a directory\n");
+			cb_eprintf("cbuild: --root needs a directory\n");
 			return -1;
 		} else if (!strcmp(argv[i], "--debug")) {
 			setenv("CBUILD_DEBUG", "1", 1);
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	}
 	cmd = cli_find_command(argv[1]);
 	if (!cmd) {
-		fprintf(stderr, "cbuild: unknown command `%s`; see `cbuild --help`\n", argv[1]);
+		cb_eprintf("cbuild: unknown command `%s`; see `cbuild --help`\n", argv[1]);
 		return 2;
 	}
 	if (cli_wants_help(cmd, argc - 1, argv + 1))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 int cb_error_setv(struct cb_error **err, int code, const char *fmt, va_list ap)
@@ -86,10 +87,30 @@ void cb_error_report_prefix(struct cb_error **err, const char *prefix)
 	if (!err || !*err)
 		return;
 	if (prefix && *prefix)
-		fprintf(stderr, "%s: %s\n", prefix, (*err)->msg);
+		cb_eprintf("%s: %s\n", prefix, (*err)->msg);
 	else
-		fprintf(stderr, "%s\n", (*err)->msg);
+		cb_eprintf("%s\n", (*err)->msg);
 	cb_error_free(err);
+}
+
+void cb_veprintf(const char *fmt, va_list ap)
+{
+	struct cb_strbuf msg = CB_STRBUF_INIT, out = CB_STRBUF_INIT;
+
+	cb_strbuf_addvf(&msg, fmt, ap);
+	cb_strbuf_add_escaped(&out, msg.buf ? msg.buf : "", msg.len);
+	fwrite(out.buf ? out.buf : "", 1, out.len, stderr);
+	cb_strbuf_release(&msg);
+	cb_strbuf_release(&out);
+}
+
+void cb_eprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cb_veprintf(fmt, ap);
+	va_end(ap);
 }
 
 void cb_error_report(struct cb_error **err)

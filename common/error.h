@@ -47,7 +47,19 @@ int cb_error_set_line(struct cb_error **err, int line, const char *fmt, ...)
 int cb_error_wrap(struct cb_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Print "cbuild: <msg>" (or "<prefix>: <msg>") to stderr and free *err.  NULL-safe. */
+/*
+ * Print to stderr with control characters escaped (cb_strbuf_add_escaped:
+ * `\x1b`, newlines kept): every message that may carry a name from an
+ * archive, an image, a registry or the command line goes out through here,
+ * cb_error_report() included (issue 11, finding 9).
+ */
+void cb_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cb_veprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Print "cbuild: <msg>" (or "<prefix>: <msg>") to stderr, control
+ * characters escaped as cb_eprintf() does, and free *err.  NULL-safe.
+ */
 void cb_error_report(struct cb_error **err);
 void cb_error_report_prefix(struct cb_error **err, const char *prefix);
 

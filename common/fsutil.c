@@ -177,42 +177,171 @@ int cb_mkdir_p(int dirfd, const char *path, mode_t mode, struct cb_error **err)
 	return 0;
 }
 
-static int rm_rf_fd(int parent, const char *name, int depth, struct cb_error **err)
-{
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	int fd;
+/*
+ * rm -rf without recursion, so a tree of any depth can be removed (a hostile
+ * layer can build one far deeper than any recursion limit).  The walk holds
+ * one directory stream per level for the first RM_KEEP_OPEN levels and only
+ * the current one below that: going back up reopens `..` and checks it is the
+ * directory we came from (same st_dev/st_ino), so a directory moved during
+ * the walk is an error, never a removal elsewhere.
+ */
+#define RM_KEEP_OPEN 64
 
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return cb_error_set(err, errno, "remove `%s`", name);
-	if (depth > 4096)
-		return cb_error_set(err, ELOOP, "remove `%s`: too deep", name);
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return cb_error_set(err, errno, "open `%s`", name);
-	d = fdopendir(fd);
-	if (!d) {
+struct rm_level {
+	char *name; /* this directory's name in its parent */
+	dev_t dev;
+	ino_t ino;
+	DIR *dir; /* kept open for the first RM_KEEP_OPEN levels, else NULL */
+};
+
+struct rm_walk {
+	struct rm_level *lv;
+	size_t n, alloc;
+};
+
+static void rm_walk_release(struct rm_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->lv[i].name);
+		if (w->lv[i].dir)
+			closedir(w->lv[i].dir);
+	}
+	free(w->lv);
+}
+
+/* Push the directory fd (named name in its parent); takes fd. */
+static int rm_push(struct rm_walk *w, int fd, const char *name, struct cb_error **err)
+{
+	struct rm_level *l;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return cb_error_set(err, saved, "stat `%s`", name);
+	}
+	CB_ALLOC_GROW(w->lv, w->n + 1, w->alloc);
+	l = &w->lv[w->n];
+	l->dir = fdopendir(fd);
+	if (!l->dir) {
 		int saved = errno;
 
 		close(fd);
 		return cb_error_set(err, saved, "opendir `%s`", name);
 	}
-	while ((de = readdir(d))) {
+	l->name = xstrdup(name);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	w->n++;
+	/* the level we left stays open only near the top */
+	if (w->n >= 2 && w->n - 2 >= RM_KEEP_OPEN) {
+		closedir(w->lv[w->n - 2].dir);
+		w->lv[w->n - 2].dir = NULL;
+	}
+	return 0;
+}
+
+/* Reopen the parent of the top level through `..` if its stream was closed. */
+static int rm_reopen_parent(struct rm_walk *w, struct cb_error **err)
+{
+	struct rm_level *top = &w->lv[w->n - 1], *up = &w->lv[w->n - 2];
+	struct stat st;
+	int fd;
+
+	if (up->dir)
+		return 0;
+	fd = openat(dirfd(top->dir), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `..` of `%s`", top->name);
+	if (fstat(fd, &st) < 0 || st.st_dev != up->dev || st.st_ino != up->ino) {
+		close(fd);
+		return cb_error_set(err, ESTALE, "remove `%s`: moved during removal", up->name);
+	}
+	up->dir = fdopendir(fd);
+	if (!up->dir) {
+		int saved = errno;
+
+		close(fd);
+		return cb_error_set(err, saved, "opendir `%s`", up->name);
+	}
+	return 0;
+}
+
+/* Remove the top level's (now empty) directory and pop it. */
+static int rm_pop(struct rm_walk *w, int rootfd, struct cb_error **err)
+{
+	struct rm_level *top = &w->lv[w->n - 1];
+	int parent;
+
+	if (w->n >= 2 && rm_reopen_parent(w, err) < 0)
+		return -1;
+	closedir(top->dir);
+	top->dir = NULL;
+	parent = w->n >= 2 ? dirfd(w->lv[w->n - 2].dir) : rootfd;
+	if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return cb_error_set(err, errno, "rmdir `%s`", top->name);
+	free(top->name);
+	w->n--;
+	return 0;
+}
+
+/* Remove what the top level holds until a subdirectory is met (then descend). */
+static int rm_step(struct rm_walk *w, struct cb_error **err)
+{
+	struct rm_level *top = &w->lv[w->n - 1];
+	struct dirent *de;
+	int fd;
+
+	while ((errno = 0, de = readdir(top->dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (rm_rf_fd(dirfd(d), de->d_name, depth + 1, err) < 0)
-			return cb_error_wrap(err, "in `%s`", name);
+		if (unlinkat(dirfd(top->dir), de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM)
+			return cb_error_set(err, errno, "remove `%s` in `%s`", de->d_name,
+					    top->name);
+		fd = openat(dirfd(top->dir), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return cb_error_set(err, errno, "open `%s` in `%s`", de->d_name, top->name);
+		return rm_push(w, fd, de->d_name, err);
 	}
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return cb_error_set(err, errno, "rmdir `%s`", name);
+	if (errno)
+		return cb_error_set(err, errno, "read directory `%s`", top->name);
 	return 0;
 }
 
 int cb_rm_rf(int dirfd, const char *path, struct cb_error **err)
 {
-	return rm_rf_fd(dirfd, path, 0, err);
+	struct rm_walk w = {0};
+	int fd, ret = 0;
+
+	if (unlinkat(dirfd, path, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return cb_error_set(err, errno, "remove `%s`", path);
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `%s`", path);
+	if (rm_push(&w, fd, path, err) < 0)
+		return -1;
+	while (w.n > 0) {
+		size_t before = w.n;
+
+		ret = rm_step(&w, err);
+		if (ret < 0)
+			break;
+		if (w.n == before) {
+			ret = rm_pop(&w, dirfd, err);
+			if (ret < 0)
+				break;
+		}
+	}
+	if (ret < 0 && w.n > 1)
+		cb_error_wrap(err, "remove `%s` (%zu levels down)", path, w.n - 1);
+	rm_walk_release(&w);
+	return ret;
 }
 
 const char *cb_basename(const char *path)

@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include <string.h>
+
 bool cb_rune_in_ranges(const struct cb_rune_range *t, size_t n, uint32_t r)
 {
 	size_t lo = 0, hi = n;
@@ -213,4 +215,47 @@ const struct cb_unicode_category *cb_unicode_category(const char *name, size_t l
 			return c;
 	}
 	return NULL;
+}
+
+static void add_hex_bytes(struct cb_strbuf *sb, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		char e[4] = {'\\', 'x', hex[p[i] >> 4], hex[p[i] & 15]};
+
+		cb_strbuf_add(sb, e, sizeof(e));
+	}
+}
+
+void cb_strbuf_add_escaped(struct cb_strbuf *sb, const char *s, size_t len)
+{
+	size_t i = 0, plain = 0;
+
+	while (i < len) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		uint32_t r;
+		size_t w = cb_utf8_decode(s + i, len - i, &r);
+		bool esc;
+
+		if (r == CB_RUNE_ERROR && w == 1)
+			esc = *p >= 0x80 && *p <= 0x9f; /* a raw C1 byte */
+		else
+			esc = (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r <= 0x9f);
+		if (esc) {
+			cb_strbuf_add(sb, s + plain, i - plain);
+			add_hex_bytes(sb, p, w);
+			plain = i + w;
+		}
+		i += w;
+	}
+	cb_strbuf_add(sb, s + plain, len - plain);
+}
+
+char *cb_escape_controls(const char *s)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+
+	cb_strbuf_add_escaped(&sb, s, strlen(s));
+	return cb_strbuf_detach(&sb, NULL);
 }

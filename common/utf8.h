@@ -34,6 +34,18 @@ struct cb_case_range {
  */
 size_t cb_utf8_decode(const char *s, size_t len, uint32_t *r);
 
+/*
+ * Text for a terminal (issue 11, finding 9): s[0..len) with its control
+ * characters as `\x1b`-style escapes, so a name from an archive, an image
+ * or the command line cannot drive the terminal (ESC sequences, BEL, CR).
+ * Escaped: C0 controls but newline and tab (messages span lines on purpose),
+ * DEL, C1 controls (U+0080..U+009F) and raw bytes 0x80..0x9f outside UTF-8
+ * (8-bit CSI).  Everything else, invalid UTF-8 included, is kept.
+ */
+void cb_strbuf_add_escaped(struct cb_strbuf *sb, const char *s, size_t len);
+/* The same into a new string, the caller's. */
+char *cb_escape_controls(const char *s);
+
 /* Append the UTF-8 encoding of r (invalid runes as U+FFFD). */
 void cb_strbuf_add_rune(struct cb_strbuf *sb, uint32_t r);
 

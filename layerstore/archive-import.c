@@ -16,6 +16,7 @@
  * build on the base does not wait for it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,8 +31,33 @@ struct importer {
 	const struct layer_diff_opts *o;
 	struct tar_in in;
 	struct layer_tar lt; /* what the entries are rewritten into */
+	uint64_t bytes;	     /* declared sizes so far */
+	uint64_t entries;
 	char zeros[4096];
 };
+
+/*
+ * The limits `layer apply` puts on a layer, checked on each header before
+ * anything of the entry is written: a 1.5 KB tarball whose header claims
+ * 1 TiB is refused at once, not after the claimed size was filled in.
+ */
+static int check_limits(struct importer *im, struct archive_entry *e, const char *name,
+			struct cb_error **err)
+{
+	int64_t size = archive_entry_size(e);
+
+	if (++im->entries > LAYER_IMPORT_MAX_ENTRIES)
+		return cb_error_set(err, EFBIG, "the tarball has more than %llu entries",
+				    (unsigned long long)LAYER_IMPORT_MAX_ENTRIES);
+	if (size < 0 || (uint64_t)size > LAYER_IMPORT_MAX_BYTES - im->bytes)
+		return cb_error_set(
+			err, EFBIG,
+			"entry `%s`: declared size %lld exceeds the layer limit of %llu "
+			"bytes",
+			name, (long long)size, (unsigned long long)LAYER_IMPORT_MAX_BYTES);
+	im->bytes += (uint64_t)size;
+	return 0;
+}
 
 /* The header of the rewritten entry, from the tarball's entry e. */
 static int rewrite_header(struct importer *im, struct archive_entry *e, const char *name,
@@ -124,7 +150,8 @@ static int import_entries(struct importer *im, struct cb_error **err)
 		cleanup_free char *name = NULL;
 		const char *raw = archive_entry_pathname(e);
 
-		if (layer_clean_name(raw ? raw : "", &name, err) < 0)
+		if (layer_clean_name(raw ? raw : "", &name, err) < 0 ||
+		    check_limits(im, e, name, err) < 0)
 			return -1;
 		if (!name[0])
 			continue; /* the root itself */
@@ -199,7 +226,8 @@ static int import_layer(struct layer_store *s, int tar_fd, const struct layer_di
 	if (!bw)
 		return -1;
 	if (layer_tar_open(&im.lt, o, &bsink, "tar", err) < 0 ||
-	    tar_in_open(&im.in, tar_fd, 0, false, "read the tarball", err) < 0 ||
+	    tar_in_open(&im.in, tar_fd, LAYER_IMPORT_MAX_BYTES, false, "read the tarball", err) <
+		    0 ||
 	    import_entries(&im, err) < 0 || layer_tar_finish(&im.lt, d, err) < 0)
 		goto out;
 	ret = blob_writer_commit(bw, &d->digest, d->size, NULL, err);

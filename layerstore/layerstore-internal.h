@@ -131,6 +131,13 @@ int layer_codec_level(const struct layer_codec *c, int level, struct cb_error **
 /* ------------------------------------------------------------------------ */
 
 /* A ring of fixed buffers between a producer thread and a consumer thread. */
+/*
+ * Issue 11, finding 6: `import` refuses what `layer apply` would (the
+ * snapshot of an imported image is made by apply, with its default limits).
+ */
+#define LAYER_IMPORT_MAX_BYTES (64ULL << 30)
+#define LAYER_IMPORT_MAX_ENTRIES 10000000ULL
+
 #define CHUNK_SLOTS 4
 #define CHUNK_SIZE (1024 * 1024)
 struct chunk_pipe {
@@ -237,6 +244,7 @@ struct tar_out {
 	struct archive *a;
 	struct archive_entry *e; /* the entry the caller fills before tar_out_header */
 	struct cb_error *err;	 /* set inside libarchive's write callback */
+	bool discard;		 /* released unfinished: write nothing more (no padding) */
 };
 int tar_out_open(struct tar_out *t, const struct layer_sink *sink, const char *kind,
 		 struct cb_error **err);
@@ -244,6 +252,11 @@ int tar_out_open(struct tar_out *t, const struct layer_sink *sink, const char *k
 int tar_out_header(struct tar_out *t, struct cb_error **err);
 int tar_out_data(struct tar_out *t, const void *buf, size_t len, struct cb_error **err);
 int tar_out_close(struct tar_out *t, struct cb_error **err);
+/*
+ * Frees t.  A tar not closed is abandoned, not finished: libarchive would pad
+ * the open entry with zeros up to its declared size (a hostile tarball's
+ * 1 TiB) and write the end blocks, to a sink whose output is thrown away.
+ */
 void tar_out_release(struct tar_out *t);
 
 /*

@@ -63,6 +63,8 @@ static la_ssize_t tar_out_write(struct archive *a, void *ctx, const void *buf, s
 	struct tar_out *t = ctx;
 
 	(void)a;
+	if (t->discard)
+		return -1;
 	if (t->err || t->sink->write(t->sink->ctx, buf, len, &t->err) < 0)
 		return -1;
 	return (la_ssize_t)len;
@@ -145,6 +147,8 @@ int tar_out_close(struct tar_out *t, struct cb_error **err)
 
 void tar_out_release(struct tar_out *t)
 {
+	/* archive_write_free closes an open tar: make the close write nothing */
+	t->discard = true;
 	if (t->a)
 		archive_write_free(t->a);
 	if (t->e)

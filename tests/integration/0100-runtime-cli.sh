@@ -40,7 +40,7 @@ expect_rc 137 run --rootfs "$R" sh -c 'kill -9 $$'
 contains "$T/err" "killed by signal 9 (SIGKILL)"
 
 # stdio passes through; the environment is the given one plus PATH and HOME.
-echo hello | run --rootfs "$R" cat >"$T/out"
+echo hello | run -i --rootfs "$R" cat >"$T/out"
 contains "$T/out" hello
 run --rootfs "$R" -e A=1 -e 'B=two words' sh -c 'echo "A=$A"; echo "B=$B"; echo "PATH=$PATH"; echo "HOME=$HOME"' >"$T/out"
 contains "$T/out" "A=1"

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "utf8.h"
 
 static int fails_with(struct cb_error **err, const char *what)
 {
@@ -166,6 +167,60 @@ static void test_report_prints_and_consumes(void **state)
 	assert_null(err);
 }
 
+/*
+ * Issue 11, finding 9: names from archives, images and the command line
+ * reached stderr raw.  Control characters are escaped `\x1b`-style; newline
+ * and tab stay (messages span lines); printable UTF-8 and other bytes stay.
+ */
+static void test_escape_harden_controls(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"plain `name`", "plain `name`"},
+		{"\x1b[2J\x1b]0;title\x07", "\\x1b[2J\\x1b]0;title\\x07"},
+		{"a\rb\bc\x7f", "a\\x0db\\x08c\\x7f"},
+		{"two\nlines\tand tab", "two\nlines\tand tab"},
+		{"caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93"},
+		{"c1 \xc2\x9b"
+		 "31m",
+		 "c1 \\xc2\\x9b31m"}, /* U+009B, CSI */
+		{"raw \x9b"
+		 "31m \xff",
+		 "raw \\x9b31m \xff"}, /* 8-bit CSI; 0xff kept */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_free char *got = cb_escape_controls(cases[i].in);
+
+		assert_string_equal(got, cases[i].out);
+	}
+}
+
+static const char *hostile_arg;
+
+static void eprintf_escaped(struct cb_error **err)
+{
+	(void)err;
+	cb_eprintf("cbuild: unknown command `%s`\n", hostile_arg);
+}
+
+static void test_report_harden_escapes(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+	cleanup_free char *out1 = NULL, *out2 = NULL;
+
+	cb_error_set(&err, 0, "entry `%s`: bad", "\x1b[31mred\a");
+	cb_error_wrap(&err, "import `%s`", "x\x1b");
+	out1 = capture_stderr(report_default, &err);
+	assert_string_equal(out1, "cbuild: import `x\\x1b`: entry `\\x1b[31mred\\x07`: bad\n");
+	assert_null(err);
+	hostile_arg = "\x1b]8;;http://x\x1b\\";
+	out2 = capture_stderr(eprintf_escaped, NULL);
+	assert_string_equal(out2, "cbuild: unknown command `\\x1b]8;;http://x\\x1b\\`\n");
+}
+
 static void test_cleanup_error_frees(void **state)
 {
 	(void)state;
@@ -184,4 +239,6 @@ CB_TEST_MAIN(cmocka_unit_test(test_set_formats_and_returns_minus_one),
 	     cmocka_unit_test(test_wrap_without_error_is_still_an_error),
 	     cmocka_unit_test(test_set_line), cmocka_unit_test(test_msg_and_free_null_safe),
 	     cmocka_unit_test(test_report_prints_and_consumes),
-	     cmocka_unit_test(test_cleanup_error_frees))
+	     cmocka_unit_test(test_cleanup_error_frees),
+	     cmocka_unit_test(test_escape_harden_controls),
+	     cmocka_unit_test(test_report_harden_escapes))

@@ -283,6 +283,42 @@ static void test_rm_rf_does_not_follow_symlinks(void **state)
 	assert_true(exists("outside/keep/file"));
 }
 
+/*
+ * Finding 5 of issue 11: a layer's symlinks can build a tree thousands of
+ * levels deep; removal must work at any depth (the old recursion gave up past
+ * 4096), with files and several subdirectories at levels deep enough that the
+ * walk reopens parents through `..`.
+ */
+static void test_rm_rf_harden_deep_tree(void **state)
+{
+	(void)state;
+	struct cb_error *err = NULL;
+	int fd, next, i;
+
+	assert_int_equal(mkdir("deep", 0755), 0);
+	fd = open("deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (i = 0; i < 6000; i++) {
+		if (i % 97 == 0) {
+			assert_int_equal(mkdirat(fd, "side", 0755), 0);
+			assert_int_equal(mkdirat(fd, "side2", 0700), 0);
+			next = openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+			assert_true(next >= 0);
+			close(next);
+			assert_int_equal(symlinkat("/", fd, "root-link"), 0);
+		}
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	assert_int_equal(cb_rm_rf(AT_FDCWD, "deep", &err), 0);
+	assert_null(err);
+	assert_false(exists("deep"));
+}
+
 static void test_basename(void **state)
 {
 	(void)state;
@@ -728,6 +764,8 @@ CB_TEST_MAIN(
 					leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_rm_rf, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_rm_rf_does_not_follow_symlinks, enter_case_dir,
+					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_rm_rf_harden_deep_tree, enter_case_dir,
 					leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_basename, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_dirname, enter_case_dir, leave_case_dir),
