@@ -104,6 +104,7 @@ void registry_client_release(struct registry_client *c)
 	free(c->identity);
 	free(c->basic);
 	free(c->bearer);
+	cb_error_free(&c->creds_err);
 	cb_strvec_clear(&c->tokens);
 	pthread_mutex_destroy(&c->lock);
 	memset(c, 0, sizeof(*c));
@@ -319,8 +320,14 @@ static int on_unauthorized(struct registry_client *c, struct http_client *http,
 
 	if (!c->creds_loaded) {
 		c->creds_loaded = true;
-		if (registry_credentials_auth(c->domain, &c->creds, &c->identity, err) < 0)
-			return -1;
+		(void)registry_credentials_auth(c->domain, &c->creds, &c->identity, &c->creds_err);
+	}
+	/* the same failure for every request (and worker) that needs them */
+	if (c->creds_err) {
+		cb_error_set(err, 0, "%s", c->creds_err->msg);
+		if (err && *err)
+			(*err)->code = c->creds_err->code;
+		return -1;
 	}
 	if (!h || registry_challenge_parse(h, &ch) < 0)
 		return cb_error_set(err, 0, "401 Unauthorized without a usable WWW-Authenticate");

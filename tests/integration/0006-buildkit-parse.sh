@@ -6,6 +6,33 @@
 
 dir=$CB_SOURCE_DIR/tests/data/buildkit-parse
 n=0
+
+# BuildKit's message as cbuild prints it: control characters escaped as
+# \xNN (common/utf8.c, cb_strbuf_add_escaped; newline and tab kept), the
+# rest byte for byte
+escaped() {
+	printf '%s' "$1" | python3 -c '
+import sys
+b = sys.stdin.buffer.read()
+out, i = bytearray(), 0
+while i < len(b):
+    r, w = None, 1
+    if b[i] < 0x80:
+        r = b[i]
+    else:
+        for n in (2, 3, 4):
+            try:
+                ch = b[i:i + n].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1:
+                r, w = ord(ch), n
+                break
+    esc = 0x80 <= b[i] <= 0x9f if r is None else (r < 0x20 and r not in (9, 10)) or 0x7f <= r <= 0x9f
+    out += b"".join(b"\\x%02x" % x for x in b[i:i + w]) if esc else b[i:i + w]
+    i += w
+sys.stdout.buffer.write(bytes(out))'
+}
 for f in "$dir"/*.Dockerfile; do
 	name=$(basename "$f")
 	want=$(cat "${f%.Dockerfile}.out")
@@ -34,6 +61,7 @@ for f in "$dir"/*.Dockerfile; do
 		msg=${msg%% (did you mean *}
 		;;
 	esac
+	msg=$(escaped "$msg")
 	grep -qF -- "$msg" "$T/err" || fail "$name: want \"$msg\", got: $(cat "$T/err")"
 	if [ -n "$line" ]; then
 		grep -qF -- "$name:$line: " "$T/err" || fail "$name: want line $line, got: $(cat "$T/err")"
