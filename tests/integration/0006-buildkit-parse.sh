@@ -11,6 +11,10 @@ n=0
 # \xNN (common/utf8.c, cb_strbuf_add_escaped; newline and tab kept), the
 # rest byte for byte
 escaped() {
+	if LC_ALL=C grep -q '^[[:print:]]*$' <<<"$1"; then
+		printf '%s' "$1" # printable ASCII only: as it is
+		return
+	fi
 	printf '%s' "$1" | python3 -c '
 import sys
 b = sys.stdin.buffer.read()
