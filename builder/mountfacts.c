@@ -27,6 +27,7 @@
 
 #include "builder-internal.h"
 #include "cleanup.h"
+#include "fsutil.h"
 
 const char *const mount_fact_paths[MOUNT_FACTS] = {
 	"/etc", "/proc", "/dev", "/sys", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
@@ -34,14 +35,6 @@ const char *const mount_fact_paths[MOUNT_FACTS] = {
 
 /* The children of /etc among the facts: MF_HOSTS and after. */
 #define FIRST_ETC_CHILD MF_HOSTS
-
-static bool opaque_fd(int fd)
-{
-	char v[2];
-
-	return (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y') ||
-	       (fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y');
-}
 
 /* Extended attributes other than overlayfs's own (which copy-up drops). */
 static int foreign_xattrs(int fd, bool *foreign, struct cb_error **err)
@@ -68,7 +61,7 @@ static int foreign_xattrs(int fd, bool *foreign, struct cb_error **err)
 static void fact_from_stat(struct mount_fact *f, const struct stat *st)
 {
 	memset(f, 0, sizeof(*f));
-	if (S_ISCHR(st->st_mode) && st->st_rdev == 0)
+	if (cb_overlay_whiteout(st))
 		f->kind = MF_MISSING; /* a whiteout */
 	else if (S_ISLNK(st->st_mode))
 		f->kind = MF_ODD;
@@ -107,7 +100,9 @@ static int over_etc(int root, const struct mount_facts *below, struct mount_fact
 	out->f[MF_ETC].foreign_xattrs = foreign;
 	/* what /etc holds below shows through unless this one is opaque or replaces a non-directory
 	 */
-	etc_children(etc, below->f[MF_ETC].kind == MF_DIR && !opaque_fd(etc) ? below : &none, out);
+	etc_children(etc,
+		     below->f[MF_ETC].kind == MF_DIR && cb_overlay_opaque(etc) <= 0 ? below : &none,
+		     out);
 	return 0;
 }
 
@@ -121,7 +116,7 @@ int mount_facts_over(const struct mount_facts *below, const char *dir, struct mo
 
 	if (root < 0)
 		return cb_error_set(err, errno, "open `%s`", dir);
-	if (opaque_fd(root))
+	if (cb_overlay_opaque(root) > 0)
 		base = &none;
 	r = *base;
 	for (int i = 0; i < FIRST_ETC_CHILD; i++) {

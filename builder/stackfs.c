@@ -63,23 +63,13 @@ void stackfs_entry_release(struct stackfs_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == 0;
-}
-
 static bool is_opaque(const struct stackfs *fs, int layer_fd, const char *rel)
 {
 	cleanup_close int fd =
 		openat(layer_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	char v[2];
 
-	if (fd < 0)
-		return false;
 	(void)fs;
-	if (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
-		return true;
-	return fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+	return fd >= 0 && cb_overlay_opaque(fd) > 0;
 }
 
 /* The root: every layer, down to the first opaque root. */
@@ -134,7 +124,7 @@ static int merge_child(const struct stackfs *fs, const int *fds, const size_t *l
 			stackfs_entry_release(out);
 			return cb_error_set(err, e, "stat `%s` in layer %zu", what, i);
 		}
-		if (!fs->plain && is_whiteout(&st))
+		if (!fs->plain && cb_overlay_whiteout(&st))
 			break;
 		if (!S_ISDIR(st.st_mode)) {
 			if (out->layer < 0) {
@@ -381,7 +371,7 @@ static int read_names(const struct stackfs *fs, int fd, size_t k, const char *wh
 			dn->whiteout = !fs->plain &&
 				       (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN) &&
 				       fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				       is_whiteout(&st);
+				       cb_overlay_whiteout(&st);
 			cb_strbuf_add(names, de->d_name, strlen(de->d_name) + 1);
 		}
 	}

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <sys/xattr.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -796,4 +797,21 @@ int cb_mkdir_in_root(int rootfd, const char *path, const struct cb_root_opts *o,
 	int fd = cb_mkdir_in_root_raw(rootfd, path, o, where);
 
 	return fd >= 0 ? fd : in_root_error(fd, "mkdir", path, where, err);
+}
+
+int cb_overlay_opaque(int dirfd)
+{
+	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char v[2];
+		ssize_t n = fgetxattr(dirfd, names[i], v, sizeof(v));
+
+		if (n == 1 && v[0] == 'y')
+			return 1;
+		if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE &&
+		    errno != EPERM && errno != EACCES)
+			return -errno;
+	}
+	return 0;
 }

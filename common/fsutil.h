@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -42,6 +43,20 @@ int cb_write_all(int fd, const void *buf, size_t len, struct cb_error **err);
 
 /* mkdir -p relative to dirfd; existing directories are fine. */
 int cb_mkdir_p(int dirfd, const char *path, mode_t mode, struct cb_error **err);
+
+/*
+ * overlayfs's markers in a layer directory: a whiteout is a 0/0 character
+ * device; a directory whose trusted.overlay.opaque or user.overlay.opaque
+ * (userxattr, rootless) is "y" hides the layers below it.
+ * cb_overlay_opaque: 1 or 0, or -errno when the attribute could not be
+ * read for another reason than its absence or the file system's lack of
+ * xattrs (or of the right to read trusted.*).
+ */
+static inline bool cb_overlay_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == 0;
+}
+int cb_overlay_opaque(int dirfd);
 
 /* rm -rf relative to dirfd without following symlinks; a missing path is fine. */
 int cb_rm_rf(int dirfd, const char *path, struct cb_error **err);

@@ -247,22 +247,15 @@ fail : {
  */
 static int root_is_opaque(const char *dir, struct cb_error **err)
 {
-	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r;
 
 	if (fd < 0)
 		return cb_error_set(err, errno, "snapshot `%s`: open", dir);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char v[2];
-		ssize_t n = fgetxattr(fd, names[i], v, sizeof(v));
-
-		if (n == 1 && v[0] == 'y')
-			return 1;
-		if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE &&
-		    errno != EPERM && errno != EACCES)
-			return cb_error_set(err, errno, "snapshot `%s`: read `%s`", dir, names[i]);
-	}
-	return 0;
+	r = cb_overlay_opaque(fd);
+	if (r < 0)
+		return cb_error_set(err, -r, "snapshot `%s`: read its opaque marker", dir);
+	return r;
 }
 
 int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest *chain,

@@ -32,6 +32,7 @@
 #include <archive_entry.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 #include "layerstore-internal.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -467,7 +468,7 @@ static int diff_one(struct differ *df, int dirfd, const char *name, unsigned cha
 	}
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return cb_error_set(err, errno, "stat `%s`", df->path.buf);
-	if (df->o->overlay && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+	if (df->o->overlay && cb_overlay_whiteout(&st))
 		return diff_whiteout(df, name, &st, err);
 	if (S_ISDIR(st.st_mode))
 		return diff_dir(df, dirfd, name, &st, err);
