@@ -216,80 +216,102 @@ struct run_ctx {
 };
 
 /*
- * What runc leaves in a step's layer, so the layer is BuildKit's: the
- * mount points /dev, /proc and /sys when the image lacks them, and /etc
- * (its mtime changed: stub hosts and resolv.conf files were made in it
- * and removed) when the image lacks either file.  The sandbox itself
- * keeps its mount points out of the upper layer.
- *
- * Through the merged view: what runc_leftovers falls back on when a
- * symlink stands on one of the paths.
+ * runc's leftovers for one step: which of /dev, /proc, /sys to make, and
+ * whether /etc is touched (made, copied up with the metadata of the /etc
+ * below when there is one).
  */
-static int leftovers_stackfs(const struct run_ctx *c, const char *upper, struct cb_error **err)
+struct leftovers {
+	bool mkdir[3]; /* dev, proc, sys */
+	bool etc;
+	bool etc_below; /* /etc is a directory below: its owner and mode */
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+static const char *const leftover_points[] = {"dev", "proc", "sys"};
+
+static int leftovers_apply(const char *upper, const struct leftovers *l, struct cb_error **err)
 {
-	static const char *const points[] = {"dev", "proc", "sys"};
+	cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	if (ufd < 0)
+		return cb_error_set(err, errno, "open `%s`", upper);
+	for (size_t i = 0; i < 3; i++)
+		if (l->mkdir[i] && mkdirat(ufd, leftover_points[i], 0755) < 0)
+			return cb_error_set(err, errno, "create `/%s`", leftover_points[i]);
+	if (!l->etc)
+		return 0;
+	if (fstatat(ufd, "etc", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return utimensat(ufd, "etc", NULL, AT_SYMLINK_NOFOLLOW) < 0
+			       ? cb_error_set(err, errno, "touch `/etc`")
+			       : 0;
+	/* copy /etc up from below, or make it */
+	if (mkdirat(ufd, "etc", 0755) < 0 ||
+	    (l->etc_below && (fchownat(ufd, "etc", l->uid, l->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+			      fchmodat(ufd, "etc", l->mode & 07777, 0) < 0)))
+		return cb_error_set(err, errno, "create `/etc`");
+	return 0;
+}
+
+/*
+ * The leftovers through the merged view of upper and the lowers: what
+ * runc_leftovers falls back on when a symlink stands on one of the paths
+ * (hosts and resolv.conf are followed).
+ */
+static int leftovers_stackfs(const struct run_ctx *c, const char *upper, struct leftovers *l,
+			     struct cb_error **err)
+{
 	const char **dirs = xcalloc(c->lowers.n + 1, sizeof(*dirs));
 	struct stackfs fs;
 	struct stackfs_entry e;
-	cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool etc_touched = false;
-	int ret = 0;
+	int ret, r;
 
 	dirs[0] = upper;
 	for (size_t i = 0; i < c->lowers.n; i++)
 		dirs[i + 1] = c->lowers.v[i];
-	ret = ufd < 0 ? cb_error_set(err, errno, "open `%s`", upper)
-		      : stackfs_open(&fs, dirs, c->lowers.n + 1, err);
+	ret = stackfs_open(&fs, dirs, c->lowers.n + 1, err);
 	free(dirs);
 	if (ret < 0)
 		return -1;
 	for (size_t i = 0; i < 3 && ret == 0; i++) {
-		int r = stackfs_lookup(&fs, points[i], false, &e, err);
-
+		r = stackfs_lookup(&fs, leftover_points[i], false, &e, err);
 		if (r > 0)
 			stackfs_entry_release(&e);
-		else if (r == 0 && mkdirat(ufd, points[i], 0755) < 0)
-			ret = cb_error_set(err, errno, "create `/%s`", points[i]);
-		else if (r < 0)
-			ret = -1;
+		l->mkdir[i] = r == 0;
+		ret = r < 0 ? -1 : 0;
 	}
-	for (int k = 0; k < 2 && ret == 0 && !etc_touched; k++) {
-		int r = stackfs_lookup(&fs, k ? "/etc/resolv.conf" : "/etc/hosts", true, &e, err);
-
+	for (int k = 0; k < 2 && ret == 0 && !l->etc; k++) {
+		r = stackfs_lookup(&fs, k ? "/etc/resolv.conf" : "/etc/hosts", true, &e, err);
 		if (r > 0)
 			stackfs_entry_release(&e);
-		else if (r == 0)
-			etc_touched = true;
-		else
-			ret = -1;
+		l->etc = r == 0;
+		ret = r < 0 ? -1 : 0;
 	}
-	if (ret == 0 && etc_touched) {
-		int r = stackfs_lookup(&fs, "/etc", false, &e, err);
-		struct stat st;
-
-		if (r > 0 && !S_ISDIR(e.st.st_mode)) {
+	if (ret == 0 && l->etc) {
+		r = stackfs_lookup(&fs, "/etc", false, &e, err);
+		if (r > 0) {
+			l->etc = S_ISDIR(e.st.st_mode); /* not a directory: left alone */
+			l->etc_below = l->etc;
+			l->uid = e.st.st_uid;
+			l->gid = e.st.st_gid;
+			l->mode = e.st.st_mode;
 			stackfs_entry_release(&e);
-		} else if (r >= 0 && fstatat(ufd, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			/* copy /etc up from below, or make it */
-			if (mkdirat(ufd, "etc", 0755) < 0 ||
-			    (r > 0 && (fchownat(ufd, "etc", e.st.st_uid, e.st.st_gid,
-						AT_SYMLINK_NOFOLLOW) < 0 ||
-				       fchmodat(ufd, "etc", e.st.st_mode & 07777, 0) < 0)))
-				ret = cb_error_set(err, errno, "create `/etc`");
-		} else if (r >= 0 && utimensat(ufd, "etc", NULL, AT_SYMLINK_NOFOLLOW) < 0) {
-			ret = cb_error_set(err, errno, "touch `/etc`");
 		}
-		if (r > 0 && S_ISDIR(e.st.st_mode))
-			stackfs_entry_release(&e);
-		if (r < 0)
-			ret = -1;
+		ret = r < 0 ? -1 : 0;
 	}
 	stackfs_release(&fs);
 	return ret;
 }
 
 /*
- * runc's leftovers from the stage's mount facts brought over the upper
+ * What runc leaves in a step's layer, so the layer is BuildKit's: the
+ * mount points /dev, /proc and /sys when the image lacks them, and /etc
+ * (its mtime changed: stub hosts and resolv.conf files were made in it
+ * and removed) when the image lacks either file.  The sandbox itself
+ * keeps its mount points out of the upper layer.
+ *
+ * Found from the stage's mount facts brought over the upper
  * (mountfacts.c): a handful of calls, where the merged view walks every
  * layer.  *after: the facts of the upper (leftovers included) on the
  * stack, for the steps after.
@@ -298,41 +320,31 @@ static int runc_leftovers(struct stage *st, const struct run_ctx *c, const char 
 			  struct mount_facts *after, struct cb_error **err)
 {
 	static const int points[] = {MF_DEV, MF_PROC, MF_SYS};
-	cleanup_close int ufd = -1;
+	struct leftovers l = {0};
 	struct mount_facts mf;
 	const struct mount_fact *etc = &mf.f[MF_ETC];
-	struct stat st_up;
+	bool odd = false;
 
 	if (build_stage_facts(st, &c->lowers, err) < 0 ||
 	    mount_facts_over(&st->facts, upper, &mf, err) < 0)
 		return -1;
 	for (int i = 0; i < MOUNT_FACTS; i++)
-		if (mf.f[i].kind == MF_ODD && i != MF_HOSTNAME) {
-			if (leftovers_stackfs(c, upper, err) < 0)
-				return -1;
-			return mount_facts_over(&st->facts, upper, after, err);
-		}
-	ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ufd < 0)
-		return cb_error_set(err, errno, "open `%s`", upper);
-	for (size_t i = 0; i < 3; i++)
-		if (mf.f[points[i]].kind == MF_MISSING &&
-		    mkdirat(ufd, mount_fact_paths[points[i]] + 1, 0755) < 0)
-			return cb_error_set(err, errno, "create `%s`", mount_fact_paths[points[i]]);
-	if ((mf.f[MF_HOSTS].kind == MF_MISSING || mf.f[MF_RESOLV].kind == MF_MISSING) &&
-	    etc->kind != MF_FILE) {
-		if (fstatat(ufd, "etc", &st_up, AT_SYMLINK_NOFOLLOW) < 0) {
-			/* copy /etc up from below, or make it */
-			if (mkdirat(ufd, "etc", 0755) < 0 ||
-			    (etc->kind == MF_DIR &&
-			     (fchownat(ufd, "etc", etc->st.st_uid, etc->st.st_gid,
-				       AT_SYMLINK_NOFOLLOW) < 0 ||
-			      fchmodat(ufd, "etc", etc->st.st_mode & 07777, 0) < 0)))
-				return cb_error_set(err, errno, "create `/etc`");
-		} else if (utimensat(ufd, "etc", NULL, AT_SYMLINK_NOFOLLOW) < 0) {
-			return cb_error_set(err, errno, "touch `/etc`");
-		}
+		odd = odd || (mf.f[i].kind == MF_ODD && i != MF_HOSTNAME);
+	if (odd) {
+		if (leftovers_stackfs(c, upper, &l, err) < 0)
+			return -1;
+	} else {
+		for (size_t i = 0; i < 3; i++)
+			l.mkdir[i] = mf.f[points[i]].kind == MF_MISSING;
+		l.etc = (mf.f[MF_HOSTS].kind == MF_MISSING || mf.f[MF_RESOLV].kind == MF_MISSING) &&
+			etc->kind != MF_FILE;
+		l.etc_below = etc->kind == MF_DIR;
+		l.uid = etc->st.st_uid;
+		l.gid = etc->st.st_gid;
+		l.mode = etc->st.st_mode;
 	}
+	if (leftovers_apply(upper, &l, err) < 0)
+		return -1;
 	return mount_facts_over(&st->facts, upper, after, err);
 }
 
