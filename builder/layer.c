@@ -66,8 +66,9 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 
 void build_stage_lowerdirs_keep(struct stage *st, const struct cb_strvec *dirs)
 {
-	if (!st->has_chain)
-		return;
+	if (!st->has_chain ||
+	    (st->lowers_known && cb_digest_equal(&st->lowers_chain, &st->chain)))
+		return; /* nothing, or kept already (dirs came from it) */
 	cb_strvec_clear(&st->lowers);
 	for (size_t i = 0; i < dirs->n; i++)
 		cb_strvec_push(&st->lowers, dirs->v[i]);
