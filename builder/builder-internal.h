@@ -312,14 +312,34 @@ bool build_cancelled(const struct build *b);
 int build_stage_from(struct build *b, struct stage *st, struct cb_error **err);
 int build_dispatch(struct build *b, struct stage *st, const struct df_instruction *in,
 		   struct cb_error **err);
-/* The index of key (n bytes) among the "K=V" entries of v, or -1. */
-long build_env_find(const struct cb_strvec *v, const char *key, size_t n);
 /* The step environment (ENV and ARG values, BuildKit's order), appended to env. */
 void build_stage_env(const struct stage *st, struct cb_strvec *env);
 /* CMD/ENTRYPOINT/RUN argv: exec form as is, shell form through SHELL. */
 void build_with_shell(const struct stage *st, const struct df_cmdline *c, struct cb_strvec *out);
 /* Append a history entry to the stage's config. */
 void build_history_add(struct build *b, struct stage *st, const char *created_by, bool empty);
+
+/*
+ * env.c: "K=V" lists.  An env_index maps keys to index + 1 in a strvec
+ * (0: absent), so merging n entries takes linear time.
+ */
+size_t build_env_key_len(const char *e); /* the bytes before '=' */
+/* The index of key (n bytes) among the "K=V" entries of v, or -1 (a linear search). */
+long build_env_find(const struct cb_strvec *v, const char *key, size_t n);
+struct env_index {
+	const struct cb_strvec *v;
+	size_t *slot;
+	size_t mask;
+};
+/* An empty index over v, for at most max keys. */
+void env_index_init(struct env_index *x, const struct cb_strvec *v, size_t max);
+void env_index_release(struct env_index *x);
+/* The slot of e's key: holding its index + 1, or 0 where it would go. */
+size_t *env_index_find(const struct env_index *x, const char *e);
+/* Set or replace e's key in v (in place, so first-seen order stays). */
+void env_index_set(struct env_index *x, struct cb_strvec *v, const char *e);
+/* llb.EnvList.AddOrReplace of each of add[] in turn ("K" is "K="), in linear time. */
+void build_env_add_all(struct cb_strvec *v, char *const *add, size_t n);
 
 /*
  * from-pull.c: FROM's image as the build's --pull asks (the store's,

@@ -25,19 +25,6 @@
 /* Environments                                                              */
 /* ------------------------------------------------------------------------ */
 
-static size_t key_len(const char *kv)
-{
-	return strcspn(kv, "=");
-}
-
-long build_env_find(const struct cb_strvec *v, const char *key, size_t n)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (key_len(v->v[i]) == n && !strncmp(v->v[i], key, n))
-			return (long)i;
-	return -1;
-}
-
 /* llb.EnvList.AddOrReplace: the key moves to the end with its new value. */
 static void state_env_set(struct cb_strvec *v, const char *key, const char *val)
 {
@@ -407,13 +394,7 @@ int build_stage_from(struct build *b, struct stage *st, struct cb_error **err)
 	/* PATH is always set (BuildKit's toDispatchState), then the state env starts from Env */
 	if (build_env_find(&st->config.env, "PATH", 4) < 0)
 		cb_strvec_push(&st->config.env, DEFAULT_PATH);
-	for (size_t i = 0; i < st->config.env.n; i++) {
-		size_t n = key_len(st->config.env.v[i]);
-		cleanup_free char *k = xstrndup(st->config.env.v[i], n);
-		const char *v = st->config.env.v[i][n] ? st->config.env.v[i] + n + 1 : "";
-
-		state_env_set(&st->env, k, v);
-	}
+	build_env_add_all(&st->env, st->config.env.v, st->config.env.n);
 	if (!st->has_chain && !st->from_stage) {
 		struct cb_strvec parts = CB_STRVEC_INIT;
 

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder-internal.h"
 #include "builder.h"
 #include "cleanup.h"
 #include "registry.h"
@@ -121,75 +122,6 @@ int image_prepare_rootfs(struct layer_store *s, const struct store_image *img, i
 /* Config + options -> process                                               */
 /* ------------------------------------------------------------------------ */
 
-static size_t key_len(const char *e)
-{
-	const char *eq = strchr(e, '=');
-
-	return eq ? (size_t)(eq - e) : strlen(e);
-}
-
-/*
- * Keys -> index in a strvec, open addressing over a power-of-two table, so a
- * config with 100k Env entries merges in linear time (issue 11, finding 7:
- * the pairwise key search took 49 s there).  Slots hold index + 1; 0 is empty.
- */
-struct env_index {
-	const struct cb_strvec *v;
-	size_t *slot;
-	size_t mask;
-};
-
-static uint64_t key_hash(const char *e, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)e[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static void env_index_init(struct env_index *x, const struct cb_strvec *v, size_t max)
-{
-	size_t size = 16;
-
-	while (size < 2 * max)
-		size *= 2;
-	x->v = v;
-	x->slot = xcalloc(size, sizeof(*x->slot));
-	x->mask = size - 1;
-}
-
-/* The slot of e's key: holding its index + 1, or 0 where it would go. */
-static size_t *env_index_find(const struct env_index *x, const char *e)
-{
-	size_t n = key_len(e);
-	size_t i = (size_t)key_hash(e, n) & x->mask;
-
-	for (;; i = (i + 1) & x->mask) {
-		const char *have;
-
-		if (!x->slot[i])
-			return &x->slot[i];
-		have = x->v->v[x->slot[i] - 1];
-		if (key_len(have) == n && !memcmp(have, e, n))
-			return &x->slot[i];
-	}
-}
-
-/* Set or replace e's key in v (in place, so first-seen order stays). */
-static void env_set(struct env_index *x, struct cb_strvec *v, const char *e)
-{
-	size_t *slot = env_index_find(x, e);
-
-	if (!*slot) {
-		cb_strvec_push(v, e);
-		*slot = v->n;
-	} else {
-		free(v->v[*slot - 1]);
-		v->v[*slot - 1] = xstrdup(e);
-	}
-}
-
 static bool key_is(const char *e, const char *key)
 {
 	size_t n = strlen(key);
@@ -208,7 +140,7 @@ void image_env_merge(const char *const *image, size_t nimage, const char *const 
 	/* daemon/create.go merge(): the user's entries, then the image's they leave alone */
 	for (size_t i = 0; i < noverrides; i++)
 		if (*overrides[i] && *overrides[i] != '=')
-			env_set(&x, &merged, overrides[i]);
+			env_index_set(&x, &merged, overrides[i]);
 	for (size_t i = 0; i < nimage; i++) {
 		size_t *slot;
 
@@ -220,7 +152,7 @@ void image_env_merge(const char *const *image, size_t nimage, const char *const 
 			*slot = merged.n;
 		}
 	}
-	free(x.slot);
+	env_index_release(&x);
 	/*
 	 * CreateDaemonEnvironment: PATH and HOSTNAME first, replaced, removed
 	 * (a bare K, only the user's: the image's were skipped) or appended to.
