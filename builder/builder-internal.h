@@ -264,6 +264,7 @@ struct build {
 				     cancel fd: a failed stage or the user's cancel) */
 	int done_efd;		  /* eventfd: the last stage thread has ended */
 	bool plain;
+	bool out_terminal; /* out is a terminal: a step's output is escaped in plain mode too */
 	struct timespec t0;
 	/* FROM images pulled by this build (from-pull.c; under mu) */
 	struct cb_strvec pulled;  /* "NAME\tMANIFEST-DIGEST": each name pulled once a build */

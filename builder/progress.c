@@ -19,6 +19,7 @@
 
 #include "builder-internal.h"
 #include "cleanup.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define PUMP_TAIL_LINES 10
@@ -122,6 +123,22 @@ static void tty_draw(struct build *b, bool force, const char *title)
 	cb_strbuf_release(&sb);
 }
 
+/*
+ * Text for the redrawn view: control characters escaped (cb_escape_controls,
+ * so an ESC from a step's output or a Dockerfile shows as `\x1b` and cannot
+ * drive the terminal), and the tabs and newlines it keeps made spaces, as
+ * each item takes one row.
+ */
+static char *tty_text(const char *s)
+{
+	char *t = cb_escape_controls(s);
+
+	for (char *c = t; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	return t;
+}
+
 static void tty_add_line(struct build *b, unsigned step, const char *line)
 {
 	struct tty_view *v = b->tty;
@@ -135,12 +152,7 @@ static void tty_add_line(struct build *b, unsigned step, const char *line)
 			memmove(t->tail, t->tail + 1, (TTY_TAIL - 1) * sizeof(*t->tail));
 			t->ntail--;
 		}
-		/* no control characters reach the terminal */
-		t->tail[t->ntail] = xstrdup(line);
-		for (char *c = t->tail[t->ntail]; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
-		t->ntail++;
+		t->tail[t->ntail++] = tty_text(line);
 		tty_draw(b, false, NULL);
 	}
 	pthread_mutex_unlock(&v->mu);
@@ -156,10 +168,7 @@ void build_progress_note(struct build *b, unsigned step, const char *text)
 	t = tty_find(b->tty, step);
 	if (t) {
 		free(t->note);
-		t->note = xstrdup(text);
-		for (char *c = t->note; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
+		t->note = tty_text(text);
 		tty_draw(b, true, NULL);
 	}
 	pthread_mutex_unlock(&b->tty->mu);
@@ -177,6 +186,7 @@ void build_progress_init(struct build *b)
 	else if (o->progress_mode == BUILD_PROGRESS_TTY ||
 		 (o->progress_mode == BUILD_PROGRESS_AUTO && isatty(fileno(b->out))))
 		b->plain = false;
+	b->out_terminal = b->out && isatty(fileno(b->out));
 	if (b->out && !b->plain) {
 		b->tty = xcalloc(1, sizeof(*b->tty));
 		pthread_mutex_init(&b->tty->mu, NULL);
@@ -224,49 +234,73 @@ unsigned build_progress_step(struct build *b, const struct stage *st, const char
 		t = &v->steps[v->n++];
 		memset(t, 0, sizeof(*t));
 		t->n = n;
-		t->label = st && st->name ? xasprintf("[%s] %s", st->name, what)
-					  : xasprintf("[stage-%zu] %s", st ? st->index : 0, what);
-		for (char *c = t->label; *c; c++)
-			if ((unsigned char)*c < 0x20)
-				*c = ' ';
+		cleanup_free char *label = st && st->name
+						   ? xasprintf("[%s] %s", st->name, what)
+						   : xasprintf("[stage-%zu] %s", st ? st->index : 0, what);
+
+		t->label = tty_text(label);
 		clock_gettime(CLOCK_MONOTONIC, &t->start);
 		tty_draw(b, true, NULL);
 		pthread_mutex_unlock(&v->mu);
 	} else if (b->out) {
+		cleanup_free char *text = cb_escape_controls(what);
+
 		if (st && st->name)
-			fprintf(b->out, "#%u [%s] %s\n", n, st->name, what);
+			fprintf(b->out, "#%u [%s] %s\n", n, st->name, text);
 		else
-			fprintf(b->out, "#%u [stage-%zu] %s\n", n, st ? st->index : 0, what);
+			fprintf(b->out, "#%u [stage-%zu] %s\n", n, st ? st->index : 0, text);
 		fflush(b->out);
 	}
 	return n;
 }
 
-void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
+/*
+ * One line of a step's log.  In plain mode it is escaped (our own messages
+ * carry image names and registry answers), but for a step's own output
+ * (raw) written to a file or pipe: BuildKit's plain log keeps those bytes
+ * as the step wrote them, and CI logs rely on that; to a terminal they are
+ * escaped too.
+ */
+static void progress_text(struct build *b, unsigned step, const char *line, size_t len, bool raw)
 {
-	va_list ap;
+	cleanup_free char *esc = NULL;
 
 	if (b->tty) {
-		cleanup_free char *line = NULL;
+		cleanup_free char *copy = xstrndup(line, len);
 
-		va_start(ap, fmt);
-		if (vasprintf(&line, fmt, ap) < 0)
-			line = NULL;
-		va_end(ap);
-		if (line)
-			tty_add_line(b, step, line);
+		tty_add_line(b, step, copy);
 		return;
 	}
 	if (!b->out || !b->plain)
 		return;
+	if (!raw || b->out_terminal) {
+		struct cb_strbuf sb = CB_STRBUF_INIT;
+
+		cb_strbuf_add_escaped(&sb, line, len);
+		esc = cb_strbuf_detach(&sb, &len);
+		line = esc;
+	}
 	flockfile(b->out); /* one whole line among parallel stages */
 	fprintf(b->out, "#%u %.3f ", step, elapsed(&b->t0));
-	va_start(ap, fmt);
-	vfprintf(b->out, fmt, ap);
-	va_end(ap);
+	fwrite(line, 1, len, b->out);
 	fputc('\n', b->out);
 	fflush(b->out);
 	funlockfile(b->out);
+}
+
+void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
+{
+	cleanup_free char *line = NULL;
+	va_list ap;
+
+	if (!b->tty && (!b->out || !b->plain))
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (line)
+		progress_text(b, step, line, strlen(line), false);
 }
 
 /* Docker's units.HumanSize: powers of 1000, four significant digits. */
@@ -328,8 +362,11 @@ void build_progress_finish(struct build *b, const struct build_result *res)
 	build_progress_end(b, true);
 	if (!b->out)
 		return;
-	for (size_t i = 0; i < res->warnings.n; i++)
-		fprintf(b->out, "WARNING: %s\n", res->warnings.v[i]);
+	for (size_t i = 0; i < res->warnings.n; i++) {
+		cleanup_free char *w = cb_escape_controls(res->warnings.v[i]);
+
+		fprintf(b->out, "WARNING: %s\n", w);
+	}
 	if (!b->plain) {
 		fprintf(b->out, " => writing image %s\n", res->config.str);
 		for (size_t i = 0; i < b->o->ntags; i++)
@@ -377,7 +414,7 @@ static void pump_line(struct build_output_pump *p, const char *line, size_t len)
 		p->ntail++;
 	}
 	p->tail[slot] = xstrndup(line, len);
-	build_progress_line(p->b, p->step, "%.*s", (int)len, line);
+	progress_text(p->b, p->step, line, len, true);
 }
 
 static void *pump_main(void *arg)
