@@ -1,6 +1,7 @@
 /*
  * seccomp-default.c - Docker's default seccomp profile (moby
- * profiles/seccomp/default.json, 2024) as a table: an allowlist with
+ * profiles/seccomp/default.json as vendored by moby/moby at b985e2313a,
+ * August 2026) as a table: an allowlist with
  * EPERM as the default action, x86_64 + x86 + x32, rules that depend on
  * the granted capabilities, clone's namespace flags filtered, clone3 ->
  * ENOSYS so that libcs fall back to clone, the personality filter.
@@ -14,6 +15,12 @@
  * IORING_OP_SOCKET) do what the filtered calls do without passing the
  * filter.  Calls numbered above every name here get ENOSYS
  * (seccomp-enosys.c).
+ *
+ * Names this libseccomp does not know (Debian 12's: statmount, listmount,
+ * the lsm_* and *xattrat calls, mseal, uretprobe) are skipped, as Docker
+ * and runc skip them with the same library, so they get the stub's ENOSYS
+ * there as under Docker on the same host; built against a newer
+ * libseccomp they are allowed as in Docker's profile.
  */
 #include <seccomp.h>
 #include <stddef.h>
@@ -31,6 +38,7 @@ static const char *const allow_names[] = {
 	"alarm",
 	"bind",
 	"brk",
+	"cachestat",
 	"capget",
 	"capset",
 	"chdir",
@@ -76,6 +84,7 @@ static const char *const allow_names[] = {
 	"fchdir",
 	"fchmod",
 	"fchmodat",
+	"fchmodat2",
 	"fchown",
 	"fchown32",
 	"fchownat",
@@ -97,8 +106,11 @@ static const char *const allow_names[] = {
 	"ftruncate",
 	"ftruncate64",
 	"futex",
+	"futex_requeue",
 	"futex_time64",
+	"futex_wait",
 	"futex_waitv",
+	"futex_wake",
 	"futimesat",
 	"getcpu",
 	"getcwd",
@@ -136,6 +148,7 @@ static const char *const allow_names[] = {
 	"getuid",
 	"getuid32",
 	"getxattr",
+	"getxattrat",
 	"inotify_add_watch",
 	"inotify_init",
 	"inotify_init1",
@@ -161,7 +174,9 @@ static const char *const allow_names[] = {
 	"link",
 	"linkat",
 	"listen",
+	"listmount",
 	"listxattr",
+	"listxattrat",
 	"llistxattr",
 	"_llseek",
 	"lremovexattr",
@@ -170,6 +185,7 @@ static const char *const allow_names[] = {
 	"lstat",
 	"lstat64",
 	"madvise",
+	"map_shadow_stack",
 	"membarrier",
 	"memfd_create",
 	"memfd_secret",
@@ -193,6 +209,7 @@ static const char *const allow_names[] = {
 	"mq_timedsend_time64",
 	"mq_unlink",
 	"mremap",
+	"mseal",
 	"msgctl",
 	"msgget",
 	"msgrcv",
@@ -242,10 +259,12 @@ static const char *const allow_names[] = {
 	"recvmsg",
 	"remap_file_pages",
 	"removexattr",
+	"removexattrat",
 	"rename",
 	"renameat",
 	"renameat2",
 	"restart_syscall",
+	"riscv_hwprobe",
 	"rmdir",
 	"rseq",
 	"rt_sigaction",
@@ -311,6 +330,7 @@ static const char *const allow_names[] = {
 	"setuid",
 	"setuid32",
 	"setxattr",
+	"setxattrat",
 	"shmat",
 	"shmctl",
 	"shmdt",
@@ -328,6 +348,7 @@ static const char *const allow_names[] = {
 	"stat64",
 	"statfs",
 	"statfs64",
+	"statmount",
 	"statx",
 	"symlink",
 	"symlinkat",
@@ -359,6 +380,7 @@ static const char *const allow_names[] = {
 	"uname",
 	"unlink",
 	"unlinkat",
+	"uretprobe",
 	"utime",
 	"utimensat",
 	"utimensat_time64",
@@ -385,11 +407,32 @@ static const char *const s390_names[] = {"s390_pci_mmio_read", "s390_pci_mmio_wr
 static const char *const riscv_names[] = {"riscv_flush_icache"};
 static const char *const open_by_handle_names[] = {"open_by_handle_at"};
 static const char *const sys_admin_names[] = {
-	"bpf",		 "clone",	  "clone3",	 "fanotify_init",   "fsconfig",
-	"fsmount",	 "fsopen",	  "fspick",	 "lookup_dcookie",  "mount",
-	"mount_setattr", "move_mount",	  "open_tree",	 "perf_event_open", "quotactl",
-	"quotactl_fd",	 "setdomainname", "sethostname", "setns",	    "syslog",
-	"umount",	 "umount2",	  "unshare",
+	"bpf",
+	"clone",
+	"clone3",
+	"fanotify_init",
+	"fsconfig",
+	"fsmount",
+	"fsopen",
+	"fspick",
+	"lookup_dcookie",
+	"lsm_get_self_attr",
+	"lsm_list_modules",
+	"lsm_set_self_attr",
+	"mount",
+	"mount_setattr",
+	"move_mount",
+	"open_tree",
+	"perf_event_open",
+	"quotactl",
+	"quotactl_fd",
+	"setdomainname",
+	"sethostname",
+	"setns",
+	"syslog",
+	"umount",
+	"umount2",
+	"unshare",
 };
 static const char *const clone_names[] = {"clone"};
 static const char *const clone3_names[] = {"clone3"};
