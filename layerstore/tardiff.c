@@ -572,6 +572,28 @@ static void differ_release(struct differ *df)
 	cb_strbuf_release(&df->path);
 }
 
+/*
+ * An upper dir whose root carries the opaque marker (overlayfs never sets
+ * one, but a snapshot applied from a layer with `./.wh..wh..opq` does):
+ * the marker comes first, so the layer hides all lower content again.
+ */
+static int diff_root_opaque(struct differ *df, int dirfd, struct cb_error **err)
+{
+	struct stat st;
+	int r;
+
+	if (!df->o->overlay)
+		return 0;
+	r = cb_overlay_opaque(dirfd);
+	if (r < 0)
+		return cb_error_set(err, -r, "read the root's opaque marker");
+	if (!r)
+		return 0;
+	if (fstat(dirfd, &st) < 0)
+		return cb_error_set(err, errno, "stat the root");
+	return diff_opaque_marker(df, &st, err);
+}
+
 int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct layer_sink *sink,
 		     struct layer_desc *out, struct cb_error **err)
 {
@@ -581,7 +603,8 @@ int layer_diff_write(int dirfd, const struct layer_diff_opts *o, const struct la
 
 	df.buf = xmalloc(READ_BUF);
 	if (layer_tar_open(&df.lt, o, sink, "layer tar", err) < 0 ||
-	    diff_tree(&df, dirfd, err) < 0 || layer_tar_finish(&df.lt, &d, err) < 0)
+	    diff_root_opaque(&df, dirfd, err) < 0 || diff_tree(&df, dirfd, err) < 0 ||
+	    layer_tar_finish(&df.lt, &d, err) < 0)
 		goto out;
 	*out = d;
 	ret = 0;

@@ -5,6 +5,7 @@
 # layers, made by umoci: layer 1 a rootfs plus /old and /etc/lower; layer 2
 # the root opaque marker, a rootfs again and /new; layer 3 /top.  `cbuild
 # run` sees /new and /top but not /old or /etc/lower; as root and rootless.
+# And the layer diff writes the marker back out.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 command -v umoci >/dev/null || skip "umoci is not installed"
@@ -46,6 +47,15 @@ check() { # STORE RUNNER...
 	! grep -qx lower "$T/out" || fail "/etc/lower shows through: $(cat "$T/out")"
 }
 check "$T/rootstore" env
+
+# The layer diff keeps the marker: layer 2 applied in overlay form (the
+# root carries the opaque xattr) and written again as a layer starts with
+# `.wh..wh..opq`, so the round trip still hides the lower layers.
+mkdir "$T/applied"
+expect_rc 0 "$CBUILD" layer apply "$w/l2.tar" "$T/applied"
+expect_rc 0 "$CBUILD" layer create --compression none --overlay -o "$T/again.tar" "$T/applied"
+[ "$(tar -tf "$T/again.tar" | head -n 1)" = .wh..wh..opq ] ||
+	fail "the root opaque marker is lost in the layer diff: $(tar -tf "$T/again.tar" | head -n 5)"
 if kernel_userns unprivileged; then
 	mkdir "$T/ustore"
 	chown 1000:1000 "$T/ustore"
