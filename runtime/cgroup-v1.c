@@ -22,11 +22,12 @@
 #include "runtime-internal.h"
 #include "xalloc.h"
 
-static const char *const controller_names[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+static const char *const controller_names[] = {"memory",  "pids",	  "cpu",
+					       "cpuacct", "freezer", "devices"};
 
 static const char *controller_name(unsigned bit)
 {
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < sizeof(controller_names) / sizeof(controller_names[0]); i++)
 		if (bit == 1u << i)
 			return controller_names[i];
 	return "?";
@@ -125,6 +126,9 @@ static int v1_create(const struct cgroup_manager *m, const char *name,
 		}
 	}
 	if (apply_limits(cg, lim, err) < 0)
+		goto fail;
+	/* issue 11: Docker's device policy, before anything joins the cgroup */
+	if (path_for(cg, CG_DEVICES) && dev_v1_apply(path_for(cg, CG_DEVICES), err) < 0)
 		goto fail;
 	return 0;
 fail:

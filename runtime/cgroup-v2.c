@@ -132,6 +132,16 @@ static const char *missing_name(unsigned missing)
 	return "?";
 }
 
+/* issue 11: Docker's device policy, before anything joins the cgroup */
+static int attach_devices(const struct cgroup_manager *m, const char *dir, struct cb_error **err)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `%s`", dir);
+	return dev_bpf_attach(m->dev_prog_fd, fd, dir, err);
+}
+
 static int v2_create(const struct cgroup_manager *m, const char *name,
 		     const struct runtime_limits *lim, struct cgroup_step *cg,
 		     struct cb_error **err)
@@ -154,6 +164,11 @@ static int v2_create(const struct cgroup_manager *m, const char *name,
 	cg->paths[0] = xasprintf("%s/%s", m->hier[0].base, name);
 	if (mkdir(cg->paths[0], 0755) < 0) {
 		cb_error_set(err, errno, "create cgroup `%s`", cg->paths[0]);
+		cgroup_step_free_paths(cg);
+		return -1;
+	}
+	if (m->dev_prog_fd >= 0 && attach_devices(m, cg->paths[0], err) < 0) {
+		rmdir(cg->paths[0]);
 		cgroup_step_free_paths(cg);
 		return -1;
 	}

@@ -300,7 +300,7 @@ static void mount_overlay(struct sandbox *sb, const char *target, const char *to
 			  const char *upper, const char *work)
 {
 	overlay_opts(sb, sb->ovl_opts, sb->ovl_opts_len, top, upper, work);
-	if (mount("overlay", target, "overlay", 0, sb->ovl_opts) < 0)
+	if (mount("overlay", target, "overlay", sb->nodev ? MS_NODEV : 0, sb->ovl_opts) < 0)
 		child_die(sb, errno, "mount the overlay rootfs");
 }
 
@@ -396,7 +396,7 @@ static void setup_root(struct sandbox *sb, const char *root)
 
 		if (dst < 0)
 			child_die(sb, errno, "open `%s`", root);
-		bind_fd(sb, sb->rootfs_fd, dst, 0, "the rootfs");
+		bind_fd(sb, sb->rootfs_fd, dst, sb->nodev ? MOUNT_ATTR_NODEV : 0, "the rootfs");
 		close(dst);
 		return;
 	}
@@ -436,13 +436,13 @@ static void mount_dev_nodes(const struct sandbox *sb, int dev)
 		char host[32];
 		int src, dst;
 
-		if (!sb->userns) {
+		if (!sb->userns && !sb->nodev) {
 			if (mknodat(dev, nodes[i].name, S_IFCHR | 0666,
 				    makedev(nodes[i].major, nodes[i].minor)) < 0)
 				child_die(sb, errno, "mknod /dev/%s", nodes[i].name);
 			continue;
 		}
-		/* a user namespace cannot mknod: bind the host's nodes */
+		/* a user namespace cannot mknod, a nodev /dev cannot use them: bind the host's */
 		snprintf(host, sizeof(host), "/dev/%s", nodes[i].name);
 		src = open(host, O_PATH | O_CLOEXEC);
 		dst = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
@@ -465,8 +465,9 @@ static void mount_dev(const struct sandbox *sb, int root)
 	int fd = open_target(sb, root, "/dev", true, true, false);
 	int dev;
 
-	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
-		 "/dev");
+	/* without a device cgroup, a node made in /dev (CAP_MKNOD) must be inert too */
+	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME | (sb->nodev ? MS_NODEV : 0),
+		 "mode=755,size=65536k", "/dev");
 	close(fd);
 	dev = open_in(root, "/dev", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	if (dev < 0)
@@ -628,7 +629,10 @@ static void mount_extras(const struct sandbox *sb, int root)
 				 MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), m->data,
 				 m->target);
 		else
-			bind_fd(sb, m->src_fd, fd, m->readonly ? MOUNT_ATTR_RDONLY : 0, m->target);
+			bind_fd(sb, m->src_fd, fd,
+				(m->readonly ? MOUNT_ATTR_RDONLY : 0) |
+					(sb->nodev ? MOUNT_ATTR_NODEV : 0),
+				m->target);
 		close(fd);
 	}
 }
