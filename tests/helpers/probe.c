@@ -28,6 +28,9 @@
  *   probe ipc         create a SysV shm segment; count the namespace's segments
  *   probe dev PATH... open each PATH read-write (O_NONBLOCK | O_NOCTTY):
  *                     open:PATH=OK or the errno name (issue 11, devices)
+ *   probe cgbpf       run outside the sandbox: can the kernel load a
+ *                     BPF_PROG_TYPE_CGROUP_DEVICE program?  cgroup_bpf=yes,
+ *                     or cgroup_bpf=no and cgroup_bpf_why=
  *   probe pty         a pseudo-terminal through /dev/ptmx and /dev/pts/N,
  *                     made the controlling terminal of a new session, then
  *                     written through /dev/tty: ptmx=, pts=, ctty=, tty=
@@ -36,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -480,6 +484,30 @@ static int cmd_dev(int n, char **paths)
 	return 0;
 }
 
+static int cmd_cgbpf(void)
+{
+	struct bpf_insn p[2] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+				{.code = BPF_JMP | BPF_EXIT}};
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (unsigned long)p;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"MIT";
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd >= 0) {
+		printf("cgroup_bpf=yes\n");
+		close(fd);
+		return 0;
+	}
+	printf("cgroup_bpf=no\ncgroup_bpf_why=the kernel loads no BPF_PROG_TYPE_CGROUP_DEVICE "
+	       "program (bpf: %s)\n",
+	       strerror(errno));
+	return 0;
+}
+
 /* In a new session: the pts becomes the controlling terminal, /dev/tty reaches it. */
 static const char *pty_ctty(const char *pts, const char **tty)
 {
@@ -562,6 +590,8 @@ int main(int argc, char **argv)
 		return cmd_exe();
 	if (!strcmp(cmd, "dev"))
 		return cmd_dev(argc - 2, argv + 2);
+	if (!strcmp(cmd, "cgbpf"))
+		return cmd_cgbpf();
 	if (!strcmp(cmd, "pty"))
 		return cmd_pty();
 	if (!strcmp(cmd, "cwd")) {
@@ -571,6 +601,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: probe ns|caps|seccomp|paths|fds|forkbomb|alloc MB|sleep S [FILE]|"
-			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi|dev PATH...|pty\n");
+			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi|dev PATH...|pty|cgbpf\n");
 	return 2;
 }
