@@ -5,7 +5,8 @@
  * Limits: memory.max, memory.swap.max, pids.max, cpu.max, cpu.weight.
  * OOM kills are counted in memory.events, refused forks in pids.events;
  * killing writes cgroup.kill (Linux 5.14+), falling back to signalling
- * cgroup.procs until empty.
+ * cgroup.procs until empty.  Docker's device policy is a BPF program
+ * (devices.c) attached to the step's cgroup before anything joins.
  */
 #include <errno.h>
 #include <fcntl.h>

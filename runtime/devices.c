@@ -37,25 +37,25 @@
 const struct dev_rule dev_docker_rules[] = {
 	/* moby: DefaultLinuxSpec().Linux.Resources.Devices */
 	{'a', DEV_ANY, DEV_ANY, RWM, false},
-	{'c', 1, 5, RWM, true},	     /* /dev/zero */
-	{'c', 1, 3, RWM, true},	     /* /dev/null */
-	{'c', 1, 9, RWM, true},	     /* /dev/urandom */
-	{'c', 1, 8, RWM, true},	     /* /dev/random */
-	{'c', 5, 0, RWM, true},	     /* /dev/tty */
-	{'c', 5, 1, RWM, true},	     /* /dev/console */
-	{'c', 10, 229, RWM, false},  /* /dev/fuse */
+	{'c', 1, 5, RWM, true},	    /* /dev/zero */
+	{'c', 1, 3, RWM, true},	    /* /dev/null */
+	{'c', 1, 9, RWM, true},	    /* /dev/urandom */
+	{'c', 1, 8, RWM, true},	    /* /dev/random */
+	{'c', 5, 0, RWM, true},	    /* /dev/tty */
+	{'c', 5, 1, RWM, true},	    /* /dev/console */
+	{'c', 10, 229, RWM, false}, /* /dev/fuse */
 	/* runc: specconv.AllowedDevices, appended to every container's rules */
 	{'c', DEV_ANY, DEV_ANY, MKNOD, true},
 	{'b', DEV_ANY, DEV_ANY, MKNOD, true},
-	{'c', 1, 3, RWM, true},	      /* /dev/null */
-	{'c', 1, 8, RWM, true},	      /* /dev/random */
-	{'c', 1, 7, RWM, true},	      /* /dev/full */
-	{'c', 5, 0, RWM, true},	      /* /dev/tty */
-	{'c', 1, 5, RWM, true},	      /* /dev/zero */
-	{'c', 1, 9, RWM, true},	      /* /dev/urandom */
+	{'c', 1, 3, RWM, true},		/* /dev/null */
+	{'c', 1, 8, RWM, true},		/* /dev/random */
+	{'c', 1, 7, RWM, true},		/* /dev/full */
+	{'c', 5, 0, RWM, true},		/* /dev/tty */
+	{'c', 1, 5, RWM, true},		/* /dev/zero */
+	{'c', 1, 9, RWM, true},		/* /dev/urandom */
 	{'c', 136, DEV_ANY, RWM, true}, /* /dev/pts/N */
-	{'c', 5, 2, RWM, true},	      /* /dev/ptmx */
-	{'c', 10, 200, RWM, true},    /* /dev/net/tun */
+	{'c', 5, 2, RWM, true},		/* /dev/ptmx */
+	{'c', 10, 200, RWM, true},	/* /dev/net/tun */
 };
 const size_t dev_docker_nrules = sizeof(dev_docker_rules) / sizeof(dev_docker_rules[0]);
 
@@ -118,7 +118,8 @@ void dev_rule_format(const struct dev_rule *r, char *buf, size_t len)
 	format_num(major, sizeof(major), r->major);
 	format_num(minor, sizeof(minor), r->minor);
 	snprintf(buf, len, "%c %s:%s %s%s%s", r->type, major, minor,
-		 r->access & BPF_DEVCG_ACC_READ ? "r" : "", r->access & BPF_DEVCG_ACC_WRITE ? "w" : "",
+		 r->access & BPF_DEVCG_ACC_READ ? "r" : "",
+		 r->access & BPF_DEVCG_ACC_WRITE ? "w" : "",
 		 r->access & BPF_DEVCG_ACC_MKNOD ? "m" : "");
 }
 

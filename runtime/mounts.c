@@ -19,6 +19,9 @@
  *      directory's times are restored, and overlayfs copies parents up
  *      with their metadata, so the step sees the image's directories
  *      unchanged.  For a plain rootfs they are created in place.
+ *      Without a device cgroup (sb->nodev: rootless, no cgroups) the root,
+ *      /dev and the extra mounts are nodev (issue 11, docs/RUNTIME.md
+ *      "Devices").
  *   5. /proc, /dev (+ pts, shm, mqueue), /sys (read-only), /etc/hosts,
  *      /etc/resolv.conf, /etc/hostname, the extra mounts, Docker's masked
  *      and read-only paths.  Every target is resolved inside the root
@@ -239,7 +242,7 @@ static void bind_fd(const struct sandbox *sb, int src_fd, int dst_fd, uint64_t a
 	if (tree < 0)
 		child_die(sb, errno, "bind %s", what);
 	if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		child_die(sb, errno, "make %s read-only", what);
+		child_die(sb, errno, "set the mount attributes of %s", what); /* ro, nodev */
 	if (move_mount(tree, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		child_die(sb, errno, "attach %s", what);
 	close(tree);

@@ -174,9 +174,9 @@ struct bpf_insn;
 
 /* One device cgroup rule, as in the OCI spec: "c 1:3 rwm" allowed. */
 struct dev_rule {
-	char type;	     /* 'a' (all), 'b' (block), 'c' (character) */
+	char type;	      /* 'a' (all), 'b' (block), 'c' (character) */
 	int64_t major, minor; /* DEV_ANY = any */
-	unsigned access;     /* BPF_DEVCG_ACC_READ | _WRITE | _MKNOD (linux/bpf.h) */
+	unsigned access;      /* BPF_DEVCG_ACC_READ | _WRITE | _MKNOD (linux/bpf.h) */
 	bool allow;
 };
 

@@ -601,6 +601,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: probe ns|caps|seccomp|paths|fds|forkbomb|alloc MB|sleep S [FILE]|"
-			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi|dev PATH...|pty|cgbpf\n");
+			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi|dev "
+			"PATH...|pty|cgbpf\n");
 	return 2;
 }

@@ -79,9 +79,12 @@ static void test_docker_rule_list(void **state)
 static void test_effective_semantics(void **state)
 {
 	static const struct dev_rule rules[] = {
-		{'a', DEV_ANY, DEV_ANY, R | W | MK, false}, {'c', 1, 3, R, true},
-		{'c', 1, 3, W, true},			    {'c', 4, 0, R | W, true},
-		{'c', 1, 3, R, false},			    {'c', 4, 0, R | W | MK, false},
+		{'a', DEV_ANY, DEV_ANY, R | W | MK, false},
+		{'c', 1, 3, R, true},
+		{'c', 1, 3, W, true},
+		{'c', 4, 0, R | W, true},
+		{'c', 1, 3, R, false},
+		{'c', 4, 0, R | W | MK, false},
 		{'c', DEV_ANY, DEV_ANY, R, false},
 	};
 	static const struct dev_rule allow_first[] = {{'a', DEV_ANY, DEV_ANY, R | W | MK, true}};
@@ -117,7 +120,8 @@ static int run_bpf(const struct bpf_insn *p, size_t len, uint32_t ctx[3])
 
 	for (size_t pc = 0; pc < len; pc++) {
 		const struct bpf_insn *i = &p[pc];
-		uint64_t src = BPF_SRC(i->code) == BPF_X ? r[i->src_reg] : (uint64_t)(int64_t)i->imm;
+		uint64_t src =
+			BPF_SRC(i->code) == BPF_X ? r[i->src_reg] : (uint64_t)(int64_t)i->imm;
 
 		switch (i->code) {
 		case BPF_LDX | BPF_MEM | BPF_W:
@@ -156,15 +160,16 @@ static bool reference(const struct dev_rule *allow, size_t n, char type, uint32_
 		      uint32_t minor, unsigned access)
 {
 	for (size_t i = 0; i < n; i++)
-		if (allow[i].type == type && (allow[i].major == DEV_ANY || allow[i].major == major) &&
+		if (allow[i].type == type &&
+		    (allow[i].major == DEV_ANY || allow[i].major == major) &&
 		    (allow[i].minor == DEV_ANY || allow[i].minor == minor) &&
 		    !(access & ~allow[i].access))
 			return true;
 	return false;
 }
 
-static int verdict(const struct bpf_insn *p, size_t len, char type, uint32_t major,
-		   uint32_t minor, unsigned access)
+static int verdict(const struct bpf_insn *p, size_t len, char type, uint32_t major, uint32_t minor,
+		   unsigned access)
 {
 	uint32_t ctx[3] = {(type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR) | access << 16,
 			   major, minor};
@@ -191,12 +196,12 @@ static void test_bpf_program(void **state)
 	assert_int_equal(verdict(prog, len, 'b', 7, 0, MK), 1);	      /* mknod it: allowed */
 	assert_int_equal(verdict(prog, len, 'c', 10, 229, R | W), 0); /* /dev/fuse */
 	assert_int_equal(verdict(prog, len, 'c', 10, 229, MK), 1);
-	assert_int_equal(verdict(prog, len, 'c', 4, 0, W), 0);	     /* /dev/tty0 */
-	assert_int_equal(verdict(prog, len, 'c', 10, 183, R), 0);    /* /dev/hwrng */
-	assert_int_equal(verdict(prog, len, 'c', 1, 3, R | W), 1);   /* /dev/null */
-	assert_int_equal(verdict(prog, len, 'c', 1, 7, W), 1);	     /* /dev/full */
-	assert_int_equal(verdict(prog, len, 'c', 136, 9, R | W), 1); /* /dev/pts/9 */
-	assert_int_equal(verdict(prog, len, 'c', 5, 2, R | W), 1);   /* /dev/ptmx */
+	assert_int_equal(verdict(prog, len, 'c', 4, 0, W), 0);	      /* /dev/tty0 */
+	assert_int_equal(verdict(prog, len, 'c', 10, 183, R), 0);     /* /dev/hwrng */
+	assert_int_equal(verdict(prog, len, 'c', 1, 3, R | W), 1);    /* /dev/null */
+	assert_int_equal(verdict(prog, len, 'c', 1, 7, W), 1);	      /* /dev/full */
+	assert_int_equal(verdict(prog, len, 'c', 136, 9, R | W), 1);  /* /dev/pts/9 */
+	assert_int_equal(verdict(prog, len, 'c', 5, 2, R | W), 1);    /* /dev/ptmx */
 	assert_int_equal(verdict(prog, len, 'c', 10, 200, R | W), 1); /* /dev/net/tun */
 	/* and everything else exactly as the list says */
 	for (size_t a = 0; a < sizeof(majors) / sizeof(majors[0]); a++)
@@ -227,11 +232,11 @@ static int device_checks(void)
 		unsigned major, minor;
 		int open_errno; /* 0 = opens */
 	} nodes[] = {
-		{"loop0", S_IFBLK, 7, 0, EPERM},   {"fuse", S_IFCHR, 10, 229, EPERM},
-		{"tty0", S_IFCHR, 4, 0, EPERM},	   {"hwrng", S_IFCHR, 10, 183, EPERM},
-		{"null", S_IFCHR, 1, 3, 0},	   {"zero", S_IFCHR, 1, 5, 0},
-		{"full", S_IFCHR, 1, 7, 0},	   {"urandom", S_IFCHR, 1, 9, 0},
-		{"random", S_IFCHR, 1, 8, 0},	   {"tun", S_IFCHR, 10, 200, 0},
+		{"loop0", S_IFBLK, 7, 0, EPERM}, {"fuse", S_IFCHR, 10, 229, EPERM},
+		{"tty0", S_IFCHR, 4, 0, EPERM},	 {"hwrng", S_IFCHR, 10, 183, EPERM},
+		{"null", S_IFCHR, 1, 3, 0},	 {"zero", S_IFCHR, 1, 5, 0},
+		{"full", S_IFCHR, 1, 7, 0},	 {"urandom", S_IFCHR, 1, 9, 0},
+		{"random", S_IFCHR, 1, 8, 0},	 {"tun", S_IFCHR, 10, 200, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
@@ -239,7 +244,8 @@ static int device_checks(void)
 		int fd;
 
 		snprintf(path, sizeof(path), "in-cgroup-%s", nodes[i].name);
-		if (mknod(path, nodes[i].type | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0) {
+		if (mknod(path, nodes[i].type | 0666, makedev(nodes[i].major, nodes[i].minor)) <
+		    0) {
 			fprintf(stderr, "mknod %s: %s\n", path, strerror(errno));
 			return 20 + (int)i;
 		}
@@ -351,7 +357,8 @@ static void test_v1_devices_cgroup(void **state)
 	m = real_manager(RUNTIME_CGROUP_V1, NULL);
 	if (!cgroup_devices_enforced(m)) {
 		remove_parents(m);
-		cb_test_not_applicable_exit("the v1 devices controller is not mounted on this host");
+		cb_test_not_applicable_exit(
+			"the v1 devices controller is not mounted on this host");
 	}
 	require_devices_here();
 	assert_int_equal(m->ops->create(m, "unit-dev", &(struct runtime_limits){0}, &cg, &err), 0);
