@@ -166,6 +166,18 @@ static char *mount_name(const struct cg_mount *m)
 	return xstrdup(name);
 }
 
+/*
+ * A devices hierarchy cbuild cannot write to (a read-only cgroupfs) would
+ * fail every step: leave it out, and the sandbox falls back to nodev mounts.
+ */
+static void drop_unwritable_devices(struct cgroup_hier *h)
+{
+	cleanup_free char *dir = cb_dirname(h->base);
+
+	if (access(dir, W_OK) < 0)
+		h->controllers &= ~CG_DEVICES;
+}
+
 static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_cgroup,
 		     const char *parent, struct cgroup_manager *m, struct cb_error **err)
 {
@@ -186,6 +198,13 @@ static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_c
 		own = own_path(proc_cgroup, bits, false);
 		m->hier[m->nhier].controllers = bits;
 		m->hier[m->nhier].base = hier_base(&mounts[i], own, parent);
+		if (bits & CG_DEVICES)
+			drop_unwritable_devices(&m->hier[m->nhier]);
+		if (!m->hier[m->nhier].controllers) {
+			free(m->hier[m->nhier].base);
+			m->hier[m->nhier].base = NULL;
+			continue;
+		}
 		m->hier[m->nhier].name = mount_name(&mounts[i]);
 		m->nhier++;
 	}

@@ -445,28 +445,43 @@ static void test_v2_bpf_program(void **state)
 }
 
 /* When no cgroup enforces the policy, the sandbox must fall back to nodev mounts. */
-static void test_enforced_or_nodev(void **state)
+static bool enforced_v1(const char *mountinfo)
 {
-	static const char v1_no_devices[] =
-		"35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
-	static const char v1_devices[] =
-		"35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-		"36 31 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n";
 	struct runtime_options o = {.cgroup_driver = RUNTIME_CGROUP_V1};
 	struct cgroup_manager *m = NULL;
 	struct cb_error *err = NULL;
-	bool root = cb_is_real_root();
+	bool on;
+
+	if (cgroup_manager_detect(&o, mountinfo, "4:memory:/\n5:devices:/\n", &m, &err) < 0)
+		fail_msg("detect: %s", cb_error_msg(err));
+	on = cgroup_devices_enforced(m);
+	/* the memory hierarchy always, devices only when it enforces */
+	assert_int_equal(m->nhier, on ? 2 : 1);
+	cgroup_manager_free(m);
+	return on;
+}
+
+static void test_enforced_or_nodev(void **state)
+{
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	cleanup_free char *no_devices =
+		xasprintf("35 31 0:32 / %s/memory rw - cgroup cgroup rw,memory\n", cwd);
+	cleanup_free char *devices = xasprintf("%s36 31 0:33 / %s/devices rw - cgroup cgroup "
+					       "rw,devices\n",
+					       no_devices, cwd);
+	cleanup_free char *ro_devices = xasprintf("%s36 31 0:33 / %s/absent rw - cgroup cgroup "
+						  "rw,devices\n",
+						  no_devices, cwd);
 
 	(void)state;
+	assert_int_equal(mkdir("memory", 0755), 0);
+	assert_int_equal(mkdir("devices", 0755), 0);
 	assert_false(cgroup_devices_enforced(NULL)); /* no cgroups at all */
-	assert_int_equal(cgroup_manager_detect(&o, v1_no_devices, "4:memory:/\n", &m, &err), 0);
-	assert_false(cgroup_devices_enforced(m));
-	cgroup_manager_free(m);
-	assert_int_equal(cgroup_manager_detect(&o, v1_devices, "4:memory:/\n", &m, &err), 0);
+	assert_false(enforced_v1(no_devices));
 	/* not real root: devices.deny is out of reach, the hierarchy is left out */
-	assert_int_equal(cgroup_devices_enforced(m), root);
-	assert_int_equal(m->nhier, root ? 2 : 1);
-	cgroup_manager_free(m);
+	assert_int_equal(enforced_v1(devices), cb_is_real_root());
+	/* a devices hierarchy cbuild cannot write to (read-only, gone): left out too */
+	assert_false(enforced_v1(ro_devices));
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_docker_rule_list), cmocka_unit_test(test_effective_semantics),
