@@ -23,6 +23,7 @@ setpriv --reuid 1000 --regid 1000 --clear-groups "$PROBE" dev "$R/shipped/loop0"
 expect_value "open:$R/shipped/loop0" OK
 
 # only root exists in this sandbox (no subuid ranges): check_denied's -u 1000 is refused
+# shellcheck disable=SC2086 # DEV_SHIPPED: one word per path
 as_user --rootfs "$R" -v "$T/hostdev/loop0:/hostloop" /probe dev $DEV_SHIPPED /hostloop >"$T/out"
 for n in $DEV_SHIPPED /hostloop; do
 	expect_value "open:$n" EACCES

@@ -49,6 +49,7 @@ require_host_devices() {
 check_denied() {
 	local want=$1 n
 	shift
+	# shellcheck disable=SC2086 # DEV_SHIPPED: one word per path
 	"$@" -v "$T/hostdev/loop0:/hostloop" /probe dev $DEV_SHIPPED /hostloop >"$T/out" 2>"$T/err" ||
 		fail "$*: $(cat "$T/err")"
 	for n in $DEV_SHIPPED /hostloop; do
