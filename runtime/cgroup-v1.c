@@ -1,8 +1,8 @@
 /*
  * cgroup-v1.c - the cgroup v1 manager: one cgroup per step in each of the
  * memory, pids, cpu, cpuacct, freezer and devices hierarchies (co-mounted
- * ones share a directory).  The devices cgroup gets Docker's device
- * policy (devices.c) before anything joins.  Limits: memory.limit_in_bytes and
+ * ones share a directory).  The devices cgroup gets Docker's device policy
+ * (devices.c) before anything joins.  Limits: memory.limit_in_bytes and
  * memory.memsw.limit_in_bytes (when swap accounting is on), pids.max,
  * cpu.cfs_period_us/cpu.cfs_quota_us, cpu.shares.  OOM kills are counted
  * in memory.oom_control ("oom_kill", Linux 4.13+), refused forks in
