@@ -1,7 +1,8 @@
 /*
  * cgroup-v1.c - the cgroup v1 manager: one cgroup per step in each of the
- * memory, pids, cpu, cpuacct and freezer hierarchies (co-mounted ones
- * share a directory).  Limits: memory.limit_in_bytes and
+ * memory, pids, cpu, cpuacct, freezer and devices hierarchies (co-mounted
+ * ones share a directory).  The devices cgroup gets Docker's device policy
+ * (devices.c) before anything joins.  Limits: memory.limit_in_bytes and
  * memory.memsw.limit_in_bytes (when swap accounting is on), pids.max,
  * cpu.cfs_period_us/cpu.cfs_quota_us, cpu.shares.  OOM kills are counted
  * in memory.oom_control ("oom_kill", Linux 4.13+), refused forks in
@@ -22,11 +23,12 @@
 #include "runtime-internal.h"
 #include "xalloc.h"
 
-static const char *const controller_names[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+static const char *const controller_names[] = {"memory",  "pids",    "cpu",
+					       "cpuacct", "freezer", "devices"};
 
 static const char *controller_name(unsigned bit)
 {
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < sizeof(controller_names) / sizeof(controller_names[0]); i++)
 		if (bit == 1u << i)
 			return controller_names[i];
 	return "?";
@@ -125,6 +127,9 @@ static int v1_create(const struct cgroup_manager *m, const char *name,
 		}
 	}
 	if (apply_limits(cg, lim, err) < 0)
+		goto fail;
+	/* issue 11: Docker's device policy, before anything joins the cgroup */
+	if (path_for(cg, CG_DEVICES) && dev_v1_apply(path_for(cg, CG_DEVICES), err) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -5,7 +5,8 @@
  * Limits: memory.max, memory.swap.max, pids.max, cpu.max, cpu.weight.
  * OOM kills are counted in memory.events, refused forks in pids.events;
  * killing writes cgroup.kill (Linux 5.14+), falling back to signalling
- * cgroup.procs until empty.
+ * cgroup.procs until empty.  Docker's device policy is a BPF program
+ * (devices.c) attached to the step's cgroup before anything joins.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +133,16 @@ static const char *missing_name(unsigned missing)
 	return "?";
 }
 
+/* issue 11: Docker's device policy, before anything joins the cgroup */
+static int attach_devices(const struct cgroup_manager *m, const char *dir, struct cb_error **err)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cb_error_set(err, errno, "open `%s`", dir);
+	return dev_bpf_attach(m->dev_prog_fd, fd, dir, err);
+}
+
 static int v2_create(const struct cgroup_manager *m, const char *name,
 		     const struct runtime_limits *lim, struct cgroup_step *cg,
 		     struct cb_error **err)
@@ -154,6 +165,11 @@ static int v2_create(const struct cgroup_manager *m, const char *name,
 	cg->paths[0] = xasprintf("%s/%s", m->hier[0].base, name);
 	if (mkdir(cg->paths[0], 0755) < 0) {
 		cb_error_set(err, errno, "create cgroup `%s`", cg->paths[0]);
+		cgroup_step_free_paths(cg);
+		return -1;
+	}
+	if (m->dev_prog_fd >= 0 && attach_devices(m, cg->paths[0], err) < 0) {
+		rmdir(cg->paths[0]);
 		cgroup_step_free_paths(cg);
 		return -1;
 	}

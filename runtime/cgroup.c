@@ -36,7 +36,7 @@ static const struct {
 	unsigned bit;
 } v1_controllers[] = {
 	{"memory", CG_MEMORY},	 {"pids", CG_PIDS},	  {"cpu", CG_CPU},
-	{"cpuacct", CG_CPUACCT}, {"freezer", CG_FREEZER},
+	{"cpuacct", CG_CPUACCT}, {"freezer", CG_FREEZER}, {"devices", CG_DEVICES},
 };
 #define NV1 (sizeof(v1_controllers) / sizeof(v1_controllers[0]))
 
@@ -166,11 +166,26 @@ static char *mount_name(const struct cg_mount *m)
 	return xstrdup(name);
 }
 
+/*
+ * A devices hierarchy cbuild cannot write to (a read-only cgroupfs) would
+ * fail every step: leave it out, and the sandbox falls back to nodev mounts.
+ */
+static void drop_unwritable_devices(struct cgroup_hier *h)
+{
+	cleanup_free char *dir = cb_dirname(h->base);
+
+	if (access(dir, W_OK) < 0)
+		h->controllers &= ~CG_DEVICES;
+}
+
 static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_cgroup,
 		     const char *parent, struct cgroup_manager *m, struct cb_error **err)
 {
+	/* only real root may write devices.deny/allow (CAP_SYS_ADMIN in the initial namespace) */
+	unsigned unusable = cb_is_real_root() ? 0 : CG_DEVICES;
+
 	for (size_t i = 0; i < n; i++) {
-		unsigned bits = mounts[i].controllers;
+		unsigned bits = mounts[i].controllers & ~unusable;
 		cleanup_free char *own = NULL;
 
 		if (mounts[i].v2 || !bits || m->nhier == CG_MAX_HIER)
@@ -183,6 +198,13 @@ static int detect_v1(const struct cg_mount *mounts, size_t n, const char *proc_c
 		own = own_path(proc_cgroup, bits, false);
 		m->hier[m->nhier].controllers = bits;
 		m->hier[m->nhier].base = hier_base(&mounts[i], own, parent);
+		if (bits & CG_DEVICES)
+			drop_unwritable_devices(&m->hier[m->nhier]);
+		if (!m->hier[m->nhier].controllers) {
+			free(m->hier[m->nhier].base);
+			m->hier[m->nhier].base = NULL;
+			continue;
+		}
 		m->hier[m->nhier].name = mount_name(&mounts[i]);
 		m->nhier++;
 	}
@@ -217,6 +239,19 @@ static int detect_v2(const struct cg_mount *mounts, size_t n, const char *root, 
 	m->hier[0].base = xasprintf("%s/%s", point, parent);
 	m->nhier = 1;
 	m->ops = &cgroup_v2_ops;
+	/*
+	 * Docker's device policy as a BPF program, loaded once here and
+	 * attached to every step's cgroup.  Only real root may load it
+	 * (CAP_BPF or CAP_SYS_ADMIN in the initial namespace); a kernel
+	 * without cgroup BPF (CONFIG_CGROUP_BPF) refuses it: then, as for
+	 * rootless, the sandbox mounts its filesystems nodev instead.
+	 */
+	if (cb_is_real_root()) {
+		struct cb_error *lerr = NULL;
+
+		m->dev_prog_fd = dev_bpf_load(&lerr);
+		cb_error_free(&lerr);
+	}
 	return 0;
 }
 
@@ -268,6 +303,7 @@ int cgroup_manager_detect(const struct runtime_options *opts, const char *mounti
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
+	m->dev_prog_fd = -1;
 	if (driver == RUNTIME_CGROUP_V1)
 		rc = detect_v1(mounts, n, proc_cgroup, parent, m, err);
 	else
@@ -289,7 +325,21 @@ void cgroup_manager_free(struct cgroup_manager *m)
 		free(m->hier[i].name);
 	}
 	free(m->mount);
+	if (m->dev_prog_fd >= 0)
+		close(m->dev_prog_fd);
 	free(m);
+}
+
+bool cgroup_devices_enforced(const struct cgroup_manager *m)
+{
+	if (!m)
+		return false;
+	if (m->ops == &cgroup_v2_ops)
+		return m->dev_prog_fd >= 0;
+	for (size_t i = 0; i < m->nhier; i++)
+		if (m->hier[i].controllers & CG_DEVICES)
+			return true;
+	return false;
 }
 
 unsigned cgroup_needed_controllers(const struct runtime_limits *lim)

@@ -19,6 +19,9 @@
  *      directory's times are restored, and overlayfs copies parents up
  *      with their metadata, so the step sees the image's directories
  *      unchanged.  For a plain rootfs they are created in place.
+ *      Without a device cgroup (sb->nodev: rootless, no cgroups) the root,
+ *      /dev and the extra mounts are nodev (issue 11, docs/RUNTIME.md
+ *      "Devices").
  *   5. /proc, /dev (+ pts, shm, mqueue), /sys (read-only), /etc/hosts,
  *      /etc/resolv.conf, /etc/hostname, the extra mounts, Docker's masked
  *      and read-only paths.  Every target is resolved inside the root
@@ -239,7 +242,7 @@ static void bind_fd(const struct sandbox *sb, int src_fd, int dst_fd, uint64_t a
 	if (tree < 0)
 		child_die(sb, errno, "bind %s", what);
 	if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		child_die(sb, errno, "make %s read-only", what);
+		child_die(sb, errno, "set the mount attributes of %s", what); /* ro, nodev */
 	if (move_mount(tree, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		child_die(sb, errno, "attach %s", what);
 	close(tree);
@@ -300,7 +303,7 @@ static void mount_overlay(struct sandbox *sb, const char *target, const char *to
 			  const char *upper, const char *work)
 {
 	overlay_opts(sb, sb->ovl_opts, sb->ovl_opts_len, top, upper, work);
-	if (mount("overlay", target, "overlay", 0, sb->ovl_opts) < 0)
+	if (mount("overlay", target, "overlay", sb->nodev ? MS_NODEV : 0, sb->ovl_opts) < 0)
 		child_die(sb, errno, "mount the overlay rootfs");
 }
 
@@ -396,7 +399,7 @@ static void setup_root(struct sandbox *sb, const char *root)
 
 		if (dst < 0)
 			child_die(sb, errno, "open `%s`", root);
-		bind_fd(sb, sb->rootfs_fd, dst, 0, "the rootfs");
+		bind_fd(sb, sb->rootfs_fd, dst, sb->nodev ? MOUNT_ATTR_NODEV : 0, "the rootfs");
 		close(dst);
 		return;
 	}
@@ -436,13 +439,13 @@ static void mount_dev_nodes(const struct sandbox *sb, int dev)
 		char host[32];
 		int src, dst;
 
-		if (!sb->userns) {
+		if (!sb->userns && !sb->nodev) {
 			if (mknodat(dev, nodes[i].name, S_IFCHR | 0666,
 				    makedev(nodes[i].major, nodes[i].minor)) < 0)
 				child_die(sb, errno, "mknod /dev/%s", nodes[i].name);
 			continue;
 		}
-		/* a user namespace cannot mknod: bind the host's nodes */
+		/* a user namespace cannot mknod, a nodev /dev cannot use them: bind the host's */
 		snprintf(host, sizeof(host), "/dev/%s", nodes[i].name);
 		src = open(host, O_PATH | O_CLOEXEC);
 		dst = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
@@ -465,8 +468,9 @@ static void mount_dev(const struct sandbox *sb, int root)
 	int fd = open_target(sb, root, "/dev", true, true, false);
 	int dev;
 
-	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
-		 "/dev");
+	/* without a device cgroup, a node made in /dev (CAP_MKNOD) must be inert too */
+	do_mount(sb, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME | (sb->nodev ? MS_NODEV : 0),
+		 "mode=755,size=65536k", "/dev");
 	close(fd);
 	dev = open_in(root, "/dev", O_PATH | O_DIRECTORY, CB_ROOT_NO_SYMLINKS);
 	if (dev < 0)
@@ -628,7 +632,10 @@ static void mount_extras(const struct sandbox *sb, int root)
 				 MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), m->data,
 				 m->target);
 		else
-			bind_fd(sb, m->src_fd, fd, m->readonly ? MOUNT_ATTR_RDONLY : 0, m->target);
+			bind_fd(sb, m->src_fd, fd,
+				(m->readonly ? MOUNT_ATTR_RDONLY : 0) |
+					(sb->nodev ? MOUNT_ATTR_NODEV : 0),
+				m->target);
 		close(fd);
 	}
 }

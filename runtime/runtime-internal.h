@@ -43,8 +43,9 @@ enum {
 	CG_CPU = 1 << 2,
 	CG_CPUACCT = 1 << 3,
 	CG_FREEZER = 1 << 4,
+	CG_DEVICES = 1 << 5, /* issue 11: Docker's device policy (devices.c) */
 };
-#define CG_MAX_HIER 5
+#define CG_MAX_HIER 8
 
 /* A hierarchy the steps' cgroups go into (v1: one per mount; v2: one). */
 struct cgroup_hier {
@@ -58,7 +59,22 @@ struct cgroup_manager {
 	struct cgroup_hier hier[CG_MAX_HIER];
 	size_t nhier;
 	char *mount; /* v2: the hierarchy's mount point (controllers are enabled from here down) */
+	/*
+	 * Issue 11, Docker's device policy (devices.c), when the step's cgroup
+	 * can enforce it (cbuild is real root): v1, the hierarchy with
+	 * CG_DEVICES; v2, this BPF_PROG_TYPE_CGROUP_DEVICE program, loaded by
+	 * cgroup_manager_detect() and attached to each step's cgroup.  -1:
+	 * none (cgroup_devices_enforced() says whether the policy is on).
+	 */
+	int dev_prog_fd;
 };
+
+/*
+ * True when every step's cgroup enforces Docker's device policy; false
+ * (m NULL, rootless, no devices hierarchy, no BPF) means the sandbox must
+ * mount its filesystems nodev instead (mounts.c).
+ */
+bool cgroup_devices_enforced(const struct cgroup_manager *m);
 
 /* One step's cgroups.  paths[i] belongs to mgr->hier[i]; NULL when not created. */
 struct cgroup_step {
@@ -147,6 +163,46 @@ int cg_rmdir(const char *path, struct cb_error **err);
 /* SIGKILL every pid in <dir>/cgroup.procs until it reads empty (bounded wait). */
 int cg_kill_procs(const char *dir, struct cb_error **err);
 void cgroup_step_free_paths(struct cgroup_step *cg);
+
+/* ---- devices: devices.c (issue 11: Docker's device cgroup policy) ---- */
+
+struct bpf_insn;
+
+#define DEV_ANY (-1) /* a wildcard major or minor ("*") */
+#define DEV_MAX_RULES 32
+#define DEV_BPF_MAX 512
+
+/* One device cgroup rule, as in the OCI spec: "c 1:3 rwm" allowed. */
+struct dev_rule {
+	char type;	      /* 'a' (all), 'b' (block), 'c' (character) */
+	int64_t major, minor; /* DEV_ANY = any */
+	unsigned access;      /* BPF_DEVCG_ACC_READ | _WRITE | _MKNOD (linux/bpf.h) */
+	bool allow;
+};
+
+/* moby's default rules followed by runc's AllowedDevices, in that order (static). */
+extern const struct dev_rule dev_docker_rules[];
+extern const size_t dev_docker_nrules;
+
+/*
+ * Reduce rules (starting with "deny a") with the kernel's v1 semantics to
+ * the allow list it leaves: at most max rules into out, *nout of them.
+ */
+int dev_effective(const struct dev_rule *rules, size_t n, struct dev_rule *out, size_t max,
+		  size_t *nout, struct cb_error **err);
+/* "c 1:3 rwm", "b *:* m": the devices.allow / devices.list form. */
+void dev_rule_format(const struct dev_rule *r, char *buf, size_t len);
+/* v1: deny all, then allow Docker's list, in the cgroup directory dir. */
+int dev_v1_apply(const char *dir, struct cb_error **err);
+/*
+ * The BPF_PROG_TYPE_CGROUP_DEVICE program allowing exactly the allow rules
+ * (default deny), into out; its length, or 0 when max is too small.
+ */
+size_t dev_bpf_program(const struct dev_rule *allow, size_t n, struct bpf_insn *out, size_t max);
+/* Load the program for Docker's list: an O_CLOEXEC fd, or -1. */
+int dev_bpf_load(struct cb_error **err);
+/* Attach it to a v2 cgroup (BPF_F_ALLOW_MULTI); path names it in messages. */
+int dev_bpf_attach(int prog_fd, int cgroup_fd, const char *path, struct cb_error **err);
 
 /* ---- seccomp: seccomp.c (compile, install), seccomp-default.c, seccomp-json.c ---- */
 
@@ -317,6 +373,13 @@ struct sandbox {
 	int last_cap;
 	bool single_id;		 /* rootless without ranges: only uid/gid 0 exist, no setgroups */
 	struct cgroup_join join; /* the child writes "0" to join.fds */
+
+	/*
+	 * Issue 11: no device cgroup enforces Docker's device policy (rootless,
+	 * no cgroups, no devices hierarchy): the root, /dev and the extra
+	 * mounts are nodev, and /dev's nodes are binds of the host's.
+	 */
+	bool nodev;
 };
 
 /* spec.c: check spec and fill *sb (everything but the filter, sock and flags). */

@@ -166,6 +166,7 @@ static int prepare(struct runtime *rt, const struct runtime_spec *spec, struct s
 	sb->single_id = rt->rootless && !rt->idmap.ranges;
 	sb->cgroupns = rt->cg != NULL;
 	sb->mount_cgroup2 = rt->cg && rt->cg->ops == &cgroup_v2_ops;
+	sb->nodev = !cgroup_devices_enforced(rt->cg); /* issue 11: no device cgroup, nodev */
 	sb->last_cap = rt->last_cap;
 	sb->base = rt->base;
 	sb->init_fd = rt->init_fd;

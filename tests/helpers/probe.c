@@ -26,11 +26,20 @@
  *   probe exe         try to reach the runtime through /proc/1/exe
  *   probe cwd         the working directory
  *   probe ipc         create a SysV shm segment; count the namespace's segments
+ *   probe dev PATH... open each PATH read-write (O_NONBLOCK | O_NOCTTY):
+ *                     open:PATH=OK or the errno name (issue 11, devices)
+ *   probe cgbpf       run outside the sandbox: can the kernel load a
+ *                     BPF_PROG_TYPE_CGROUP_DEVICE program?  cgroup_bpf=yes,
+ *                     or cgroup_bpf=no and cgroup_bpf_why=
+ *   probe pty         a pseudo-terminal through /dev/ptmx and /dev/pts/N,
+ *                     made the controlling terminal of a new session, then
+ *                     written through /dev/tty: ptmx=, pts=, ctty=, tty=
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -472,6 +481,90 @@ static int cmd_ipc(void)
 	return 0;
 }
 
+/* issue 11: which device nodes the sandbox lets us open */
+static int cmd_dev(int n, char **paths)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(paths[i], O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+		printf("open:%s=%s\n", paths[i], fd < 0 ? strerrorname_np(errno) : "OK");
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+static int cmd_cgbpf(void)
+{
+	struct bpf_insn p[2] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+				{.code = BPF_JMP | BPF_EXIT}};
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (unsigned long)p;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"MIT";
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd >= 0) {
+		printf("cgroup_bpf=yes\n");
+		close(fd);
+		return 0;
+	}
+	printf("cgroup_bpf=no\ncgroup_bpf_why=the kernel loads no BPF_PROG_TYPE_CGROUP_DEVICE "
+	       "program (bpf: %s)\n",
+	       strerror(errno));
+	return 0;
+}
+
+/* In a new session: the pts becomes the controlling terminal, /dev/tty reaches it. */
+static const char *pty_ctty(const char *pts, const char **tty)
+{
+	int fd, t;
+
+	*tty = "skipped";
+	if (setsid() < 0)
+		return strerrorname_np(errno);
+	fd = open(pts, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		return strerrorname_np(errno);
+	t = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	*tty = t < 0 ? strerrorname_np(errno) : write(t, "x\n", 2) != 2 ? "EIO" : "OK";
+	return "OK";
+}
+
+static int cmd_pty(void)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), s, st = 0;
+	char pts[64];
+	pid_t pid;
+
+	printf("ptmx=%s\n", m < 0 ? strerrorname_np(errno) : "OK");
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, pts, sizeof(pts))) {
+		printf("pts=%s\n", strerrorname_np(errno));
+		return 0;
+	}
+	s = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	printf("pts=%s\n", s < 0 ? strerrorname_np(errno) : "OK");
+	if (s < 0)
+		return 0;
+	close(s);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		const char *tty, *ctty = pty_ctty(pts, &tty);
+
+		printf("ctty=%s\ntty=%s\n", ctty, tty);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || st)
+		printf("ctty=child failed\n");
+	close(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -505,6 +598,12 @@ int main(int argc, char **argv)
 		return cmd_ipc();
 	if (!strcmp(cmd, "exe"))
 		return cmd_exe();
+	if (!strcmp(cmd, "dev"))
+		return cmd_dev(argc - 2, argv + 2);
+	if (!strcmp(cmd, "cgbpf"))
+		return cmd_cgbpf();
+	if (!strcmp(cmd, "pty"))
+		return cmd_pty();
 	if (!strcmp(cmd, "cwd")) {
 		char buf[4096];
 
@@ -512,6 +611,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: probe ns|caps|seccomp|paths|fds|forkbomb|alloc MB|sleep S [FILE]|"
-			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi\n");
+			"await READY GO [S]|signals [FILE]|zombies|exe|cwd|ipc|abi|dev "
+			"PATH...|pty|cgbpf\n");
 	return 2;
 }

@@ -131,7 +131,8 @@ static void check_clean(struct runtime *rt, int mounts_before)
 	/* rmdir fails with EBUSY if a step's cgroup were left below the parent */
 	static const char *const roots[] = {"/sys/fs/cgroup/pids",    "/sys/fs/cgroup/cpu",
 					    "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/cpuacct",
-					    "/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+					    "/sys/fs/cgroup/unified", "/sys/fs/cgroup/devices",
+					    "/sys/fs/cgroup"};
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
 		cleanup_free char *p = xasprintf("%s/%s", roots[i], cgparent);
 
