@@ -291,9 +291,9 @@ struct ignore_pattern {
 	size_t len;
 	enum ip_kind kind;
 	bool exclusion;
-	char *orig;	   /* IP_REGEXP: the pattern as written (trimmed), for errors */
-	char *why;	   /* IP_REGEXP whose regexp does not compile: why, an error once used */
-	struct df_rx *rx;  /* IP_REGEXP that compiled */
+	char *orig;	  /* IP_REGEXP: the pattern as written (trimmed), for errors */
+	char *why;	  /* IP_REGEXP whose regexp does not compile: why, an error once used */
+	struct df_rx *rx; /* IP_REGEXP that compiled */
 };
 
 struct ignore_matcher {
@@ -497,8 +497,8 @@ void ignore_parent_release(struct ignore_parent_info *info)
  * error) is treated as none: every parent directory is checked instead.
  */
 int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
-				  const struct ignore_parent_info *parent, struct ignore_parent_info *out,
-				  struct cb_error **err)
+				  const struct ignore_parent_info *parent,
+				  struct ignore_parent_info *out, struct cb_error **err)
 {
 	size_t npat = m ? m->n : 0, n = strlen(path);
 	const bool *pm = parent && parent->n == npat && npat ? parent->matched : NULL;

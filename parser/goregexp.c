@@ -672,7 +672,8 @@ static pcre2_code *rx_pcre2(const struct cb_strbuf *text, struct cb_error **err)
 	/* no \R or \N{...} surprises: the text names every character itself */
 	pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
 	code = pcre2_compile((PCRE2_SPTR)text->buf, text->len,
-			     PCRE2_UTF | PCRE2_NEVER_UCP | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C,
+			     PCRE2_UTF | PCRE2_NEVER_UCP | PCRE2_DOLLAR_ENDONLY |
+				     PCRE2_NEVER_BACKSLASH_C,
 			     &ec, &off, cctx);
 	if (code)
 		return code;
@@ -710,10 +711,10 @@ struct df_rx *df_rx_compile(const char *re, size_t len, struct cb_error **err)
 
 void df_rx_free(struct df_rx *rx)
 {
-	if (!rx)
-		return;
-	pcre2_match_context_free(rx->mctx);
-	pcre2_code_free(rx->code);
+	if (rx) {
+		pcre2_match_context_free(rx->mctx);
+		pcre2_code_free(rx->code);
+	}
 	free(rx);
 }
 

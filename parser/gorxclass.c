@@ -33,7 +33,10 @@ struct rx_named {
 	const struct cb_rune_range *tab;
 	size_t n;
 };
-#define RX_NAMED(name, tab) {name, tab, sizeof(tab) / sizeof(tab[0])}
+#define RX_NAMED(name, tab)                                                                        \
+	{                                                                                          \
+		name, tab, sizeof(tab) / sizeof(tab[0])                                            \
+	}
 static const struct rx_named rx_posix[] = {
 	RX_NAMED("alnum", rx_alnum), RX_NAMED("alpha", rx_alpha),   RX_NAMED("ascii", rx_ascii),
 	RX_NAMED("blank", rx_blank), RX_NAMED("cntrl", rx_cntrl),   RX_NAMED("digit", rx_digit),
