@@ -340,6 +340,14 @@ static void rx_fold_weight(struct rx_parser *P)
 		g->weight = P->weight;
 }
 
+/* After "(" and "|": nothing to repeat yet, nothing to merge a "**" run with. */
+static void rx_no_atom(struct rx_parser *P)
+{
+	rx_fold_weight(P);
+	P->atom = SIZE_MAX;
+	P->atom_dirs = false;
+}
+
 /* A new atom starts at the end of the output. */
 static void rx_new_atom(struct rx_parser *P, bool empty_width)
 {
@@ -539,10 +547,9 @@ static bool rx_open(struct rx_parser *P)
 		return false;
 	if (P->depth >= RX_MAX_DEPTH)
 		return false; /* "expression nests too deeply" */
-	rx_fold_weight(P);
+	rx_no_atom(P);
 	P->groups[++P->depth] = (struct rx_group){P->out.len, 1};
 	cb_strbuf_addstr(&P->out, "(?:");
-	P->atom = SIZE_MAX;
 	P->i++;
 	return true;
 }
@@ -576,8 +583,7 @@ static bool rx_token(struct rx_parser *P)
 	case ')':
 		return rx_close(P);
 	case '|':
-		rx_fold_weight(P);
-		P->atom = SIZE_MAX;
+		rx_no_atom(P);
 		cb_strbuf_addch(&P->out, '|');
 		P->i++;
 		return true;
