@@ -206,17 +206,6 @@ void cb_strbuf_add_goquote(struct cb_strbuf *sb, const char *s, size_t len)
 	cb_strbuf_addch(sb, '"');
 }
 
-const struct cb_unicode_category *cb_unicode_category(const char *name, size_t len)
-{
-	for (size_t i = 0; i < cb_unicode_categories_len; i++) {
-		const struct cb_unicode_category *c = &cb_unicode_categories[i];
-
-		if (strlen(c->name) == len && !memcmp(c->name, name, len))
-			return c;
-	}
-	return NULL;
-}
-
 static void add_hex_bytes(struct cb_strbuf *sb, const unsigned char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -79,17 +79,6 @@ extern const struct cb_rune_range cb_unicode_letter[], cb_unicode_digit[], cb_un
 	cb_unicode_print[];
 extern const size_t cb_unicode_letter_len, cb_unicode_digit_len, cb_unicode_space_len,
 	cb_unicode_print_len;
-/* A general category of Go's unicode.Categories ("Lu", or "L" for all letters). */
-struct cb_unicode_category {
-	const char *name;
-	const struct cb_rune_range *ranges;
-	size_t n;
-};
-extern const struct cb_unicode_category cb_unicode_categories[];
-extern const size_t cb_unicode_categories_len;
-/* The category named name[0:len] (case-sensitive, as Go's map); NULL if none. */
-const struct cb_unicode_category *cb_unicode_category(const char *name, size_t len);
-
 extern const struct cb_case_range cb_unicode_to_lower[], cb_unicode_to_upper[];
 extern const size_t cb_unicode_to_lower_len, cb_unicode_to_upper_len;
 

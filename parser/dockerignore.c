@@ -7,8 +7,8 @@
  * fast paths (exact, prefix, suffix) that do not always agree with that regexp
  * ("**.txt" is a plain suffix test and so matches "a.txt").  BuildKit's
  * behaviour is the fast paths plus the regexp, quirks included, so we do the
- * same translation and then run the regexp with goregexp.c, which covers the
- * part of Go's RE2 syntax that the translation can produce.
+ * same translation and then hand the regexp to goregexp.c, which reads it as
+ * Go's regexp package does and runs it with PCRE2.
  *
  * Go compiles each regexp lazily and reports a bad one as ErrBadPattern from
  * the match; we compile in ignore_matcher_new() and fail there instead, since
@@ -291,9 +291,9 @@ struct ignore_pattern {
 	size_t len;
 	enum ip_kind kind;
 	bool exclusion;
-	bool bad;		/* IP_REGEXP whose regexp does not compile: an error once used */
-	char *orig;		/* the pattern as written (trimmed), for that error */
-	struct df_rx_prog prog; /* IP_REGEXP only */
+	char *orig;	  /* IP_REGEXP: the pattern as written (trimmed), for errors */
+	char *why;	  /* IP_REGEXP whose regexp does not compile: why, an error once used */
+	struct df_rx *rx; /* IP_REGEXP that compiled */
 };
 
 struct ignore_matcher {
@@ -341,9 +341,14 @@ static int pattern_add(struct ignore_matcher *m, const char *raw, struct cb_erro
 	 * needs it, so one that fails (`\3`: Go's regexp has no
 	 * backreferences) is an error then, and never when every match skips it.
 	 */
-	if (ip->kind == IP_REGEXP && !df_rx_compile(re.buf, re.len, &ip->prog)) {
-		ip->bad = true;
+	if (ip->kind == IP_REGEXP) {
+		struct cb_error *why = NULL;
+
 		ip->orig = xstrndup(p, n);
+		ip->rx = df_rx_compile(re.buf, re.len, &why);
+		if (!ip->rx)
+			ip->why = xstrdup(cb_error_msg(why));
+		cb_error_free(&why);
 	}
 	cb_strbuf_release(&re);
 	m->exclusions |= ip->exclusion;
@@ -373,7 +378,8 @@ void ignore_matcher_free(struct ignore_matcher *m)
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].text);
 		free(m->v[i].orig);
-		df_rx_prog_release(&m->v[i].prog);
+		free(m->v[i].why);
+		df_rx_free(m->v[i].rx);
 	}
 	free(m->v);
 	free(m);
@@ -384,9 +390,17 @@ bool ignore_matcher_has_exclusions(const struct ignore_matcher *m)
 	return m && m->exclusions;
 }
 
-/* Pattern.match on s[0:n] (1 or 0; -1 for a bad pattern): the fast paths compare bytes, as Go's do. */
-static int pattern_match(const struct ignore_pattern *ip, const char *s, size_t n)
+/*
+ * Pattern.match on s[0:n]: 1 or 0, or -1 with *err for a bad pattern (or
+ * one whose match backtracks too long).  The fast paths compare bytes, as
+ * Go's do; a regexp uses the caller's *sc.
+ */
+static int pattern_match(const struct ignore_pattern *ip, const char *s, size_t n,
+			 struct df_rx_scratch **sc, struct cb_error **err)
 {
+	struct cb_error *rxerr = NULL;
+	int r;
+
 	const char *t = ip->text;
 	size_t k = ip->len >= 2 ? ip->len - 2 : 0; /* length without the "**" */
 
@@ -401,13 +415,23 @@ static int pattern_match(const struct ignore_pattern *ip, const char *s, size_t 
 		/* a suffix "/foo" (pattern "**" + "/foo") also matches "foo" itself */
 		return k > 0 && t[2] == '/' && n == k - 1 && !memcmp(s, t + 3, n);
 	case IP_REGEXP:
-		return ip->bad ? -1 : df_rx_run(&ip->prog, s, n);
+		if (!ip->rx)
+			return cb_error_set(err, 0, "bad .dockerignore pattern `%s`: %s", ip->orig,
+					    ip->why);
+		r = df_rx_match(ip->rx, s, n, sc, &rxerr);
+		if (r < 0) {
+			cb_error_set(err, 0, "bad .dockerignore pattern `%s`: %s", ip->orig,
+				     cb_error_msg(rxerr));
+			cb_error_free(&rxerr);
+		}
+		return r;
 	}
 	return 0;
 }
 
 /* Does the pattern match any ancestor of the path whose cleaned Dir is dir? */
-static int pattern_match_parents(const struct ignore_pattern *ip, const char *dir)
+static int pattern_match_parents(const struct ignore_pattern *ip, const char *dir,
+				 struct df_rx_scratch **sc, struct cb_error **err)
 {
 	size_t n = strlen(dir);
 
@@ -416,45 +440,42 @@ static int pattern_match_parents(const struct ignore_pattern *ip, const char *di
 	/* strings.Split(dir, "/") joined back one element at a time */
 	for (size_t k = 0; k < n; k++) {
 		if (dir[k] == '/') {
-			int r = pattern_match(ip, dir, k);
+			int r = pattern_match(ip, dir, k, sc, err);
 
 			if (r)
 				return r;
 		}
 	}
-	return pattern_match(ip, dir, n);
-}
-
-static int used_bad_pattern(const struct ignore_pattern *ip, struct cb_error **err)
-{
-	return bad_pattern(err, ip->orig, strlen(ip->orig));
+	return pattern_match(ip, dir, n, sc, err);
 }
 
 int ignore_matcher_matches(const struct ignore_matcher *m, const char *path, struct cb_error **err)
 {
 	size_t n = strlen(path);
 	cleanup_free char *dir = NULL;
+	struct df_rx_scratch *sc = NULL;
 	bool matched = false;
+	int match = 0;
 
 	for (size_t i = 0; m && i < m->n; i++) {
 		const struct ignore_pattern *ip = &m->v[i];
-		int match;
 
 		/* an inclusion cannot change a match, nor an exclusion a non-match */
 		if (ip->exclusion != matched)
 			continue;
-		match = pattern_match(ip, path, n);
+		match = pattern_match(ip, path, n, &sc, err);
 		if (!match) {
 			if (!dir)
 				dir = go_dir(path, n);
-			match = pattern_match_parents(ip, dir);
+			match = pattern_match_parents(ip, dir, &sc, err);
 		}
 		if (match < 0)
-			return used_bad_pattern(ip, err);
+			break;
 		if (match)
 			matched = !ip->exclusion;
 	}
-	return matched;
+	df_rx_scratch_free(sc);
+	return match < 0 ? -1 : matched;
 }
 
 void ignore_parent_init(struct ignore_parent_info *info)
@@ -476,13 +497,14 @@ void ignore_parent_release(struct ignore_parent_info *info)
  * error) is treated as none: every parent directory is checked instead.
  */
 int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
-				  const struct ignore_parent_info *parent, struct ignore_parent_info *out,
-				  struct cb_error **err)
+				  const struct ignore_parent_info *parent,
+				  struct ignore_parent_info *out, struct cb_error **err)
 {
 	size_t npat = m ? m->n : 0, n = strlen(path);
 	const bool *pm = parent && parent->n == npat && npat ? parent->matched : NULL;
 	bool *res = npat ? xcalloc(npat, sizeof(bool)) : NULL;
 	cleanup_free char *dir = NULL;
+	struct df_rx_scratch *sc = NULL;
 	bool matched = false;
 
 	for (size_t i = 0; i < npat; i++) {
@@ -492,24 +514,26 @@ int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *pa
 		if (!match) {
 			if (ip->exclusion != matched)
 				continue;
-			match = pattern_match(ip, path, n);
+			match = pattern_match(ip, path, n, &sc, err);
 			if (!match && !pm) {
 				if (!dir)
 					dir = go_dir(path, n);
-				match = pattern_match_parents(ip, dir);
+				match = pattern_match_parents(ip, dir, &sc, err);
 			}
 		}
 		if (match < 0) {
+			df_rx_scratch_free(sc);
 			free(res);
 			if (out == parent)
 				free(out->matched);
 			ignore_parent_init(out);
-			return used_bad_pattern(ip, err);
+			return -1;
 		}
 		res[i] = match;
 		if (match)
 			matched = !ip->exclusion;
 	}
+	df_rx_scratch_free(sc);
 	if (out == parent)
 		free(out->matched);
 	out->matched = res;

@@ -116,39 +116,58 @@ int df_shell_replace(const char *pattern, const char *value, const char *repl, b
 		     size_t limit, struct cb_strbuf *out, struct cb_error **err);
 
 /*
- * ---- goregexp.c: the Go regexp subset behind .dockerignore patterns ----
+ * ---- goregexp.c: the Go regexps behind .dockerignore patterns, run with PCRE2 ----
  *
  * dockerignore.c translates each pattern into Go regexp text, as
- * moby/patternmatcher does, and runs it here.  The engine accepts exactly
- * the texts Go's regexp.Compile accepts among those the translation can
- * produce, and answers as regexp.MatchString does (an unanchored search;
- * '.' does not match '\n'; invalid UTF-8 reads as U+FFFD).
+ * moby/patternmatcher does; df_rx_compile() accepts exactly the texts Go's
+ * regexp.Compile accepts (among those the translation can produce) and
+ * df_rx_match() answers as regexp.MatchString does (an unanchored search;
+ * '.' does not match '\n'; invalid UTF-8 reads as U+FFFD).  A compiled
+ * regexp is read-only: threads may share it, each with its own scratch.
  *
- *	struct df_rx_prog prog = { 0 };
- *	if (!df_rx_compile(text, len, &prog)) ... Go would reject the text ...
- *	... df_rx_run(&prog, path, strlen(path)) ...
- *	df_rx_prog_release(&prog);
+ *	struct df_rx *rx = df_rx_compile(text, len, &err);
+ *	struct df_rx_scratch *sc = NULL;
+ *	int r = df_rx_match(rx, path, strlen(path), &sc, &err);
+ *	df_rx_scratch_free(sc);
+ *	df_rx_free(rx);
  */
-struct df_rx_inst;  /* one NFA instruction (goregexp.c) */
-struct df_rx_class; /* one bracket or named class (goregexp.c) */
-
-/* A compiled program; owns its arrays.  Zero-initialised means empty. */
-struct df_rx_prog {
-	struct df_rx_inst *code;
-	size_t n, alloc;
-	struct df_rx_class *cls;
-	size_t ncls, clsalloc;
-};
+struct df_rx;
+struct df_rx_scratch; /* match data, made on first use; one per thread */
 
 /*
- * Compile re[0:len] into *prog (which must be empty).  Returns false, with
- * *prog left empty, when Go's regexp.Compile would fail; the caller reports
- * the error in its own terms, as patternmatcher turns it into ErrBadPattern.
+ * Compile re[0:len].  NULL with *err "syntax error in pattern" when Go's
+ * regexp.Compile would fail (the caller reports it in its own terms, as
+ * patternmatcher turns it into ErrBadPattern), or with another message when
+ * Go accepts the text but PCRE2 cannot run it (over PCRE2's size or nesting
+ * limits, or a script newer than its Unicode tables).
  */
-bool df_rx_compile(const char *re, size_t len, struct df_rx_prog *prog);
-/* regexp.MatchString: does prog match anywhere in s[0:n]? */
-bool df_rx_run(const struct df_rx_prog *prog, const char *s, size_t n);
-/* Free prog's arrays and leave it empty; releasing an empty program is a no-op. */
-void df_rx_prog_release(struct df_rx_prog *prog);
+struct df_rx *df_rx_compile(const char *re, size_t len, struct cb_error **err);
+/*
+ * regexp.MatchString: 1 when rx matches somewhere in s[0:n], 0 when not,
+ * -1 with *err when the match backtracks past the step limit (Go's
+ * linear-time matcher would answer; PCRE2 gives up in about 50 ms instead of
+ * running for minutes).  *scratch is made on first use, the caller's to free.
+ */
+int df_rx_match(const struct df_rx *rx, const char *s, size_t n, struct df_rx_scratch **scratch,
+		struct cb_error **err);
+/* Free; NULL is a no-op. */
+void df_rx_scratch_free(struct df_rx_scratch *sc);
+void df_rx_free(struct df_rx *rx);
+
+/*
+ * gorxclass.c: the members of Go regexp classes, appended to the body of a
+ * PCRE2 class (the text between its brackets) in a spelling that means
+ * the same there and in no other way.
+ */
+/* lo..hi (surrogates left out: a subject never holds one). */
+void df_rx_add_range(struct cb_strbuf *body, uint32_t lo, uint32_t hi);
+/* [:name:] for name[0:len] (negated: [:^name:]); false if Go knows no such name. */
+bool df_rx_posix_class(const char *name, size_t len, bool neg, struct cb_strbuf *body);
+/* \d \s \w, or \D \S \W for the upper-case c; false for any other c. */
+bool df_rx_perl_class(char c, struct cb_strbuf *body);
+/* \p{name} (or \P{name} when neg) as Go 1.25+ reads name[0:len]; false if unknown. */
+bool df_rx_unicode_class(const char *name, size_t len, bool neg, struct cb_strbuf *body);
+/* Append [body] (or [^body]) to out; an empty body matches nothing (negated: anything). */
+void df_rx_add_class(struct cb_strbuf *out, const struct cb_strbuf *body, bool neg);
 
 #endif

@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Generate common/unicode_tables.c: the code point classes Go's unicode
-package uses (IsLetter, IsDigit, IsSpace, IsPrint) as sorted range tables,
-its general categories by name (unicode.Categories, which Go's regexp
-reads for \pN and \p{Lu}), and its simple case mappings (ToLower,
-ToUpper).  BuildKit's Dockerfile
+package uses (IsLetter, IsDigit, IsSpace, IsPrint) as sorted range tables
+and its simple case mappings (ToLower, ToUpper).  (Go's regexp classes,
+\pN and \p{Greek}, are PCRE2's: parser/gorxclass.c.)  BuildKit's Dockerfile
 parser and shell lexer decide words and names with these, and fold
 instruction words with strings.ToLower/ToUpper, so cbuild must classify and
 fold exactly the same way.
@@ -102,29 +101,6 @@ def case_ranges(fn):
     return out
 
 
-# unicode.Categories: every two-letter category but Cn (unassigned), and
-# the one-letter unions (Go's C is Cc, Cf, Co and Cs: no Cn either).
-CATEGORY_NAMES = ['C', 'Cc', 'Cf', 'Co', 'Cs', 'L', 'Ll', 'Lm', 'Lo', 'Lt', 'Lu', 'M', 'Mc',
-                  'Me', 'Mn', 'N', 'Nd', 'Nl', 'No', 'P', 'Pc', 'Pd', 'Pe', 'Pf', 'Pi', 'Po',
-                  'Ps', 'S', 'Sc', 'Sk', 'Sm', 'So', 'Z', 'Zl', 'Zp', 'Zs']
-
-
-def category_ranges():
-    """{name: ranges} for CATEGORY_NAMES, in one pass over the code points."""
-    runs = {name: [] for name in CATEGORY_NAMES}
-    for cp in range(0x110000):
-        c = cat(cp)
-        if c == 'Cn':
-            continue
-        for name in (c, c[0]):
-            r = runs[name]
-            if r and r[-1][1] == cp - 1:
-                r[-1][1] = cp
-            else:
-                r.append([cp, cp])
-    return runs
-
-
 CASES = {
     'to_lower': simple_lower,
     'to_upper': simple_upper,
@@ -140,23 +116,6 @@ for name, rs in TABLE_RANGES.items():
         print('\t{ 0x%04X, 0x%04X },' % (lo, hi))
     print('};')
     print('const size_t cb_unicode_%s_len = %d;\n' % (name, len(rs)))
-cats = category_ranges()
-# a category equal to a table above (L is IsLetter, Nd is IsDigit) points there
-same = {name: table for name in CATEGORY_NAMES for table in TABLES
-        if [tuple(r) for r in cats[name]] == TABLE_RANGES[table]}
-for name in CATEGORY_NAMES:
-    if name in same:
-        continue
-    print('static const struct cb_rune_range cat_%s[] = {' % name)
-    for lo, hi in cats[name]:
-        print('\t{ 0x%04X, 0x%04X },' % (lo, hi))
-    print('};')
-print('const struct cb_unicode_category cb_unicode_categories[] = {')
-for name in CATEGORY_NAMES:
-    array = 'cb_unicode_' + same[name] if name in same else 'cat_' + name
-    print('\t{ "%s", %s, %d },' % (name, array, len(cats[name])))
-print('};')
-print('const size_t cb_unicode_categories_len = %d;\n' % len(CATEGORY_NAMES))
 for name, fn in CASES.items():
     rs = case_ranges(fn)
     print('const struct cb_case_range cb_unicode_%s[] = {' % name)

@@ -599,8 +599,8 @@ static void test_unescaped_alternation_and_repetition(void **state)
 	check_match(PATS("a\\pP"), "a!", true);
 	check_match(PATS("[\\p{Zs}]x"), "\xE3\x80\x80x", true);
 	check_match(PATS("a\\p{Any}"), "a\xE2\x82\xAC", true);
-	/* scripts are not carried (Go knows them); an unknown name is bad in Go too */
-	check_bad(PATS("a\\p{Greek}"), NULL);
+	/* scripts work (test_unicode_names); an unknown name is bad in Go too */
+	check_match(PATS("a\\p{Greek}"), "a\xCE\xB1", true);
 	check_bad(PATS("a\\pa"), NULL);
 	/* Go refuses these when a match uses them */
 	check_bad(PATS("x*{2}"), "bad .dockerignore pattern `x*{2}`: syntax error in pattern");
@@ -620,6 +620,203 @@ static void test_no_exponential_blowup(void **state)
 	check_match(PATS("**/**/**/**/**/**/**/**/b"), "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/c",
 		    false);
 	assert_true((double)(clock() - start) / CLOCKS_PER_SEC < 2.0);
+}
+
+/*
+ * Go 1.25 and later read \p names loosely (case, '_', '-' and ' ' do not
+ * count), know the category aliases, Cn, LC, Assigned and ASCII, and find
+ * the scripts whose names are one word; PCRE2's properties carry them.
+ */
+static void test_unicode_names(void **state)
+{
+	(void)state;
+	check_match(PATS("a\\p{Greek}"), "a\xCE\xB1", true); /* alpha */
+	check_match(PATS("a\\p{Greek}"), "ab", false);
+	check_match(PATS("a\\P{Greek}"), "ab", true);
+	check_match(PATS("a[\\p{Greek}x]"), "ax", true);
+	check_match(PATS("a\\p{^Greek}"), "a\xCE\xB1", false);
+	check_match(PATS("\\p{Han}*"), "\xE8\xAA\x9E", true);
+	/* the Script property, not Script_Extensions: U+0342 is Inherited */
+	check_match(PATS("a\\p{Greek}"), "a\xCD\x82", false);
+	check_match(PATS("a\\p{Inherited}"), "a\xCD\x82", true);
+	/* loose names and aliases */
+	check_match(PATS("a\\p{greek}"), "a\xCE\xB1", true);
+	check_match(PATS("a\\pl"), "ab", true);
+	check_match(PATS("a\\p{Uppercase_Letter}"), "aB", true);
+	check_match(PATS("a\\p{lowercase letter}"), "aB", false);
+	check_match(PATS("a\\p{LC}"), "aB", true);
+	check_match(PATS("a\\p{ASCII}"), "a~", true);
+	check_match(PATS("a\\p{ASCII}"), "a\xC3\xA9", false);
+	/* Go's C has no unassigned code points (U+0378); Cn and Assigned do */
+	check_match(PATS("a\\p{C}"), "a\xCD\xB8", false);
+	check_match(PATS("a\\P{C}"), "a\xCD\xB8", true);
+	check_match(PATS("a[^\\p{C}]"), "a\xCD\xB8", true);
+	check_match(PATS("a\\p{C}"), "a\xC2\xAD", true); /* soft hyphen, Cf */
+	check_match(PATS("a\\p{Cn}"), "a\xCD\xB8", true);
+	check_match(PATS("a\\p{Assigned}"), "a\xCD\xB8", false);
+	/* Go canonicalises before it looks a script up: several words never match */
+	check_bad(PATS("a\\p{Old_Italic}"), NULL);
+	check_bad(PATS("a\\p{Nosuch}"), NULL);
+	check_bad(PATS("a\\p{}"), NULL);
+	check_bad(PATS("a\\p{Greek"), NULL);
+}
+
+/*
+ * What PCRE2 accepts (or reads otherwise) and Go's regexp does not: the
+ * text is parsed as Go parses it, so these fail or mean what they mean in Go.
+ */
+static void test_pcre2_only_refused(void **state)
+{
+	/*
+	 * Space-separated: PCRE2 escapes Go has not, a backreference, stacked
+	 * repetitions, counts over 1000, \Q in brackets, \x{} past
+	 * U+10FFFF, empty or not hex.
+	 */
+	static const char bad[] = "a\\Z* a\\h* a\\R* a\\K* a\\e* a\\G* a\\X* a\\N* a\\g1* a\\k<n>* "
+				  "a\\cA* a\\o{101}* a\\C* a\\2* x?{2}{3} ?{1000}{2} "
+				  "a\\p{Greek}{2}{3} ?{1001} ?{0,1001} ?{99999999999} [\\Q]a]* "
+				  "\\x{110000}* \\x{}* \\x{12g}*";
+
+	(void)state;
+	for (const char *p = bad; *p;) {
+		size_t n = strcspn(p, " ");
+		cleanup_free char *pat = xstrndup(p, n);
+		cleanup_free char *want =
+			xasprintf("bad .dockerignore pattern `%s`: syntax error in pattern", pat);
+
+		check_bad(PATS(pat), want);
+		p += n + (p[n] == ' ');
+	}
+	/* Go's count limit is 1000 on the product of nested counts too */
+	check_match(PATS("?{1000}"), "a", false);
+	/* {,n} is literal text in Go (a count in newer PCRE2) */
+	check_match(PATS("?{,3}"), "a{,3}", true);
+	check_match(PATS("?{,3}"), "aa", false);
+	/* \s has no \v in Go, [[:space:]] has */
+	check_match(PATS("a\\s"), "a\v", false);
+	check_match(PATS("a\\s"), "a\f", true);
+	check_match(PATS("a[[:space:]]"), "a\v", true);
+	check_match(PATS("a\\S"), "a\v", true);
+	/* \b \w \d [[:alpha:]] are ASCII: no UCP */
+	check_match(PATS("x\\b*"), "x\xC3\xA9", true);
+	check_match(PATS("a\\w"), "a\xC3\xA9", false);
+	check_match(PATS("a\\d"), "a\xD9\xA3", false); /* ARABIC-INDIC DIGIT THREE */
+	check_match(PATS("a[[:alpha:]]"), "a\xC3\xA9", false);
+	check_match(PATS("a[[:^alpha:]]"), "a\xC3\xA9", true);
+	/* \x{...} and empty-width atoms under a count, as Go reads them */
+	check_match(PATS("\\x{263a}*"), "\xE2\x98\xBA", true);
+	check_match(PATS("{2}a*"), "ab", true);
+	check_match(PATS("a\\b{2}*"), "a", true);
+	/* a surrogate is no rune of any subject */
+	check_match(PATS("a\\x{D800}*"), "a\xED\xA0\x80", false);
+	check_match(PATS("a[\\x{D000}-\\x{E000}]"), "a\xED\x80\x80", true);
+	/* stacked repetitions are refused, but not across an empty \Q\E */
+	check_match(PATS("a?\\Q\\E{2}"), "ab", false);
+	check_match(PATS("a?\\Q\\E{2}"), "abc", true);
+	/* more alternatives than Go's nesting depth: Go's alternation is flat */
+	{
+		struct cb_strbuf big = CB_STRBUF_INIT;
+
+		for (int i = 0; i < 1500; i++)
+			cb_strbuf_addstr(&big, "x?|");
+		cb_strbuf_addstr(&big, "y?");
+		check_match(PATS(big.buf), "yz", true);
+		check_match(PATS(big.buf), "zz", false);
+		cb_strbuf_release(&big);
+	}
+}
+
+/* Go reads a string with invalid UTF-8 one bad byte = one U+FFFD rune at a time. */
+static void test_invalid_utf8_names(void **state)
+{
+	(void)state;
+	check_match(PATS("x?"), "x\xFF", true);
+	check_match(PATS("x??"), "x\xFF", false);
+	check_match(PATS("x??"), "x\xE2\x82", true);	  /* a truncated sequence: 2 runes */
+	check_match(PATS("x???"), "x\xED\xA0\x80", true); /* an encoded surrogate: 3 */
+	check_match(PATS("x??"), "x\xC0\xAF", true);	  /* an overlong '/': 2, no '/' */
+	check_match(PATS("x/?"), "x\xC0\xAF", false);
+	check_match(PATS("[^a]*"), "\xFF\xFE", true);
+	/* a U+FFFD in the pattern matches every bad byte */
+	check_match(PATS("a\xEF\xBF\xBD\xEF\xBF\xBD*"), "a\xFF\x80", true);
+	check_match(PATS("a\xEF\xBF\xBD?"), "a\xFF\x62", true);
+	check_match(PATS("a\xEF\xBF\xBD?"), "abb", false);
+	/* ... and the bad bytes of a directory name too */
+	check_match(PATS("*/\xEF\xBF\xBDy"), "d\xFF/\xFEy/z", true);
+}
+
+/* The 1000-level path of issue 12: a/a/.../a/<last> */
+static char *deep_path(int levels, const char *last)
+{
+	struct cb_strbuf sb = CB_STRBUF_INIT;
+
+	for (int i = 0; i < levels; i++)
+		cb_strbuf_addstr(&sb, "a/");
+	cb_strbuf_addstr(&sb, last);
+	return cb_strbuf_detach(&sb, NULL);
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * PCRE2 backtracks where Go's matcher is linear: a run of "**\/" answers
+ * at once, and whatever else backtracks too long is an error, both well
+ * under 100 ms.
+ */
+static void test_match_time_bound(void **state)
+{
+	struct cb_strbuf pat = CB_STRBUF_INIT;
+	cleanup_free char *miss = deep_path(1000, "bc"), *hit = deep_path(1000, "b");
+	cleanup_free char *msg = NULL;
+	struct ignore_matcher *m;
+	struct cb_error *err = NULL;
+	struct timespec t0;
+	double ms;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		cb_strbuf_addstr(&pat, "**/");
+	cb_strbuf_addch(&pat, 'b');
+	m = matcher(PATS(pat.buf), &msg);
+	assert_non_null(m);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ignore_matcher_matches(m, miss, NULL), 0);
+	assert_int_equal(ignore_matcher_matches(m, hit, NULL), 1);
+	ms = elapsed_ms(&t0);
+	print_message("1000 \"**/\" against 1000 levels, twice: %.1f ms\n", ms);
+	assert_true(ms < 100);
+	ignore_matcher_free(m);
+	/* every way of asking agrees */
+	check_match(PATS(pat.buf), miss, false);
+	check_match(PATS(pat.buf), hit, true);
+	check_match(PATS(pat.buf), "b", true);
+	/* not merged when a count could still apply to the second: (.*\/)?{0} is empty */
+	check_match(PATS("**/**/\\Q\\E{0}"), "x/", true);
+	check_match(PATS("**/**/\\Q\\E{0}"), "x/y", false);
+	/*
+	 * Quadratic backtracking on a 4096-byte path of one-letter directories
+	 * (Go answers "no"): a clear error after a bounded time (about 25 ms
+	 * here; the bound is loose for sanitizer builds on a busy machine).
+	 */
+	m = matcher(PATS("**/a**/a/b"), &msg);
+	assert_non_null(m);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ignore_matcher_matches(m, miss, &err), -1);
+	ms = elapsed_ms(&t0);
+	print_message("refused after %.1f ms: %.80s...\n", ms, cb_error_msg(err));
+	assert_true(ms < 1000);
+	assert_non_null(strstr(cb_error_msg(err),
+			       "bad .dockerignore pattern `**/a**/a/b`: matching `a/a/"));
+	assert_non_null(strstr(cb_error_msg(err), "c` backtracks more than 1000000 steps"));
+	cb_error_free(&err);
+	ignore_matcher_free(m);
+	cb_strbuf_release(&pat);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -700,6 +897,8 @@ CB_TEST_MAIN(cmocka_unit_test(test_vectors_matches_single),
 	     cmocka_unit_test(test_backslash_paths), cmocka_unit_test(test_patternmatcher_quirks),
 	     cmocka_unit_test(test_bad_patterns),
 	     cmocka_unit_test(test_unescaped_alternation_and_repetition),
-	     cmocka_unit_test(test_no_exponential_blowup),
-	     cmocka_unit_test(test_read_cleaning), cmocka_unit_test(test_read_bom_only_first_line),
+	     cmocka_unit_test(test_no_exponential_blowup), cmocka_unit_test(test_unicode_names),
+	     cmocka_unit_test(test_pcre2_only_refused), cmocka_unit_test(test_invalid_utf8_names),
+	     cmocka_unit_test(test_match_time_bound), cmocka_unit_test(test_read_cleaning),
+	     cmocka_unit_test(test_read_bom_only_first_line),
 	     cmocka_unit_test(test_read_appends_and_limits))
