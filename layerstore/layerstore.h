@@ -51,8 +51,20 @@ char *layer_store_default_root(const char *flag);
  * Open (creating it with mode 0700 if needed) the store at root, take a
  * lease, and clean up what crashed processes left half-written (temp files
  * and unfinished snapshots whose owner is gone).
+ *
+ * The root must be owned by the caller (euid) and not group- or
+ * world-writable, and the store's own directories and files must not be
+ * symlinks (or anything but what the store makes there): otherwise the
+ * open is refused, naming what is wrong, and nothing is written.
  */
 struct layer_store *layer_store_open(const char *root, struct cb_error **err);
+/*
+ * The same for `cbuild fsck`: a directory or file of the store's layout
+ * that is a symlink (or of the wrong type) is moved into quarantine/ (the
+ * link itself, never its target), a new directory made in its place, and
+ * layer_store_fsck reports each as a problem.  The root checks still refuse.
+ */
+struct layer_store *layer_store_open_repair(const char *root, struct cb_error **err);
 void layer_store_close(struct layer_store *s);
 
 /* The root directory (borrowed for the handle's life) and an fd on it. */
