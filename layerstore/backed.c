@@ -92,9 +92,12 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	b->links = links;
 	/* without its snapshot (pruned, or lost with a power failure) the blob is not there */
 	snprintf(fs, sizeof(fs), "snapshots/%s/fs", cb_digest_hex(&b->chain));
-	if (store_stat(s, fs, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (store_stat(s, fs, &st) < 0) {
+		if (errno == ELOOP) /* a symlink planted at snapshots/<hex>: never followed */
+			return store_path_error(s, err, errno, "stat", fs);
 		return 0;
-	return 1;
+	}
+	return S_ISDIR(st.st_mode) ? 1 : 0;
 }
 
 int store_backed_only(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,

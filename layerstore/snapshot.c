@@ -74,7 +74,7 @@ static int snapshot_use(struct layer_store *s, const struct cb_digest *chain, st
 	ret = store_lease_locked(s, chain, err);
 	/* the snapshot's own directory is one the store made, never a symlink to one */
 	if (ret == 0 && store_stat(s, path, &st) == 0 && !S_ISDIR(st.st_mode))
-		ret = cb_error_set(err, ENOTDIR,
+		ret = cb_error_set(err, 0,
 				   "snapshot %s: `%s/%s` is not a directory the store made (%s); "
 				   "run `cbuild fsck`",
 				   chain->str, layer_store_root(s), path,
