@@ -265,8 +265,20 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 			     struct layer_desc *out, struct cb_digest *chain_out,
 			     struct cb_error **err);
 
-/* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
+/*
+ * The snapshot's directory (its own layer only, overlay whiteouts); caller
+ * frees.  A path: what keeps it leading to the store's snapshot is the
+ * root's owner and 0700 mode (docs/STORE.md); to read the tree, prefer
+ * layer_store_snapshot_open.
+ */
 char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
+/*
+ * An O_RDONLY directory fd of the snapshot's tree, resolved inside the
+ * store without following a symlink (a planted snapshots/<id> link is an
+ * error naming fsck); the caller closes it.  -1 and *err when missing.
+ */
+int layer_store_snapshot_open(struct layer_store *s, const struct cb_digest *chain,
+			      struct cb_error **err);
 
 /*
  * Progress of a handle's long work on a layer: "extracting" (a blob into a

@@ -57,6 +57,19 @@ char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *ch
 	return xasprintf("%s/snapshots/%s/fs", layer_store_root(s), cb_digest_hex(chain));
 }
 
+int layer_store_snapshot_open(struct layer_store *s, const struct cb_digest *chain,
+			      struct cb_error **err)
+{
+	char path[STORE_PATH_MAX + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(chain));
+	fd = store_openat(s, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return store_path_error(s, err, errno, "open snapshot", path);
+	return fd;
+}
+
 /*
  * Lease chain and report whether its snapshot is there (1), not (0).  The
  * lease goes first, under the shared store lock, so a prune either sees the
