@@ -67,7 +67,12 @@ struct layer_store *layer_store_open(const char *root, struct cb_error **err);
 struct layer_store *layer_store_open_repair(const char *root, struct cb_error **err);
 void layer_store_close(struct layer_store *s);
 
-/* The root directory (borrowed for the handle's life) and an fd on it. */
+/*
+ * The root directory (borrowed for the handle's life) and an fd on it.
+ * Paths built from the root string stay the store's because the root is
+ * the caller's and 0700 (nobody else can swap anything inside); open
+ * checked that at open time.
+ */
 const char *layer_store_root(const struct layer_store *s);
 int layer_store_root_fd(const struct layer_store *s);
 
