@@ -195,7 +195,7 @@ int cmd_fsck(int argc, char **argv)
 
 	if (rc != CLI_CONTINUE)
 		return rc;
-	/* a layout damaged by a planted symlink opens here (set aside, reported) and nowhere else */
+	/* a layout damaged by a planted symlink opens here (set aside, reported), nowhere else */
 	root = layer_store_default_root(o.root);
 	s = layer_store_open_repair(root, &err);
 	free(root);

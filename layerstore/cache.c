@@ -181,8 +181,7 @@ int store_cache_list(struct layer_store *s, struct cache_entry **out, size_t *no
 			continue;
 		snprintf(path, sizeof(path), "cache/%.64s", names.v[i]);
 		snprintf(e.key.str, sizeof(e.key.str), "sha256:%.64s", names.v[i]);
-		if (read_entry(s, path, &e.record, &ignored) <= 0 ||
-		    store_stat(s, path, &st) < 0) {
+		if (read_entry(s, path, &e.record, &ignored) <= 0 || store_stat(s, path, &st) < 0) {
 			cb_error_free(&ignored); /* fsck reports unreadable entries */
 			continue;
 		}

@@ -142,7 +142,7 @@ out:
 	return ret;
 }
 
-/* snapshots/<name> is a symlink or a file: never a snapshot; the entry itself goes to quarantine/. */
+/* snapshots/<name> is a symlink or a file, never a snapshot: the entry goes to quarantine/. */
 static void snapshot_not_dir(struct fsck *f, const char *name, const struct stat *st)
 {
 	char *moved = quarantine(f->s, "snapshots", name);

@@ -68,8 +68,6 @@ enum store_dir {
 struct layer_store {
 	char *root;
 	int root_fd;
-	bool repair;		 /* opened for fsck: a damaged layout is set aside */
-	struct cb_strvec repairs; /* what that did, for fsck to report */
 	int lock_fd; /* <root>/lock: flock shared to add objects, exclusive to sweep */
 	int lock_depth;
 	bool lock_exclusive;
@@ -78,6 +76,8 @@ struct layer_store {
 	unsigned long tmp_seq;
 	struct digest_set leased; /* what the lease file already lists */
 	struct layer_store_progress progress;
+	bool repair;		  /* opened for fsck: a damaged layout is set aside */
+	struct cb_strvec repairs; /* what that did, for fsck to report */
 };
 
 /*

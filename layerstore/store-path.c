@@ -38,13 +38,19 @@
 #include "store-internal.h"
 #include "xalloc.h"
 
-/* In the order they are checked: quarantine/ first (repairs move into it), blobs/ before blobs/sha256. */
+/* In the order they are checked: quarantine/ first (repairs move into it), blobs/ before
+ * blobs/sha256. */
 static const char *const store_dirs[STORE_NDIRS] = {
-	[STORE_DIR_QUARANTINE] = "quarantine", [STORE_DIR_BLOBS] = "blobs",
-	[STORE_DIR_BLOBS_SHA256] = "blobs/sha256", [STORE_DIR_SNAPSHOTS] = "snapshots",
-	[STORE_DIR_LAYERS] = "layers", [STORE_DIR_TMP] = "tmp",
-	[STORE_DIR_LEASES] = "leases", [STORE_DIR_CACHE] = "cache",
-	[STORE_DIR_AUX] = "aux", [STORE_DIR_SOURCES] = "sources",
+	[STORE_DIR_QUARANTINE] = "quarantine",
+	[STORE_DIR_BLOBS] = "blobs",
+	[STORE_DIR_BLOBS_SHA256] = "blobs/sha256",
+	[STORE_DIR_SNAPSHOTS] = "snapshots",
+	[STORE_DIR_LAYERS] = "layers",
+	[STORE_DIR_TMP] = "tmp",
+	[STORE_DIR_LEASES] = "leases",
+	[STORE_DIR_CACHE] = "cache",
+	[STORE_DIR_AUX] = "aux",
+	[STORE_DIR_SOURCES] = "sources",
 };
 
 /* The regular files of the root (layout.tmp-* are cb_write_file_atomic's temp files). */
@@ -212,7 +218,8 @@ int store_rm_rf(struct layer_store *s, const char *path, struct cb_error **err)
 	return ret;
 }
 
-/* An error that is ours, not the system's (no ": strerror" appended), with code kept for callers. */
+/* An error that is ours, not the system's (no ": strerror" appended), with code kept for callers.
+ */
 static int error_coded(struct cb_error **err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -372,7 +379,7 @@ static char *describe(struct layer_store *s, const char *path, const struct stat
 		target[n] = '\0';
 		return xasprintf("a symlink to `%s`", target);
 	}
-	return xstrdup(S_ISDIR(st->st_mode)	 ? "a directory"
+	return xstrdup(S_ISDIR(st->st_mode)   ? "a directory"
 		       : S_ISREG(st->st_mode) ? "a regular file"
 					      : "a special file");
 }

@@ -283,7 +283,7 @@ bool store_lease_is_dead(struct layer_store *s, const char *id)
 		return false;
 	snprintf(path, sizeof(path), "leases/%s", id);
 	fd = store_openat(s, path, O_RDONLY | O_NONBLOCK, 0);
-	/* a symlink or anything but a file was planted: no owner locks it, and removing it is safe */
+	/* a symlink or anything but a file was planted: nobody locks it, removing it is safe */
 	if (fd < 0)
 		return errno == ENOENT || errno == ELOOP;
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))

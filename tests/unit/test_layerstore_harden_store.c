@@ -36,8 +36,7 @@ static void make_host_dir(void)
 	/* named as a dead lease's temp file would be: the cleaner's first victim */
 	assert_int_equal(
 		cb_write_file_atomic(AT_FDCWD, "host/123-abc.1.blob", "keep\n", 5, 0644, NULL), 0);
-	assert_int_equal(cb_write_file_atomic(AT_FDCWD, "host/" HEX_A, "keep\n", 5, 0644, NULL),
-			 0);
+	assert_int_equal(cb_write_file_atomic(AT_FDCWD, "host/" HEX_A, "keep\n", 5, 0644, NULL), 0);
 }
 
 static void host_dir_intact(void)
@@ -102,7 +101,8 @@ static void test_harden_store_root_not_owned(void **state)
 	if (geteuid() == 0) {
 		assert_int_equal(mkdir("theirs", 0755), 0);
 		assert_int_equal(chown("theirs", 1000, 1000), 0);
-		open_fails("theirs", "store root `theirs` is owned by uid 1000, not by you (uid 0)");
+		open_fails("theirs",
+			   "store root `theirs` is owned by uid 1000, not by you (uid 0)");
 		assert_int_equal(count_entries("theirs"), 0); /* left as it was */
 		assert_int_equal(stat("theirs", &st), 0);
 		assert_int_equal(st.st_uid, 1000);
@@ -225,7 +225,8 @@ static void test_harden_store_tags_symlink(void **state)
 	assert_int_equal(access("victim", F_OK), 0);
 }
 
-/* snapshots/<chain> a symlink to a tree elsewhere: never used as a lowerdir; fsck quarantines it. */
+/* snapshots/<chain> a symlink to a tree elsewhere: never used as a lowerdir; fsck quarantines it.
+ */
 static void test_harden_store_snapshot_symlink(void **state)
 {
 	struct cb_strvec dirs = CB_STRVEC_INIT, r = CB_STRVEC_INIT;
