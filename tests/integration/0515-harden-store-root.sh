@@ -59,18 +59,18 @@ expect_rc 0 "$CBUILD" images --root "$T/old"
 [ -f "$T/old/layout" ] || fail "the 0755 root was not made a store"
 
 # --- as an ordinary user ---------------------------------------------------
-U="setpriv --reuid 1000 --regid 1000 --clear-groups"
+U=(setpriv --reuid 1000 --regid 1000 --clear-groups)
 mkdir "$T/u"
 chown 1000:1000 "$T/u"
 mkdir "$T/u/roots"
-refused "$T/u/roots" "store root \`$T/u/roots\` is owned by uid 0, not by you (uid 1000)" $U
+refused "$T/u/roots" "store root \`$T/u/roots\` is owned by uid 0, not by you (uid 1000)" "${U[@]}"
 mkdir "$T/u/mine"
 chown 1000:1000 "$T/u/mine"
 chmod 777 "$T/u/mine"
-refused "$T/u/mine" "store root \`$T/u/mine\` is writable by others (mode 0777)" $U
+refused "$T/u/mine" "store root \`$T/u/mine\` is writable by others (mode 0777)" "${U[@]}"
 chmod 755 "$T/u/mine"
-expect_rc 0 $U "$CBUILD" images --root "$T/u/mine"
-(umask 0 && $U "$CBUILD" images --root "$T/u/new/store" >/dev/null) || fail "a new rootless root: $?"
+expect_rc 0 "${U[@]}" "$CBUILD" images --root "$T/u/mine"
+(umask 0 && "${U[@]}" "$CBUILD" images --root "$T/u/new/store" >/dev/null) || fail "a new rootless root: $?"
 [ "$(mode "$T/u/new/store")" = 700 ] && [ "$(owner "$T/u/new/store")" = 1000 ] ||
 	fail "a new rootless root is $(owner "$T/u/new/store") $(mode "$T/u/new/store")"
 echo ok

@@ -114,7 +114,8 @@ contains "$T/err" "a symlink is on the way, where the store never makes one; run
 expect_rc 0 "$CBUILD" df --root "$S"
 expect_rc 1 "$CBUILD" fsck --root "$S"
 contains "$T/err" "\`snapshots/$chain\` is a symlink, not a snapshot directory; moved it to \`quarantine/$chain."
-[ ! -e "$S/snapshots/$chain" ] && [ -L "$S/quarantine/$(ls "$S/quarantine" | grep -m1 "^$chain")" ] ||
+links=$(find "$S/quarantine" -maxdepth 1 -type l -name "$chain.*" | wc -l)
+[ ! -e "$S/snapshots/$chain" ] && [ "$links" = 1 ] ||
 	fail "the snapshot link was not quarantined as a link: $(ls -la "$S/snapshots" "$S/quarantine")"
 expect_rc 0 "$CBUILD" prune --root "$S" --all
 [ "$(cat "$T/host-snap/fs/evil")" = evil ] || fail "the host tree changed"
@@ -132,13 +133,13 @@ expect_rc 1 "$CBUILD" fsck --root "$S"
 [ "$(cat "$T/victim")" = keep ] || fail "the lease's target changed"
 
 # --- rootless: tmp -> a host directory of that user -----------------------
-U="setpriv --reuid 1000 --regid 1000 --clear-groups"
+U=(setpriv --reuid 1000 --regid 1000 --clear-groups)
 mkdir "$T/u"
 chown 1000:1000 "$T/u"
-$U "$CBUILD" images --root "$T/u/store" >/dev/null || fail "a rootless store"
-$U bash -c "$(declare -f host); host '$T/u/host'"
+"${U[@]}" "$CBUILD" images --root "$T/u/store" >/dev/null || fail "a rootless store"
+"${U[@]}" bash -c "$(declare -f host); host '$T/u/host'"
 rm -rf "$T/u/store/tmp"
-$U ln -s "$T/u/host" "$T/u/store/tmp"
-planted "$T/u/store" tmp "$T/u/host" directory $U
+"${U[@]}" ln -s "$T/u/host" "$T/u/store/tmp"
+planted "$T/u/store" tmp "$T/u/host" directory "${U[@]}"
 host_intact "$T/u/host" "the repaired rootless store"
 echo ok
