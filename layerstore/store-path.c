@@ -63,7 +63,7 @@ static const char *const store_files[] = {"layout", "lock", "tags.json", "tags.l
 /* The directory holding a path's last component, and that component. */
 struct store_at {
 	int fd;
-	bool owned; /* else borrowed: the root's or a layout directory's fd */
+	bool owned; /* else the root's fd, borrowed */
 	const char *name;
 };
 
