@@ -173,7 +173,6 @@ struct copy_reuse *copy_reuse_open(struct layer_store *s, const char *name)
 {
 	struct copy_reuse *r = xcalloc(1, sizeof(*r));
 	struct cb_error *err = NULL;
-	cleanup_free char *dir = NULL;
 	char chain_str[CB_DIGEST_LEN + 1];
 	struct cb_digest chain;
 	size_t head = sizeof(REUSE_MAGIC) - 1 + CB_DIGEST_LEN + 1;
@@ -191,8 +190,7 @@ struct copy_reuse *copy_reuse_open(struct layer_store *s, const char *name)
 	/* leased first, so a prune cannot take it while files are linked from it */
 	if (layer_store_lease_add(s, &chain, &err) < 0)
 		goto none;
-	dir = layer_store_snapshot_dir(s, &chain);
-	r->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r->rootfd = layer_store_snapshot_open(s, &chain, &err);
 	if (r->rootfd < 0)
 		goto none;
 	return r;

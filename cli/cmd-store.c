@@ -189,14 +189,20 @@ int cmd_fsck(int argc, char **argv)
 	struct cb_strvec report = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
 	struct layer_store *s;
+	char *root;
 	struct opts o;
 	int rc = parse_opts(self, "q", fsck_options, argc, argv, &o), problems;
 
 	if (rc != CLI_CONTINUE)
 		return rc;
-	s = cli_store_open(o.root);
-	if (!s)
+	/* a layout damaged by a planted symlink opens here (set aside, reported), nowhere else */
+	root = layer_store_default_root(o.root);
+	s = layer_store_open_repair(root, &err);
+	free(root);
+	if (!s) {
+		cb_error_report(&err);
 		return 1;
+	}
 	problems = layer_store_fsck(s, o.rebuild, &report, &err);
 	layer_store_close(s);
 	if (problems < 0) {

@@ -70,7 +70,7 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	size_t len = 0;
 
 	store_backed_path(d, path);
-	if (cb_read_file_at(s->root_fd, path, BACKED_RECORD_MAX, &buf, &len, &rerr) < 0) {
+	if (store_read_file(s, path, BACKED_RECORD_MAX, &buf, &len, &rerr) < 0) {
 		if (rerr->code == ENOENT) {
 			cb_error_free(&rerr);
 			return 0;
@@ -92,9 +92,12 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	b->links = links;
 	/* without its snapshot (pruned, or lost with a power failure) the blob is not there */
 	snprintf(fs, sizeof(fs), "snapshots/%s/fs", cb_digest_hex(&b->chain));
-	if (fstatat(s->root_fd, fs, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+	if (store_stat(s, fs, &st) < 0) {
+		if (errno == ELOOP) /* a symlink planted at snapshots/<hex>: never followed */
+			return store_path_error(s, err, errno, "stat", fs);
 		return 0;
-	return 1;
+	}
+	return S_ISDIR(st.st_mode) ? 1 : 0;
 }
 
 int store_backed_only(struct layer_store *s, const struct cb_digest *d, struct backed_layer *b,
@@ -105,10 +108,10 @@ int store_backed_only(struct layer_store *s, const struct cb_digest *d, struct b
 	int ret;
 
 	store_blob_path(d, path);
-	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (store_stat(s, path, &st) == 0)
 		return 0;
 	if (errno != ENOENT)
-		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
+		return store_path_error(s, err, errno, "stat", path);
 	ret = store_backed_get(s, d, b, err);
 	return ret == 0 ? cb_error_set(err, 0, "blob `%s` is not in the store", d->str) : ret;
 }
@@ -126,7 +129,7 @@ int store_backed_write(struct layer_store *s, const struct cb_digest *d,
 	if (layer_store_lease_add(s, &b->chain, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(&b->chain));
-	fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_openat(s, path, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return cb_error_set(err, errno == ENOENT ? 0 : errno,
 				    "layer `%s`: its snapshot `%s` is gone; run `cbuild fsck`",
@@ -150,15 +153,15 @@ int store_backed_open(struct layer_store *s, const struct cb_digest *d,
 		      const struct backed_layer *b, struct cb_error **err)
 {
 	struct layer_sink sink = {layer_sink_fd_write, NULL};
-	int fd = openat(s->root_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = store_openat(s, "tmp", O_TMPFILE | O_RDWR, 0600);
 
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		/* no O_TMPFILE on this file system: a named file, unlinked at once */
 		cleanup_free char *tmp = store_tmp_name(s, "layer");
 
-		fd = openat(s->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = store_openat(s, tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
 		if (fd >= 0)
-			unlinkat(s->root_fd, tmp, 0);
+			store_unlink(s, tmp, 0);
 	}
 	if (fd < 0)
 		return cb_error_set(err, errno, "create a file in `%s/tmp`", s->root);
@@ -184,9 +187,11 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 	struct layer_desc d;
 	int ret;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (!store_scratch_rel(s, dir))
+		return cb_error_set(err, EINVAL, "`%s` is not inside a scratch directory", dir);
+	fd = store_openat(s, store_scratch_rel(s, dir), O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return cb_error_set(err, errno, "open `%s`", dir);
+		return store_path_error(s, err, errno, "open", store_scratch_rel(s, dir));
 	o.compression = LAYER_UNCOMPRESSED;
 	if (layer_diff_write(fd, &o, &discard, &d, err) < 0)
 		return cb_error_wrap(err, "hash the layer of `%s`", dir);

@@ -41,10 +41,10 @@ static struct blob_writer *blob_create(struct layer_store *s, bool hashing, stru
 {
 	struct blob_writer *w;
 	char *tmp = store_tmp_name(s, "blob");
-	int fd = openat(s->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = store_openat(s, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
 	if (fd < 0) {
-		cb_error_set(err, errno, "create `%s/%s`", s->root, tmp);
+		store_path_error(s, err, errno, "create", tmp);
 		free(tmp);
 		return NULL;
 	}
@@ -104,7 +104,7 @@ static void blob_writer_free(struct blob_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->tmp)
-		unlinkat(w->s->root_fd, w->tmp, 0);
+		store_unlink(w->s, w->tmp, 0);
 	if (w->hashing)
 		cb_sha256_release(&w->h);
 	free(w->tmp);
@@ -118,20 +118,20 @@ void blob_writer_abort(struct blob_writer *w)
 }
 
 /* rename(2) that keeps an existing blob: readers holding it open see no change. */
-static int rename_noreplace(int dirfd, const char *from, const char *to)
+static int rename_noreplace(struct layer_store *s, const char *from, const char *to)
 {
 	struct stat st;
 
-	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+	if (store_rename(s, from, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 	/* Filesystems without RENAME_NOREPLACE: the content is the same either way. */
-	if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (store_stat(s, to, &st) == 0) {
 		errno = EEXIST;
 		return -1;
 	}
-	return renameat(dirfd, from, dirfd, to);
+	return store_rename(s, from, to, 0);
 }
 
 /* Move the finished temp file into place; the caller holds the store lock. */
@@ -145,14 +145,13 @@ static int blob_install(struct blob_writer *w, const struct cb_digest *d, struct
 	/* Lease first: once the name is visible, a prune must already see it leased. */
 	if (store_lease_locked(s, d, err) < 0)
 		return -1;
-	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size == w->size)
+	if (store_stat(s, path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == w->size)
 		return 0; /* already there (a parallel writer): ours is dropped */
 	if ((!w->lazy && fsync(w->fd) < 0) || fchmod(w->fd, 0444) < 0)
 		return cb_error_set(err, errno, "fsync blob `%s/%s`", s->root, w->tmp);
-	if (rename_noreplace(s->root_fd, w->tmp, path) < 0) {
+	if (rename_noreplace(s, w->tmp, path) < 0) {
 		if (errno != EEXIST)
-			return cb_error_set(err, errno, "rename blob into `%s/%s`", s->root, path);
+			return store_path_error(s, err, errno, "rename blob into", path);
 		return 0;
 	}
 	free(w->tmp);
@@ -240,12 +239,12 @@ int layer_store_blob_exists(struct layer_store *s, const struct cb_digest *d, in
 	struct stat st;
 
 	store_blob_path(d, path);
-	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (store_stat(s, path, &st) < 0) {
 		struct backed_layer b;
 		int ret;
 
 		if (errno != ENOENT)
-			return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
+			return store_path_error(s, err, errno, "stat", path);
 		/* a build step's layer, made from its snapshot when read (backed.c) */
 		ret = store_backed_get(s, d, &b, err);
 		if (ret > 0 && size)
@@ -263,20 +262,27 @@ int layer_store_blob_exists(struct layer_store *s, const struct cb_digest *d, in
 int layer_store_blob_open(struct layer_store *s, const struct cb_digest *d, struct cb_error **err)
 {
 	char path[STORE_PATH_MAX];
+	struct stat st;
 	int fd;
 
 	store_blob_path(d, path);
-	fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted there is refused below, not waited on */
+	fd = store_openat(s, path, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0) {
 		struct backed_layer b;
 		int ret;
 
 		if (errno != ENOENT)
-			return cb_error_set(err, errno, "open `%s/%s`", s->root, path);
+			return store_path_error(s, err, errno, "open", path);
 		ret = store_backed_get(s, d, &b, err);
 		if (ret == 0)
 			return cb_error_set(err, 0, "blob `%s` is not in the store", d->str);
 		return ret < 0 ? -1 : store_backed_open(s, d, &b, err);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cb_error_set(err, 0, "`%s/%s` is not a regular file; run `cbuild fsck`",
+				    s->root, path);
 	}
 	return fd;
 }

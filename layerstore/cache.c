@@ -78,7 +78,7 @@ static int read_entry(struct layer_store *s, const char *path, struct cb_digest 
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 
-	if (cb_read_file_at(s->root_fd, path, 256, &buf, &len, err) < 0) {
+	if (store_read_file(s, path, 256, &buf, &len, err) < 0) {
 		if ((*err)->code != ENOENT)
 			return -1;
 		cb_error_free(err);
@@ -106,10 +106,13 @@ int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, ch
 
 	cache_path(key, path);
 	ret = read_entry(s, path, &d, &rerr);
-	if (ret < 0 && rerr->code == 0) {
-		/* an entry a power loss emptied (entries are not fsynced): a miss */
+	if (ret < 0 && (rerr->code == 0 || rerr->code == ELOOP || rerr->code == EINVAL)) {
+		/*
+		 * an entry a power loss emptied (entries are not fsynced), or a
+		 * symlink or other non-file planted there (removed, never followed): a miss
+		 */
 		cb_error_free(&rerr);
-		unlinkat(s->root_fd, path, 0);
+		store_unlink(s, path, 0);
 		return 0;
 	}
 	if (ret < 0) {
@@ -126,13 +129,13 @@ int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, ch
 	if (ret < 0)
 		return -1;
 	if (ret == 0) {
-		unlinkat(s->root_fd, path, 0); /* stale (the record was quarantined) */
+		store_unlink(s, path, 0); /* stale (the record was quarantined) */
 		return 0;
 	}
 	if (store_blob_read_json(s, &d, &env, &rerr) < 0) {
 		/* torn by a power loss (records are not fsynced): a miss, and gone */
 		cb_error_free(&rerr);
-		unlinkat(s->root_fd, path, 0);
+		store_unlink(s, path, 0);
 		return 0;
 	}
 	rec = json_object_get(env, "record");
@@ -145,7 +148,7 @@ int layer_store_cache_get(struct layer_store *s, const struct cb_digest *key, ch
 	*record_json = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!*record_json)
 		return cb_error_set(err, ENOMEM, "encode cache record `%s`", d.str);
-	utimensat(s->root_fd, path, NULL, 0); /* last use, for --keep-storage; best effort */
+	store_utimens(s, path, NULL); /* last use, for --keep-storage; best effort */
 	return 1;
 }
 
@@ -154,8 +157,8 @@ int store_cache_remove(struct layer_store *s, const struct cb_digest *key, struc
 	char path[STORE_PATH_MAX];
 
 	cache_path(key, path);
-	if (unlinkat(s->root_fd, path, 0) < 0 && errno != ENOENT)
-		return cb_error_set(err, errno, "remove `%s/%s`", s->root, path);
+	if (store_unlink(s, path, 0) < 0 && errno != ENOENT)
+		return store_path_error(s, err, errno, "remove", path);
 	return 0;
 }
 
@@ -178,8 +181,7 @@ int store_cache_list(struct layer_store *s, struct cache_entry **out, size_t *no
 			continue;
 		snprintf(path, sizeof(path), "cache/%.64s", names.v[i]);
 		snprintf(e.key.str, sizeof(e.key.str), "sha256:%.64s", names.v[i]);
-		if (read_entry(s, path, &e.record, &ignored) <= 0 ||
-		    fstatat(s->root_fd, path, &st, 0) < 0) {
+		if (read_entry(s, path, &e.record, &ignored) <= 0 || store_stat(s, path, &st) < 0) {
 			cb_error_free(&ignored); /* fsck reports unreadable entries */
 			continue;
 		}
@@ -214,7 +216,7 @@ static bool blob_is_record(struct layer_store *s, const char *hex, struct found_
 	char c = 0;
 
 	snprintf(path, sizeof(path), "blobs/sha256/%.64s", hex);
-	fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = store_openat(s, path, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > RECORD_MAX ||
 	    read(fd, &c, 1) != 1 || c != '{')
 		return false;
@@ -246,7 +248,7 @@ static int write_found(struct layer_store *s, const struct found_record *r, stru
 	if (strptime(r->created, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
 		struct timespec ts[2] = {{timegm(&tm), 0}, {timegm(&tm), 0}};
 
-		utimensat(s->root_fd, path, ts, 0);
+		store_utimens(s, path, ts);
 	}
 	return 0;
 }
@@ -332,7 +334,7 @@ int layer_store_aux_read(struct layer_store *s, const char *name, size_t max, ch
 
 	if (aux_path(name, path, err) < 0)
 		return -1;
-	if (cb_read_file_at(s->root_fd, path, max, buf, len, &rerr) < 0) {
+	if (store_read_file(s, path, max, buf, len, &rerr) < 0) {
 		/* absent, too big, unreadable: an accelerator is simply not there */
 		cb_error_free(&rerr);
 		return 0;
@@ -347,8 +349,6 @@ int layer_store_aux_write(struct layer_store *s, const char *name, const void *b
 
 	if (aux_path(name, path, err) < 0)
 		return -1;
-	if (mkdirat(s->root_fd, "aux", 0700) < 0 && errno != EEXIST)
-		return cb_error_set(err, errno, "create `%s/aux`", s->root);
 	/* atomic, not durable: after a crash a reader finds the old, a torn or an empty file, all checked */
 	return store_write_file(s, path, buf, len, false, err);
 }

@@ -58,7 +58,8 @@ static char *quarantine(struct layer_store *s, const char *dir, const char *name
 		char *to = n ? xasprintf("quarantine/%s.%ld.%d", name, now, n)
 			     : xasprintf("quarantine/%s.%ld", name, now);
 
-		if (renameat2(s->root_fd, from, s->root_fd, to, RENAME_NOREPLACE) == 0)
+		/* the entry itself: a symlink moves as a link, its target untouched */
+		if (store_rename(s, from, to, RENAME_NOREPLACE) == 0)
 			return to;
 		free(to);
 		if (errno != EEXIST)
@@ -141,6 +142,17 @@ out:
 	return ret;
 }
 
+/* snapshots/<name> is a symlink or a file, never a snapshot: the entry goes to quarantine/. */
+static void snapshot_not_dir(struct fsck *f, const char *name, const struct stat *st)
+{
+	char *moved = quarantine(f->s, "snapshots", name);
+
+	problem(f, "`snapshots/%s` is %s, not a snapshot directory; %s `%s`", name,
+		S_ISLNK(st->st_mode) ? "a symlink" : "not a directory",
+		moved ? "moved it to" : "could not move it to", moved ? moved : "quarantine/");
+	free(moved);
+}
+
 /* A complete snapshot (snapshot.c): fs/ and, above a base layer, a parent that exists. */
 static void check_snapshot(struct fsck *f, const char *name, size_t *nsnaps)
 {
@@ -149,18 +161,30 @@ static void check_snapshot(struct fsck *f, const char *name, size_t *nsnaps)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "snapshots/%s", name);
+	if (store_stat(f->s, path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		snapshot_not_dir(f, name, &st);
+		return;
+	}
 	/* Unfinished snapshots live in tmp/; only complete ones are renamed here. */
 	if (!cb_digest_hex_valid(name)) {
 		problem(f, "`%s` is not a snapshot (names are chain IDs)", path);
 		return;
 	}
 	snprintf(path, sizeof(path), "snapshots/%s/fs", name);
-	if (fstatat(f->s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+	if (store_stat(f->s, path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		problem(f, "snapshot `sha256:%s` is incomplete: no `fs` directory", name);
 		return;
 	}
 	snprintf(path, sizeof(path), "snapshots/%s/parent", name);
-	fd = openat(f->s->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = store_openat(f->s, path, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0 && errno != ENOENT)
+		problem(f, "snapshot `sha256:%s`: its `parent` is not a file the store made (%s)",
+			name, errno == ELOOP ? "a symlink" : strerror(errno));
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		problem(f, "snapshot `sha256:%s`: its `parent` is not a regular file", name);
+		close(fd);
+		fd = -1;
+	}
 	if (fd >= 0) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 
@@ -168,7 +192,7 @@ static void check_snapshot(struct fsck *f, const char *name, size_t *nsnaps)
 		snprintf(path, sizeof(path), "snapshots/%.64s", buf + 7);
 		if (!cb_digest_valid(buf))
 			problem(f, "snapshot `sha256:%s`: its `parent` file holds no digest", name);
-		else if (fstatat(f->s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		else if (store_stat(f->s, path, &st) < 0)
 			problem(f, "snapshot `sha256:%s`: its parent `%s` is missing", name, buf);
 	}
 	(*nsnaps)++;
@@ -306,22 +330,22 @@ static void check_cache_entry(struct fsck *f, const char *name)
 	snprintf(path, sizeof(path), "cache/%s", name);
 	if (!cb_digest_hex_valid(name)) {
 		problem(f, "`%s` is not a cache index entry; removed", path);
-		cb_rm_rf(f->s->root_fd, path, &e);
-	} else if (cb_read_file_at(f->s->root_fd, path, 256, &buf, &len, &e) < 0) {
+		store_rm_rf(f->s, path, &e);
+	} else if (store_read_file(f->s, path, 256, &buf, &len, &e) < 0) {
 		problem(f, "cache entry `%s`: %s; removed", path, cb_error_msg(e));
-		unlinkat(f->s->root_fd, path, 0);
+		store_unlink(f->s, path, 0);
 	} else if (buf[strcspn(buf, "\n")] = '\0', !cb_digest_valid(buf)) {
 		problem(f, "cache entry `%s` does not hold a digest; removed", path);
-		unlinkat(f->s->root_fd, path, 0);
+		store_unlink(f->s, path, 0);
 	} else if (memcpy(rec.str, buf, CB_DIGEST_LEN + 1),
 		   store_blob_read_json(f->s, &rec, &doc, &e) < 0) {
 		problem(f, "cache entry `%s`: record %s; removed", path, cb_error_msg(e));
-		unlinkat(f->s->root_fd, path, 0);
+		store_unlink(f->s, path, 0);
 	} else if (!(key = json_string_value(json_object_get(doc, "key"))) ||
 		   strcmp(key + (cb_str_starts_with(key, "sha256:") ? 7 : 0), name)) {
 		problem(f, "cache entry `%s`: record `%s` is for another key; removed", path,
 			rec.str);
-		unlinkat(f->s->root_fd, path, 0);
+		store_unlink(f->s, path, 0);
 	}
 	cb_error_free(&e);
 }
@@ -352,6 +376,9 @@ int layer_store_fsck(struct layer_store *s, bool rebuild_cache, struct cb_strvec
 	size_t nblobs = 0, nsnaps = 0;
 	int ret;
 
+	/* what layer_store_open_repair set aside: a symlink or so where the layout wants its own */
+	for (size_t i = 0; i < s->repairs.n; i++)
+		problem(&f, "%s", s->repairs.v[i]);
 	if (store_lock(s, STORE_LOCK_SHARED, err) < 0)
 		return -1;
 	ret = check_blobs(&f, &nblobs, err);

@@ -51,11 +51,28 @@ char *layer_store_default_root(const char *flag);
  * Open (creating it with mode 0700 if needed) the store at root, take a
  * lease, and clean up what crashed processes left half-written (temp files
  * and unfinished snapshots whose owner is gone).
+ *
+ * The root must be owned by the caller (euid) and not group- or
+ * world-writable, and the store's own directories and files must not be
+ * symlinks (or anything but what the store makes there): otherwise the
+ * open is refused, naming what is wrong, and nothing is written.
  */
 struct layer_store *layer_store_open(const char *root, struct cb_error **err);
+/*
+ * The same for `cbuild fsck`: a directory or file of the store's layout
+ * that is a symlink (or of the wrong type) is moved into quarantine/ (the
+ * link itself, never its target), a new directory made in its place, and
+ * layer_store_fsck reports each as a problem.  The root checks still refuse.
+ */
+struct layer_store *layer_store_open_repair(const char *root, struct cb_error **err);
 void layer_store_close(struct layer_store *s);
 
-/* The root directory (borrowed for the handle's life) and an fd on it. */
+/*
+ * The root directory (borrowed for the handle's life) and an fd on it.
+ * Paths built from the root string stay the store's because the root is
+ * the caller's and 0700 (nobody else can swap anything inside); open
+ * checked that at open time.
+ */
 const char *layer_store_root(const struct layer_store *s);
 int layer_store_root_fd(const struct layer_store *s);
 
@@ -253,8 +270,20 @@ int layer_store_layer_commit(struct layer_store *s, const struct cb_digest *pare
 			     struct layer_desc *out, struct cb_digest *chain_out,
 			     struct cb_error **err);
 
-/* The snapshot's directory (its own layer only, overlay whiteouts); caller frees. */
+/*
+ * The snapshot's directory (its own layer only, overlay whiteouts); caller
+ * frees.  A path: what keeps it leading to the store's snapshot is the
+ * root's owner and 0700 mode (docs/STORE.md); to read the tree, prefer
+ * layer_store_snapshot_open.
+ */
 char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *chain);
+/*
+ * An O_RDONLY directory fd of the snapshot's tree, resolved inside the
+ * store without following a symlink (a planted snapshots/<id> link is an
+ * error naming fsck); the caller closes it.  -1 and *err when missing.
+ */
+int layer_store_snapshot_open(struct layer_store *s, const struct cb_digest *chain,
+			      struct cb_error **err);
 
 /*
  * Progress of a handle's long work on a layer: "extracting" (a blob into a

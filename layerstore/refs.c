@@ -43,7 +43,7 @@ static json_t *tags_load(struct layer_store *s, struct cb_error **err)
 	const char *k;
 	size_t len = 0;
 
-	if (cb_read_file_at(s->root_fd, TAGS_FILE, STORE_JSON_MAX, &buf, &len, err) < 0) {
+	if (store_read_file(s, TAGS_FILE, STORE_JSON_MAX, &buf, &len, err) < 0) {
 		if ((*err)->code != ENOENT)
 			return NULL;
 		cb_error_free(err);
@@ -139,15 +139,14 @@ static int check_name(const char *name, struct cb_error **err)
 static int tags_update(struct layer_store *s, const char *name, const struct cb_digest *d,
 		       struct cb_error **err)
 {
-	cleanup_close int lock =
-		openat(s->root_fd, "tags.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cleanup_close int lock = store_openat(s, "tags.lock", O_RDWR | O_CREAT, 0600);
 	json_auto_t *root = NULL;
 	cleanup_free char *text = NULL;
 	json_t *tags;
 	int changed;
 
 	if (lock < 0)
-		return cb_error_set(err, errno, "open `%s/tags.lock`", s->root);
+		return store_path_error(s, err, errno, "open", "tags.lock");
 	while (flock(lock, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return cb_error_set(err, errno, "lock `%s/tags.lock`", s->root);

@@ -57,6 +57,19 @@ char *layer_store_snapshot_dir(struct layer_store *s, const struct cb_digest *ch
 	return xasprintf("%s/snapshots/%s/fs", layer_store_root(s), cb_digest_hex(chain));
 }
 
+int layer_store_snapshot_open(struct layer_store *s, const struct cb_digest *chain,
+			      struct cb_error **err)
+{
+	char path[STORE_PATH_MAX + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(chain));
+	fd = store_openat(s, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return store_path_error(s, err, errno, "open snapshot", path);
+	return fd;
+}
+
 /*
  * Lease chain and report whether its snapshot is there (1), not (0).  The
  * lease goes first, under the shared store lock, so a prune either sees the
@@ -68,17 +81,25 @@ static int snapshot_use(struct layer_store *s, const struct cb_digest *chain, st
 	struct stat st;
 	int ret;
 
-	snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(chain));
+	store_snapshot_path(chain, path);
 	if (store_lock(s, STORE_LOCK_SHARED, err) < 0)
 		return -1;
 	ret = store_lease_locked(s, chain, err);
+	/* the snapshot's own directory is one the store made, never a symlink to one */
+	if (ret == 0 && store_stat(s, path, &st) == 0 && !S_ISDIR(st.st_mode))
+		ret = cb_error_set(err, 0,
+				   "snapshot %s: `%s/%s` is not a directory the store made (%s); "
+				   "run `cbuild fsck`",
+				   chain->str, layer_store_root(s), path,
+				   S_ISLNK(st.st_mode) ? "a symlink" : "a file");
 	if (ret == 0) {
-		if (fstatat(layer_store_root_fd(s), path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		snprintf(path, sizeof(path), "snapshots/%s/fs", cb_digest_hex(chain));
+		if (store_stat(s, path, &st) == 0)
 			ret = S_ISDIR(st.st_mode);
 		else if (errno == ENOENT)
 			ret = 0;
 		else
-			ret = cb_error_set(err, errno, "stat `%s/%s`", layer_store_root(s), path);
+			ret = store_path_error(s, err, errno, "stat", path);
 	}
 	store_unlock(s);
 	return ret;
@@ -94,7 +115,7 @@ static int snapshot_parent(struct layer_store *s, const struct cb_digest *chain,
 	size_t len;
 
 	snprintf(path, sizeof(path), "snapshots/%s/parent", cb_digest_hex(chain));
-	if (cb_read_file_at(layer_store_root_fd(s), path, 256, &buf, &len, &rerr) < 0) {
+	if (store_read_file(s, path, 256, &buf, &len, &rerr) < 0) {
 		if (rerr->code == ENOENT) {
 			cb_error_free(&rerr);
 			return 0;
@@ -117,13 +138,12 @@ static int extract(struct layer_store *s, const char *tmp, const struct cb_diges
 	cleanup_free char *fs = xasprintf("%s/fs", tmp);
 	cleanup_close int fsfd = -1;
 	cleanup_close int in = -1;
-	int rootfd = layer_store_root_fd(s);
 
-	if (mkdirat(rootfd, tmp, 0700) < 0 || mkdirat(rootfd, fs, 0755) < 0)
-		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), fs);
-	fsfd = openat(rootfd, fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (store_mkdir(s, tmp, 0700) < 0 || store_mkdir(s, fs, 0755) < 0)
+		return store_path_error(s, err, errno, "create", fs);
+	fsfd = store_openat(s, fs, O_RDONLY | O_DIRECTORY, 0);
 	if (fsfd < 0)
-		return cb_error_set(err, errno, "open `%s/%s`", layer_store_root(s), fs);
+		return store_path_error(s, err, errno, "open", fs);
 	if (layer_store_lease_add(s, blob, err) < 0)
 		return -1;
 	in = layer_store_blob_open(s, blob, err);
@@ -153,9 +173,9 @@ static int write_parent(struct layer_store *s, const char *tmp, const struct cb_
 
 	if (!parent)
 		return 0;
-	fd = openat(layer_store_root_fd(s), path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	fd = store_openat(s, path, O_WRONLY | O_CREAT | O_EXCL, 0444);
 	if (fd < 0)
-		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), path);
+		return store_path_error(s, err, errno, "create", path);
 	snprintf(line, sizeof(line), "%s\n", parent->str);
 	return cb_write_all(fd, line, CB_DIGEST_LEN + 1, err);
 }
@@ -165,7 +185,6 @@ static int install(struct layer_store *s, const char *tmp, const struct cb_diges
 		   struct cb_error **err)
 {
 	char path[STORE_PATH_MAX];
-	int rootfd = layer_store_root_fd(s);
 	int ret = 0;
 
 	store_snapshot_path(chain, path);
@@ -175,10 +194,10 @@ static int install(struct layer_store *s, const char *tmp, const struct cb_diges
 		store_unlock(s);
 		return -1;
 	}
-	if (renameat2(rootfd, tmp, rootfd, path, RENAME_NOREPLACE) < 0) {
+	if (store_rename(s, tmp, path, RENAME_NOREPLACE) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			ret = cb_error_set(err, errno, "rename `%s` to `%s`", tmp, path);
-		else if (cb_rm_rf(rootfd, tmp, err) < 0)
+		else if (store_rm_rf(s, tmp, err) < 0)
 			ret = -1;
 	}
 	/*
@@ -233,7 +252,7 @@ int layer_store_snapshot_prepare(struct layer_store *s, const struct cb_digest *
 fail : {
 	struct cb_error *rmerr = NULL;
 
-	if (cb_rm_rf(layer_store_root_fd(s), tmp, &rmerr) < 0)
+	if (store_rm_rf(s, tmp, &rmerr) < 0)
 		cb_error_free(&rmerr); /* the next open removes what is left */
 }
 	return cb_error_wrap(err, "prepare snapshot of %s", layer_blob->str);
@@ -245,14 +264,10 @@ fail : {
  * marker on directories inside a layer but not on a layer's root, so the
  * stack itself has to end there (issue 11, finding 11).
  */
-static int root_is_opaque(const char *dir, struct cb_error **err)
+static int root_is_opaque(int fd, const char *dir, struct cb_error **err)
 {
-	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int r;
+	int r = cb_overlay_opaque(fd);
 
-	if (fd < 0)
-		return cb_error_set(err, errno, "snapshot `%s`: open", dir);
-	r = cb_overlay_opaque(fd);
 	if (r < 0)
 		return cb_error_set(err, -r, "snapshot `%s`: read its opaque marker", dir);
 	return r;
@@ -264,8 +279,9 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 	struct cb_digest cur = *chain;
 
 	for (int depth = 0;; depth++) {
+		char rel[STORE_PATH_MAX + 8];
 		struct cb_digest parent;
-		int rc;
+		int rc, fd;
 
 		if (depth == MAX_STACK)
 			return cb_error_set(err, ELOOP, "snapshot %s: more than %d layers",
@@ -276,7 +292,13 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 		if (rc == 0)
 			return cb_error_set(err, ENOENT, "snapshot %s is missing", cur.str);
 		cb_strvec_push_take(dirs, layer_store_snapshot_dir(s, &cur));
-		rc = root_is_opaque(dirs->v[dirs->n - 1], err);
+		/* handed out as a path: check it leads to the snapshot the store made */
+		snprintf(rel, sizeof(rel), "snapshots/%s/fs", cb_digest_hex(&cur));
+		fd = store_open_handout(s, rel, dirs->v[dirs->n - 1], err);
+		if (fd < 0)
+			return cb_error_wrap(err, "snapshot %s", cur.str);
+		rc = root_is_opaque(fd, dirs->v[dirs->n - 1], err);
+		close(fd);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0; /* opaque root: nothing below shows */
 		rc = snapshot_parent(s, &cur, &parent, err);
@@ -291,14 +313,23 @@ int layer_store_snapshot_lowerdirs(struct layer_store *s, const struct cb_digest
 char *layer_store_scratch_create(struct layer_store *s, struct cb_error **err)
 {
 	cleanup_free char *rel = store_tmp_name(s, "scratch");
+	char *abs = NULL;
+	int fd;
 
-	if (mkdirat(layer_store_root_fd(s), rel, 0700) < 0)
-		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), rel), NULL;
-	return xasprintf("%s/%s", layer_store_root(s), rel);
+	if (store_mkdir(s, rel, 0700) < 0)
+		return store_path_error(s, err, errno, "create", rel), NULL;
+	/* handed out as a path: check it leads to the directory just made */
+	abs = xasprintf("%s/%s", layer_store_root(s), rel);
+	fd = store_open_handout(s, rel, abs, err);
+	if (fd < 0) {
+		free(abs);
+		return NULL;
+	}
+	close(fd);
+	return abs;
 }
 
-/* dir relative to the root when it is an entry of the store's tmp/, else NULL. */
-static const char *scratch_rel(struct layer_store *s, const char *dir)
+const char *store_scratch_rel(struct layer_store *s, const char *dir)
 {
 	const char *root = layer_store_root(s);
 	size_t n = strlen(root);
@@ -310,23 +341,22 @@ static const char *scratch_rel(struct layer_store *s, const char *dir)
 
 int layer_store_scratch_remove(struct layer_store *s, const char *dir, struct cb_error **err)
 {
-	const char *rel = scratch_rel(s, dir);
+	const char *rel = store_scratch_rel(s, dir);
 
 	if (!rel)
 		return cb_error_set(err, EINVAL, "`%s` is not a scratch directory of the store",
 				    dir);
-	return cb_rm_rf(layer_store_root_fd(s), rel, err);
+	return store_rm_rf(s, rel, err);
 }
 
 int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *parent_chain,
 				const char *dir, const struct cb_digest *diff_id,
 				struct cb_digest *chain_out, struct cb_error **err)
 {
-	const char *rel = scratch_rel(s, dir);
+	const char *rel = store_scratch_rel(s, dir);
 	cleanup_free char *tmp = NULL;
 	cleanup_free char *fs = NULL;
 	struct cb_digest chain;
-	int rootfd = layer_store_root_fd(s);
 	int rc;
 
 	if (!rel)
@@ -344,14 +374,14 @@ int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *p
 		return -1;
 	if (rc > 0) { /* made already (a concurrent build, or a cache hit elsewhere) */
 		*chain_out = chain;
-		return cb_rm_rf(rootfd, rel, err);
+		return store_rm_rf(s, rel, err);
 	}
 	tmp = store_tmp_name(s, "snap");
 	fs = xasprintf("%s/fs", tmp);
-	if (mkdirat(rootfd, tmp, 0700) < 0)
-		return cb_error_set(err, errno, "create `%s/%s`", layer_store_root(s), tmp);
-	if (renameat(rootfd, rel, rootfd, fs) < 0) {
-		rc = cb_error_set(err, errno, "move `%s` into the snapshot", dir);
+	if (store_mkdir(s, tmp, 0700) < 0)
+		return store_path_error(s, err, errno, "create", tmp);
+	if (store_rename(s, rel, fs, 0) < 0) {
+		rc = store_path_error(s, err, errno, "move into the snapshot", rel);
 		goto fail;
 	}
 	if (write_parent(s, tmp, parent_chain, err) < 0 || install(s, tmp, &chain, err) < 0) {
@@ -363,7 +393,7 @@ int layer_store_snapshot_commit(struct layer_store *s, const struct cb_digest *p
 fail : {
 	struct cb_error *rmerr = NULL;
 
-	if (cb_rm_rf(rootfd, tmp, &rmerr) < 0)
+	if (store_rm_rf(s, tmp, &rmerr) < 0)
 		cb_error_free(&rmerr); /* the next open removes what is left */
 }
 	return cb_error_wrap(err, "commit snapshot of %s", diff_id->str);

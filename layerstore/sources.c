@@ -189,11 +189,9 @@ int layer_store_blob_source_add(struct layer_store *s, const struct cb_digest *d
 
 	if (!layer_store_source_name_valid(name))
 		return cb_error_set(err, EINVAL, "invalid source name `%.300s`", name);
-	if (mkdirat(s->root_fd, SOURCES_DIR, 0700) < 0 && errno != EEXIST)
-		return cb_error_set(err, errno, "create `%s/" SOURCES_DIR "`", s->root);
-	dir = openat(s->root_fd, SOURCES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dir = store_openat(s, SOURCES_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (dir < 0)
-		return cb_error_set(err, errno, "open `%s/" SOURCES_DIR "`", s->root);
+		return store_path_error(s, err, errno, "open", SOURCES_DIR);
 	while (flock(dir, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return cb_error_set(err, errno, "lock `%s/" SOURCES_DIR "`", s->root);
@@ -234,8 +232,8 @@ int store_sources_sweep(struct layer_store *s, const struct digest_set *kept, st
 		if (digest_set_has(kept, &d))
 			continue;
 		sources_path(&d, path);
-		if (unlinkat(s->root_fd, path, 0) < 0 && errno != ENOENT)
-			ret = cb_error_set(err, errno, "remove `%s/%s`", s->root, path);
+		if (store_unlink(s, path, 0) < 0 && errno != ENOENT)
+			ret = store_path_error(s, err, errno, "remove", path);
 	}
 	cb_strvec_clear(&names);
 	return ret;

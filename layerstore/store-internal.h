@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -48,6 +50,21 @@ bool digest_set_has(const struct digest_set *set, const struct cb_digest *d);
 /* "<pid>-<16 hex>": unique among live and dead handles. */
 #define STORE_LEASE_ID_MAX 48
 
+/* The store's own directories, in the order store_layout_open checks them. */
+enum store_dir {
+	STORE_DIR_QUARANTINE,
+	STORE_DIR_BLOBS,
+	STORE_DIR_BLOBS_SHA256,
+	STORE_DIR_SNAPSHOTS,
+	STORE_DIR_LAYERS,
+	STORE_DIR_TMP,
+	STORE_DIR_LEASES,
+	STORE_DIR_CACHE,
+	STORE_DIR_AUX,
+	STORE_DIR_SOURCES,
+	STORE_NDIRS
+};
+
 struct layer_store {
 	char *root;
 	int root_fd;
@@ -59,6 +76,8 @@ struct layer_store {
 	unsigned long tmp_seq;
 	struct digest_set leased; /* what the lease file already lists */
 	struct layer_store_progress progress;
+	bool repair;		  /* opened for fsck: a damaged layout is set aside */
+	struct cb_strvec repairs; /* what that did, for fsck to report */
 };
 
 /*
@@ -97,6 +116,58 @@ int store_lease_locked(struct layer_store *s, const struct cb_digest *d, struct 
  * when the handle's process dies is removed by the next open or prune.
  */
 char *store_tmp_name(struct layer_store *s, const char *kind);
+
+/* ------------------------------------------------------------------------ */
+/* The root and the store's own paths, never through a symlink (store-path.c) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The root made if missing (parents 0755, the root 0700) and opened; it
+ * must be owned by the caller and not group- or world-writable.  An fd.
+ */
+int store_root_open(const char *root, struct cb_error **err);
+/* name is one of the store's own entries at the root (the layout, not a user's file). */
+bool store_entry_known(const char *name);
+/*
+ * Check the layout: every directory made when missing, every one a
+ * directory and every root file a regular file.
+ * Anything else (a symlink above all) is refused, or with s->repair moved
+ * into quarantine/ (the link itself) and listed in s->repairs.
+ */
+int store_layout_open(struct layer_store *s, struct cb_error **err);
+
+/*
+ * The syscalls on a path relative to the root, resolved without following
+ * a symlink in any component (the last one included): -1 and errno as the
+ * syscall, ELOOP for a symlink on the way.  store_stat is an lstat;
+ * store_rename is renameat2 (flags 0: renameat).
+ */
+int store_openat(struct layer_store *s, const char *path, int flags, mode_t mode);
+int store_stat(struct layer_store *s, const char *path, struct stat *st);
+int store_unlink(struct layer_store *s, const char *path, int flags);
+int store_mkdir(struct layer_store *s, const char *path, mode_t mode);
+int store_rename(struct layer_store *s, const char *from, const char *to, unsigned flags);
+int store_utimens(struct layer_store *s, const char *path, const struct timespec ts[2]);
+/* rm -rf of path (cb_rm_rf, its parent resolved as above). */
+int store_rm_rf(struct layer_store *s, const char *path, struct cb_error **err);
+/* cb_read_file_at for a regular file at path (a FIFO is not waited on); errors name root/path. */
+int store_read_file(struct layer_store *s, const char *path, size_t max, char **out, size_t *len,
+		    struct cb_error **err);
+/* "<verb> `<root>/<path>`: <errno>", ELOOP said as a planted symlink naming fsck; returns -1. */
+int store_path_error(struct layer_store *s, struct cb_error **err, int code, const char *verb,
+		     const char *path);
+/*
+ * Before the store hands out abs, an absolute path to the directory rel
+ * (a snapshot's tree for overlay, a scratch directory): check that abs,
+ * opened as a string, leads to the directory the store resolves rel to
+ * (same st_dev/st_ino).  An O_RDONLY fd of it, or -1.  What keeps abs
+ * pointing there later is the root's owner and 0700 mode.
+ */
+int store_open_handout(struct layer_store *s, const char *rel, const char *abs,
+		       struct cb_error **err);
+
+/* dir (an absolute path) relative to the root when it is inside the store's tmp/, else NULL. */
+const char *store_scratch_rel(struct layer_store *s, const char *dir);
 
 /* The names in the directory `dir` under the root, without "." and "..", appended to names. */
 int store_list_dir(struct layer_store *s, const char *dir, struct cb_strvec *names,

@@ -25,10 +25,6 @@
 /* <root>/layout names the on-disk format, so a future cbuild can migrate it. */
 #define STORE_LAYOUT "cbuild-store-v1\n"
 
-static const char *const store_dirs[] = {
-	"blobs", "blobs/sha256", "snapshots", "layers", "tmp", "leases", "cache", "quarantine", "aux",
-};
-
 /* ------------------------------------------------------------------------ */
 /* Digest sets                                                               */
 /* ------------------------------------------------------------------------ */
@@ -113,10 +109,10 @@ char *store_tmp_name(struct layer_store *s, const char *kind)
 
 int store_fsync_dir(struct layer_store *s, const char *dir, struct cb_error **err)
 {
-	cleanup_close int fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = store_openat(s, dir, O_RDONLY | O_DIRECTORY, 0);
 
 	if (fd < 0)
-		return cb_error_set(err, errno, "open `%s/%s`", s->root, dir);
+		return store_path_error(s, err, errno, "open", dir);
 	if (fsync(fd) < 0)
 		return cb_error_set(err, errno, "fsync `%s/%s`", s->root, dir);
 	return 0;
@@ -127,20 +123,19 @@ int store_write_file(struct layer_store *s, const char *path, const void *data, 
 {
 	cleanup_free char *tmp = store_tmp_name(s, "file");
 	cleanup_free char *dir = cb_dirname(path);
-	cleanup_close int fd =
-		openat(s->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cleanup_close int fd = store_openat(s, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
 	if (fd < 0)
-		return cb_error_set(err, errno, "create `%s/%s`", s->root, tmp);
+		return store_path_error(s, err, errno, "create", tmp);
 	if (cb_write_all(fd, data, len, err) < 0) {
-		unlinkat(s->root_fd, tmp, 0);
+		store_unlink(s, tmp, 0);
 		return cb_error_wrap(err, "write `%s/%s`", s->root, tmp);
 	}
-	if ((durable && fsync(fd) < 0) || renameat(s->root_fd, tmp, s->root_fd, path) < 0) {
+	if ((durable && fsync(fd) < 0) || store_rename(s, tmp, path, 0) < 0) {
 		int saved = errno;
 
-		unlinkat(s->root_fd, tmp, 0);
-		return cb_error_set(err, saved, "replace `%s/%s`", s->root, path);
+		store_unlink(s, tmp, 0);
+		return store_path_error(s, err, saved, "replace", path);
 	}
 	return durable ? store_fsync_dir(s, dir, err) : 0;
 }
@@ -154,14 +149,13 @@ int store_write_atomic(struct layer_store *s, const char *path, const void *data
 int store_open_regular(struct layer_store *s, const char *path, bool missing_ok, int *fd,
 		       struct cb_error **err)
 {
-	cleanup_close int f =
-		openat(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	cleanup_close int f = store_openat(s, path, O_RDONLY | O_NONBLOCK, 0);
 	struct stat st;
 
 	if (f < 0) {
 		if (errno == ELOOP || (missing_ok && (errno == ENOENT || errno == ENOTDIR)))
 			return 0;
-		return cb_error_set(err, errno, "open `%s/%s`", s->root, path);
+		return store_path_error(s, err, errno, "open", path);
 	}
 	if (fstat(f, &st) < 0)
 		return cb_error_set(err, errno, "stat `%s/%s`", s->root, path);
@@ -237,11 +231,12 @@ static int lease_create(struct layer_store *s, struct cb_error **err)
 	/* Under the shared store lock: a cleaner (exclusive) never sees it unlocked. */
 	if (store_lock(s, STORE_LOCK_SHARED, err) < 0)
 		return -1;
-	s->lease_fd =
-		openat(s->root_fd, path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	s->lease_fd = store_openat(s, path, O_RDWR | O_CREAT | O_EXCL | O_APPEND, 0600);
 	if (s->lease_fd < 0) {
+		int saved = errno;
+
 		store_unlock(s);
-		return cb_error_set(err, errno, "create lease `%s/%s`", s->root, path);
+		return store_path_error(s, err, saved, "create lease", path);
 	}
 	if (flock(s->lease_fd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
@@ -282,13 +277,17 @@ bool store_lease_is_dead(struct layer_store *s, const char *id)
 {
 	char path[STORE_PATH_MAX];
 	cleanup_close int fd = -1;
+	struct stat st;
 
 	if (!strcmp(id, s->lease_id))
 		return false;
 	snprintf(path, sizeof(path), "leases/%s", id);
-	fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = store_openat(s, path, O_RDONLY | O_NONBLOCK, 0);
+	/* a symlink or anything but a file was planted: nobody locks it, removing it is safe */
 	if (fd < 0)
-		return errno == ENOENT;
+		return errno == ENOENT || errno == ELOOP;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+		return true;
 	/* Its owner holds LOCK_EX until it closes the store or dies. */
 	return flock(fd, LOCK_SH | LOCK_NB) == 0;
 }
@@ -302,7 +301,7 @@ static int read_lease(struct layer_store *s, const char *id, struct digest_set *
 	char *line, *save = NULL;
 
 	snprintf(path, sizeof(path), "leases/%s", id);
-	if (cb_read_file_at(s->root_fd, path, 0, &buf, &len, err) < 0) {
+	if (store_read_file(s, path, 0, &buf, &len, err) < 0) {
 		if ((*err)->code != ENOENT)
 			return -1;
 		cb_error_free(err); /* closed meanwhile: nothing to protect */
@@ -324,14 +323,14 @@ int store_list_dir(struct layer_store *s, const char *dir, struct cb_strvec *nam
 {
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
-	int fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = store_openat(s, dir, O_RDONLY | O_DIRECTORY, 0);
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		int saved = errno;
 
 		if (fd >= 0)
 			close(fd);
-		return cb_error_set(err, saved, "open `%s/%s`", s->root, dir);
+		return store_path_error(s, err, saved, "open", dir);
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -367,18 +366,17 @@ static bool tmp_owner(const char *name, char id[STORE_LEASE_ID_MAX])
 int store_cleanup_dead(struct layer_store *s, struct cb_error **err)
 {
 	struct cb_strvec tmp = CB_STRVEC_INIT, leases = CB_STRVEC_INIT;
-	cleanup_close int tmpfd = -1, leasefd = -1;
+	cleanup_close int tmpfd = store_openat(s, "tmp", O_RDONLY | O_DIRECTORY, 0);
+	cleanup_close int leasefd = store_openat(s, "leases", O_RDONLY | O_DIRECTORY, 0);
 	int ret = -1;
 
+	if (tmpfd < 0 || leasefd < 0) {
+		store_path_error(s, err, errno, "open", tmpfd < 0 ? "tmp" : "leases");
+		goto out;
+	}
 	if (store_list_dir(s, "tmp", &tmp, err) < 0 ||
 	    store_list_dir(s, "leases", &leases, err) < 0)
 		goto out;
-	tmpfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	leasefd = openat(s->root_fd, "leases", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tmpfd < 0 || leasefd < 0) {
-		cb_error_set(err, errno, "open `%s/tmp`", s->root);
-		goto out;
-	}
 	/* Temp entries first: a crash in between leaves a lease that is still dead. */
 	for (size_t i = 0; i < tmp.n; i++) {
 		char id[STORE_LEASE_ID_MAX];
@@ -430,27 +428,29 @@ char *layer_store_default_root(const char *flag)
 	return xasprintf("/tmp/cbuild-%ld", (long)geteuid());
 }
 
-/* Entries a store root may hold: anything else means the path is not a store. */
-static bool store_entry_known(const char *name)
+/* Refuse to litter a directory that is not ours (a mistyped --root). */
+static int check_foreign(struct layer_store *s, struct cb_error **err)
 {
-	static const char *const known[] = {"layout", "lock", "tags.json", "tags.lock"};
+	struct cb_strvec names = CB_STRVEC_INIT;
+	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(name, known[i]) || cb_str_starts_with(name, "layout.tmp-"))
-			return true;
-	for (size_t i = 0; i < sizeof(store_dirs) / sizeof(store_dirs[0]); i++)
-		if (!strcmp(name, store_dirs[i]))
-			return true;
-	return false;
+	if (store_list_dir(s, ".", &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n && ret == 0; i++)
+		if (!store_entry_known(names.v[i]))
+			ret = cb_error_set(err, 0,
+					   "not a cbuild store: the directory is not empty and "
+					   "has no `layout` file");
+	cb_strvec_clear(&names);
+	return ret;
 }
 
-static int check_layout(struct layer_store *s, struct cb_error **err)
+static int check_format(struct layer_store *s, struct cb_error **err)
 {
 	cleanup_free char *buf = NULL;
-	struct cb_strvec names = CB_STRVEC_INIT;
 	size_t len = 0;
 
-	if (cb_read_file_at(s->root_fd, "layout", 4096, &buf, &len, err) == 0) {
+	if (store_read_file(s, "layout", 4096, &buf, &len, err) == 0) {
 		if (strcmp(buf, STORE_LAYOUT))
 			return cb_error_set(err, 0,
 					    "it holds a store of another format (`%.*s`); "
@@ -462,33 +462,25 @@ static int check_layout(struct layer_store *s, struct cb_error **err)
 	if ((*err)->code != ENOENT)
 		return -1;
 	cb_error_free(err);
-	/* Refuse to litter a directory that is not ours (a mistyped --root). */
-	if (store_list_dir(s, ".", &names, err) < 0)
-		return -1;
-	for (size_t i = 0; i < names.n; i++) {
-		if (!store_entry_known(names.v[i])) {
-			cb_error_set(err, 0,
-				     "not a cbuild store: the directory is not empty and "
-				     "has no `layout` file");
-			cb_strvec_clear(&names);
-			return -1;
-		}
-	}
-	cb_strvec_clear(&names);
 	return cb_write_file_atomic(s->root_fd, "layout", STORE_LAYOUT, strlen(STORE_LAYOUT), 0644,
 				    err);
 }
 
 static int store_init_layout(struct layer_store *s, struct cb_error **err)
 {
-	if (check_layout(s, err) < 0)
+	struct stat st;
+
+	if (fstatat(s->root_fd, "layout", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return cb_error_set(err, errno, "stat `%s/layout`", s->root);
+		if (check_foreign(s, err) < 0)
+			return -1;
+	}
+	if (store_layout_open(s, err) < 0 || check_format(s, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(store_dirs) / sizeof(store_dirs[0]); i++)
-		if (mkdirat(s->root_fd, store_dirs[i], 0700) < 0 && errno != EEXIST)
-			return cb_error_set(err, errno, "mkdir `%s/%s`", s->root, store_dirs[i]);
-	s->lock_fd = openat(s->root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	s->lock_fd = store_openat(s, "lock", O_RDWR | O_CREAT, 0600);
 	if (s->lock_fd < 0)
-		return cb_error_set(err, errno, "open `%s/lock`", s->root);
+		return store_path_error(s, err, errno, "open", "lock");
 	return 0;
 }
 
@@ -508,28 +500,23 @@ static int cleanup_on_open(struct layer_store *s, struct cb_error **err)
 	return ret;
 }
 
-struct layer_store *layer_store_open(const char *root, struct cb_error **err)
+static struct layer_store *store_open(const char *root, bool repair, struct cb_error **err)
 {
 	struct layer_store *s;
-	struct stat st;
 
 	if (!root || !*root) {
 		cb_error_set(err, 0, "store root is empty");
 		return NULL;
 	}
-	if (cb_mkdir_p(AT_FDCWD, root, 0700, err) < 0) {
-		cb_error_wrap(err, "create store `%s`", root);
-		return NULL;
-	}
 	s = xcalloc(1, sizeof(*s));
 	s->root = xstrdup(root);
 	s->lock_fd = s->lease_fd = -1;
+	s->repair = repair;
 	digest_set_init(&s->leased);
-	s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->root_fd < 0 || fstat(s->root_fd, &st) < 0) {
-		cb_error_set(err, errno, "open store `%s`", root);
+	/* before anything is written: a root someone else could change is refused as it is */
+	s->root_fd = store_root_open(root, err);
+	if (s->root_fd < 0)
 		goto fail;
-	}
 	if (store_init_layout(s, err) < 0 || lease_create(s, err) < 0 ||
 	    cleanup_on_open(s, err) < 0) {
 		cb_error_wrap(err, "open store `%s`", root);
@@ -541,13 +528,23 @@ fail:
 	return NULL;
 }
 
+struct layer_store *layer_store_open(const char *root, struct cb_error **err)
+{
+	return store_open(root, false, err);
+}
+
+struct layer_store *layer_store_open_repair(const char *root, struct cb_error **err)
+{
+	return store_open(root, true, err);
+}
+
 /* Remove what this handle left in tmp/ (writers never committed nor aborted). */
 static void remove_own_tmp(struct layer_store *s)
 {
 	struct cb_strvec names = CB_STRVEC_INIT;
 	struct cb_error *err = NULL;
 	size_t idlen = strlen(s->lease_id);
-	cleanup_close int tmpfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int tmpfd = store_openat(s, "tmp", O_RDONLY | O_DIRECTORY, 0);
 
 	if (tmpfd < 0 || store_list_dir(s, "tmp", &names, &err) < 0) {
 		cb_error_free(&err);
@@ -569,11 +566,12 @@ void layer_store_close(struct layer_store *s)
 
 		remove_own_tmp(s);
 		snprintf(path, sizeof(path), "leases/%s", s->lease_id);
-		unlinkat(s->root_fd, path, 0);
+		store_unlink(s, path, 0);
 		close(s->lease_fd);
 	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	cb_strvec_clear(&s->repairs);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	digest_set_release(&s->leased);
