@@ -49,6 +49,8 @@
 # standard output (also left in $BENCH_DIR/../cbuild-bench-build.md);
 # hyperfine's own output goes to standard error.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir=${BENCH_DIR:-/tmp/cbuild-bench-build}
 dd=/tmp/bench-d
@@ -56,18 +58,6 @@ bd=/tmp/bench-b
 export DOCKER_HOST=unix://$dd/docker.sock DOCKER_BUILDKIT=1
 docker=/usr/bin/docker
 buildah="buildah --root $bd/root --runroot $bd/run --storage-driver overlay"
-
-# fresh LINK: point the symlink LINK at a new, empty directory.  Cold runs
-# start from new stores instead of deleting the last run's: this ext4 has
-# no journal, and then it skips inodes freed in the last minute (six when
-# their inode table block is still dirty) when it allocates, a scan that
-# made the next 60k-file tree 1.5-3x slower to write, for every builder
-# (see bench/RESULTS.md).  The old stores are removed at the end.
-fresh() {
-	local d
-	d=$(mktemp -d "$1.XXXXXX")
-	ln -sfn "$(basename "$d")" "$1"
-}
 
 # daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
 daemons() {
@@ -129,20 +119,13 @@ if [ "${1:-}" = --prepare ]; then
 	exit 0
 fi
 
-cd "$(dirname "$0")/.."
-top=$(pwd)
-cbuild=$(realpath "${1:-build/cli/cbuild}")
+bench_init build.sh "${1:-}"
 export CB_BENCH_CBUILD=$cbuild
 runs=${RUNS:-5}
 slow=${SLOW_RUNS:-3}
 bruns=${BUILDAH_RUNS:-2}
-self=$top/bench/build.sh
 
-[ "$(id -u)" = 0 ] || { echo "build.sh: run as root" >&2; exit 1; }
-for t in hyperfine buildah dockerd $docker python3 /usr/bin/time; do
-	command -v "$t" >/dev/null || { echo "build.sh: $t is not installed" >&2; exit 1; }
-done
-[ -x "$cbuild" ] || { echo "build.sh: build cbuild first ($cbuild)" >&2; exit 1; }
+bench_require hyperfine buildah dockerd $docker python3 /usr/bin/time
 if [ -S "$dd/docker.sock" ] && $docker version >/dev/null 2>&1; then
 	echo "build.sh: a dockerd already answers on $dd/docker.sock; stop it first" >&2
 	exit 1
@@ -153,11 +136,7 @@ cleanup() {
 	daemons CONT
 	dockerd_stop
 	# Mounts the daemons may leave behind (dockerd binds its data root).
-	for root in "$dd" "$bd"; do
-		findmnt -rn -o TARGET | grep "^$root/" | sort -r | while read -r m; do
-			umount -l "$m"
-		done
-	done
+	bench_umount_under "$dd" "$bd"
 	rm -rf "$dd" "$bd" "$dir"
 }
 trap cleanup EXIT
@@ -165,7 +144,6 @@ trap 'exit 130' INT TERM
 
 rm -rf "$dd" "$bd" "$dir"
 mkdir -p "$dd" "$bd" "$dir" "$dir/json"
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(load)
 
 # --- bases and contexts ---------------------------------------------------
@@ -205,17 +183,11 @@ dockerd_fresh
 $buildah images --format '{{.Name}}:{{.Tag}}' | grep -q 'busybox:bench$' ||
 	{ echo "build.sh: buildah did not name the base busybox:bench" >&2; exit 1; }
 
-v_cbuild=${CBUILD_DESCRIBE:-$(git -C "$top" describe --always --dirty --tags 2>/dev/null || echo unknown)}
+bench_versions "$dir"
 v_dockerd=$(dockerd --version)
 v_buildkit=$($docker info --format '{{.ServerVersion}}' 2>/dev/null)
 v_buildah=$(buildah --version)
 v_runc=$(runc --version 2>/dev/null | head -1 || true)
-v_hyperfine=$(hyperfine --version)
-v_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$cbuild")/../CMakeCache.txt" 2>/dev/null)
-v_kernel=$(uname -r)
-v_cpu="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-v_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
-v_fs=$(df --output=fstype "$dir" | tail -1)
 
 # --- measurements ---------------------------------------------------------
 cb="$cbuild --root $dir/cb build -q --network none"

@@ -65,20 +65,14 @@
 # standard output (also left in $BENCH_DIR/../cbuild-bench-registry.md);
 # hyperfine's own output goes to standard error.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir=${BENCH_DIR:-/tmp/cbuild-bench-registry}
 reg=$dir/reg
 bd=$dir/buildah
 buildah="buildah --root $bd/root --runroot $bd/run --storage-driver overlay"
 REGISTRY=/usr/bin/docker-registry
-
-# fresh LINK: point the symlink LINK at a new, empty directory (as in
-# build.sh: a new directory rather than one emptied by rm -rf).
-fresh() {
-	local d
-	d=$(mktemp -d "$1.XXXXXX")
-	ln -sfn "$(basename "$d")" "$1"
-}
 
 # registry_cpu: the CPU seconds (user + system) the registry has used so far.
 registry_cpu() {
@@ -150,26 +144,17 @@ if [ "${1:-}" = --prepare ]; then
 	exit 0
 fi
 
-cd "$(dirname "$0")/.."
-top=$(pwd)
-cbuild=$(realpath "${1:-build/cli/cbuild}")
+bench_init registry.sh "${1:-}"
 runs=${RUNS:-7}
 rss_runs=${RSS_RUNS:-3}
 layer_mb=${LAYER_MB:-50}
-self=$top/bench/registry.sh
 
-[ "$(id -u)" = 0 ] || { echo "registry.sh: run as root" >&2; exit 1; }
-for t in hyperfine skopeo buildah curl python3 "$REGISTRY" /usr/bin/time; do
-	command -v "$t" >/dev/null || { echo "registry.sh: $t is not installed" >&2; exit 1; }
-done
-[ -x "$cbuild" ] || { echo "registry.sh: build cbuild first ($cbuild)" >&2; exit 1; }
+bench_require hyperfine skopeo buildah curl python3 "$REGISTRY" /usr/bin/time
 
 cleanup() {
 	set +e
 	registry_stop
-	findmnt -rn -o TARGET | grep "^$bd/" | sort -r | while read -r m; do
-		umount -l "$m"
-	done
+	bench_umount_under "$bd"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -177,7 +162,6 @@ trap 'exit 130' INT TERM
 
 rm -rf "$dir"
 mkdir -p "$dir/json" "$reg/data" "$bd"
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(load)
 
 # --- the image -----------------------------------------------------------
@@ -321,16 +305,10 @@ $buildah pull -q "oci-archive:$dir/img.tar" >/dev/null
 ba_img=$($buildah images -q | head -1)
 [ -n "$ba_img" ] || { echo "registry.sh: buildah pulled no image" >&2; exit 1; }
 
-v_cbuild=${CBUILD_DESCRIBE:-$(git -C "$top" describe --always --dirty --tags 2>/dev/null || echo unknown)}
+bench_versions "$dir"
 v_skopeo=$(skopeo --version)
 v_buildah=$(buildah --version)
 v_registry=$("$REGISTRY" --version | awk '{ print $2, $3 }')
-v_hyperfine=$(hyperfine --version)
-v_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$cbuild")/../CMakeCache.txt" 2>/dev/null)
-v_kernel=$(uname -r)
-v_cpu="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-v_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
-v_fs=$(df --output=fstype "$dir" | tail -1)
 
 # --- measurements ---------------------------------------------------------
 # bench CASE TOOL PREPARE-STEP COMMAND: one run of hyperfine, into

@@ -428,6 +428,166 @@ void copy_reuse_list_merge(struct copy_reuse_list *into, struct copy_reuse_list 
 void copy_reuse_save(struct layer_store *s, const char *name, const struct cb_digest *chain,
 		     struct copy_reuse_list *l);
 
+/* ------------------------------------------------------------------------ */
+/* COPY and ADD, shared by step-copy.c, copy-plan.c, copy-source.c,          */
+/* copy-key.c and copy-write.c                                               */
+/* ------------------------------------------------------------------------ */
+
+enum item_kind { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_DATA, ITEM_ARCHIVE };
+
+/*
+ * One thing the step makes.  A COPY of a big context plans one per entry,
+ * so it stays small: the paths live in the plan's string arena (the source
+ * path is usually the tail of the destination), the entry keeps no list of
+ * layers and only stackfs's short stat.
+ */
+struct copy_item {
+	enum item_kind kind;
+	bool keep_existing;	    /* a directory that may exist already: keep its metadata */
+	bool hashed;		    /* digest is the content's (known from the stat cache or
+				       computed while the file was copied) */
+	char *dst;		    /* absolute, canonical parent */
+	const struct stackfs *src;  /* NULL for ITEM_DATA */
+	struct stackfs_entry entry; /* the source entry */
+	char *link;		    /* ITEM_LINK target */
+	char *data;		    /* ITEM_DATA content (the item's own) */
+	mode_t mode;		    /* final permission bits (after --chmod) */
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime;
+	struct cb_digest digest;
+	struct url_source *url; /* ADD <url>: the download (step-add-url.c), owned */
+};
+
+/* Strings that live as long as the plan, in big chunks. */
+struct str_arena {
+	char **chunks;
+	size_t n, alloc;
+	size_t size0; /* of the first chunk, kept by arena_rewind */
+	char *cur;
+	size_t left;
+};
+
+struct key_stream;
+
+struct copy_plan {
+	struct copy_item *items; /* mmap'd, grown by mremap: never copied */
+	size_t n, alloc;
+	struct str_arena strings;
+	/*
+	 * Streaming the key (stream_key): items go into the key as soon as
+	 * they are final and are dropped, so the plan stays a few items long.
+	 */
+	struct key_stream *ks; /* NULL: the plan keeps every item */
+	size_t base;	       /* items already dropped (indexes count from the first) */
+	size_t final;	       /* items before this index can no longer be dropped */
+	struct cb_strvec dirs; /* the destinations of dropped directories (planned_dir) */
+};
+
+struct copy_op {
+	struct build *b;
+	struct stage *st;
+	const struct df_instruction *in;
+	bool is_add;
+	struct stackfs dest; /* the stage's rootfs */
+	struct stackfs ctx;  /* the context, or the --from rootfs */
+	bool from_context;
+	struct ignore_matcher *excl; /* --exclude */
+	bool chown;
+	uid_t uid;
+	gid_t gid;
+	const char *chmod;
+	struct timespec now;
+	struct copy_plan plan;
+	struct cb_strvec copied_up; /* dirs recreated from the rootfs: "mtime-ns path" */
+	bool link;		    /* --link: onto an empty tree, the key without the parent */
+	int pfd;		    /* the tree directory of the last item written, and its path */
+	char *pdir;
+	struct copy_reuse *reuse;	   /* the previous result of this COPY (reuse.c), or NULL */
+	struct copy_reuse_list reuse_list; /* what this one's snapshot will hold, for the next */
+	bool remember;			   /* fill reuse_list */
+};
+
+/* step-copy.c: --chmod's octal or symbolic ("u+x,go-w", "a=rX") spec applied to mode. */
+int copy_apply_chmod(const char *spec, mode_t mode, bool dir, mode_t *out, struct cb_error **err);
+
+/* copy-plan.c: the items and their strings */
+/* Forget every string (the first chunk is kept for the next ones). */
+void copy_arena_rewind(struct str_arena *a);
+/* A string of an item, in the arena (lives as long as the plan). */
+char *copy_plan_str(struct copy_plan *p, const char *s);
+/* The source path of an item: the tail of its destination when it is one. */
+char *copy_plan_src_path(struct copy_plan *p, const struct copy_item *it, const char *path);
+/* What an item owns (its copy_plan_str strings are the arena's). */
+void copy_item_release(struct copy_item *it);
+/*
+ * A new item at dst.  lazy: a directory that goes again unless something
+ * is planned after it, so it is not final yet.  NULL when streaming the
+ * key failed.
+ */
+struct copy_item *copy_new_item(struct copy_op *op, enum item_kind kind, const char *dst, bool lazy,
+				struct cb_error **err);
+/* Items planned so far, dropped ones included. */
+size_t copy_plan_count(const struct copy_op *op);
+void copy_plan_release(struct copy_plan *p);
+/* dir/name, the caller's. */
+char *copy_join(const char *dir, const char *name);
+/* Is a context path (relative, no leading '/') left out?  1 yes, 0 no, -1 error. */
+int copy_excluded(struct copy_op *op, const char *abs, const char *rel_to_src,
+		  struct cb_error **err);
+/* The item's mode (--chmod), owner (--chown or the source's) and mtime from st. */
+int copy_set_meta(struct copy_op *op, struct copy_item *it, const struct stackfs_stat *st,
+		  struct cb_error **err);
+/* Plan entry e (path e->path) at dst, the root of a source, recursing into directories. */
+int copy_plan_root(struct copy_op *op, const struct stackfs_entry *e, const char *dst,
+		   struct cb_error **err);
+
+/* copy-source.c: the sources and the destination */
+/*
+ * The destination resolved in the stage's rootfs: symlinks on the way (and
+ * at the end) followed inside it; *isdir when it is an existing directory.
+ * *out is the caller's.
+ */
+int copy_resolve_dest(struct copy_op *op, const char *path, char **out, bool *isdir,
+		      struct cb_error **err);
+/* Plan every source of the step, and its heredocs, into dest_raw (relative to WORKDIR). */
+int copy_plan_step(struct copy_op *op, const struct cb_strvec *srcs, const char *dest_raw,
+		   struct cb_error **err);
+
+/* copy-key.c: the cache key */
+/* The context's stat cache, shared by the build's COPY steps. */
+struct stat_cache *copy_context_stats(struct copy_op *op);
+/*
+ * Fill the digests the stat cache knows; true when the files it does not
+ * know are most of the bytes to copy (then copy first, hashing on the way).
+ */
+bool copy_first(struct copy_op *op);
+/* The step's key, from the plan. */
+int copy_key(struct copy_op *op, const struct cb_strvec *head, struct cb_digest *key,
+	     struct cb_error **err);
+/* Streaming: the final items go into the key and out of the plan. */
+int copy_plan_flush(struct copy_op *op, struct cb_error **err);
+/*
+ * The key without keeping a plan: 1 and *key; 0 when it gave up (the
+ * caller plans, and copies first).
+ */
+int copy_stream_key(struct copy_op *op, const struct cb_strvec *srcs, const char *dest,
+		    const struct cb_strvec *head, struct cb_digest *key, struct cb_error **err);
+/* A step that missed: what its key was made from, for the next build's explanation. */
+void copy_explain(struct copy_op *op, const struct cb_strvec *head, unsigned step);
+
+/* copy-write.c: the tree */
+/*
+ * Open (creating as needed) the directory abs inside the tree at tfd,
+ * never following a symlink; missing directories are recreated from the
+ * stage's rootfs (copy-up) or made new (0755, --chown owner).
+ */
+int copy_tree_mkdir_p(struct copy_op *op, int tfd, const char *abs, struct cb_error **err);
+/* Does the plan extract an archive (ADD of a tar)? */
+bool copy_plan_has_archive(const struct copy_op *op);
+/* Write the plan into a new directory at tree. */
+int copy_write_tree(struct copy_op *op, const char *tree, struct cb_error **err);
+
 /* layer.c: a finished tree (an upperdir or a copied tree) as the stage's next layer */
 int build_commit_tree(struct build *b, struct stage *st, const char *dir, bool own_links,
 		      const char *created_by, const struct cb_digest *key, struct cb_error **err);

@@ -1,7 +1,7 @@
 /*
  * cli-opts.c - option parsing for every command: getopt_long with cbuild's
  * usage errors and -h/--help, and the parsers of values several commands
- * take (--root, sizes, numbers, layer compression).
+ * take (--root, sizes, numbers, layer compression, SOURCE_DATE_EPOCH).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -149,5 +149,28 @@ int cli_opt_layer(const struct cli_getopt *g, int c, struct layer_diff_opts *o)
 	if (!cli_parse_u64(g->arg, &level) || level < 1 || level > 22)
 		return cli_bad_value(g, "want a level from 1 to 22");
 	o->level = (int)level;
+	return 0;
+}
+
+int cli_source_date_epoch(int64_t *out)
+{
+	return cli_parse_epoch(getenv("SOURCE_DATE_EPOCH"), out);
+}
+
+int cli_parse_epoch(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	*out = -1;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end || v < 0 || errno == ERANGE) {
+		cb_eprintf("cbuild: invalid SOURCE_DATE_EPOCH `%s`\n", s);
+		return -1;
+	}
+	*out = v;
 	return 0;
 }

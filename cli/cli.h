@@ -122,6 +122,10 @@ int cli_opt_root(const struct cli_getopt *g, const char **root);
 int cli_opt_size(const struct cli_getopt *g, int64_t *out);
 /* A decimal number of 0 or more. */
 int cli_opt_u64(const struct cli_getopt *g, uint64_t *out);
+/* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
+int cli_source_date_epoch(int64_t *out);
+/* The same for a value s (NULL or "" = unset): seconds, decimal, not negative. */
+int cli_parse_epoch(const char *s, int64_t *out);
 bool cli_parse_u64(const char *s, uint64_t *out);
 
 int cmd_parse(int argc, char **argv);
@@ -185,10 +189,6 @@ struct layer_diff_opts;
 
 /* --compression C / --compression-level N (option c of the current one) into o; 0 or 2. */
 int cli_opt_layer(const struct cli_getopt *g, int c, struct layer_diff_opts *o);
-/* $SOURCE_DATE_EPOCH into *out (-1 when unset); -1 (reported) when invalid. */
-int cli_source_date_epoch(int64_t *out);
-/* The same for a value s (NULL or "" = unset): seconds, decimal, not negative. */
-int cli_parse_epoch(const char *s, int64_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* Sandbox options of run and build (cli-sandbox.c)                          */

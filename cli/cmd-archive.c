@@ -54,33 +54,6 @@ const char cmd_import_usage[] =
 	"                        (default 3)\n";
 
 /* ------------------------------------------------------------------------ */
-/* Shared                                                                    */
-/* ------------------------------------------------------------------------ */
-
-int cli_source_date_epoch(int64_t *out)
-{
-	return cli_parse_epoch(getenv("SOURCE_DATE_EPOCH"), out);
-}
-
-int cli_parse_epoch(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	*out = -1;
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end || v < 0 || errno == ERANGE) {
-		cb_eprintf("cbuild: invalid SOURCE_DATE_EPOCH `%s`\n", s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* save                                                                      */
 /* ------------------------------------------------------------------------ */
 

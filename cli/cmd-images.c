@@ -304,23 +304,15 @@ static json_t *layers_json(const struct image_manifest *m)
 	return a;
 }
 
-/* A top-level string of the image config, "" when absent. */
-static const char *config_string(const json_t *cfg, const char *key)
+/*
+ * docker inspect's Comment: the last history entry's.  (The config's own
+ * top-level "comment" and "docker_version" are not in struct image_config,
+ * so Comment falls back to history and DockerVersion is "".)
+ */
+static const char *image_comment(const struct image_config *c)
 {
-	const char *v = json_string_value(json_object_get(cfg, key));
+	const char *v = c->nhistory ? c->history[c->nhistory - 1].comment : NULL;
 
-	return v ? v : "";
-}
-
-/* docker inspect's Comment: the config's, else the last history entry's. */
-static const char *image_comment(const json_t *cfg)
-{
-	const char *v = config_string(cfg, "comment");
-	const json_t *h = json_object_get(cfg, "history");
-	size_t n = json_array_size(h);
-
-	if (!*v && n)
-		v = json_string_value(json_object_get(json_array_get(h, n - 1), "comment"));
 	return v ? v : "";
 }
 
@@ -329,18 +321,22 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 {
 	const struct image_config *c = &img->config;
 	struct cb_strvec tags = CB_STRVEC_INIT;
-	cleanup_free char *cjson = NULL;
+	cleanup_free char *text = NULL;
 	json_auto_t *cfg = NULL;
 	json_t *o;
-	size_t len = 0;
 
-	if (layer_store_blob_read(s, &img->manifest.config.digest, 16u << 20, &cjson, &len, err) <
-		    0 ||
-	    tags_of(s, &img->manifest_digest, &tags, err) < 0) {
+	if (tags_of(s, &img->manifest_digest, &tags, err) < 0) {
 		cb_strvec_clear(&tags);
 		return NULL;
 	}
-	cfg = json_loadb(cjson, len, 0, NULL); /* parsed once already: it is valid */
+	/*
+	 * Config and History as the store's model has them: the config that
+	 * layerstore parsed (img->config), in the one serialization it has
+	 * (image_config_to_json; valid JSON by construction), not the blob
+	 * parsed a second time.
+	 */
+	text = image_config_to_json(c);
+	cfg = json_loads(text, 0, NULL);
 	o = json_object();
 	json_object_set_new(o, "Id", json_string(img->manifest.config.digest.str));
 	json_object_set_new(o, "Digest", json_string(img->manifest_digest.str));
@@ -348,9 +344,9 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 	/* docker inspect's names; no registry digests until images are pulled. */
 	json_object_set_new(o, "RepoDigests", json_array());
 	json_object_set_new(o, "Parent", json_string(""));
-	json_object_set_new(o, "Comment", json_string(image_comment(cfg)));
+	json_object_set_new(o, "Comment", json_string(image_comment(c)));
 	json_object_set_new(o, "Created", c->created ? json_string(c->created) : json_null());
-	json_object_set_new(o, "DockerVersion", json_string(config_string(cfg, "docker_version")));
+	json_object_set_new(o, "DockerVersion", json_string(""));
 	json_object_set_new(o, "Author", json_string(c->author ? c->author : ""));
 	json_object_set_new(o, "Architecture", json_string(c->platform.architecture ?: ""));
 	json_object_set_new(o, "Os", json_string(c->platform.os ?: ""));

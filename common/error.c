@@ -24,9 +24,17 @@ int cb_error_setv(struct cb_error **err, int code, const char *fmt, va_list ap)
 	e->msg = cb_strbuf_detach(&sb, NULL);
 	if (*err) {
 		/*
-		 * Setting an error twice is a bug in the caller; keep the first
-		 * (it is the cause) and drop the second rather than leak.
+		 * Setting an error twice is a bug in the caller: the second set
+		 * overwrites an error nobody consumed.  Debug builds stop here
+		 * so the double set is found (the test suite runs in Debug);
+		 * release builds keep the first (it is the cause) and drop the
+		 * second rather than leak.
 		 */
+#ifndef NDEBUG
+		cb_eprintf("cbuild: bug: error set twice: first `%s`, then `%s`\n", (*err)->msg,
+			   e->msg);
+		abort();
+#endif
 		free(e->msg);
 		free(e);
 		return -1;

@@ -26,7 +26,8 @@ struct cb_error {
 
 /*
  * Set *err to a new error.  When code is non-zero, ": strerror(code)" is
- * appended.  *err must be NULL (an error is set exactly once).  Returns -1 so
+ * appended.  *err must be NULL (an error is set exactly once: a second set
+ * aborts in a debug build, a release build keeps the first).  Returns -1 so
  * that `return cb_error_set(err, errno, "open `%s`", p);` is one line.  err
  * may be NULL, in which case the error is dropped on purpose.
  */

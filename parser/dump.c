@@ -1,7 +1,6 @@
 /*
- * dump.c - BuildKit's Node.Dump() (the s-expression form the parser tests
- * compare byte for byte) and parseWords, the quote-keeping word splitter
- * used by ENV, LABEL and ARG.
+ * dump.c - BuildKit's Node.Dump(): the s-expression form the parser tests
+ * compare byte for byte.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,69 +59,4 @@ void df_ast_dump(const struct df_ast *ast, struct cb_strbuf *out)
 		dump_node(ast->root->children[i], out);
 		cb_strbuf_addstr(out, ")\n");
 	}
-}
-
-void df_parse_words(const char *rest, int escape, struct cb_strvec *out)
-{
-	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
-	struct cb_strbuf w = CB_STRBUF_INIT;
-	size_t len = strlen(rest), pos, width = 0;
-	bool blank_ok = false;
-	uint32_t ch = 0, quote = 0;
-
-	for (pos = 0; pos <= len; pos += width) {
-		if (pos != len)
-			width = cb_utf8_decode(rest + pos, len - pos, &ch);
-		if (phase == IN_SPACES) {
-			if (pos == len)
-				break;
-			if (cb_rune_is_space(ch))
-				continue;
-			phase = IN_WORD;
-		}
-		if (pos == len) {
-			if (blank_ok || w.len)
-				cb_strvec_push(out, w.buf);
-			break;
-		}
-		if (phase == IN_WORD) {
-			if (cb_rune_is_space(ch)) {
-				phase = IN_SPACES;
-				if (blank_ok || w.len)
-					cb_strvec_push(out, w.buf);
-				cb_strbuf_reset(&w);
-				blank_ok = false;
-				continue;
-			}
-			if (ch == '\'' || ch == '"') {
-				quote = ch;
-				blank_ok = true;
-				phase = IN_QUOTE;
-			}
-			if (ch == (uint32_t)escape) {
-				if (pos + width == len)
-					continue; /* an escape at the very end is dropped */
-				/* outside quotes the escape and the next char are both kept */
-				cb_strbuf_add_rune(&w, ch);
-				pos += width;
-				width = cb_utf8_decode(rest + pos, len - pos, &ch);
-			}
-			cb_strbuf_add_rune(&w, ch);
-			continue;
-		}
-		/* IN_QUOTE */
-		if (ch == quote)
-			phase = IN_WORD;
-		if (ch == (uint32_t)escape && quote != '\'') {
-			if (pos + width == len) {
-				phase = IN_WORD;
-				continue;
-			}
-			pos += width;
-			cb_strbuf_add_rune(&w, ch);
-			width = cb_utf8_decode(rest + pos, len - pos, &ch);
-		}
-		cb_strbuf_add_rune(&w, ch);
-	}
-	cb_strbuf_release(&w);
 }

@@ -23,6 +23,9 @@
  * shares one field buffer between nested levels, which loses text before a
  * nested ${x:-...} in ProcessWords; that is treated as a bug, not copied).
  *
+ * At the end, BuildKit's parseWords (df_parse_words): the splitter ENV,
+ * LABEL and ARG use before this expansion, which keeps quotes and escapes.
+ *
  * Everything lives on the stack of one call: no global state.
  */
 #include <stdint.h>
@@ -656,4 +659,77 @@ int shell_expand_words(const struct shell_lex *lex, const char *word, const stru
 		cb_strvec_push_take(out, steal_pointer(&res.words.v[i]));
 	shell_result_release(&res);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* parseWords: the quote-keeping word splitter of ENV, LABEL and ARG         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * BuildKit's parseWords (parser/line_parsers.go): words split on whitespace
+ * outside quotes, quotes and escapes kept for the expansion above to remove.
+ */
+void df_parse_words(const char *rest, int escape, struct cb_strvec *out)
+{
+	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+	struct cb_strbuf w = CB_STRBUF_INIT;
+	size_t len = strlen(rest), pos, width = 0;
+	bool blank_ok = false;
+	uint32_t ch = 0, quote = 0;
+
+	for (pos = 0; pos <= len; pos += width) {
+		if (pos != len)
+			width = cb_utf8_decode(rest + pos, len - pos, &ch);
+		if (phase == IN_SPACES) {
+			if (pos == len)
+				break;
+			if (cb_rune_is_space(ch))
+				continue;
+			phase = IN_WORD;
+		}
+		if (pos == len) {
+			if (blank_ok || w.len)
+				cb_strvec_push(out, w.buf);
+			break;
+		}
+		if (phase == IN_WORD) {
+			if (cb_rune_is_space(ch)) {
+				phase = IN_SPACES;
+				if (blank_ok || w.len)
+					cb_strvec_push(out, w.buf);
+				cb_strbuf_reset(&w);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = IN_QUOTE;
+			}
+			if (ch == (uint32_t)escape) {
+				if (pos + width == len)
+					continue; /* an escape at the very end is dropped */
+				/* outside quotes the escape and the next char are both kept */
+				cb_strbuf_add_rune(&w, ch);
+				pos += width;
+				width = cb_utf8_decode(rest + pos, len - pos, &ch);
+			}
+			cb_strbuf_add_rune(&w, ch);
+			continue;
+		}
+		/* IN_QUOTE */
+		if (ch == quote)
+			phase = IN_WORD;
+		if (ch == (uint32_t)escape && quote != '\'') {
+			if (pos + width == len) {
+				phase = IN_WORD;
+				continue;
+			}
+			pos += width;
+			cb_strbuf_add_rune(&w, ch);
+			width = cb_utf8_decode(rest + pos, len - pos, &ch);
+		}
+		cb_strbuf_add_rune(&w, ch);
+	}
+	cb_strbuf_release(&w);
 }

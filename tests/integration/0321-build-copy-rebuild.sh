@@ -58,7 +58,12 @@ why() {
 	sed -n "s/^#$n cache miss: //p" "$T/err"
 }
 
-build --progress plain -t rb c
+# rebuild: build c as rb, the plain progress in $T/err (statuses and why read it).
+rebuild() {
+	build --progress plain -t rb c
+}
+
+rebuild
 eq "first build" "$(statuses)" "DONE DONE DONE DONE DONE DONE DONE DONE"
 crun rb sh -c 'find /ctx/app /multi /parents /excl /unpacked /fromstage /linked | sort' >"$T/tree0"
 in_file "$T/tree0" /ctx/app/logs/keep.log
@@ -67,22 +72,22 @@ not_in_file "$T/tree0" /ctx/app/logs/x.log
 # Files changed within two seconds are not remembered: age them, then a
 # build fills the stat cache, and the next one checks without a plan.
 sleep 2.2
-build --progress plain -t rb c
+rebuild
 eq "second build" "$(statuses)" "CACHED CACHED CACHED CACHED CACHED CACHED CACHED CACHED"
 cache=$(ls "$ROOT"/aux/statcache-*)
 [ "$(head -c 8 "$cache")" = cbstat02 ] || fail "no stat cache: $(ls -l "$ROOT/aux")"
-build --progress plain -t rb c
+rebuild
 eq "third build (streamed keys)" "$(statuses)" "CACHED CACHED CACHED CACHED CACHED CACHED CACHED CACHED"
 
 # touched, same content: hashed again, still cached
 touch c/app/a.txt c/arch.tgz
-build --progress plain -t rb c
+rebuild
 eq "after touch" "$(statuses)" "CACHED CACHED CACHED CACHED CACHED CACHED CACHED CACHED"
 
 # a changed file: named by the first step that copies it, the later ones
 # miss because of it (but --link, whose key is its own)
 echo three >c/app/sub/deep/c.txt
-build --progress plain -t rb c
+rebuild
 eq "after a change" "$(statuses)" "DONE DONE DONE DONE DONE DONE DONE CACHED"
 eq "why COPY ." "$(why "COPY . /ctx")" 'file `/ctx/app/sub/deep/c.txt` changed'
 eq "why COPY multi" "$(why "COPY app/ other/ /multi/")" "an earlier step changed"
@@ -90,10 +95,10 @@ eq "/ctx/app/sub/deep/c.txt" "$(crun rb cat /ctx/app/sub/deep/c.txt)" three
 
 # added, removed
 echo new >c/app/new.txt
-build --progress plain -t rb c
+rebuild
 eq "why COPY . (added)" "$(why "COPY . /ctx")" 'file `/ctx/app/new.txt` was added'
 rm c/app/sub/b.txt
-build --progress plain -t rb c
+rebuild
 eq "why COPY . (removed)" "$(why "COPY . /ctx")" 'file `/ctx/app/sub/b.txt` was removed'
 eq "why --exclude" "$(why "COPY --exclude=*.txt app /excl")" "an earlier step changed"
 
@@ -101,15 +106,15 @@ eq "why --exclude" "$(why "COPY --exclude=*.txt app /excl")" "an earlier step ch
 explain=$(ls "$ROOT"/aux/explain-*)
 head -c 4000 /dev/urandom >"$explain"
 echo four >c/app/a.txt
-build --progress plain -t rb c
+rebuild
 eq "why with a garbled file" "$(why "COPY . /ctx")" "no earlier build of this step"
 echo five >c/app/a.txt
-build --progress plain -t rb c
+rebuild
 eq "why after it was rewritten" "$(why "COPY . /ctx")" 'file `/ctx/app/a.txt` changed'
 size=$(stat -c %s "$explain")
 head -c $((size - 9)) "$explain" >"$T/torn" && cp "$T/torn" "$explain"
 echo six >c/app/a.txt
-build --progress plain -t rb c
+rebuild
 eq "why with a torn file" "$(why "COPY . /ctx")" 'file `/ctx/app/a.txt` changed'
 
 cb fsck >"$T/fsck" 2>&1 || fail "fsck after the builds: $(cat "$T/fsck")"

@@ -243,16 +243,62 @@ static void write_raw(const char *file, const void *buf, size_t len)
 		fail_msg("write %s: %s", file, cb_error_msg(err));
 }
 
+/* Load dir's cache from s, expect a miss for path at st, free it. */
+static void load_expect_miss(struct layer_store *s, const char *dir, const char *path,
+			     const struct stat *st)
+{
+	struct stat_cache *c = stat_cache_load(s, dir);
+
+	assert_non_null(c);
+	expect_miss(c, path, st);
+	stat_cache_free(c);
+}
+
+/* Load dir's cache from s, expect path at st to give want, free it. */
+static void load_expect_hit(struct layer_store *s, const char *dir, const char *path,
+			    const struct stat *st, const struct cb_digest *want)
+{
+	struct stat_cache *c = stat_cache_load(s, dir);
+
+	assert_non_null(c);
+	expect_hit(c, path, st, want);
+	stat_cache_free(c);
+}
+
+/* A cache file of len bytes from buf, which a load of ctx must read as empty. */
+static void spoilt_is_empty(struct layer_store *s, const char *file, const void *buf, size_t len,
+			    const struct stat *st)
+{
+	write_raw(file, buf, len);
+	load_expect_miss(s, "ctx", "f", st);
+}
+
+/*
+ * Every case gets a store ("store" in its temp dir) as its state
+ * (cmocka's setup and teardown); a case that reopens it stores the new
+ * handle back in *state.
+ */
+static int store_setup(void **state)
+{
+	*state = open_store();
+	return 0;
+}
+
+static int store_teardown(void **state)
+{
+	layer_store_close(*state);
+	return 0;
+}
+
 /* ---- cases -------------------------------------------------------------- */
 
 static void test_get_set(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st, other;
 	struct cb_digest d, d2;
 
-	(void)state;
 	aged_stat("ctx/a.txt", "a\n", &st);
 	aged_stat("ctx/b.txt", "bb\n", &other);
 	digest_of("a\n", &d);
@@ -272,17 +318,15 @@ static void test_get_set(void **state)
 	expect_hit(c, "b.txt", &other, &d2);
 	expect_hit(c, "a.txt", &st, &d2);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_changed_stat_misses(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st, x;
 	struct cb_digest d;
 
-	(void)state;
 	aged_stat("ctx/f", "content\n", &st);
 	digest_of("content\n", &d);
 	c = stat_cache_load(s, "ctx");
@@ -318,7 +362,6 @@ static void test_changed_stat_misses(void **state)
 	x.st_ctim = st.st_ctim;
 	expect_miss(c, "f", &x);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static bool resized(struct stat_cache *c, const char *path, const struct stat *st)
@@ -332,12 +375,11 @@ static bool resized(struct stat_cache *c, const char *path, const struct stat *s
 /* Another size than remembered: certainly other content (a COPY's streamed key stops there). */
 static void test_resized(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st, x;
 	struct cb_digest d;
 
-	(void)state;
 	aged_stat("ctx/f", "content\n", &st);
 	digest_of("content\n", &d);
 	c = stat_cache_load(s, "ctx");
@@ -354,12 +396,11 @@ static void test_resized(void **state)
 	assert_false(resized(c, "g", &x));
 	assert_false(resized(NULL, "f", &x));
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_save_and_reload(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st1, st2, before, after;
 	struct cb_digest d1, d2;
@@ -368,7 +409,6 @@ static void test_save_and_reload(void **state)
 	cleanup_free char *abs = NULL;
 	size_t len = 0, len2 = 0;
 
-	(void)state;
 	aged_stat("ctx/one", "1\n", &st1);
 	aged_stat("ctx/sub/two words", "2\n", &st2);
 	digest_of("1\n", &d1);
@@ -415,6 +455,7 @@ static void test_save_and_reload(void **state)
 
 	/* through another handle of the store too; unchanged: not rewritten */
 	s = open_store();
+	*state = s;
 	stat_ok(file, &before);
 	c = stat_cache_load(s, "ctx");
 	expect_hit(c, "one", &st1, &d1);
@@ -425,18 +466,16 @@ static void test_save_and_reload(void **state)
 	again = cb_test_read_file(file, &len2);
 	assert_int_equal(len2, len);
 	assert_memory_equal(again, saved, len);
-	layer_store_close(s);
 }
 
 static void test_nothing_to_save(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st;
 	struct cb_digest d;
 	cleanup_free char *names = NULL;
 
-	(void)state;
 	put_file("ctx/f", "f\n");
 	stat_ok("ctx/f", &st); /* just made: racy */
 	digest_of("f\n", &d);
@@ -446,18 +485,16 @@ static void test_nothing_to_save(void **state)
 	stat_cache_free(c);
 	names = aux_files();
 	assert_string_equal(names, "");
-	layer_store_close(s);
 }
 
 static void test_racy_not_remembered(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat fresh, x, aged;
 	struct cb_digest d;
 	struct timespec now;
 
-	(void)state;
 	put_file("ctx/new", "new\n");
 	stat_ok("ctx/new", &fresh);
 	aged_stat("ctx/old", "old\n", &aged);
@@ -501,18 +538,16 @@ static void test_racy_not_remembered(void **state)
 	cache_set(c, "old", &x, &d);
 	expect_miss(c, "old", &x);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_real_file_after_two_seconds(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st, st2;
 	struct cb_digest d;
 	struct timespec pause = {2, 300000000};
 
-	(void)state;
 	put_file("ctx/f", "real\n");
 	set_mtime("ctx/f", OLD_SEC, 0);
 	/* the ctime utimensat just set must age past the racy window */
@@ -533,7 +568,6 @@ static void test_real_file_after_two_seconds(void **state)
 	stat_ok("ctx/f", &st2);
 	expect_miss(c, "f", &st2);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_corrupt_file_is_empty(void **state)
@@ -541,7 +575,7 @@ static void test_corrupt_file_is_empty(void **state)
 	static const char garbage[] = "\x89PNG\r\n\x1a\n\0\xff\xfe not a cache\n"
 				      "sha256 1 2 3 4 5 x\n"
 				      "zz 1 2 3 4 5 6\n";
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st;
 	struct cb_digest d;
@@ -549,7 +583,6 @@ static void test_corrupt_file_is_empty(void **state)
 	cleanup_free char *file = NULL, *good = NULL;
 	size_t len = 0;
 
-	(void)state;
 	aged_stat("ctx/f", "f\n", &st);
 	digest_of("f\n", &d);
 	c = stat_cache_load(s, "ctx");
@@ -569,15 +602,11 @@ static void test_corrupt_file_is_empty(void **state)
 	expect_hit(c, "f", &st, &d);
 	stat_cache_save(c, s);
 	stat_cache_free(c);
-	c = stat_cache_load(s, "ctx");
-	expect_hit(c, "f", &st, &d);
-	stat_cache_free(c);
+	load_expect_hit(s, "ctx", "f", &st, &d);
 
 	/* an empty file, a directory in its place */
 	assert_int_equal(cb_write_file_atomic(AT_FDCWD, file, "", 0, 0644, &err), 0);
-	c = stat_cache_load(s, "ctx");
-	expect_miss(c, "f", &st);
-	stat_cache_free(c);
+	load_expect_miss(s, "ctx", "f", &st);
 	assert_int_equal(unlink(file), 0);
 	assert_int_equal(mkdir(file, 0755), 0);
 	c = stat_cache_load(s, "ctx");
@@ -593,73 +622,42 @@ static void test_corrupt_file_is_empty(void **state)
 
 		assert_int_equal(len, HEADER + ENTRY);
 		write_raw(file, good, len);
-		c = stat_cache_load(s, "ctx");
-		expect_hit(c, "f", &st, &d);
-		stat_cache_free(c);
+		load_expect_hit(s, "ctx", "f", &st, &d);
 		/* torn: short by a byte, short of its entry, the header alone */
-		write_raw(file, good, len - 1);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
-		write_raw(file, good, HEADER);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, good, len - 1, &st);
+		spoilt_is_empty(s, file, good, HEADER, &st);
 		/* a byte too many */
 		memcpy(b, good, len);
 		b[len] = 0;
-		write_raw(file, b, len + 1);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len + 1, &st);
 		/* a count beyond the file, and one that overflows count * size */
 		memcpy(b, good, len);
 		put64(b + 16, 2);
-		write_raw(file, b, len);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len, &st);
 		put64(b + 16, UINT64_MAX / 16 + 1);
-		write_raw(file, b, len);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len, &st);
 		/* another entry size, another magic */
 		memcpy(b, good, len);
 		put64(b + 8, ENTRY + 8);
-		write_raw(file, b, len);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len, &st);
 		memcpy(b, good, len);
 		b[7] = '1';
-		write_raw(file, b, len);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len, &st);
 		/* a flipped bit in the digest: the check catches it */
 		memcpy(b, good, len);
 		b[HEADER + 60] ^= 4;
-		write_raw(file, b, len);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len, &st);
 		/* two entries out of order (the check made right): refused */
 		memcpy(b, good, len);
 		memcpy(b + HEADER + ENTRY, good + HEADER, ENTRY);
 		put64(b + HEADER + ENTRY, get64(b + HEADER) - 1);
 		seal(b, 2);
-		write_raw(file, b, len + ENTRY);
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, b, len + ENTRY, &st);
 		/* the same two in order: both read */
 		put64(b + HEADER + ENTRY, get64(b + HEADER) + 1);
 		seal(b, 2);
 		write_raw(file, b, len + ENTRY);
-		c = stat_cache_load(s, "ctx");
-		expect_hit(c, "f", &st, &d);
-		stat_cache_free(c);
+		load_expect_hit(s, "ctx", "f", &st, &d);
 		free(b);
 	}
 	/* the text format of earlier versions is a miss, not an error */
@@ -671,17 +669,13 @@ static void test_corrupt_file_is_empty(void **state)
 				  (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
 				  (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec);
 
-		write_raw(file, line, strlen(line));
-		c = stat_cache_load(s, "ctx");
-		expect_miss(c, "f", &st);
-		stat_cache_free(c);
+		spoilt_is_empty(s, file, line, strlen(line), &st);
 	}
-	layer_store_close(s);
 }
 
 static void test_hand_written_file(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st;
 	struct cb_digest d;
@@ -689,7 +683,6 @@ static void test_hand_written_file(void **state)
 	cleanup_free char *name = NULL, *path = NULL;
 	unsigned char buf[HEADER + ENTRY];
 
-	(void)state;
 	memset(&st, 0, sizeof(st));
 	st.st_dev = 2049;
 	st.st_ino = 131;
@@ -709,18 +702,16 @@ static void test_hand_written_file(void **state)
 	expect_hit(c, "dir/hello", &st, &d);
 	expect_miss(c, "dir/hello2", &st);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_contexts_apart(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c1, *c2;
 	struct stat st;
 	struct cb_digest d1, d2;
 	cleanup_free char *names = NULL, *n1 = NULL, *n2 = NULL, *want = NULL;
 
-	(void)state;
 	aged_stat("ctx1/f", "f\n", &st);
 	put_file("ctx2/f", "g\n");
 	digest_of("f\n", &d1);
@@ -735,41 +726,31 @@ static void test_contexts_apart(void **state)
 	expect_hit(c2, "f", &st, &d2);
 	stat_cache_save(c1, s);
 	stat_cache_free(c1);
-	c1 = stat_cache_load(s, "ctx1");
-	expect_hit(c1, "f", &st, &d1);
-	stat_cache_free(c1);
+	load_expect_hit(s, "ctx1", "f", &st, &d1);
 	/* ctx2's changes were not saved: it has no file yet */
-	c1 = stat_cache_load(s, "ctx2");
-	expect_miss(c1, "f", &st);
-	stat_cache_free(c1);
+	load_expect_miss(s, "ctx2", "f", &st);
 	stat_cache_save(c2, s);
 	stat_cache_free(c2);
-	c2 = stat_cache_load(s, "ctx2");
-	expect_hit(c2, "f", &st, &d2);
-	stat_cache_free(c2);
+	load_expect_hit(s, "ctx2", "f", &st, &d2);
 	/* and a context that is a subdirectory of another is another context */
 	put_file("ctx1/sub/f", "");
-	c1 = stat_cache_load(s, "ctx1/sub");
-	expect_miss(c1, "f", &st);
-	stat_cache_free(c1);
+	load_expect_miss(s, "ctx1/sub", "f", &st);
 
 	names = aux_files();
 	n1 = cache_name_of("ctx1");
 	n2 = cache_name_of("ctx2");
 	want = strcmp(n1, n2) < 0 ? xasprintf("%s|%s", n1, n2) : xasprintf("%s|%s", n2, n1);
 	assert_string_equal(names, want);
-	layer_store_close(s);
 }
 
 static void test_many_entries(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st;
 	struct cb_digest d;
 	char path[32];
 
-	(void)state;
 	aged_stat("ctx/f", "", &st);
 	c = stat_cache_load(s, "ctx");
 	for (int i = 0; i < 5000; i++) {
@@ -790,18 +771,16 @@ static void test_many_entries(void **state)
 		expect_miss(c, path, &st);
 	}
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
 static void test_odd_paths_and_null(void **state)
 {
-	struct layer_store *s = open_store();
+	struct layer_store *s = *state;
 	struct stat_cache *c;
 	struct stat st;
 	struct cb_digest d;
 	cleanup_free char *names = NULL;
 
-	(void)state;
 	aged_stat("ctx/f", "f\n", &st);
 	digest_of("f\n", &d);
 	/* no cache (not loaded yet): every call is harmless */
@@ -829,14 +808,19 @@ static void test_odd_paths_and_null(void **state)
 	cache_set(c, "f", &st, &d);
 	expect_hit(c, "f", &st, &d);
 	stat_cache_free(c);
-	layer_store_close(s);
 }
 
-CB_TEST_MAIN(cmocka_unit_test(test_get_set), cmocka_unit_test(test_changed_stat_misses),
-	     cmocka_unit_test(test_resized),
-	     cmocka_unit_test(test_save_and_reload), cmocka_unit_test(test_nothing_to_save),
-	     cmocka_unit_test(test_racy_not_remembered),
-	     cmocka_unit_test(test_real_file_after_two_seconds),
-	     cmocka_unit_test(test_corrupt_file_is_empty), cmocka_unit_test(test_hand_written_file),
-	     cmocka_unit_test(test_contexts_apart), cmocka_unit_test(test_many_entries),
-	     cmocka_unit_test(test_odd_paths_and_null))
+CB_TEST_MAIN(cmocka_unit_test_setup_teardown(test_get_set, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_changed_stat_misses, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_resized, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_save_and_reload, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_nothing_to_save, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_racy_not_remembered, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_real_file_after_two_seconds, store_setup,
+					     store_teardown),
+	     cmocka_unit_test_setup_teardown(test_corrupt_file_is_empty, store_setup,
+					     store_teardown),
+	     cmocka_unit_test_setup_teardown(test_hand_written_file, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_contexts_apart, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_many_entries, store_setup, store_teardown),
+	     cmocka_unit_test_setup_teardown(test_odd_paths_and_null, store_setup, store_teardown))

@@ -180,6 +180,10 @@ static void test_gzip_isal_zlib_interop(void **state)
 #ifdef CB_HAVE_ISAL
 	cross(&layer_codec_gzip_isal, &layer_codec_gzip_zlib);
 	cross(&layer_codec_gzip_zlib, &layer_codec_gzip_isal);
+#else
+	/* said, not skipped: the zlib round trip below still runs */
+	cb_test_not_applicable("ISA-L's igzip is not covered (igzip <-> zlib cross-decoding): "
+			       "built without libisal (pkg-config found none), gzip is zlib's");
 #endif
 	cross(&layer_codec_gzip_zlib, &layer_codec_gzip_zlib);
 }

@@ -185,16 +185,20 @@ static void server_start(struct server *s)
 	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
 }
 
+/* Stop the server; a second call does nothing. */
 static void server_stop(struct server *s)
 {
 	int fd;
 
+	if (s->lfd < 0)
+		return;
 	__atomic_store_n(&s->stop, true, __ATOMIC_SEQ_CST);
 	fd = cb_test_connect_loopback(s->port); /* wake accept */
 	pthread_join(s->th, NULL);
 	close(fd);
 	close(s->lfd);
 	close(s->cancel_efd);
+	s->lfd = -1;
 }
 
 struct sink {
@@ -213,24 +217,6 @@ static int to_sink(void *arg, const struct http_response *r, const void *buf, si
 	return 0;
 }
 
-/* GET path from the test server into k: http_request_do's result. */
-static int get(struct server *s, struct http_client *c, const char *path, bool decode, uint64_t max,
-	       struct sink *k, struct http_response *r, struct cb_error **err)
-{
-	char *url = xasprintf("http://127.0.0.1:%d%s", s->port, path);
-	struct http_request rq = HTTP_REQUEST_INIT;
-	int ret;
-
-	rq.url = url;
-	rq.decode = decode;
-	rq.max_size = max;
-	rq.on_body = to_sink;
-	rq.arg = k;
-	ret = http_request_do(c, &rq, r, err);
-	free(url);
-	return ret;
-}
-
 static struct http_client *client(int cancel_fd)
 {
 	struct http_client_opts o = HTTP_CLIENT_OPTS_INIT;
@@ -244,159 +230,172 @@ static struct http_client *client(int cancel_fd)
 	return c;
 }
 
-static void test_headers(void **state)
-{
+/*
+ * Every case that talks to the server: the server, a client (no cancel fd,
+ * 5 redirects), a body sink, the response and the error, made by
+ * fixture_setup and released by fixture_teardown (cmocka's setup/teardown).
+ */
+struct fixture {
 	struct server s;
 	struct http_client *c;
-	struct sink k = {CB_STRBUF_INIT, 0};
+	struct sink k;
 	struct http_response r;
-	struct cb_error *err = NULL;
+	struct cb_error *err;
+};
 
-	(void)state;
-	server_start(&s);
-	c = client(-1);
-	assert_int_equal(get(&s, c, "/ok", false, 0, &k, &r, &err), 0);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(k.status_seen, 200);
-	assert_string_equal(k.body.buf, "hello\n");
-	assert_int_equal(r.body_size, 6);
-	assert_string_equal(r.last_modified, "Thu, 04 Mar 2021 05:06:07 GMT");
-	assert_string_equal(r.etag, "\"abc-6\""); /* the first value, as Go's Header.Get */
-	assert_string_equal(r.content_type, "text/plain");
-	assert_string_equal(r.content_disposition, "attachment; filename=\"x.txt\"");
-	assert_null(r.location);
-	assert_null(http_response_header(&r, "x-bad")); /* a control character: dropped */
-	assert_string_equal(http_response_header(&r, "X-Custom"), "spaced value");
-	http_response_release(&r);
-	cb_strbuf_release(&k.body);
-	http_client_free(c);
-	server_stop(&s);
+static int fixture_setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	server_start(&f->s);
+	f->c = client(-1);
+	f->k.body = (struct cb_strbuf)CB_STRBUF_INIT;
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	cb_error_free(&f->err);
+	cb_strbuf_release(&f->k.body);
+	http_client_free(f->c);
+	server_stop(&f->s);
+	free(f);
+	return 0;
+}
+
+/* GET path from the test server into f->k, f->r and f->err: http_request_do's result. */
+static int get(struct fixture *f, const char *path, bool decode, uint64_t max)
+{
+	char *url = xasprintf("http://127.0.0.1:%d%s", f->s.port, path);
+	struct http_request rq = HTTP_REQUEST_INIT;
+	int ret;
+
+	rq.url = url;
+	rq.decode = decode;
+	rq.max_size = max;
+	rq.on_body = to_sink;
+	rq.arg = &f->k;
+	ret = http_request_do(f->c, &rq, &f->r, &f->err);
+	free(url);
+	return ret;
+}
+
+static void test_headers(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(get(f, "/ok", false, 0), 0);
+	assert_int_equal(f->r.status, 200);
+	assert_int_equal(f->k.status_seen, 200);
+	assert_string_equal(f->k.body.buf, "hello\n");
+	assert_int_equal(f->r.body_size, 6);
+	assert_string_equal(f->r.last_modified, "Thu, 04 Mar 2021 05:06:07 GMT");
+	assert_string_equal(f->r.etag, "\"abc-6\""); /* the first value, as Go's Header.Get */
+	assert_string_equal(f->r.content_type, "text/plain");
+	assert_string_equal(f->r.content_disposition, "attachment; filename=\"x.txt\"");
+	assert_null(f->r.location);
+	assert_null(http_response_header(&f->r, "x-bad")); /* a control character: dropped */
+	assert_string_equal(http_response_header(&f->r, "X-Custom"), "spaced value");
+	http_response_release(&f->r);
 }
 
 static void test_status_and_redirect(void **state)
 {
-	struct server s;
-	struct http_client *c;
-	struct sink k = {CB_STRBUF_INIT, 0};
-	struct http_response r;
-	struct cb_error *err = NULL;
+	struct fixture *f = *state;
 	char *want;
 
-	(void)state;
-	server_start(&s);
-	c = client(-1);
 	/* a 404 is a response: the caller decides */
-	assert_int_equal(get(&s, c, "/missing", false, 0, &k, &r, &err), 0);
-	assert_int_equal(r.status, 404);
-	assert_string_equal(http_status_text(r.status), "Not Found");
-	http_response_release(&r);
+	assert_int_equal(get(f, "/missing", false, 0), 0);
+	assert_int_equal(f->r.status, 404);
+	assert_string_equal(http_status_text(f->r.status), "Not Found");
+	http_response_release(&f->r);
 	/* followed: the final response's headers only, the redirect's body dropped */
-	cb_strbuf_reset(&k.body);
-	assert_int_equal(get(&s, c, "/redir", false, 0, &k, &r, &err), 0);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(k.body.buf, "hello\n");
-	assert_string_equal(r.etag, "\"abc-6\"");
-	want = xasprintf("http://127.0.0.1:%d/ok", s.port);
-	assert_string_equal(r.url, want);
+	cb_strbuf_reset(&f->k.body);
+	assert_int_equal(get(f, "/redir", false, 0), 0);
+	assert_int_equal(f->r.status, 200);
+	assert_string_equal(f->k.body.buf, "hello\n");
+	assert_string_equal(f->r.etag, "\"abc-6\"");
+	want = xasprintf("http://127.0.0.1:%d/ok", f->s.port);
+	assert_string_equal(f->r.url, want);
 	free(want);
-	http_response_release(&r);
+	http_response_release(&f->r);
 	/* another protocol, also when redirected, is refused */
-	assert_int_equal(get(&s, c, "/ftp", false, 0, &k, &r, &err), -1);
+	assert_int_equal(get(f, "/ftp", false, 0), -1);
 	want = xasprintf("GET `http://127.0.0.1:%d/ftp`: redirect to `ftp://127.0.0.1/x` refused: "
 			 "only http and https are followed",
-			 s.port);
-	assert_string_equal(cb_error_msg(err), want);
+			 f->s.port);
+	assert_string_equal(cb_error_msg(f->err), want);
 	free(want);
-	cb_error_free(&err);
-	assert_int_equal(get(&s, c, "/file", false, 0, &k, &r, &err), -1);
-	assert_non_null(strstr(cb_error_msg(err), "redirect to `file:///etc/passwd` refused"));
-	cb_error_free(&err);
-	assert_int_equal(get(&s, c, "/loop", false, 0, &k, &r, &err), -1);
-	assert_non_null(strstr(cb_error_msg(err), "stopped after too many redirects"));
-	cb_error_free(&err);
-	cb_strbuf_release(&k.body);
-	http_client_free(c);
-	server_stop(&s);
+	cb_error_free(&f->err);
+	assert_int_equal(get(f, "/file", false, 0), -1);
+	assert_non_null(strstr(cb_error_msg(f->err), "redirect to `file:///etc/passwd` refused"));
+	cb_error_free(&f->err);
+	assert_int_equal(get(f, "/loop", false, 0), -1);
+	assert_non_null(strstr(cb_error_msg(f->err), "stopped after too many redirects"));
+	cb_error_free(&f->err);
 }
 
 static void test_limits_and_decoding(void **state)
 {
-	struct server s;
-	struct http_client *c;
-	struct sink k = {CB_STRBUF_INIT, 0};
-	struct http_response r;
-	struct cb_error *err = NULL;
+	struct fixture *f = *state;
 
-	(void)state;
-	server_start(&s);
-	c = client(-1);
 	/* no Content-Length: counted as it arrives */
-	assert_int_equal(get(&s, c, "/big", false, 10000, &k, &r, &err), -1);
-	assert_int_equal(err->code, EFBIG);
-	assert_true(k.body.len <= 10000);
-	cb_error_free(&err);
+	assert_int_equal(get(f, "/big", false, 10000), -1);
+	assert_int_equal(f->err->code, EFBIG);
+	assert_true(f->k.body.len <= 10000);
+	cb_error_free(&f->err);
 	/* a Content-Length over the limit: refused before the body */
-	cb_strbuf_reset(&k.body);
-	assert_int_equal(get(&s, c, "/biglen", false, 10000, &k, &r, &err), -1);
-	assert_int_equal(err->code, EFBIG);
-	assert_int_equal(k.body.len, 0);
-	cb_error_free(&err);
+	cb_strbuf_reset(&f->k.body);
+	assert_int_equal(get(f, "/biglen", false, 10000), -1);
+	assert_int_equal(f->err->code, EFBIG);
+	assert_int_equal(f->k.body.len, 0);
+	cb_error_free(&f->err);
 	/* under the limit */
-	assert_int_equal(get(&s, c, "/big", false, 1 << 20, &k, &r, &err), 0);
-	assert_int_equal(r.body_size, 1 << 20);
-	http_response_release(&r);
+	assert_int_equal(get(f, "/big", false, 1 << 20), 0);
+	assert_int_equal(f->r.body_size, 1 << 20);
+	http_response_release(&f->r);
 	/* gzip: decoded when asked, raw bytes otherwise */
-	cb_strbuf_reset(&k.body);
-	assert_int_equal(get(&s, c, "/gz", true, 0, &k, &r, &err), 0);
-	assert_string_equal(k.body.buf, "hello\n");
-	http_response_release(&r);
-	cb_strbuf_reset(&k.body);
-	assert_int_equal(get(&s, c, "/gz", false, 0, &k, &r, &err), 0);
-	assert_int_equal(k.body.len, sizeof(gz_hello) - 1);
-	http_response_release(&r);
-	cb_strbuf_release(&k.body);
-	http_client_free(c);
-	server_stop(&s);
+	cb_strbuf_reset(&f->k.body);
+	assert_int_equal(get(f, "/gz", true, 0), 0);
+	assert_string_equal(f->k.body.buf, "hello\n");
+	http_response_release(&f->r);
+	cb_strbuf_reset(&f->k.body);
+	assert_int_equal(get(f, "/gz", false, 0), 0);
+	assert_int_equal(f->k.body.len, sizeof(gz_hello) - 1);
+	http_response_release(&f->r);
 }
 
 static void test_request_headers(void **state)
 {
-	struct server s;
-	struct http_client *c;
-	struct sink k = {CB_STRBUF_INIT, 0};
-	struct http_response r;
-	struct cb_error *err = NULL;
+	struct fixture *f = *state;
 	struct http_request rq = HTTP_REQUEST_INIT;
 	const char *hdrs[] = {"If-None-Match: \"abc\"", "X-Test: 1", NULL};
 	const char *bad[] = {"X-Evil: a\r\nHost: b", NULL};
 	char *url;
 
-	(void)state;
-	server_start(&s);
-	c = client(-1);
-	url = xasprintf("http://127.0.0.1:%d/echo", s.port);
+	url = xasprintf("http://127.0.0.1:%d/echo", f->s.port);
 	rq.url = url;
 	rq.headers = hdrs;
 	rq.on_body = to_sink;
-	rq.arg = &k;
-	assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
-	assert_non_null(strstr(k.body.buf, "\r\nIf-None-Match: \"abc\"\r\n"));
-	assert_non_null(strstr(k.body.buf, "\r\nX-Test: 1\r\n"));
-	assert_non_null(strstr(k.body.buf, "\r\nUser-Agent: cbuild/"));
-	http_response_release(&r);
+	rq.arg = &f->k;
+	assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), 0);
+	assert_non_null(strstr(f->k.body.buf, "\r\nIf-None-Match: \"abc\"\r\n"));
+	assert_non_null(strstr(f->k.body.buf, "\r\nX-Test: 1\r\n"));
+	assert_non_null(strstr(f->k.body.buf, "\r\nUser-Agent: cbuild/"));
+	http_response_release(&f->r);
 	rq.headers = bad;
-	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
-	cb_error_free(&err);
+	assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), -1);
+	cb_error_free(&f->err);
 	rq.headers = NULL;
 	rq.url = "ftp://127.0.0.1/x";
-	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
-	assert_string_equal(cb_error_msg(err), "GET `ftp://127.0.0.1/x`: unsupported protocol "
-					       "scheme (only http and https)");
-	cb_error_free(&err);
+	assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), -1);
+	assert_string_equal(cb_error_msg(f->err), "GET `ftp://127.0.0.1/x`: unsupported protocol "
+						  "scheme (only http and https)");
+	cb_error_free(&f->err);
 	free(url);
-	cb_strbuf_release(&k.body);
-	http_client_free(c);
-	server_stop(&s);
 }
 
 struct src {
@@ -421,17 +420,11 @@ static ssize_t from_src(void *arg, void *buf, size_t len, struct cb_error **err)
 
 static void test_request_bodies(void **state)
 {
+	struct fixture *f = *state;
 	static const char *const methods[] = {"PUT", "POST", "PATCH"};
-	struct server s;
-	struct http_client *c;
-	struct http_response r;
-	struct cb_error *err = NULL;
 	char *url;
 
-	(void)state;
-	server_start(&s);
-	c = client(-1);
-	url = xasprintf("http://127.0.0.1:%d/upload", s.port);
+	url = xasprintf("http://127.0.0.1:%d/upload", f->s.port);
 	for (size_t i = 0; i < 3; i++) {
 		struct sink k = {CB_STRBUF_INIT, 0};
 		struct src body = {"hello body", 0};
@@ -445,10 +438,10 @@ static void test_request_bodies(void **state)
 		rq.read_body = from_src;
 		rq.read_arg = &body;
 		rq.body_size = strlen(body.data);
-		assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
-		assert_int_equal(r.status, 201);
+		assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), 0);
+		assert_int_equal(f->r.status, 201);
 		assert_string_equal(k.body.buf, want);
-		http_response_release(&r);
+		http_response_release(&f->r);
 		cb_strbuf_release(&k.body);
 		free(want);
 	}
@@ -461,65 +454,56 @@ static void test_request_bodies(void **state)
 		rq.url = url;
 		rq.on_body = to_sink;
 		rq.arg = &k;
-		assert_int_equal(http_request_do(c, &rq, &r, &err), 0);
+		assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), 0);
 		assert_string_equal(k.body.buf, "PUT ");
-		http_response_release(&r);
+		http_response_release(&f->r);
 		rq.read_body = from_src;
 		rq.read_arg = &broken;
 		rq.body_size = 5;
-		assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
-		assert_non_null(strstr(cb_error_msg(err), "the source broke"));
-		cb_error_free(&err);
+		assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), -1);
+		assert_non_null(strstr(cb_error_msg(f->err), "the source broke"));
+		cb_error_free(&f->err);
 		rq.method = "DELETE";
-		assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
-		assert_non_null(strstr(cb_error_msg(err), "method not supported"));
-		cb_error_free(&err);
+		assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), -1);
+		assert_non_null(strstr(cb_error_msg(f->err), "method not supported"));
+		cb_error_free(&f->err);
 		cb_strbuf_release(&k.body);
 	}
 	free(url);
-	http_client_free(c);
-	server_stop(&s);
 }
 
 static void test_cancel_and_refused(void **state)
 {
-	struct server s;
-	struct http_client *c;
-	struct sink k = {CB_STRBUF_INIT, 0};
-	struct http_response r;
-	struct cb_error *err = NULL;
+	struct fixture *f = *state;
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
 	int fd;
 	char *url;
 	struct http_request rq = HTTP_REQUEST_INIT;
 
-	(void)state;
-	server_start(&s);
-	c = client(s.cancel_efd);
+	http_client_free(f->c); /* this case's first client has the cancel fd */
+	f->c = client(f->s.cancel_efd);
 	/* the server pokes the cancel fd after one byte and then holds on */
-	assert_int_equal(get(&s, c, "/slow", false, 0, &k, &r, &err), -1);
-	assert_int_equal(err->code, ECANCELED);
-	cb_error_free(&err);
-	http_client_free(c);
-	server_stop(&s);
+	assert_int_equal(get(f, "/slow", false, 0), -1);
+	assert_int_equal(f->err->code, ECANCELED);
+	cb_error_free(&f->err);
+	http_client_free(f->c);
+	server_stop(&f->s);
 	/* a port nobody listens on: bind one, then close it */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
 	close(fd);
-	c = client(-1);
+	f->c = client(-1);
 	url = xasprintf("http://u:secret@127.0.0.1:%d/x", ntohs(a.sin_port));
 	rq.url = url;
-	assert_int_equal(http_request_do(c, &rq, &r, &err), -1);
-	assert_int_equal(err->code, ECONNREFUSED);
-	assert_null(strstr(cb_error_msg(err), "secret"));
-	assert_non_null(strstr(cb_error_msg(err), "u:xxxxx@127.0.0.1"));
-	cb_error_free(&err);
+	assert_int_equal(http_request_do(f->c, &rq, &f->r, &f->err), -1);
+	assert_int_equal(f->err->code, ECONNREFUSED);
+	assert_null(strstr(cb_error_msg(f->err), "secret"));
+	assert_non_null(strstr(cb_error_msg(f->err), "u:xxxxx@127.0.0.1"));
+	cb_error_free(&f->err);
 	free(url);
-	cb_strbuf_release(&k.body);
-	http_client_free(c);
 }
 
 static void test_parse_time(void **state)
@@ -567,7 +551,11 @@ static void test_redacted(void **state)
 	free(s);
 }
 
-CB_TEST_MAIN(cmocka_unit_test(test_headers), cmocka_unit_test(test_status_and_redirect),
-	     cmocka_unit_test(test_limits_and_decoding), cmocka_unit_test(test_request_headers),
-	     cmocka_unit_test(test_request_bodies), cmocka_unit_test(test_cancel_and_refused),
-	     cmocka_unit_test(test_parse_time), cmocka_unit_test(test_redacted))
+CB_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_headers, fixture_setup, fixture_teardown),
+	cmocka_unit_test_setup_teardown(test_status_and_redirect, fixture_setup, fixture_teardown),
+	cmocka_unit_test_setup_teardown(test_limits_and_decoding, fixture_setup, fixture_teardown),
+	cmocka_unit_test_setup_teardown(test_request_headers, fixture_setup, fixture_teardown),
+	cmocka_unit_test_setup_teardown(test_request_bodies, fixture_setup, fixture_teardown),
+	cmocka_unit_test_setup_teardown(test_cancel_and_refused, fixture_setup, fixture_teardown),
+	cmocka_unit_test(test_parse_time), cmocka_unit_test(test_redacted))

@@ -9,42 +9,20 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cbtest.h"
 #include "kernel-abi.h"
 #include "runtime-internal.h"
+#include "seccomp-test.h"
 
 #define X32_BIT 0x40000000L
 
-/* In a child: load bpf, make the call, return its errno (0 when it succeeded). */
+/* A native call (number nr, first argument a) under bpf, in a child: its errno. */
 static int errno_under(const struct rt_bpf *bpf, long nr, long a)
 {
-	int status;
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		long r;
-
-		kabi_default_fault_signals();
-		alarm(20);
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		if (sc_install(bpf) < 0)
-			_exit(255);
-		r = syscall(nr, a, 0, 0, 0, 0, 0);
-		_exit(r < 0 ? errno : 0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status))
-		return 1000 + WTERMSIG(status);
-	assert_int_not_equal(WEXITSTATUS(status), 255);
-	return WEXITSTATUS(status);
+	return sc_test_errno_under(bpf, (struct sc_call){nr, false, a});
 }
 
 static void test_harden_default_io_uring_and_unknown(void **state)
@@ -65,16 +43,6 @@ static void test_harden_default_io_uring_and_unknown(void **state)
 	assert_int_equal(errno_under(&b, X32_BIT | 999, 0), ENOSYS);
 	assert_int_equal(errno_under(&b, X32_BIT | SYS_keyctl, 0), EPERM);
 #endif
-}
-
-static struct sc_profile *parse_ok(const char *json)
-{
-	struct sc_profile *p = NULL;
-	struct cb_error *err = NULL;
-
-	if (sc_profile_parse(json, &p, &err) < 0)
-		fail_msg("parse: %s", cb_error_msg(err));
-	return p;
 }
 
 static bool has_enosys_return(const struct rt_bpf *b)
@@ -104,7 +72,7 @@ static void test_harden_json_profiles(void **state)
 	static const char allow[] =
 		"{\"defaultAction\": \"SCMP_ACT_ALLOW\","
 		" \"syscalls\": [{\"names\": [\"keyctl\"], \"action\": \"SCMP_ACT_ERRNO\"}]}";
-	struct sc_profile *p = parse_ok(eacces);
+	struct sc_profile *p = sc_test_parse_ok(eacces);
 	struct cb_error *err = NULL;
 	struct rt_bpf b = {0};
 
@@ -118,7 +86,7 @@ static void test_harden_json_profiles(void **state)
 	sc_profile_free(p);
 
 	/* an allowing default: no stub (the kernel answers unknown calls itself) */
-	p = parse_ok(allow);
+	p = sc_test_parse_ok(allow);
 	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS, &b, &err), 0);
 	assert_false(has_enosys_return(&b));
 	assert_int_equal(errno_under(&b, SYS_keyctl, 0), EPERM);

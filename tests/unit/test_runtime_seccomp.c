@@ -12,16 +12,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <seccomp.h>
-#include <unistd.h>
 
 #include "cbtest.h"
 #include "kernel-abi.h"
 #include "runtime-internal.h"
+#include "seccomp-test.h"
 
 /* 1 when this case probed the kernel and found IA-32 syscalls; i386 calls made. */
 static int ia32_probed, ia32_present, i386_calls;
@@ -47,46 +45,15 @@ static void ia32_done(void)
 	print_message("i386 checks: %d calls run\n", i386_calls);
 }
 
-struct call {
-	long nr; /* x86_64 number, or i386 number when i386 */
-	bool i386;
-	long a, b, c;
-};
-
-/* In a child: load bpf, make the call, return its errno (0 when it succeeded). */
-static int errno_under(const struct rt_bpf *bpf, struct call c)
+/* The call under bpf in a child (seccomp-test.h), an i386 one only after ia32() said yes. */
+static int errno_under(const struct rt_bpf *bpf, struct sc_call c)
 {
-	int status;
-	pid_t pid;
-
 	if (c.i386) {
 		/* never an i386 call the kernel was not asked about first */
 		assert_true(ia32_probed && ia32_present);
 		i386_calls++;
 	}
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		long r;
-
-		/* a fault kills the child, whatever handler a sanitizer set; nothing spins */
-		kabi_default_fault_signals();
-		alarm(20);
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		if (sc_install(bpf) < 0)
-			_exit(255);
-		if (c.i386) {
-			r = kabi_int80(c.nr, c.a, c.b, c.c, 0, 0);
-			_exit(r < 0 && r > -4096 ? (int)-r : 0);
-		}
-		r = syscall(c.nr, c.a, c.b, c.c, 0, 0, 0);
-		_exit(r < 0 ? errno : 0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status))
-		return 1000 + WTERMSIG(status);
-	assert_int_not_equal(WEXITSTATUS(status), 255);
-	return WEXITSTATUS(status);
+	return sc_test_errno_under(bpf, c);
 }
 
 static struct rt_bpf default_bpf(void)
@@ -134,26 +101,27 @@ static void test_default_denies(void **state)
 	struct rt_bpf b = default_bpf();
 
 	(void)state;
-	assert_int_equal(errno_under(&b, (struct call){SYS_keyctl, false, 0, -3, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_unshare, false, 0x10000000}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_mount, false, 0, 0, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_bpf, false, 0, 0, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, 38, SOCK_SEQPACKET}),
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_keyctl, false, 0, -3, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_unshare, false, 0x10000000}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_mount, false, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_bpf, false, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_socket, false, 38, SOCK_SEQPACKET}),
 			 EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, 40, SOCK_STREAM}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_clone3, false, 0, 0}), ENOSYS);
-	assert_int_equal(errno_under(&b, (struct call){SYS_clone, false, 0x10000000 | SIGCHLD}),
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_socket, false, 40, SOCK_STREAM}),
 			 EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0x1234}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_clone3, false, 0, 0}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_clone, false, 0x10000000 | SIGCHLD}),
+			 EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_personality, false, 0x1234}), EPERM);
 	if (!ia32("the default profile's i386 denials"))
 		return;
 	/* i386 through int 0x80: keyctl 288, unshare 310, mount 21, bpf 357, socket 359 */
-	assert_int_equal(errno_under(&b, (struct call){288, true, 0, -3, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){310, true, 0x10000000}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){21, true, 0, 0, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){357, true, 0, 0, 0}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){359, true, 38, SOCK_SEQPACKET}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){435, true, 0, 0}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct sc_call){288, true, 0, -3, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){310, true, 0x10000000}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){21, true, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){357, true, 0, 0, 0}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){359, true, 38, SOCK_SEQPACKET}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){435, true, 0, 0}), ENOSYS);
 	ia32_done();
 }
 
@@ -162,16 +130,17 @@ static void test_default_allows(void **state)
 	struct rt_bpf b = default_bpf();
 
 	(void)state;
-	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, AF_INET, SOCK_DGRAM}), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_socket, false, AF_UNIX, SOCK_STREAM}),
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_getpid, false}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_socket, false, AF_INET, SOCK_DGRAM}),
 			 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0xffffffff}), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_clone, false, SIGCHLD}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_socket, false, AF_UNIX, SOCK_STREAM}),
+			 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_personality, false, 0xffffffff}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_clone, false, SIGCHLD}), 0);
 	if (!ia32("the default profile's i386 allowances"))
 		return;
-	assert_int_equal(errno_under(&b, (struct call){20 /* getpid */, true}), 0);
-	assert_int_equal(errno_under(&b, (struct call){359, true, AF_INET, SOCK_DGRAM}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){20 /* getpid */, true}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){359, true, AF_INET, SOCK_DGRAM}), 0);
 	ia32_done();
 }
 
@@ -184,25 +153,15 @@ static void test_rules_follow_caps(void **state)
 	(void)state;
 	assert_int_equal(
 		sc_compile(sc_default_profile(), RUNTIME_DEFAULT_CAPS | (1ULL << 21), &b, &err), 0);
-	assert_int_not_equal(errno_under(&b, (struct call){SYS_mount, false, 0, 0, 0}), EPERM);
-	assert_int_not_equal(errno_under(&b, (struct call){SYS_clone3, false, 0, 0}), ENOSYS);
-	assert_int_equal(errno_under(&b, (struct call){SYS_keyctl, false, 0, -3, 0}), EPERM);
+	assert_int_not_equal(errno_under(&b, (struct sc_call){SYS_mount, false, 0, 0, 0}), EPERM);
+	assert_int_not_equal(errno_under(&b, (struct sc_call){SYS_clone3, false, 0, 0}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_keyctl, false, 0, -3, 0}), EPERM);
 	rt_bpf_release(&b);
-}
-
-static struct sc_profile *parse_ok(const char *json)
-{
-	struct cb_error *err = NULL;
-	struct sc_profile *p = NULL;
-
-	if (sc_profile_parse(json, &p, &err) < 0)
-		fail_msg("parse: %s", cb_error_msg(err));
-	return p;
 }
 
 static void test_json_docker(void **state)
 {
-	struct sc_profile *p = parse_ok(
+	struct sc_profile *p = sc_test_parse_ok(
 		"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": ["
 		" {\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": "
 		"[\"SCMP_ARCH_X86\"]},"
@@ -229,19 +188,19 @@ static void test_json_docker(void **state)
 	assert_int_equal(p->rules[1].caps_incl, 1ULL << 21);
 	assert_int_equal(p->rules[1].min_kernel, 4008);
 	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS, &b, &err), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), ENOSYS);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_getpid, false}), ENOSYS);
 	if (ia32("a Docker profile's i386 subarchitecture")) {
-		assert_int_equal(errno_under(&b, (struct call){20, true}), ENOSYS);
+		assert_int_equal(errno_under(&b, (struct sc_call){20, true}), ENOSYS);
 		ia32_done();
 	}
-	assert_int_equal(errno_under(&b, (struct call){SYS_getppid, false}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_getppid, false}), 0);
 	/* two conditions on one argument are ORed */
-	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 1}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 2}), EPERM);
-	assert_int_equal(errno_under(&b, (struct call){SYS_personality, false, 0xffffffff}), 0);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_personality, false, 1}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_personality, false, 2}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_personality, false, 0xffffffff}), 0);
 	rt_bpf_release(&b);
 	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS | (1ULL << 21), &b, &err), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_getppid, false}), EPERM);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_getppid, false}), EPERM);
 	rt_bpf_release(&b);
 	sc_profile_free(p);
 }
@@ -249,7 +208,7 @@ static void test_json_docker(void **state)
 /* The OCI form, and a whole config.json; an unlisted ABI is killed. */
 static void test_json_oci(void **state)
 {
-	struct sc_profile *p = parse_ok(
+	struct sc_profile *p = sc_test_parse_ok(
 		"{\"ociVersion\": \"1.0.2\", \"linux\": {\"seccomp\": {"
 		" \"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\"],"
 		" \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\","
@@ -260,9 +219,9 @@ static void test_json_oci(void **state)
 	(void)state;
 	assert_int_equal(p->narches, 1);
 	assert_int_equal(sc_compile(p, RUNTIME_DEFAULT_CAPS, &b, &err), 0);
-	assert_int_equal(errno_under(&b, (struct call){SYS_getpid, false}), EACCES);
+	assert_int_equal(errno_under(&b, (struct sc_call){SYS_getpid, false}), EACCES);
 	if (ia32("an OCI profile killing the unlisted i386 ABI")) {
-		assert_int_equal(errno_under(&b, (struct call){20, true}), 1000 + SIGSYS);
+		assert_int_equal(errno_under(&b, (struct sc_call){20, true}), 1000 + SIGSYS);
 		ia32_done();
 	}
 	rt_bpf_release(&b);

@@ -1,0 +1,66 @@
+# bench/lib.sh - the prologue the benchmark scripts share (sourced by
+# build.sh and registry.sh): new stores for cold runs, the checks before a
+# run, mounts left behind, the load average and the versions printed with
+# the results.  Sourcing it runs nothing.
+# shellcheck shell=bash disable=SC2034 # the v_* variables are the caller's
+
+# fresh LINK: point the symlink LINK at a new, empty directory.  Cold runs
+# start from new stores instead of deleting the last run's: this ext4 has
+# no journal, and then it skips inodes freed in the last minute (six when
+# their inode table block is still dirty) when it allocates, a scan that
+# made the next 60k-file tree 1.5-3x slower to write, for every builder
+# (see bench/RESULTS.md).  The old stores are removed at the end.
+fresh() {
+	local d
+	d=$(mktemp -d "$1.XXXXXX")
+	ln -sfn "$(basename "$d")" "$1"
+}
+
+# bench_init NAME [CBUILD]: go to the top of the tree; set top, self (this
+# benchmark, bench/NAME, which hyperfine's --prepare calls again) and
+# cbuild (CBUILD, default build/cli/cbuild, as an absolute path).
+bench_init() {
+	cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+	top=$(pwd)
+	self=$top/bench/$1
+	cbuild=$(realpath "${2:-build/cli/cbuild}")
+}
+
+# bench_require TOOL...: root, cbuild built, and each TOOL installed; else
+# a message and exit 1.
+bench_require() {
+	local name t
+	name=$(basename "$self")
+	[ "$(id -u)" = 0 ] || { echo "$name: run as root" >&2; exit 1; }
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { echo "$name: $t is not installed" >&2; exit 1; }
+	done
+	[ -x "$cbuild" ] || { echo "$name: build cbuild first ($cbuild)" >&2; exit 1; }
+}
+
+# bench_umount_under DIR...: lazily unmount what is mounted below each DIR
+# (what the daemons and buildah leave behind), deepest first.
+bench_umount_under() {
+	local root m
+	for root in "$@"; do
+		findmnt -rn -o TARGET | grep "^$root/" | sort -r | while read -r m; do
+			umount -l "$m"
+		done
+	done
+}
+
+# load: the load averages (1, 5 and 15 minutes).
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# bench_versions DIR: what the results name of this machine and of cbuild:
+# v_cbuild, v_type (its build type), v_hyperfine, v_kernel, v_cpu, v_mem
+# and v_fs (the file system of DIR, the work directory).
+bench_versions() {
+	v_cbuild=${CBUILD_DESCRIBE:-$(git -C "$top" describe --always --dirty --tags 2>/dev/null || echo unknown)}
+	v_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$cbuild")/../CMakeCache.txt" 2>/dev/null)
+	v_hyperfine=$(hyperfine --version)
+	v_kernel=$(uname -r)
+	v_cpu="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	v_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
+	v_fs=$(df --output=fstype "$1" | tail -1)
+}
