@@ -275,6 +275,10 @@ static int from_image(struct stage *st, const char *ref, struct cb_error **err)
 	st->config = img.config;
 	st->nbase_history = img.config.nhistory;
 	memset(&img.config, 0, sizeof(img.config));
+	/* Docker's V1 fields: BuildKit's image model has neither, so a derived image drops them */
+	free(st->config.comment);
+	free(st->config.docker_version);
+	st->config.comment = st->config.docker_version = NULL;
 	/* the base's identity starts the cache key chain */
 	{
 		struct cb_strvec parts = CB_STRVEC_INIT;

@@ -304,16 +304,120 @@ static json_t *layers_json(const struct image_manifest *m)
 	return a;
 }
 
-/*
- * docker inspect's Comment: the last history entry's.  (The config's own
- * top-level "comment" and "docker_version" are not in struct image_config,
- * so Comment falls back to history and DockerVersion is "".)
- */
+/* docker inspect's Comment: the config's, else the last history entry's. */
 static const char *image_comment(const struct image_config *c)
 {
-	const char *v = c->nhistory ? c->history[c->nhistory - 1].comment : NULL;
+	const char *v = c->comment;
 
+	if ((!v || !*v) && c->nhistory)
+		v = c->history[c->nhistory - 1].comment;
 	return v ? v : "";
+}
+
+static json_t *str_or_empty(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+/* A list, or null when empty (Go's nil slice), unless present says it was set. */
+static json_t *list_or_null(const struct cb_strvec *v, bool present)
+{
+	return v->n || present ? strvec_json(v) : json_null();
+}
+
+/* {"k": {}} for each key, as Go's map[string]struct{}. */
+static json_t *key_set(const struct cb_strvec *v)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < v->n; i++)
+		json_object_set_new(o, v->v[i], json_object());
+	return o;
+}
+
+static json_t *healthcheck_json(const struct oci_healthcheck *h)
+{
+	json_t *o = json_pack("{s:o}", "Test", strvec_json(&h->test));
+	const struct {
+		const char *key;
+		int64_t v;
+	} opt[] = {{"Interval", h->interval_ns},     {"Timeout", h->timeout_ns},
+		   {"StartPeriod", h->start_period_ns}, {"StartInterval", h->start_interval_ns},
+		   {"Retries", h->retries}};
+
+	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if (opt[i].v)
+			json_object_set_new(o, opt[i].key, json_integer((json_int_t)opt[i].v));
+	return o;
+}
+
+/*
+ * docker inspect's Config: Docker's container.Config in its field order,
+ * every field shown but those Go omits when empty, whatever the config
+ * blob held (the store's model of it, struct image_config).
+ */
+static json_t *config_json(const struct image_config *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "Hostname", json_string(""));
+	json_object_set_new(o, "Domainname", json_string(""));
+	json_object_set_new(o, "User", str_or_empty(c->user));
+	json_object_set_new(o, "AttachStdin", json_false());
+	json_object_set_new(o, "AttachStdout", json_false());
+	json_object_set_new(o, "AttachStderr", json_false());
+	if (c->exposed_ports.n)
+		json_object_set_new(o, "ExposedPorts", key_set(&c->exposed_ports));
+	json_object_set_new(o, "Tty", json_false());
+	json_object_set_new(o, "OpenStdin", json_false());
+	json_object_set_new(o, "StdinOnce", json_false());
+	json_object_set_new(o, "Env", list_or_null(&c->env, false));
+	json_object_set_new(o, "Cmd", list_or_null(&c->cmd, c->has_cmd));
+	if (c->healthcheck.test.n)
+		json_object_set_new(o, "Healthcheck", healthcheck_json(&c->healthcheck));
+	if (c->args_escaped)
+		json_object_set_new(o, "ArgsEscaped", json_true());
+	json_object_set_new(o, "Image", json_string(""));
+	json_object_set_new(o, "Volumes", c->volumes.n ? key_set(&c->volumes) : json_null());
+	json_object_set_new(o, "WorkingDir", str_or_empty(c->working_dir));
+	json_object_set_new(o, "Entrypoint", list_or_null(&c->entrypoint, c->has_entrypoint));
+	json_object_set_new(o, "OnBuild", list_or_null(&c->onbuild, false));
+	if (c->labels.keys.n) {
+		json_t *l = json_object();
+
+		for (size_t i = 0; i < c->labels.keys.n; i++)
+			json_object_set_new(l, c->labels.keys.v[i], json_string(c->labels.values.v[i]));
+		json_object_set_new(o, "Labels", l);
+	} else {
+		json_object_set_new(o, "Labels", json_null());
+	}
+	if (c->stop_signal && *c->stop_signal)
+		json_object_set_new(o, "StopSignal", json_string(c->stop_signal));
+	if (c->shell.n)
+		json_object_set_new(o, "Shell", strvec_json(&c->shell));
+	return o;
+}
+
+/* The config's history, in the image-spec's keys. */
+static json_t *history_json(const struct image_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->nhistory; i++) {
+		const struct oci_history *h = &c->history[i];
+		json_t *o = json_object();
+
+		if (h->created)
+			json_object_set_new(o, "created", json_string(h->created));
+		if (h->created_by)
+			json_object_set_new(o, "created_by", json_string(h->created_by));
+		if (h->comment)
+			json_object_set_new(o, "comment", json_string(h->comment));
+		if (h->empty_layer)
+			json_object_set_new(o, "empty_layer", json_true());
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
@@ -321,22 +425,12 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 {
 	const struct image_config *c = &img->config;
 	struct cb_strvec tags = CB_STRVEC_INIT;
-	cleanup_free char *text = NULL;
-	json_auto_t *cfg = NULL;
 	json_t *o;
 
 	if (tags_of(s, &img->manifest_digest, &tags, err) < 0) {
 		cb_strvec_clear(&tags);
 		return NULL;
 	}
-	/*
-	 * Config and History as the store's model has them: the config that
-	 * layerstore parsed (img->config), in the one serialization it has
-	 * (image_config_to_json; valid JSON by construction), not the blob
-	 * parsed a second time.
-	 */
-	text = image_config_to_json(c);
-	cfg = json_loads(text, 0, NULL);
 	o = json_object();
 	json_object_set_new(o, "Id", json_string(img->manifest.config.digest.str));
 	json_object_set_new(o, "Digest", json_string(img->manifest_digest.str));
@@ -346,22 +440,19 @@ static json_t *inspect_one(struct layer_store *s, const struct store_image *img,
 	json_object_set_new(o, "Parent", json_string(""));
 	json_object_set_new(o, "Comment", json_string(image_comment(c)));
 	json_object_set_new(o, "Created", c->created ? json_string(c->created) : json_null());
-	json_object_set_new(o, "DockerVersion", json_string(""));
-	json_object_set_new(o, "Author", json_string(c->author ? c->author : ""));
-	json_object_set_new(o, "Architecture", json_string(c->platform.architecture ?: ""));
-	json_object_set_new(o, "Os", json_string(c->platform.os ?: ""));
+	json_object_set_new(o, "DockerVersion", str_or_empty(c->docker_version));
+	json_object_set_new(o, "Author", str_or_empty(c->author));
+	json_object_set_new(o, "Architecture", str_or_empty(c->platform.architecture));
+	json_object_set_new(o, "Os", str_or_empty(c->platform.os));
 	if (c->platform.variant)
 		json_object_set_new(o, "Variant", json_string(c->platform.variant));
 	json_object_set_new(o, "Size", json_integer((json_int_t)image_size(img)));
-	/* set_new with a reference of its own: json_object_set would leak the fresh default */
-	json_object_set_new(o, "Config",
-			    json_incref(json_object_get(cfg, "config")) ?: json_object());
+	json_object_set_new(o, "Config", config_json(c));
 	json_object_set_new(
 		o, "RootFS",
 		json_pack("{s:s, s:o}", "Type", "layers", "Layers", strvec_json(&c->diff_ids)));
 	json_object_set_new(o, "Layers", layers_json(&img->manifest));
-	json_object_set_new(o, "History",
-			    json_incref(json_object_get(cfg, "history")) ?: json_array());
+	json_object_set_new(o, "History", history_json(c));
 	json_object_set_new(o, "ManifestMediaType",
 			    json_string(img->manifest.media_type ?: MEDIA_OCI_MANIFEST));
 	cb_strvec_clear(&tags);

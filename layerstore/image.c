@@ -280,6 +280,8 @@ int image_config_parse(const char *json, size_t len, struct image_config *c, str
 	}
 	if (get_string(root, "created", &tmp.created, "image config", err) < 0 ||
 	    get_string(root, "author", &tmp.author, "image config", err) < 0 ||
+	    get_string(root, "comment", &tmp.comment, "image config", err) < 0 ||
+	    get_string(root, "docker_version", &tmp.docker_version, "image config", err) < 0 ||
 	    parse_platform(root, &tmp.platform, "image config", err) < 0 ||
 	    parse_runconfig(root, &tmp, err) < 0 || parse_rootfs(root, &tmp, err) < 0 ||
 	    parse_history(root, &tmp, err) < 0) {
@@ -486,6 +488,8 @@ void image_config_release(struct image_config *c)
 {
 	free(c->created);
 	free(c->author);
+	free(c->comment);
+	free(c->docker_version);
 	platform_release(&c->platform);
 	free(c->user);
 	cb_strvec_clear(&c->exposed_ports);

@@ -259,8 +259,10 @@ char *image_config_to_json(const struct image_config *c)
 	jw_open(&w, '{');
 	jw_str(&w, "architecture", p->architecture ? p->architecture : "");
 	jw_opt_str(&w, "author", c->author);
+	jw_opt_str(&w, "comment", c->comment);
 	jw_runconfig(&w, c);
 	jw_opt_str(&w, "created", c->created);
+	jw_opt_str(&w, "docker_version", c->docker_version);
 	jw_history(&w, c);
 	jw_str(&w, "os", p->os ? p->os : "");
 	jw_key(&w, "rootfs");

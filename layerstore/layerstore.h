@@ -352,6 +352,12 @@ struct oci_history {
 struct image_config {
 	char *created; /* RFC 3339 */
 	char *author;
+	/*
+	 * Docker's V1 image fields (`comment`, `docker_version`), NULL when
+	 * absent: docker inspect shows them; BuildKit writes neither.
+	 */
+	char *comment;
+	char *docker_version;
 	struct oci_platform platform;
 	/* config */
 	char *user;

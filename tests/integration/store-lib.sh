@@ -9,7 +9,7 @@ init_store() {
 
 # seed_image ROOT NAME CREATED LAYER_TEXT...: write gzip layers holding one
 # file each, an OCI config and manifest as blobs, and tag NAME (a normalised
-# name).  Prints the manifest digest.
+# name).  Prints the manifest digest.  SEED_CONFIG (JSON) adds to the config.
 seed_image() {
 	python3 - "$@" <<'EOF'
 import gzip, hashlib, io, json, os, sys, tarfile
@@ -42,6 +42,10 @@ config = {"architecture": "amd64", "os": "linux", "created": created,
           "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
           "rootfs": {"type": "layers", "diff_ids": diff_ids},
           "history": [{"created": created, "created_by": "seed"}]}
+# SEED_CONFIG: JSON merged into the config (its "config" key into the run config)
+extra = json.loads(os.environ.get("SEED_CONFIG", "{}"))
+config["config"].update(extra.pop("config", {}))
+config.update(extra)
 cd, cn = put(json.dumps(config, separators=(",", ":")).encode())
 manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
