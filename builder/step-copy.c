@@ -482,13 +482,19 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 		bool isdir;
 		int fd;
 
-		if (tfd < 0 || copy_resolve_dest(&op, dir, &canon, &isdir, err) < 0)
+		if (tfd < 0) {
+			cb_error_set(err, errno, "open `%s`", tree);
 			goto out;
-		fd = exists ? fcntl(tfd, F_DUPFD_CLOEXEC, 3)
-			    : copy_tree_mkdir_p(&op, tfd, canon, err);
-		if (fd < 0)
+		}
+		if (copy_resolve_dest(&op, dir, &canon, &isdir, err) < 0)
 			goto out;
-		close(fd);
+		/* there already: the layer is empty (see above) */
+		if (!exists) {
+			fd = copy_tree_mkdir_p(&op, tfd, canon, err);
+			if (fd < 0)
+				goto out;
+			close(fd);
+		}
 	}
 	if (build_commit_tree(b, st, tree, false, created_by, &key, err) < 0)
 		goto out;
