@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
-#include <linux/bpf.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -57,6 +56,7 @@
 #include <unistd.h>
 
 #include "kernel-abi.h"
+#include "kernel-bpf.h"
 
 static int numeric(const char *s)
 {
@@ -496,25 +496,12 @@ static int cmd_dev(int n, char **paths)
 
 static int cmd_cgbpf(void)
 {
-	struct bpf_insn p[2] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
-				{.code = BPF_JMP | BPF_EXIT}};
-	union bpf_attr a;
-	int fd;
+	char why[256];
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	a.insns = (unsigned long)p;
-	a.insn_cnt = 2;
-	a.license = (unsigned long)"MIT";
-	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-	if (fd >= 0) {
+	if (kbpf_cgroup_device(why, sizeof(why)))
 		printf("cgroup_bpf=yes\n");
-		close(fd);
-		return 0;
-	}
-	printf("cgroup_bpf=no\ncgroup_bpf_why=the kernel loads no BPF_PROG_TYPE_CGROUP_DEVICE "
-	       "program (bpf: %s)\n",
-	       strerror(errno));
+	else
+		printf("cgroup_bpf=no\ncgroup_bpf_why=%s\n", why);
 	return 0;
 }
 

@@ -5,18 +5,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cbtest.h"
+#include "cgroup-test.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "runtime-internal.h"
@@ -215,29 +214,6 @@ static void test_format_bytes(void **state)
 	assert_string_equal(buf, "1000 bytes");
 }
 
-/* The host's real manager with a parent private to this test; NULL (said why) when none. */
-static struct cgroup_manager *real_manager(enum runtime_cgroup_driver driver, const char *root)
-{
-	cleanup_free char *mi = NULL;
-	cleanup_free char *self = NULL;
-	char parent[64];
-	struct runtime_options o = {
-		.cgroup_driver = driver, .cgroup_root = root, .cgroup_parent = parent};
-	struct cb_error *err = NULL;
-	struct cgroup_manager *m = NULL;
-
-	snprintf(parent, sizeof(parent), "cbuild-unit-%d", (int)getpid());
-	if (geteuid() != 0)
-		return NULL;
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 0, &mi, NULL, &err), 0);
-	assert_int_equal(cb_read_file("/proc/self/cgroup", 0, &self, NULL, &err), 0);
-	if (cgroup_manager_detect(&o, mi, self, &m, &err) < 0) {
-		cb_error_report_prefix(&err, "cgroup manager");
-		return NULL;
-	}
-	return m;
-}
-
 /*
  * The manager a case runs against: the tests run as root (skip otherwise);
  * a host without the hierarchies it needs (v1 controllers for the v1
@@ -256,62 +232,29 @@ static struct cgroup_manager *host_manager(enum runtime_cgroup_driver driver)
 	if (driver == RUNTIME_CGROUP_V1 && host != CB_TEST_CGROUPS_V1)
 		cb_test_not_applicable_exit("the cgroup v1 manager: a cgroup v2-only host has no "
 					    "v1 controller hierarchies");
-	m = real_manager(driver, NULL);
+	m = cgt_real_manager(driver, NULL, "cbuild-unit");
 	if (!m)
 		fail_msg("no cgroup manager on a host with cgroup hierarchies");
 	return m;
 }
 
-static void remove_parents(struct cgroup_manager *m)
-{
-	for (size_t i = 0; i < m->nhier; i++)
-		if (rmdir(m->hier[i].base) < 0 && errno != ENOENT)
-			fail_msg("rmdir %s: %s", m->hier[i].base, strerror(errno));
-	cgroup_manager_free(m);
-}
-
 /* fork a child that joins cg the way the init does, then runs fn; returns once it joined */
-static pid_t child_in(const struct cgroup_step *cg, void (*fn)(void))
+static pid_t child_in(const struct cgroup_step *cg, int (*fn)(void))
 {
-	struct cgroup_join j = {.clone_fd = -1};
-	struct cb_error *err = NULL;
-	int pidfd = -1, sync[2];
-	bool into = false;
-	char c;
-	pid_t pid;
+	pid_t pid = cgt_spawn_in(cg, fn);
 
-	assert_int_equal(cg->mgr->ops->prepare_join(cg, &j, &err), 0);
-	assert_int_equal(pipe2(sync, O_CLOEXEC), 0);
-	pid = ns_clone(0, j.clone_fd, &pidfd, &into);
-	if (pid == 0) {
-		for (size_t i = 0; i < j.nfds; i++)
-			if (write(j.fds[i], "0", 1) != 1)
-				_exit(3);
-		if (write(sync[1], "j", 1) != 1)
-			_exit(4);
-		fn();
-		_exit(0);
-	}
 	assert_true(pid > 0);
-	close(sync[1]);
-	assert_int_equal(read(sync[0], &c, 1), 1);
-	close(sync[0]);
-	assert_true(into || j.nfds > 0);
-	for (size_t i = 0; i < j.nfds; i++)
-		close(j.fds[i]);
-	if (j.clone_fd >= 0)
-		close(j.clone_fd);
-	close(pidfd);
 	return pid;
 }
 
-static void sleep_forever(void)
+static int sleep_forever(void)
 {
 	for (;;)
 		pause();
+	return 0;
 }
 
-static void eat_memory(void)
+static int eat_memory(void)
 {
 	for (int i = 0; i < 200; i++) {
 		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -320,6 +263,7 @@ static void eat_memory(void)
 		if (p != MAP_FAILED)
 			memset(p, 1, 1 << 20);
 	}
+	return 0;
 }
 
 static int count_procs(const char *dir)
@@ -368,7 +312,7 @@ static void test_v1_lifecycle(void **state)
 
 		assert_int_equal(access(p, F_OK), -1);
 	}
-	remove_parents(m);
+	cgt_remove_parents(m);
 }
 
 static void test_v1_oom_and_destroy_with_tasks(void **state)
@@ -395,7 +339,7 @@ static void test_v1_oom_and_destroy_with_tasks(void **state)
 	assert_int_equal(m->ops->destroy(&cg, &err), 0);
 	assert_int_equal(waitpid(pid, &status, __WALL), pid);
 	assert_true(WIFSIGNALED(status));
-	remove_parents(m);
+	cgt_remove_parents(m);
 }
 
 static void test_reap_stale(void **state)
@@ -419,10 +363,10 @@ static void test_reap_stale(void **state)
 	assert_int_equal(access(live.paths[0], F_OK), 0);
 	cgroup_step_free_paths(&dead);
 	assert_int_equal(m->ops->destroy(&live, &err), 0);
-	remove_parents(m);
+	cgt_remove_parents(m);
 }
 
-/* In a child with its own mount namespace: the v2 manager on a private cgroup2 mount. */
+/* In a child with its own mount namespace: the v2 manager on a private cgroup2 mount at dir. */
 static int v2_on_private_mount(const char *dir)
 {
 	struct cgroup_manager *m;
@@ -432,12 +376,7 @@ static int v2_on_private_mount(const char *dir)
 	pid_t pid;
 	int status;
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("none", dir, "cgroup2", 0, NULL) < 0) {
-		fprintf(stderr, "a private cgroup2 mount: %s\n", strerror(errno));
-		return 9;
-	}
-	m = real_manager(RUNTIME_CGROUP_V2, dir);
+	m = cgt_real_manager(RUNTIME_CGROUP_V2, dir, "cbuild-unit");
 	if (!m || m->ops->create(m, "unit-v2", &(struct runtime_limits){0}, &cg, &err) < 0)
 		return 10;
 	pid = child_in(&cg, sleep_forever); /* joins through clone3(CLONE_INTO_CGROUP) */
@@ -462,29 +401,20 @@ static int v2_on_private_mount(const char *dir)
 		   m->ops->destroy(&cg, &err) < 0) {
 		return 15;
 	}
-	remove_parents(m);
-	umount(dir);
+	cgt_remove_parents(m);
 	return 0;
 }
 
 static void test_v2_private_mount(void **state)
 {
 	char why[256];
-	int status;
-	pid_t pid;
 
 	(void)state;
 	if (geteuid() != 0)
 		skip();
 	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
 		cb_test_not_applicable_exit("the cgroup v2 manager: %s", why);
-	assert_int_equal(mkdir("cg2", 0755), 0);
-	pid = fork();
-	if (pid == 0)
-		_exit(v2_on_private_mount("cg2"));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	cgt_in_private_cgroup2(v2_on_private_mount);
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_detect_hybrid), cmocka_unit_test(test_detect_v2),

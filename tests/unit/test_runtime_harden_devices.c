@@ -11,20 +11,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cbtest.h"
+#include "cgroup-test.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "kernel-bpf.h"
 #include "runtime-internal.h"
 #include "xalloc.h"
 
@@ -280,58 +279,14 @@ static void require_devices_here(void)
 /* Run device_checks() in a child that joins cg as the sandbox's init does. */
 static int checks_in(const struct cgroup_step *cg)
 {
-	struct cgroup_join j = {.clone_fd = -1};
-	struct cb_error *err = NULL;
-	int pidfd = -1, status = 0;
-	bool into = false;
-	pid_t pid;
+	int status = 0;
+	pid_t pid = cgt_spawn_in(cg, device_checks);
 
-	if (cg->mgr->ops->prepare_join(cg, &j, &err) < 0) {
-		fprintf(stderr, "prepare_join: %s\n", cb_error_msg(err));
+	if (pid < 0)
 		return 2;
-	}
-	pid = ns_clone(0, j.clone_fd, &pidfd, &into);
-	if (pid == 0) {
-		for (size_t i = 0; i < j.nfds; i++)
-			if (write(j.fds[i], "0", 1) != 1)
-				_exit(3);
-		if (!into && !j.nfds)
-			_exit(4);
-		_exit(device_checks());
-	}
-	for (size_t i = 0; i < j.nfds; i++)
-		close(j.fds[i]);
-	if (j.clone_fd >= 0)
-		close(j.clone_fd);
-	if (pid < 0 || waitpid(pid, &status, __WALL) != pid)
+	if (waitpid(pid, &status, __WALL) != pid)
 		return 5;
-	close(pidfd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 6;
-}
-
-static struct cgroup_manager *real_manager(enum runtime_cgroup_driver driver, const char *root)
-{
-	struct runtime_options o = {.cgroup_driver = driver, .cgroup_root = root};
-	cleanup_free char *mi = NULL;
-	cleanup_free char *self = NULL;
-	cleanup_free char *parent = xasprintf("cbuild-unit-devices-%d", (int)getpid());
-	struct cgroup_manager *m = NULL;
-	struct cb_error *err = NULL;
-
-	o.cgroup_parent = parent;
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 0, &mi, NULL, &err), 0);
-	assert_int_equal(cb_read_file("/proc/self/cgroup", 0, &self, NULL, &err), 0);
-	if (cgroup_manager_detect(&o, mi, self, &m, &err) < 0)
-		fail_msg("cgroup manager: %s", cb_error_msg(err));
-	return m;
-}
-
-static void remove_parents(struct cgroup_manager *m)
-{
-	for (size_t i = 0; i < m->nhier; i++)
-		if (rmdir(m->hier[i].base) < 0 && errno != ENOENT)
-			fail_msg("rmdir %s: %s", m->hier[i].base, strerror(errno));
-	cgroup_manager_free(m);
 }
 
 static const char *devices_dir(const struct cgroup_step *cg)
@@ -354,9 +309,11 @@ static void test_v1_devices_cgroup(void **state)
 		skip();
 	if (cb_test_host_cgroups() != CB_TEST_CGROUPS_V1)
 		cb_test_not_applicable_exit("the v1 devices controller: no v1 hierarchies here");
-	m = real_manager(RUNTIME_CGROUP_V1, NULL);
+	m = cgt_real_manager(RUNTIME_CGROUP_V1, NULL, "cbuild-unit-devices");
+	if (!m)
+		fail_msg("no cgroup v1 manager on a host with v1 hierarchies");
 	if (!cgroup_devices_enforced(m)) {
-		remove_parents(m);
+		cgt_remove_parents(m);
 		cb_test_not_applicable_exit(
 			"the v1 devices controller is not mounted on this host");
 	}
@@ -367,33 +324,10 @@ static void test_v1_devices_cgroup(void **state)
 	assert_string_equal(list, docker_list);
 	assert_int_equal(checks_in(&cg), 0);
 	assert_int_equal(m->ops->destroy(&cg, &err), 0);
-	remove_parents(m);
+	cgt_remove_parents(m);
 }
 
-/* A trivial CGROUP_DEVICE program: can this kernel load one at all? */
-static bool kernel_cgroup_bpf(char *why, size_t len)
-{
-	struct bpf_insn p[2] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
-				{.code = BPF_JMP | BPF_EXIT}};
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	a.insns = (uint64_t)(uintptr_t)p;
-	a.insn_cnt = 2;
-	a.license = (uint64_t)(uintptr_t) "MIT";
-	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-	if (fd >= 0) {
-		close(fd);
-		return true;
-	}
-	snprintf(why, len, "the kernel loads no BPF_PROG_TYPE_CGROUP_DEVICE program (%s)",
-		 strerror(errno));
-	return false;
-}
-
-/* In a child with its own mount namespace: the v2 manager's program, on a private mount. */
+/* In a child with its own mount namespace: the v2 manager's program, on a private mount at dir. */
 static int v2_devices(const char *dir)
 {
 	struct cgroup_manager *m;
@@ -401,13 +335,8 @@ static int v2_devices(const char *dir)
 	struct cb_error *err = NULL;
 	int rc;
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("none", dir, "cgroup2", 0, NULL) < 0) {
-		fprintf(stderr, "a private cgroup2 mount: %s\n", strerror(errno));
-		return 9;
-	}
-	m = real_manager(RUNTIME_CGROUP_V2, dir);
-	if (!cgroup_devices_enforced(m) || m->dev_prog_fd < 0)
+	m = cgt_real_manager(RUNTIME_CGROUP_V2, dir, "cbuild-unit-devices");
+	if (!m || !cgroup_devices_enforced(m) || m->dev_prog_fd < 0)
 		return 10;
 	if (m->ops->create(m, "unit-dev", &(struct runtime_limits){0}, &cg, &err) < 0) {
 		fprintf(stderr, "create: %s\n", cb_error_msg(err));
@@ -416,32 +345,23 @@ static int v2_devices(const char *dir)
 	rc = checks_in(&cg);
 	if (m->ops->destroy(&cg, &err) < 0)
 		return 12;
-	remove_parents(m);
-	umount(dir);
+	cgt_remove_parents(m);
 	return rc;
 }
 
 static void test_v2_bpf_program(void **state)
 {
 	char why[256];
-	int status;
-	pid_t pid;
 
 	(void)state;
 	if (geteuid() != 0)
 		skip();
 	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
 		cb_test_not_applicable_exit("the cgroup v2 device program: %s", why);
-	if (!kernel_cgroup_bpf(why, sizeof(why)))
+	if (!kbpf_cgroup_device(why, sizeof(why)))
 		cb_test_not_applicable_exit("the cgroup v2 device program: %s", why);
 	require_devices_here();
-	assert_int_equal(mkdir("cg2", 0755), 0);
-	pid = fork();
-	if (pid == 0)
-		_exit(v2_devices("cg2"));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	cgt_in_private_cgroup2(v2_devices);
 }
 
 /* When no cgroup enforces the policy, the sandbox must fall back to nodev mounts. */
