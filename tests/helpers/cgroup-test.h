@@ -2,8 +2,9 @@
  * cgroup-test.h - what the unit tests that run the cgroup managers against
  * the kernel (test_runtime_cgroup.c, test_runtime_harden_devices.c) share:
  * the host's real manager under a parent private to the test, its removal,
- * a child that joins a step's cgroup the way the sandbox's init does, and a
- * child in its own mount namespace with a private cgroup2 mount.
+ * a child that joins a step's cgroup the way the sandbox's init does, and
+ * the v2 manager on a private cgroup2 mount, in a child with its own mount
+ * namespace.
  * Header-only, as seccomp-test.h: it needs runtime-internal.h, which only
  * the runtime's tests can include.
  */
@@ -112,12 +113,43 @@ static inline pid_t cgt_spawn_in(const struct cgroup_step *cg, int (*fn)(void))
 	return pid;
 }
 
+/* The child of cgt_v2_on_private_mount(): 0, or the number of what failed. */
+static inline int cgt_v2_child(const char *dir, const char *name,
+			       int (*fn)(struct cgroup_manager *m, const char *dir))
+{
+	struct cgroup_manager *m;
+	int rc;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", dir, "cgroup2", 0, NULL) < 0) {
+		fprintf(stderr, "a private cgroup2 mount: %s\n", strerror(errno));
+		return 9;
+	}
+	m = cgt_real_manager(RUNTIME_CGROUP_V2, dir, name);
+	if (!m)
+		return 10;
+	rc = fn(m, dir);
+	/* the mount shows the host's unified hierarchy: leave nothing in it */
+	for (size_t i = 0; i < m->nhier; i++)
+		if (rmdir(m->hier[i].base) < 0 && errno != ENOENT && rc == 0) {
+			fprintf(stderr, "rmdir %s: %s\n", m->hier[i].base, strerror(errno));
+			rc = 8;
+		}
+	cgroup_manager_free(m);
+	umount(dir);
+	return rc;
+}
+
 /*
- * Run fn(dir) in a child with its own mount namespace and cgroup2 mounted on
- * dir (made here, relative to the case's temp dir); the case fails unless
- * the child exits 0.  The caller is root and has asked cb_test_kernel_fs().
+ * In a child with its own mount namespace, cgroup2 mounted on "cg2" (made
+ * here, in the case's temp dir): fn(m, dir), m the v2 manager on that
+ * mount with the parent "<name>-<pid>".  fn returns 0 or the number of the
+ * check that failed, having destroyed the steps it made; the parents are
+ * removed afterwards.  The case fails unless the child exits 0.  The caller
+ * is root and has asked cb_test_kernel_fs("cgroup2").
  */
-static inline void cgt_in_private_cgroup2(int (*fn)(const char *dir))
+static inline void cgt_v2_on_private_mount(const char *name,
+					   int (*fn)(struct cgroup_manager *m, const char *dir))
 {
 	static const char dir[] = "cg2";
 	int status;
@@ -126,19 +158,8 @@ static inline void cgt_in_private_cgroup2(int (*fn)(const char *dir))
 	assert_int_equal(mkdir(dir, 0755), 0);
 	pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		int rc;
-
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("none", dir, "cgroup2", 0, NULL) < 0) {
-			fprintf(stderr, "a private cgroup2 mount: %s\n", strerror(errno));
-			_exit(9);
-		}
-		rc = fn(dir);
-		umount(dir);
-		_exit(rc);
-	}
+	if (pid == 0)
+		_exit(cgt_v2_child(dir, name, fn));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);

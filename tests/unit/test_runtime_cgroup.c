@@ -367,17 +367,15 @@ static void test_reap_stale(void **state)
 }
 
 /* In a child with its own mount namespace: the v2 manager on a private cgroup2 mount at dir. */
-static int v2_on_private_mount(const char *dir)
+static int v2_on_private_mount(struct cgroup_manager *m, const char *dir)
 {
-	struct cgroup_manager *m;
 	struct cgroup_step cg;
 	struct cb_error *err = NULL;
 	char avail[256] = "", path[512];
 	pid_t pid;
 	int status;
 
-	m = cgt_real_manager(RUNTIME_CGROUP_V2, dir, "cbuild-unit");
-	if (!m || m->ops->create(m, "unit-v2", &(struct runtime_limits){0}, &cg, &err) < 0)
+	if (m->ops->create(m, "unit-v2", &(struct runtime_limits){0}, &cg, &err) < 0)
 		return 10;
 	pid = child_in(&cg, sleep_forever); /* joins through clone3(CLONE_INTO_CGROUP) */
 	if (count_procs(cg.paths[0]) != 1)
@@ -401,7 +399,6 @@ static int v2_on_private_mount(const char *dir)
 		   m->ops->destroy(&cg, &err) < 0) {
 		return 15;
 	}
-	cgt_remove_parents(m);
 	return 0;
 }
 
@@ -414,7 +411,7 @@ static void test_v2_private_mount(void **state)
 		skip();
 	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
 		cb_test_not_applicable_exit("the cgroup v2 manager: %s", why);
-	cgt_in_private_cgroup2(v2_on_private_mount);
+	cgt_v2_on_private_mount("cbuild-unit", v2_on_private_mount);
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_detect_hybrid), cmocka_unit_test(test_detect_v2),

@@ -327,16 +327,15 @@ static void test_v1_devices_cgroup(void **state)
 	cgt_remove_parents(m);
 }
 
-/* In a child with its own mount namespace: the v2 manager's program, on a private mount at dir. */
-static int v2_devices(const char *dir)
+/* In a child with its own mount namespace: the v2 manager's program, on a private mount. */
+static int v2_devices(struct cgroup_manager *m, const char *dir)
 {
-	struct cgroup_manager *m;
 	struct cgroup_step cg;
 	struct cb_error *err = NULL;
 	int rc;
 
-	m = cgt_real_manager(RUNTIME_CGROUP_V2, dir, "cbuild-unit-devices");
-	if (!m || !cgroup_devices_enforced(m) || m->dev_prog_fd < 0)
+	(void)dir;
+	if (!cgroup_devices_enforced(m) || m->dev_prog_fd < 0)
 		return 10;
 	if (m->ops->create(m, "unit-dev", &(struct runtime_limits){0}, &cg, &err) < 0) {
 		fprintf(stderr, "create: %s\n", cb_error_msg(err));
@@ -345,7 +344,6 @@ static int v2_devices(const char *dir)
 	rc = checks_in(&cg);
 	if (m->ops->destroy(&cg, &err) < 0)
 		return 12;
-	cgt_remove_parents(m);
 	return rc;
 }
 
@@ -361,7 +359,7 @@ static void test_v2_bpf_program(void **state)
 	if (!kbpf_cgroup_device(why, sizeof(why)))
 		cb_test_not_applicable_exit("the cgroup v2 device program: %s", why);
 	require_devices_here();
-	cgt_in_private_cgroup2(v2_devices);
+	cgt_v2_on_private_mount("cbuild-unit-devices", v2_devices);
 }
 
 /* When no cgroup enforces the policy, the sandbox must fall back to nodev mounts. */
