@@ -191,4 +191,24 @@ static UNUSED int child_reap(struct child *c)
 	return status;
 }
 
+/* layer_store_fsck, or the case fails with its error: the number of problems. */
+static UNUSED int fsck_ok(struct layer_store *s, bool rebuild, struct cb_strvec *report)
+{
+	struct cb_error *err = NULL;
+	int n = layer_store_fsck(s, rebuild, report, &err);
+
+	if (n < 0)
+		fail_msg("fsck: %s", cb_error_msg(err));
+	return n;
+}
+
+/* Whether a line of fsck's report contains want. */
+static UNUSED bool report_has(const struct cb_strvec *r, const char *want)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strstr(r->v[i], want))
+			return true;
+	return false;
+}
+
 #endif

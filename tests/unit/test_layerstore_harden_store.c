@@ -55,19 +55,9 @@ static int fsck_repair(const char *root, struct cb_strvec *report)
 
 	if (!s)
 		fail_msg("open for fsck: %s", cb_error_msg(err));
-	n = layer_store_fsck(s, false, report, &err);
-	if (n < 0)
-		fail_msg("fsck: %s", cb_error_msg(err));
+	n = fsck_ok(s, false, report);
 	layer_store_close(s);
 	return n;
-}
-
-static bool report_has(const struct cb_strvec *r, const char *want)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (strstr(r->v[i], want))
-			return true;
-	return false;
 }
 
 /* The only entry of quarantine/ starts with prefix and is a symlink (the link, not its target). */
