@@ -6,32 +6,14 @@
 # they are bound to v1 hierarchies and a cgroup2 mount cannot enable them,
 # so that part runs only where they are available and is "not applicable"
 # otherwise.
-if [ -z "${CB_IN_PRIVATE_MOUNTNS:-}" ]; then
-	if ! command -v unshare >/dev/null; then
-		. "$(dirname "$0")/lib.sh"
-		skip "unshare (util-linux) is missing"
-	fi
-	CB_IN_PRIVATE_MOUNTNS=1 exec unshare --mount --propagation private bash "$0" "$@"
-fi
 . "$(dirname "$0")/lib.sh"
+in_private_mountns "$@"
 . "$(dirname "$0")/runtime-lib.sh"
 kernel_fs cgroup2 || not_applicable_exit "the cgroup v2 manager: $WHY"
 R=$T/rootfs
 make_rootfs "$R"
-mkdir -p "$T/shared" "$T/cg2"
-mount -t cgroup2 none "$T/cg2" || fail "cannot mount cgroup2 on $T/cg2"
-cleanup_v2() {
-	find "$T/cg2" -mindepth 1 -depth -type d -name "$CGP*" -exec rmdir {} + 2>/dev/null || true
-	umount "$T/cg2" 2>/dev/null || umount -l "$T/cg2" 2>/dev/null || true
-	# never let `rm -rf "$T"` walk into a cgroup hierarchy
-	if awk -v p="$T/cg2" '$5 == p { found = 1 } END { exit !found }' /proc/self/mountinfo; then
-		echo "cannot unmount $T/cg2; leaving $T" >&2
-		T=/nonexistent-cbuild-test-dir
-	fi
-}
-trap 'for p in $BG_PIDS; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-	cleanup_v2; rt_cleanup' EXIT
-V2="--cgroup-manager v2 --cgroup-root $T/cg2"
+mkdir -p "$T/shared"
+cg2_mount
 
 # shellcheck disable=SC2086
 run $V2 --rootfs "$R" sh -c 'cat /proc/self/cgroup; grep " /sys/fs/cgroup " /proc/self/mountinfo' >"$T/out"
@@ -89,5 +71,5 @@ else
 	wait "$pid" || fail "the step ended with $? (no go2 handshake?)"
 fi
 
-cleanup_v2
+cg2_cleanup
 finish

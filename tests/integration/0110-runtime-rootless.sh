@@ -5,12 +5,10 @@
 # manage, so limits are refused; the rest of the sandbox is the same.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
-kernel_userns unprivileged || not_applicable_exit "rootless mode: $WHY"
+rootless_or_na
 chmod 755 "$T"
 R=$T/rootfs
 make_rootfs "$R"
-as_user() { setpriv --reuid 1000 --regid 1000 --clear-groups "$CBUILD" run "$@"; }
 
 as_user --rootfs "$R" /probe ns >"$T/out" || fail "rootless run failed"
 expect_value pid 2

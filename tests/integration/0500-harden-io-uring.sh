@@ -12,13 +12,9 @@ chmod 755 "$T"
 R=$T/rootfs
 make_rootfs "$R"
 
-abis="64 32"
-if ! kernel_ia32; then
-	abis=64
-	not_applicable "i386 io_uring and unknown-call checks: $WHY"
-fi
+seccomp_abis "i386 io_uring and unknown-call checks"
 check_default() {
-	for abi in $abis; do
+	for abi in $ABIS; do
 		for call in io_uring_setup io_uring_enter io_uring_register keyctl; do
 			expect_value "${call}_$abi" EPERM
 		done
@@ -27,15 +23,7 @@ check_default() {
 		expect_value "getpid_$abi" OK
 	done
 }
-run --rootfs "$R" /probe seccomp >"$T/out"
-check_default
-if kernel_userns unprivileged; then
-	setpriv --reuid 1000 --regid 1000 --clear-groups "$CBUILD" run --rootfs "$R" /probe seccomp \
-		>"$T/out" || fail "rootless run failed"
-	check_default
-else
-	not_applicable "rootless io_uring checks: $WHY"
-fi
+seccomp_root_and_rootless check_default "rootless io_uring checks"
 
 # JSON profiles take the same path: ENOSYS above the highest named call,
 # the profile's errno below it (keyctl is not named, but numbered below).

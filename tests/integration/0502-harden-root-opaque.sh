@@ -59,7 +59,7 @@ expect_rc 0 "$CBUILD" layer create --compression none --overlay -o "$T/again.tar
 if kernel_userns unprivileged; then
 	mkdir "$T/ustore"
 	chown 1000:1000 "$T/ustore"
-	check "$T/ustore" setpriv --reuid 1000 --regid 1000 --clear-groups
+	check "$T/ustore" as_user1000
 else
 	not_applicable "rootless root opaque whiteout: $WHY"
 fi

@@ -11,11 +11,7 @@ chmod 755 "$T"
 R=$T/rootfs
 make_rootfs "$R"
 
-abis="64 32"
-if ! kernel_ia32; then
-	abis=64
-	not_applicable "i386 checks of the newer calls: $WHY"
-fi
+seccomp_abis "i386 checks of the newer calls"
 run --rootfs "$R" --security-opt seccomp=unconfined /probe seccomp >"$T/free"
 # a kernel older than the calls answers ENOSYS unfiltered too: nothing to tell apart
 if ! grep -qE '^(cachestat|fchmodat2|futex_wake)_64=(OK|E[A-Z0-9]+)$' "$T/free" ||
@@ -24,7 +20,7 @@ if ! grep -qE '^(cachestat|fchmodat2|futex_wake)_64=(OK|E[A-Z0-9]+)$' "$T/free" 
 fi
 # same_as_unconfined OUT: each newer call gets the answer it gets unfiltered
 same_as_unconfined() {
-	for abi in $abis; do
+	for abi in $ABIS; do
 		for call in cachestat fchmodat2 map_shadow_stack futex_wake; do
 			want=$(sed -n "s/^${call}_$abi=//p" "$T/free")
 			[ -n "$want" ] || fail "no unfiltered answer for ${call}_$abi: $(cat "$T/free")"
@@ -34,13 +30,5 @@ same_as_unconfined() {
 		expect_value "keyctl_$abi" EPERM
 	done
 }
-run --rootfs "$R" /probe seccomp >"$T/out"
-same_as_unconfined
-if kernel_userns unprivileged; then
-	setpriv --reuid 1000 --regid 1000 --clear-groups "$CBUILD" run --rootfs "$R" /probe seccomp \
-		>"$T/out" || fail "rootless run failed"
-	same_as_unconfined
-else
-	not_applicable "rootless checks of the newer calls: $WHY"
-fi
+seccomp_root_and_rootless same_as_unconfined "rootless checks of the newer calls"
 finish

@@ -11,28 +11,15 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/harden-devices-lib.sh"
-chmod 755 "$T"
-R=$T/rootfs
-dev_rootfs "$R"
-require_host_devices
-
-case $(host_cgroups) in
-v1)
-	grep -q ' - cgroup [^ ]* [^ ]*devices' /proc/self/mountinfo ||
-		not_applicable_exit "a v1 host without the devices hierarchy: 0514 covers the nodev fallback"
+dev_setup
+device_cgroup_or_na
+if [ "$(host_cgroups)" = v1 ]; then
 	# the step's devices cgroup holds exactly what a `docker run` container shows
 	run --rootfs "$R" cat /sys/fs/cgroup/devices/devices.list >"$T/out"
 	printf '%s\n' 'c 1:5 rwm' 'c 1:3 rwm' 'c 1:9 rwm' 'c 1:8 rwm' 'c 5:0 rwm' 'c 5:1 rwm' \
 		'c *:* m' 'b *:* m' 'c 1:7 rwm' 'c 136:* rwm' 'c 5:2 rwm' 'c 10:200 rwm' >"$T/want"
 	cmp -s "$T/out" "$T/want" || fail "devices.list: $(cat "$T/out")"
-	;;
-v2only)
-	"$PROBE" cgbpf >"$T/bpf"
-	[ "$(value cgroup_bpf "$T/bpf")" = yes ] ||
-		not_applicable_exit "the v2 device program: $(value cgroup_bpf_why "$T/bpf")"
-	;;
-*) not_applicable_exit "no cgroups on this host: 0514 covers the nodev fallback" ;;
-esac
+fi
 
 check_denied EPERM run --rootfs "$R"
 check_mknod EPERM run --rootfs "$R"

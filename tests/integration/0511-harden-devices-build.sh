@@ -7,41 +7,15 @@
 # open the shipped block node either.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/build-lib.sh"
-: "${CB_PROBE:?CB_PROBE must point at the static probe (tests/CMakeLists.txt sets it)}"
-value() { sed -n "s|^$1=||p" "$2" | head -n 1; }
-expect_value() {
-	got=$(value "$1" "$3")
-	[ "$got" = "$2" ] || fail "$1 is '$got', want '$2'; output: $(cat "$3")"
-}
-
-case $(host_cgroups) in
-v1)
-	grep -q ' - cgroup [^ ]* [^ ]*devices' /proc/self/mountinfo ||
-		not_applicable_exit "a v1 host without the devices hierarchy: 0514 covers the nodev fallback"
-	;;
-v2only)
-	"$CB_PROBE" cgbpf >"$T/bpf"
-	[ "$(value cgroup_bpf "$T/bpf")" = yes ] ||
-		not_applicable_exit "the v2 device program: $(value cgroup_bpf_why "$T/bpf")"
-	;;
-*) not_applicable_exit "no cgroups on this host: 0514 covers the nodev fallback" ;;
-esac
+. "$(dirname "$0")/harden-devices-lib.sh"
+device_cgroup_or_na
 
 # An image whose one layer ships 0666 device nodes, with the probe.
 mkdir "$T/img"
 tar -C "$T/img" -xf "$T/busybox.tar"
 cp "$CB_PROBE" "$T/img/probe"
-mkdir "$T/img/shipped"
-mknod -m 0666 "$T/img/shipped/loop0" b 7 0
-mknod -m 0666 "$T/img/shipped/fuse" c 10 229
-mknod -m 0666 "$T/img/shipped/tty0" c 4 0
-"$CB_PROBE" dev "$T/img/shipped/loop0" >"$T/ctl"
-case $(value "open:$T/img/shipped/loop0" "$T/ctl") in
-OK) ;;
-EACCES) not_applicable_exit "device nodes: $T is on a nodev mount, nothing to deny" ;;
-ENXIO | ENODEV) not_applicable_exit "device nodes: no loop driver, b 7:0 opens nothing" ;;
-*) fail "opening a block node outside the sandbox: $(cat "$T/ctl")" ;;
-esac
+dev_nodes "$T/img/shipped"
+require_node_opens "$T/img/shipped/loop0"
 tar -C "$T/img" --numeric-owner -cf "$T/devimg.tar" .
 cb import "$T/devimg.tar" devimg:test >/dev/null || fail "cbuild import failed"
 cb run --rm devimg:test ls -l /shipped/loop0 >"$T/out" || fail "cbuild run devimg:test failed"

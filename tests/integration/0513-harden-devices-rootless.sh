@@ -11,15 +11,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/harden-devices-lib.sh"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
-kernel_userns unprivileged || not_applicable_exit "rootless mode: $WHY"
-chmod 755 "$T"
-R=$T/rootfs
-dev_rootfs "$R"
-require_host_devices
-as_user() { setpriv --reuid 1000 --regid 1000 --clear-groups "$CBUILD" run "$@"; }
+rootless_or_na
+dev_setup
 # the nodes would open for the user outside the sandbox: 0666 on a mount that allows devices
-setpriv --reuid 1000 --regid 1000 --clear-groups "$PROBE" dev "$R/shipped/loop0" >"$T/out"
+as_user1000 "$PROBE" dev "$R/shipped/loop0" >"$T/out"
 expect_value "open:$R/shipped/loop0" OK
 
 # only root exists in this sandbox (no subuid ranges): check_denied's -u 1000 is refused

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/harden-devices-lib.sh"
-chmod 755 "$T"
-R=$T/rootfs
-dev_rootfs "$R"
-require_host_devices
+dev_setup
 NONE="--cgroup-manager none"
 
 # shellcheck disable=SC2086

@@ -1,18 +1,30 @@
 # Sourced by tests/integration/051N-harden-devices*.sh, after lib.sh and
-# runtime-lib.sh.  Issue 11, finding 1 (host devices): root in a sandbox
-# made `b 7:N` for a host loop device and read and wrote it, /dev/fuse,
-# /dev/tty0 and /dev/hwrng opened, and an image shipping a 0666 block node
-# let uid 1000 without capabilities read the host device.  Docker denies
-# all of it.  A denied open fails with EPERM under a device cgroup (v1
-# devices controller, v2 BPF program) and with EACCES on a nodev mount (the
-# fallback when no device cgroup can be had: rootless, no cgroups).
+# runtime-lib.sh (0511, a build test: after lib.sh and build-lib.sh, for
+# dev_nodes, require_node_opens and device_cgroup_or_na).  Issue 11,
+# finding 1 (host devices): root in a sandbox made `b 7:N` for a host loop
+# device and read and wrote it, /dev/fuse, /dev/tty0 and /dev/hwrng opened,
+# and an image shipping a 0666 block node let uid 1000 without capabilities
+# read the host device.  Docker denies all of it.  A denied open fails with
+# EPERM under a device cgroup (v1 devices controller, v2 BPF program) and
+# with EACCES on a nodev mount (the fallback when no device cgroup can be
+# had: rootless, no cgroups).
 #
-#   dev_rootfs DIR        make_rootfs, plus the nodes an image could ship
-#                         (0666) in /shipped: loop0 (b 7:0), fuse (c 10:229),
-#                         tty0 (c 4:0), hwrng (c 10:183), null (c 1:3); and
+#   dev_nodes DIR         the nodes an image could ship (0666) in DIR: loop0
+#                         (b 7:0), fuse (c 10:229), tty0 (c 4:0), hwrng
+#                         (c 10:183), null (c 1:3)
+#   dev_rootfs DIR        make_rootfs, plus dev_nodes DIR/shipped; and
 #                         $T/hostdev/loop0, a host node to bind in (-v)
-#   require_host_devices  outside any sandbox the nodes open (the test dir is
-#                         not nodev, the loop driver answers), else N/A
+#   require_node_opens NODE    outside any sandbox the block node NODE opens
+#                         (not on a nodev mount, the loop driver answers),
+#                         else N/A
+#   require_host_devices  require_node_opens $T/hostdev/loop0
+#   dev_setup             chmod 755 $T; R=$T/rootfs made by dev_rootfs;
+#                         require_host_devices
+#   cgroup_bpf_or_na      the kernel loads a BPF device program (probe
+#                         cgbpf), else N/A
+#   device_cgroup_or_na   the default cgroup driver gives a step a device
+#                         cgroup here (a v1 devices hierarchy, or v2 only and
+#                         cgroup_bpf_or_na), else N/A (0514 covers nodev)
 #   check_denied WANT CMD...   CMD (cbuild run with its options, before the
 #                         command) cannot open the shipped or bound nodes,
 #                         as root nor as uid 1000 with no-new-privileges:
@@ -22,27 +34,61 @@
 #                         do not open: errno WANT
 #   check_standard CMD... null, zero, full, random, urandom, ptmx, a pts as
 #                         the controlling terminal and /dev/tty work
+: "${CB_PROBE:?CB_PROBE must point at the static probe (tests/CMakeLists.txt sets it)}"
 DEV_SHIPPED="/shipped/loop0 /shipped/fuse /shipped/tty0 /shipped/hwrng"
+
+dev_nodes() {
+	mkdir -p "$1"
+	mknod -m 0666 "$1/loop0" b 7 0
+	mknod -m 0666 "$1/fuse" c 10 229
+	mknod -m 0666 "$1/tty0" c 4 0
+	mknod -m 0666 "$1/hwrng" c 10 183
+	mknod -m 0666 "$1/null" c 1 3
+}
 
 dev_rootfs() {
 	make_rootfs "$1"
-	mkdir -p "$1/shipped" "$T/hostdev"
+	dev_nodes "$1/shipped"
+	mkdir -p "$T/hostdev"
 	touch "$1/hostloop" # the -v mount point: a rootless sandbox cannot make it
-	mknod -m 0666 "$1/shipped/loop0" b 7 0
-	mknod -m 0666 "$1/shipped/fuse" c 10 229
-	mknod -m 0666 "$1/shipped/tty0" c 4 0
-	mknod -m 0666 "$1/shipped/hwrng" c 10 183
-	mknod -m 0666 "$1/shipped/null" c 1 3
 	mknod -m 0666 "$T/hostdev/loop0" b 7 0
 }
 
-require_host_devices() {
-	"$PROBE" dev "$T/hostdev/loop0" >"$T/ctl"
-	case $(value "open:$T/hostdev/loop0" "$T/ctl") in
+require_node_opens() {
+	"$CB_PROBE" dev "$1" >"$T/ctl"
+	case $(value "open:$1" "$T/ctl") in
 	OK) ;;
 	EACCES) not_applicable_exit "device nodes: $T is on a nodev mount, nothing to deny" ;;
 	ENXIO | ENODEV) not_applicable_exit "device nodes: no loop driver, b 7:0 opens nothing" ;;
 	*) fail "opening a block node outside the sandbox: $(cat "$T/ctl")" ;;
+	esac
+}
+
+require_host_devices() {
+	require_node_opens "$T/hostdev/loop0"
+}
+
+dev_setup() {
+	chmod 755 "$T"
+	R=$T/rootfs
+	dev_rootfs "$R"
+	require_host_devices
+}
+
+cgroup_bpf_or_na() {
+	"$CB_PROBE" cgbpf >"$T/bpf"
+	[ "$(value cgroup_bpf "$T/bpf")" = yes ] ||
+		not_applicable_exit "the v2 device program: $(value cgroup_bpf_why "$T/bpf")"
+}
+
+device_cgroup_or_na() {
+	case $(host_cgroups) in
+	v1)
+		grep -q ' - cgroup [^ ]* [^ ]*devices' /proc/self/mountinfo ||
+			not_applicable_exit "a v1 host without the devices hierarchy: 0514 covers the nodev fallback"
+		;;
+	v2only) cgroup_bpf_or_na ;;
+	*) not_applicable_exit "no cgroups on this host: 0514 covers the nodev fallback" ;;
 	esac
 }
 

@@ -154,3 +154,27 @@ start_helper() {
 	HELPER_PID=$!
 	helper_up "$HELPER_PID" test -s "$file" || fail "$what did not start: $(cat "$file.err")"
 }
+
+# in_private_mountns ARGS...: run this test again, with ARGS (its own), in a
+# mount namespace of its own with private propagation (unshare), so that
+# what it mounts (a cgroup2 hierarchy) stays its own and goes with it; skip
+# when unshare is missing.  Call it right after sourcing lib.sh: the first
+# run gives up its $T and becomes the second.
+in_private_mountns() {
+	[ -z "${CB_IN_PRIVATE_MOUNTNS:-}" ] || return 0
+	command -v unshare >/dev/null || skip "unshare (util-linux) is missing"
+	rm -rf "$T"
+	cd "$OLDPWD" # where the test started (lib.sh went into $T): "$0" may be relative
+	CB_IN_PRIVATE_MOUNTNS=1 exec unshare --mount --propagation private bash "$0" "$@"
+}
+
+# value KEY FILE: the value of KEY=VALUE in FILE (the probe's output).
+value() {
+	sed -n "s|^$1=||p" "$2" | head -n 1
+}
+
+# expect_value KEY WANT [FILE]: fail unless KEY's value in FILE ($T/out) is WANT.
+expect_value() {
+	got=$(value "$1" "${3:-$T/out}")
+	[ "$got" = "$2" ] || fail "$1 is '$got', want '$2'; output: $(cat "${3:-$T/out}")"
+}
