@@ -27,15 +27,6 @@ STEPS=("RUN cat /proc/sys/kernel/random/uuid > /r1" "COPY a /a"
 	"RUN cat /proc/sys/kernel/random/uuid > /r2" "COPY b /b"
 	'RUN echo "$V" > /v && cat /proc/sys/kernel/random/uuid > /r3')
 
-# statuses: the status of every step, in order, space-separated.
-statuses() {
-	local s out=
-	for s in "${STEPS[@]}"; do
-		out="$out $(step_status "$s")"
-	done
-	echo "${out# }"
-}
-
 # randoms IMAGE: the values the RUNs wrote.
 randoms() {
 	crun "$1" cat /r1 /r2 /r3 | tr '\n' ' '

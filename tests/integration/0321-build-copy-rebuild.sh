@@ -42,20 +42,9 @@ STEPS=("COPY . /ctx" "COPY app/ other/ /multi/" "COPY --parents ./app/./sub/deep
 	"COPY --exclude=*.txt app /excl" "ADD arch.tgz /unpacked/" "COPY <<EOT /heredoc.txt"
 	"COPY --from=src /out /fromstage" "COPY --link app/a.txt /linked/")
 
-statuses() {
-	local s out=
-	for s in "${STEPS[@]}"; do
-		out="$out $(step_status "$s")"
-	done
-	echo "${out# }"
-}
-
 # why TEXT: the reason the step TEXT missed the cache in the last build.
 why() {
-	local n
-	n=$(awk -v s="] $1" 'substr($0, 1, 1) == "#" && length($0) >= length(s) &&
-		substr($0, length($0) - length(s) + 1) == s { sub(/^#/, ""); print $1 }' "$T/err" | tail -n 1)
-	sed -n "s/^#$n cache miss: //p" "$T/err"
+	sed -n "s/^#$(step_number "$1") cache miss: //p" "$T/err"
 }
 
 # rebuild: build c as rb, the plain progress in $T/err (statuses and why read it).

@@ -33,6 +33,10 @@
 #                              "[stage] TEXT" ended in the last build's
 #                              plain progress ($T/err; build with
 #                              --progress plain)
+#   step_number TEXT           the number N of the last "#N [stage] TEXT"
+#                              in that progress (empty when none)
+#   statuses                   the step_status of each step TEXT in the
+#                              array STEPS, in order, space-separated
 #   image_list                 the store's images, one JSON line each
 #   eq WHAT GOT WANT           fail unless GOT is WANT
 #   in_file FILE STRING / not_in_file FILE STRING
@@ -210,10 +214,14 @@ one_of() {
 	fail "$what: matches none of the accepted forms"
 }
 
+step_number() {
+	awk -v s="] $1" 'substr($0, 1, 1) == "#" && length($0) >= length(s) &&
+		substr($0, length($0) - length(s) + 1) == s { sub(/^#/, ""); print $1 }' "$T/err" | tail -n 1
+}
+
 step_status() {
 	local n
-	n=$(awk -v s="] $1" 'substr($0, 1, 1) == "#" && length($0) >= length(s) &&
-		substr($0, length($0) - length(s) + 1) == s { sub(/^#/, ""); print $1 }' "$T/err" | tail -n 1)
+	n=$(step_number "$1")
 	[ -n "$n" ] || fail "no step '$1' in the progress: $(cat "$T/err")"
 	if grep -qx "#$n CACHED" "$T/err"; then
 		echo CACHED
@@ -222,6 +230,14 @@ step_status() {
 	else
 		echo NONE
 	fi
+}
+
+statuses() {
+	local s out=
+	for s in "${STEPS[@]}"; do
+		out="$out $(step_status "$s")"
+	done
+	echo "${out# }"
 }
 
 eq() {
