@@ -127,6 +127,7 @@ as_user() {
 # seccomp_abis WHAT: ABIS, the ABIs whose calls the seccomp checks cover:
 # "64 32", or "64" with WHAT (the i386 checks) not applicable where the
 # kernel runs no IA-32 syscalls.
+# shellcheck disable=SC2034 # ABIS: read by the tests' checks
 seccomp_abis() {
 	ABIS="64 32"
 	kernel_ia32 && return 0
@@ -154,6 +155,7 @@ seccomp_root_and_rootless() {
 cg2_mount() {
 	mkdir -p "$T/cg2"
 	mount -t cgroup2 none "$T/cg2" || fail "cannot mount cgroup2 on $T/cg2"
+	# shellcheck disable=SC2034 # the tests' run options
 	V2="--cgroup-manager v2 --cgroup-root $T/cg2"
 	trap 'stop_bg; cg2_cleanup; rt_cleanup' EXIT
 }
