@@ -29,7 +29,7 @@ void build_options_init(struct build_options *o)
 	memset(o, 0, sizeof(*o));
 	o->source_date_epoch = -1;
 	o->cancel_fd = -1;
-	o->network = RUNTIME_NETWORK_HOST;
+	o->network = RUNTIME_NETWORK_PRIVATE;
 }
 
 void build_result_release(struct build_result *res)
@@ -274,7 +274,6 @@ static int init_stages(struct build *b, struct cb_error **err)
 		const char *name = b->df->instrs[b->df->stages[i].from_index].u.from.name;
 
 		st->index = i;
-		st->netns_fd = -1;
 		st->name = name ? xstrdup(name) : NULL;
 		st->no_cache = o->no_cache;
 		for (size_t k = 0; k < o->nno_cache_filter; k++)
@@ -310,8 +309,6 @@ static void release_stage(struct stage *st)
 	cb_strvec_clear(&st->lowers);
 	if (st->s)
 		layer_store_close(st->s);
-	if (st->netns_fd >= 0)
-		close(st->netns_fd);
 	free(st->deps);
 	free(st->name);
 	free(st->base_name);
@@ -332,6 +329,7 @@ static void build_release(struct build *b)
 	cb_strvec_clear(&b->meta_args);
 	cb_strvec_clear(&b->build_args);
 	cb_strvec_clear(&b->consumed);
+	cb_strvec_clear(&b->net_notes);
 	free(b->os);
 	free(b->arch);
 	free(b->variant);
@@ -655,6 +653,49 @@ static void warn_unused_args(struct build *b, struct build_result *res)
 	}
 }
 
+/*
+ * The network namespaces the planned stages' RUN steps need, one per mode,
+ * shared by every stage (issue 11).  Made here, in build_run()'s thread,
+ * which outlives the stage threads: pasta dies with the thread that
+ * started it.  pasta's setup (~10 ms) overlaps the build until the first
+ * step that needs it waits for it.  RUN steps an ONBUILD trigger brings
+ * are not in the plan: they get a namespace each.
+ */
+static int make_networks(struct build *b, const size_t *order, size_t norder,
+			 struct cb_error **err)
+{
+	bool need_private = false, need_none = false;
+	const char *note;
+
+	for (size_t i = 0; i < norder; i++) {
+		const struct df_stage *ds = &b->df->stages[order[i]];
+
+		for (size_t k = ds->first; k < ds->first + ds->count; k++) {
+			enum runtime_network n;
+
+			if (b->df->instrs[k].kind != DF_RUN)
+				continue;
+			n = build_step_network(b, &b->df->instrs[k].u.run);
+			need_private |= n == RUNTIME_NETWORK_PRIVATE;
+			need_none |= n == RUNTIME_NETWORK_NONE;
+		}
+	}
+	if (need_private) {
+		b->net_private = runtime_net_new(b->rt, RUNTIME_NETWORK_PRIVATE, err);
+		if (!b->net_private && *err)
+			return -1;
+	}
+	if (need_none) {
+		b->net_none = runtime_net_new(b->rt, RUNTIME_NETWORK_NONE, err);
+		if (!b->net_none && *err)
+			return -1;
+	}
+	note = runtime_net_note(b->net_private);
+	if (note)
+		cb_strvec_push(&b->net_notes, note);
+	return 0;
+}
+
 static int setup(struct build *b, struct cb_error **err)
 {
 	const struct build_options *o = b->o;
@@ -709,15 +750,22 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	order = xcalloc(b.nstages, sizeof(*order));
 	if (plan_visit(&b, b.target, mark, order, &norder, err) < 0)
 		goto out;
+	if (make_networks(&b, order, norder, err) < 0)
+		goto out;
 	if (run_stages(&b, order, norder, err) < 0)
 		goto out;
 	if (finish_image(&b, res, err) < 0)
 		goto out;
 	warn_unused_args(&b, res);
+	for (size_t i = 0; i < b.net_notes.n; i++)
+		cb_strvec_push(&res->warnings, b.net_notes.v[i]);
 	build_progress_finish(&b, res);
 	ret = 0;
 out:
 	build_progress_end(&b, ret == 0);
 	build_release(&b);
+	/* after the stage threads: no step is left in them */
+	runtime_net_free(b.net_private);
+	runtime_net_free(b.net_none);
 	return ret;
 }

@@ -183,13 +183,6 @@ struct stage {
 	struct build *b;       /* for the store's progress reports (build_store_progress) */
 	unsigned step;	       /* the progress step of FROM, which the store's work reports to */
 	/*
-	 * The network namespace (lo only) the stage's RUN steps without a
-	 * network share, made at the first (runtime_netns_new); -1 none yet.
-	 * One per stage: parallel stages do not see each other's lo.
-	 */
-	int netns_fd;
-	bool netns_made;
-	/*
 	 * A store scratch directory the stage's RUN steps share, made at the
 	 * first: the overlay workdir stays (removing a directory frees its
 	 * block, and on a filesystem mounted with discard that waits for the
@@ -269,7 +262,18 @@ struct build {
 	struct cb_strvec pulled;  /* "NAME\tMANIFEST-DIGEST": each name pulled once a build */
 	struct cb_strvec pulling; /* names a stage is pulling now */
 	pthread_cond_t pull_cv;	  /* a pull ended */
+	/*
+	 * The network namespaces every stage's RUN steps share (issue 11),
+	 * one per mode the plan's steps use, made by build_run()'s thread
+	 * before the stages start (pasta dies with the thread that started
+	 * it); NULL: none needed, or rootless (a namespace per step).
+	 */
+	struct runtime_net *net_private, *net_none;
+	struct cb_strvec net_notes; /* runtime_net_note()s, for the build's warnings */
 };
+
+/* step-run.c: the network a RUN step runs with (its --network, else the build's). */
+enum runtime_network build_step_network(const struct build *b, const struct df_run *r);
 
 /*
  * stubs.c: the mount points a RUN step's sandbox needs that lowers (the
