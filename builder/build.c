@@ -690,9 +690,9 @@ static int make_networks(struct build *b, const size_t *order, size_t norder,
 		if (!b->net_none && *err)
 			return -1;
 	}
-	note = runtime_net_note(b->net_private);
+	note = need_private ? runtime_net_limit(b->rt) : NULL;
 	if (note)
-		cb_strvec_push(&b->net_notes, note);
+		cb_strvec_pushf(&b->net_notes, "RUN steps have no outbound network: %s", note);
 	return 0;
 }
 

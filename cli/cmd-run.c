@@ -656,6 +656,9 @@ static int run_step(struct run_opts *o)
 		layer_store_close(s);
 		return 125;
 	}
+	/* the private network stays lo only where pasta cannot work: say so */
+	if (o->spec.network == RUNTIME_NETWORK_PRIVATE && runtime_net_limit(rt))
+		cb_eprintf("cbuild run: warning: no outbound network: %s\n", runtime_net_limit(rt));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

@@ -67,7 +67,7 @@ struct runtime_net {
 	bool waited;
 	struct cb_error *ready_err; /* the wait's failure, kept for every later step */
 	struct net_helper helper;   /* pid -1: none (NONE, or no default route) */
-	bool no_route;
+	bool no_route; /* PRIVATE without pasta: lo only */
 };
 
 /* ---- pure parts (unit-tested) ---- */
@@ -154,6 +154,32 @@ int net_host_family(void)
 			return tables[i].family;
 	}
 	return AF_UNSPEC;
+}
+
+/*
+ * What pasta can carry for a step of rt: the host's default route's
+ * family, or AF_UNSPEC (no outbound access, *why says why) when there is
+ * none, or when rootless cbuild may not open /dev/net/tun (pasta makes its
+ * interface with it; some hosts keep it 0600 root's).
+ */
+int net_outbound_family(const struct runtime *rt, const char **why)
+{
+	int family = net_host_family();
+
+	*why = NULL;
+	if (family == AF_UNSPEC)
+		*why = "the host has no default route";
+	else if (runtime_is_rootless(rt) && access("/dev/net/tun", R_OK | W_OK) < 0)
+		*why = "rootless, and /dev/net/tun is not open to this user";
+	return *why ? AF_UNSPEC : family;
+}
+
+const char *runtime_net_limit(const struct runtime *rt)
+{
+	const char *why;
+
+	net_outbound_family(rt, &why);
+	return why;
 }
 
 /* The absolute path of pasta on $PATH (the caller's), or NULL. */
@@ -346,6 +372,7 @@ struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mod
 {
 	struct runtime_net *net;
 	int family = AF_UNSPEC, route_fd = -1;
+	const char *why;
 
 	if (mode != RUNTIME_NETWORK_NONE && mode != RUNTIME_NETWORK_PRIVATE) {
 		cb_error_set(err, EINVAL, "a shared network is `none` or private");
@@ -354,7 +381,7 @@ struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mod
 	if (runtime_is_rootless(rt))
 		return NULL; /* a step's own user namespace would not own it: one per step */
 	if (mode == RUNTIME_NETWORK_PRIVATE)
-		family = net_host_family();
+		family = net_outbound_family(rt, &why);
 	net = xcalloc(1, sizeof(*net));
 	net->mode = mode;
 	net->helper.pid = -1;
@@ -386,13 +413,6 @@ void runtime_net_free(struct runtime_net *net)
 	cb_error_free(&net->ready_err);
 	pthread_mutex_destroy(&net->mu);
 	free(net);
-}
-
-const char *runtime_net_note(const struct runtime_net *net)
-{
-	if (net && net->no_route)
-		return "the host has no default route: the private network has only lo";
-	return NULL;
 }
 
 int net_join(struct runtime_net *net, enum runtime_network mode, int cancel_fd, int *netns_fd,

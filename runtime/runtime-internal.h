@@ -386,6 +386,8 @@ struct net_helper {
 
 /* AF_INET, else AF_INET6, for the host's default route; AF_UNSPEC without one. */
 int net_host_family(void);
+/* The same, AF_UNSPEC also when rootless pasta cannot work (*why: runtime_net_limit). */
+int net_outbound_family(const struct runtime *rt, const char **why);
 /* Does a /proc/net/route (AF_INET) or ipv6_route (AF_INET6) text hold a default route? */
 bool net_route_has_default(const char *table, int family);
 /*

@@ -110,9 +110,8 @@ struct runtime_net;
  * to share (runtime_spec.net), set up once: lo up, and for PRIVATE a pasta
  * process attached to it, started now; the first runtime_run() that joins
  * it waits until pasta has configured the interface (~10 ms, overlapping
- * whatever the caller does meanwhile).  When the host has no default
- * route, PRIVATE gets no pasta and the namespace stays lo only
- * (runtime_net_note() says so).
+ * whatever the caller does meanwhile).  Where pasta cannot give outbound
+ * access (runtime_net_limit() says why), PRIVATE stays lo only.
  *
  * NULL with *err set on failure (no pasta installed: the message says how
  * to get it); NULL without an error when steps cannot join a namespace
@@ -125,8 +124,12 @@ struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mod
 				    struct cb_error **err);
 /* Stop pasta (SIGKILL) and reap it, close the namespace.  NULL is a no-op. */
 void runtime_net_free(struct runtime_net *net);
-/* A note for the user ("no default route: ..."), static; NULL when all is well. */
-const char *runtime_net_note(const struct runtime_net *net);
+/*
+ * Why a private network would have no outbound access here (no default
+ * route; rootless without access to /dev/net/tun): a static string for a
+ * warning, NULL when pasta can carry it.  Steps still run, lo only.
+ */
+const char *runtime_net_limit(const struct runtime *rt);
 
 enum runtime_seccomp {
 	RUNTIME_SECCOMP_DEFAULT = 0, /* Docker's default profile */

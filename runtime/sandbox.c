@@ -156,9 +156,11 @@ static int prepare_filter(const struct runtime_spec *spec, struct rt_bpf *out,
  * a private one of its own, whether the host has a route for pasta to
  * carry (*family, AF_UNSPEC: lo only).
  */
-static int prepare_net(const struct runtime_spec *spec, int *netns_fd, int *family,
-		       struct cb_error **err)
+static int prepare_net(const struct runtime *rt, const struct runtime_spec *spec, int *netns_fd,
+		       int *family, struct cb_error **err)
 {
+	const char *why;
+
 	*netns_fd = -1;
 	*family = AF_UNSPEC;
 	if (spec->network == RUNTIME_NETWORK_HOST) {
@@ -168,7 +170,7 @@ static int prepare_net(const struct runtime_spec *spec, int *netns_fd, int *fami
 	}
 	if (!spec->net) {
 		if (spec->network == RUNTIME_NETWORK_PRIVATE)
-			*family = net_host_family();
+			*family = net_outbound_family(rt, &why);
 		return 0;
 	}
 	if (net_join(spec->net, spec->network, spec->cancel_fd, netns_fd, family, err) < 0)
@@ -183,7 +185,7 @@ static int prepare(struct runtime *rt, const struct runtime_spec *spec, struct s
 	int netns_fd = -1, family = AF_UNSPEC;
 
 	memset(sb, 0, sizeof(*sb));
-	if (prepare_net(spec, &netns_fd, &family, err) < 0)
+	if (prepare_net(rt, spec, &netns_fd, &family, err) < 0)
 		return -1;
 	if (sandbox_prepare(spec, family, sb, err) < 0)
 		return -1;
