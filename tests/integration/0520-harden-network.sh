@@ -1,0 +1,164 @@
+#!/bin/bash
+# Issue 11, finding 2 (host network by default): a payload sniffed host
+# loopback traffic, reached a host-only TCP port and a host abstract UNIX
+# socket.  Replayed against the private network that is now the default of
+# `cbuild run` and of RUN steps: a TCP server on the host's 127.0.0.1 and an
+# abstract socket are out of reach (through 127.0.0.1, the gateway address
+# and the host's own address), while --network host reaches them (so the
+# test can tell); outbound access to a host address that is not loopback
+# works, DNS resolves through pasta's forwarder from a host resolver on
+# loopback (systemd-resolved's case) and from one that is not; --network
+# none has only lo; the steps of two stages share one namespace.
+#
+# Everything runs in a network namespace of the test's own (unshare -n, a
+# veth pair carrying the addresses and the default route pasta needs) and a
+# mount namespace in which /etc/resolv.conf names the test's DNS responder:
+# no Internet, and fixed ports cannot collide with anything else.
+if [ "${CB_NET_INNER:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	CB_NET_INNER=1 exec unshare -n -m --propagation private bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/build-lib.sh"
+[ "${CB_NET_INNER:-}" = 1 ] || skip "unshare (util-linux) is missing"
+command -v pasta >/dev/null || skip "pasta (Debian package passt) is not installed"
+command -v python3 >/dev/null || skip "python3 is missing"
+command -v ip >/dev/null || skip "ip (iproute2) is missing"
+
+# The test's network: 10.99.0.2/24 with a default route via 10.99.0.1 (no
+# one answers there: a connection to it times out), and 10.98.0.1 on the
+# veth's other end: the host address that is not loopback.
+ip link set lo up
+ip link add cbt0 type veth peer name cbt0p 2>"$T/veth.err" ||
+	not_applicable_exit "no veth interfaces here: $(cat "$T/veth.err")"
+ip addr add 10.99.0.2/24 dev cbt0
+ip addr add 10.98.0.1/24 dev cbt0p
+ip addr add 10.98.0.53/24 dev cbt0p
+ip link set cbt0 up
+ip link set cbt0p up
+ip route add default via 10.99.0.1 dev cbt0
+
+# The secrets: a TCP server on loopback only that hands every client its
+# token, and an abstract UNIX socket.  The outbound target: a web server on
+# 10.98.0.1.  DNS: answers 10.98.0.1 to everything, on 127.0.0.53 (loopback)
+# and on 10.98.0.53.
+TOKEN=bearer-$$-secret
+ABSTRACT=cbuild-0520-secret-$$
+mkdir -p "$T/web"
+echo outbound-ok >"$T/web/ok.txt"
+cat >"$T/secrets.py" <<'EOF'
+import os, socket, sys, threading
+tok, abstract, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", 7001)); t.listen(16)
+u = socket.socket(socket.AF_UNIX); u.bind("\0" + abstract); u.listen(16)
+def serve(s):
+    while True:
+        c, _ = s.accept(); c.sendall((tok + "\n").encode()); c.close()
+threading.Thread(target=serve, args=(u,), daemon=True).start()
+open(ready, "w").write("7001\n")
+serve(t)
+EOF
+start_helper "the secrets" "$T/secrets.ready" python3 "$T/secrets.py" "$TOKEN" "$ABSTRACT" "$T/secrets.ready"
+web_up() { python3 -c 'import urllib.request as u; u.urlopen("http://10.98.0.1:8000/ok.txt", timeout=1)' 2>/dev/null; }
+python3 -m http.server -b 10.98.0.1 -d "$T/web" 8000 >/dev/null 2>"$T/web.err" &
+helper_up $! web_up ||
+	fail "the web server did not start: $(cat "$T/web.err")"
+DNS=$CB_SOURCE_DIR/tests/helpers/dns-responder.py
+start_helper "the loopback DNS responder" "$T/dns1.ready" python3 "$DNS" 127.0.0.53 53 10.98.0.1 "$T/dns1.ready" "$T/dns1.log"
+start_helper "the DNS responder" "$T/dns2.ready" python3 "$DNS" 10.98.0.53 53 10.98.0.1 "$T/dns2.ready" "$T/dns2.log"
+printf 'search test\nnameserver 127.0.0.53\noptions edns0\n' >"$T/resolv.conf"
+mount --bind "$T/resolv.conf" /etc/resolv.conf
+
+# What a payload tries: the secrets through every way to the host's loopback,
+# the abstract socket (listed in /proc/net/unix only in its own namespace),
+# the web server, a name.
+cat >"$T/probe.sh" <<'EOF'
+#!/bin/sh
+for a in 127.0.0.1 10.99.0.1 10.99.0.2; do
+	printf 'tcp %s: %s\n' "$a" "$(nc -w 2 "$a" 7001 </dev/null 2>&1 | tr '\n' ' ')"
+done
+grep -q "@$1" /proc/net/unix && echo "abstract: seen" || echo "abstract: not seen"
+printf 'web: %s\n' "$(wget -q -O - http://10.98.0.1:8000/ok.txt 2>&1)"
+printf 'dns: %s\n' "$(nslookup web.test 2>&1 | grep -A1 '^Name:' | tr '\n' ' ')"
+printf 'ifs: %s\n' "$(ls /sys/class/net | tr '\n' ' ')"
+printf 'netns: %s\n' "$(readlink /proc/self/ns/net)"
+EOF
+chmod 755 "$T/probe.sh"
+HOST_NETNS=$(readlink /proc/self/ns/net)
+
+# check_private FILE WHAT: the probe's output from a private network.
+check_private() {
+	local f=$1 what=$2
+	! grep -qF "$TOKEN" "$f" || fail "$what: the payload got the host's loopback secret: $(cat "$f")"
+	grep -qx 'abstract: not seen' "$f" || fail "$what: the host's abstract socket is visible: $(cat "$f")"
+	grep -qx 'web: outbound-ok' "$f" || fail "$what: no outbound access to 10.98.0.1: $(cat "$f")"
+	grep -q '^dns: Name:.*web.test Address: 10.98.0.1' "$f" || fail "$what: web.test did not resolve: $(cat "$f")"
+	grep -q '^ifs: .*lo' "$f" || fail "$what: no lo: $(cat "$f")"
+	! grep -qxF "netns: $HOST_NETNS" "$f" || fail "$what: ran in the host's network namespace"
+}
+
+# --- cbuild run ---
+cb run --rm -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/run.out" 2>"$T/run.err" ||
+	fail "cbuild run failed:"
+check_private "$T/run.out" "cbuild run"
+# the resolver on the host's loopback answered, through pasta
+grep -q '^web.test ' "$T/dns1.log" || fail "the loopback resolver was not asked: $(cat "$T/run.out")"
+# the sandbox's resolv.conf: pasta's forwarder, the host's other lines kept
+cb run --rm busybox:test cat /etc/resolv.conf >"$T/resolv.out" 2>"$T/run.err" || fail "cbuild run failed:"
+eq "the sandbox's resolv.conf" "$(cat "$T/resolv.out")" "$(printf 'search test\noptions edns0\nnameserver 169.254.1.1')"
+# --network bridge says the same
+cb run --rm --network bridge -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/run.out" 2>"$T/run.err" ||
+	fail "cbuild run --network bridge failed:"
+check_private "$T/run.out" "cbuild run --network bridge"
+# --network host reaches both secrets: the test sees the difference
+cb run --rm --network host -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/host.out" 2>"$T/run.err" ||
+	fail "cbuild run --network host failed:"
+grep -qxF "tcp 127.0.0.1: $TOKEN " "$T/host.out" || fail "--network host did not reach 127.0.0.1:7001: $(cat "$T/host.out")"
+grep -qx 'abstract: seen' "$T/host.out" || fail "--network host did not see the abstract socket: $(cat "$T/host.out")"
+grep -qxF "netns: $HOST_NETNS" "$T/host.out" || fail "--network host: not the host's namespace: $HOST_NETNS $(cat "$T/host.out")"
+# --network none: lo only, nothing outside
+cb run --rm --network none -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/none.out" 2>"$T/run.err" ||
+	fail "cbuild run --network none failed:"
+grep -qx 'ifs: lo ' "$T/none.out" || fail "--network none has more than lo: $(cat "$T/none.out")"
+! grep -q 'outbound-ok' "$T/none.out" || fail "--network none reached 10.98.0.1"
+! grep -qF "$TOKEN" "$T/none.out" || fail "--network none got the secret"
+
+# --- RUN steps, a resolver that is not on loopback now ---
+printf 'nameserver 10.98.0.53\n' >"$T/resolv.conf"
+ctx c
+cp "$T/probe.sh" c/probe.sh
+cat >c/Dockerfile <<EOF
+FROM busybox:test AS a
+COPY probe.sh /
+RUN /probe.sh $ABSTRACT > /a.out
+RUN readlink /proc/self/ns/net > /a2.ns
+FROM busybox:test AS b
+RUN readlink /proc/self/ns/net > /b.ns
+RUN --network=host nc 127.0.0.1 7001 </dev/null > /host.out
+RUN --network=none ls /sys/class/net | tr '\n' ' ' > /none.out
+FROM busybox:test
+COPY --from=a /a.out /a2.ns /
+COPY --from=b /b.ns /host.out /none.out /
+EOF
+build --no-cache -t net:steps c
+crun net:steps cat /a.out >"$T/step.out"
+check_private "$T/step.out" "RUN"
+grep -q '^web.test ' "$T/dns2.log" || fail "the resolver on 10.98.0.53 was not asked: $(cat "$T/step.out")"
+# one namespace for the build: every stage's steps share it
+ns=$(sed -n 's/^netns: //p' "$T/step.out")
+eq "the next step's network namespace" "$(crun net:steps cat /a2.ns)" "$ns"
+eq "the other stage's network namespace" "$(crun net:steps cat /b.ns)" "$ns"
+eq "RUN --network=host" "$(crun net:steps cat /host.out)" "$TOKEN"
+eq "RUN --network=none" "$(crun net:steps cat /none.out)" "lo "
+# build --network host: the steps reach the secret
+cat >c/Dockerfile <<'EOF'
+FROM busybox:test
+RUN nc 127.0.0.1 7001 </dev/null > /host.out
+EOF
+build --no-cache --network host -t net:host c
+eq "build --network host" "$(crun net:host cat /host.out)" "$TOKEN"
+# ... and by default they do not: the same step fails the build
+build_fails 1 --no-cache -t net:default c
+build_fails 1 --no-cache --network default -t net:default c
+umount /etc/resolv.conf # ours, in the test's mount namespace
+finish
