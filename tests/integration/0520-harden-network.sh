@@ -10,32 +10,12 @@
 # loopback (systemd-resolved's case) and from one that is not; --network
 # none has only lo; the steps of two stages share one namespace.
 #
-# Everything runs in a network namespace of the test's own (unshare -n, a
-# veth pair carrying the addresses and the default route pasta needs) and a
-# mount namespace in which /etc/resolv.conf names the test's DNS responder:
-# no Internet, and fixed ports cannot collide with anything else.
-if [ "${CB_NET_INNER:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-	CB_NET_INNER=1 exec unshare -n -m --propagation private bash "$0" "$@"
-fi
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/build-lib.sh"
-[ "${CB_NET_INNER:-}" = 1 ] || skip "unshare (util-linux) is missing"
-command -v pasta >/dev/null || skip "pasta (Debian package passt) is not installed"
-command -v python3 >/dev/null || skip "python3 is missing"
-command -v ip >/dev/null || skip "ip (iproute2) is missing"
-
-# The test's network: 10.99.0.2/24 with a default route via 10.99.0.1 (no
-# one answers there: a connection to it times out), and 10.98.0.1 on the
-# veth's other end: the host address that is not loopback.
-ip link set lo up
-ip link add cbt0 type veth peer name cbt0p 2>"$T/veth.err" ||
-	not_applicable_exit "no veth interfaces here: $(cat "$T/veth.err")"
-ip addr add 10.99.0.2/24 dev cbt0
-ip addr add 10.98.0.1/24 dev cbt0p
+# Everything runs in a network namespace of the test's own (net-lib.sh) and
+# a mount namespace in which /etc/resolv.conf names the test's DNS
+# responder: no Internet, and fixed ports cannot collide with anything else.
+. "$(dirname "$0")/net-lib.sh"
+net_setup
 ip addr add 10.98.0.53/24 dev cbt0p
-ip link set cbt0 up
-ip link set cbt0p up
-ip route add default via 10.99.0.1 dev cbt0
 
 # The secrets: a TCP server on loopback only that hands every client its
 # token, and an abstract UNIX socket.  The outbound target: a web server on
