@@ -15,90 +15,32 @@
 # responder: no Internet, and fixed ports cannot collide with anything else.
 . "$(dirname "$0")/net-lib.sh"
 net_setup
-ip addr add 10.98.0.53/24 dev cbt0p
-
-# The secrets: a TCP server on loopback only that hands every client its
-# token, and an abstract UNIX socket.  The outbound target: a web server on
-# 10.98.0.1.  DNS: answers 10.98.0.1 to everything, on 127.0.0.53 (loopback)
-# and on 10.98.0.53.
-TOKEN=bearer-$$-secret
-ABSTRACT=cbuild-0520-secret-$$
-mkdir -p "$T/web"
-echo outbound-ok >"$T/web/ok.txt"
-cat >"$T/secrets.py" <<'EOF'
-import os, socket, sys, threading
-tok, abstract, ready = sys.argv[1], sys.argv[2], sys.argv[3]
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", 7001)); t.listen(16)
-u = socket.socket(socket.AF_UNIX); u.bind("\0" + abstract); u.listen(16)
-def serve(s):
-    while True:
-        c, _ = s.accept(); c.sendall((tok + "\n").encode()); c.close()
-threading.Thread(target=serve, args=(u,), daemon=True).start()
-open(ready, "w").write("7001\n")
-serve(t)
-EOF
-start_helper "the secrets" "$T/secrets.ready" python3 "$T/secrets.py" "$TOKEN" "$ABSTRACT" "$T/secrets.ready"
-web_up() { python3 -c 'import urllib.request as u; u.urlopen("http://10.98.0.1:8000/ok.txt", timeout=1)' 2>/dev/null; }
-python3 -m http.server -b 10.98.0.1 -d "$T/web" 8000 >/dev/null 2>"$T/web.err" &
-helper_up $! web_up ||
-	fail "the web server did not start: $(cat "$T/web.err")"
-DNS=$CB_SOURCE_DIR/tests/helpers/dns-responder.py
-start_helper "the loopback DNS responder" "$T/dns1.ready" python3 "$DNS" 127.0.0.53 53 10.98.0.1 "$T/dns1.ready" "$T/dns1.log"
-start_helper "the DNS responder" "$T/dns2.ready" python3 "$DNS" 10.98.0.53 53 10.98.0.1 "$T/dns2.ready" "$T/dns2.log"
-printf 'search test\nnameserver 127.0.0.53\noptions edns0\n' >"$T/resolv.conf"
+# the secrets, the web server on 10.98.0.1, DNS on 127.0.0.53 and 10.98.0.53
+net_servers
 mount --bind "$T/resolv.conf" /etc/resolv.conf
-
-# What a payload tries: the secrets through every way to the host's loopback,
-# the abstract socket (listed in /proc/net/unix only in its own namespace),
-# the web server, a name.
-cat >"$T/probe.sh" <<'EOF'
-#!/bin/sh
-for a in 127.0.0.1 10.99.0.1 10.99.0.2; do
-	printf 'tcp %s: %s\n' "$a" "$(nc -w 2 "$a" 7001 </dev/null 2>&1 | tr '\n' ' ')"
-done
-grep -q "@$1" /proc/net/unix && echo "abstract: seen" || echo "abstract: not seen"
-printf 'web: %s\n' "$(wget -q -O - http://10.98.0.1:8000/ok.txt 2>&1)"
-printf 'dns: %s\n' "$(nslookup web.test 2>&1 | grep -A1 '^Name:' | tr '\n' ' ')"
-printf 'ifs: %s\n' "$(ls /sys/class/net | tr '\n' ' ')"
-printf 'netns: %s\n' "$(readlink /proc/self/ns/net)"
-EOF
-chmod 755 "$T/probe.sh"
-HOST_NETNS=$(readlink /proc/self/ns/net)
-
-# check_private FILE WHAT: the probe's output from a private network.
-check_private() {
-	local f=$1 what=$2
-	! grep -qF "$TOKEN" "$f" || fail "$what: the payload got the host's loopback secret: $(cat "$f")"
-	grep -qx 'abstract: not seen' "$f" || fail "$what: the host's abstract socket is visible: $(cat "$f")"
-	grep -qx 'web: outbound-ok' "$f" || fail "$what: no outbound access to 10.98.0.1: $(cat "$f")"
-	grep -q '^dns: Name:.*web.test Address: 10.98.0.1' "$f" || fail "$what: web.test did not resolve: $(cat "$f")"
-	grep -q '^ifs: .*lo' "$f" || fail "$what: no lo: $(cat "$f")"
-	! grep -qxF "netns: $HOST_NETNS" "$f" || fail "$what: ran in the host's network namespace"
-}
 
 # --- cbuild run ---
 cb run --rm -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/run.out" 2>"$T/run.err" ||
-	fail "cbuild run failed:"
+	fail "cbuild run failed: $(cat "$T/run.err")"
 check_private "$T/run.out" "cbuild run"
 # the resolver on the host's loopback answered, through pasta
 grep -q '^web.test ' "$T/dns1.log" || fail "the loopback resolver was not asked: $(cat "$T/run.out")"
 # the sandbox's resolv.conf: pasta's forwarder, the host's other lines kept
-cb run --rm busybox:test cat /etc/resolv.conf >"$T/resolv.out" 2>"$T/run.err" || fail "cbuild run failed:"
+cb run --rm busybox:test cat /etc/resolv.conf >"$T/resolv.out" 2>"$T/run.err" || fail "cbuild run failed: $(cat "$T/run.err")"
 eq "the sandbox's resolv.conf" "$(cat "$T/resolv.out")" "$(printf 'search test\noptions edns0\nnameserver 169.254.1.1')"
 # --network bridge says the same
 cb run --rm --network bridge -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/run.out" 2>"$T/run.err" ||
-	fail "cbuild run --network bridge failed:"
+	fail "cbuild run --network bridge failed: $(cat "$T/run.err")"
 check_private "$T/run.out" "cbuild run --network bridge"
 # --network host reaches both secrets: the test sees the difference
 cb run --rm --network host -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/host.out" 2>"$T/run.err" ||
-	fail "cbuild run --network host failed:"
+	fail "cbuild run --network host failed: $(cat "$T/run.err")"
 grep -qxF "tcp 127.0.0.1: $TOKEN " "$T/host.out" || fail "--network host did not reach 127.0.0.1:7001: $(cat "$T/host.out")"
 grep -qx 'abstract: seen' "$T/host.out" || fail "--network host did not see the abstract socket: $(cat "$T/host.out")"
 grep -qxF "netns: $HOST_NETNS" "$T/host.out" || fail "--network host: not the host's namespace: $HOST_NETNS $(cat "$T/host.out")"
 # --network none: lo only, nothing outside
 cb run --rm --network none -v "$T/probe.sh:/probe.sh:ro" busybox:test /probe.sh "$ABSTRACT" >"$T/none.out" 2>"$T/run.err" ||
-	fail "cbuild run --network none failed:"
+	fail "cbuild run --network none failed: $(cat "$T/run.err")"
 grep -qx 'ifs: lo ' "$T/none.out" || fail "--network none has more than lo: $(cat "$T/none.out")"
 ! grep -q 'outbound-ok' "$T/none.out" || fail "--network none reached 10.98.0.1"
 ! grep -qF "$TOKEN" "$T/none.out" || fail "--network none got the secret"

@@ -32,6 +32,76 @@ net_setup() {
 	ip route add default via 10.99.0.1 dev cbt0
 }
 
+# net_servers: what the tests reach for, in the test's namespace: the
+# secrets of finding 2 (TOKEN from a TCP server on 127.0.0.1:7001 only and
+# from the abstract UNIX socket @ABSTRACT), a web server on 10.98.0.1:8000
+# (ok.txt: "outbound-ok"), DNS responders answering 10.98.0.1 on
+# 127.0.0.53 (loopback, systemd-resolved's place; log $T/dns1.log) and
+# 10.98.0.53 (log $T/dns2.log), $T/resolv.conf naming the first (a test
+# binds it over /etc/resolv.conf), $T/probe.sh (what a payload tries; its
+# output lines "tcp ADDR: ...", "abstract: seen|not seen", "web: ...",
+# "dns: ...", "ifs: ...", "netns: ..."), and check_private FILE WHAT.
+net_servers() {
+	ip addr add 10.98.0.53/24 dev cbt0p
+	TOKEN=bearer-$$-secret
+	ABSTRACT=cbuild-net-secret-$$
+	mkdir -p "$T/web"
+	echo outbound-ok >"$T/web/ok.txt"
+	cat >"$T/secrets.py" <<'EOF'
+import os, socket, sys, threading
+tok, abstract, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", 7001)); t.listen(16)
+u = socket.socket(socket.AF_UNIX); u.bind("\0" + abstract); u.listen(16)
+def serve(s):
+    while True:
+        c, _ = s.accept(); c.sendall((tok + "\n").encode()); c.close()
+threading.Thread(target=serve, args=(u,), daemon=True).start()
+open(ready, "w").write("7001\n")
+serve(t)
+EOF
+	start_helper "the secrets" "$T/secrets.ready" python3 "$T/secrets.py" "$TOKEN" "$ABSTRACT" "$T/secrets.ready"
+	python3 -m http.server -b 10.98.0.1 -d "$T/web" 8000 >/dev/null 2>"$T/web.err" &
+	helper_up $! web_up ||
+		fail "the web server did not start: $(cat "$T/web.err")"
+	DNS=$CB_SOURCE_DIR/tests/helpers/dns-responder.py
+	start_helper "the loopback DNS responder" "$T/dns1.ready" python3 "$DNS" 127.0.0.53 53 10.98.0.1 "$T/dns1.ready" "$T/dns1.log"
+	start_helper "the DNS responder" "$T/dns2.ready" python3 "$DNS" 10.98.0.53 53 10.98.0.1 "$T/dns2.ready" "$T/dns2.log"
+	printf 'search test\nnameserver 127.0.0.53\noptions edns0\n' >"$T/resolv.conf"
+
+	# what a payload tries: the secrets through every way to the host's
+	# loopback, the abstract socket (listed in /proc/net/unix only in its own
+	# namespace), the web server, a name
+	cat >"$T/probe.sh" <<'EOF'
+#!/bin/sh
+for a in 127.0.0.1 10.99.0.1 10.99.0.2; do
+	printf 'tcp %s: %s\n' "$a" "$(nc -w 2 "$a" 7001 </dev/null 2>&1 | tr '\n' ' ')"
+done
+grep -q "@$1" /proc/net/unix && echo "abstract: seen" || echo "abstract: not seen"
+printf 'web: %s\n' "$(wget -q -O - http://10.98.0.1:8000/ok.txt 2>&1)"
+printf 'dns: %s\n' "$(nslookup web.test 2>&1 | grep -A1 '^Name:' | tr '\n' ' ')"
+printf 'ifs: %s\n' "$(ls /sys/class/net | tr '\n' ' ')"
+printf 'netns: %s\n' "$(readlink /proc/self/ns/net)"
+EOF
+	chmod 755 "$T/probe.sh"
+	HOST_NETNS=$(readlink /proc/self/ns/net)
+}
+
+web_up() {
+	python3 -c 'import urllib.request as u; u.urlopen("http://10.98.0.1:8000/ok.txt", timeout=1)' 2>/dev/null
+}
+
+# check_private FILE WHAT: the probe's output from a private network.
+check_private() {
+	local f=$1 what=$2
+	! grep -qF "$TOKEN" "$f" || fail "$what: the payload got the host's loopback secret: $(cat "$f")"
+	grep -qx 'abstract: not seen' "$f" || fail "$what: the host's abstract socket is visible: $(cat "$f")"
+	grep -qx 'web: outbound-ok' "$f" || fail "$what: no outbound access to 10.98.0.1: $(cat "$f")"
+	grep -q '^dns: Name:.*web.test Address: 10.98.0.1' "$f" || fail "$what: web.test did not resolve: $(cat "$f")"
+	grep -q '^ifs: .*lo' "$f" || fail "$what: no lo: $(cat "$f")"
+	! grep -qxF "netns: $HOST_NETNS" "$f" || fail "$what: ran in the host's network namespace"
+}
+
 NET_SELF=$(readlink /proc/self/ns/net)
 our_pastas() {
 	local p
