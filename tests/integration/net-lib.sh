@@ -80,7 +80,8 @@ done
 grep -q "@$1" /proc/net/unix && echo "abstract: seen" || echo "abstract: not seen"
 printf 'web: %s\n' "$(wget -q -O - http://10.98.0.1:8000/ok.txt 2>&1)"
 printf 'dns: %s\n' "$(nslookup web.test 2>&1 | grep -A1 '^Name:' | tr '\n' ' ')"
-printf 'ifs: %s\n' "$(ls /sys/class/net | tr '\n' ' ')"
+# the namespace's interfaces (/sys is the host's for a rootless step: mounts.c)
+printf 'ifs: %s\n' "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | sort | tr '\n' ' ')"
 printf 'netns: %s\n' "$(readlink /proc/self/ns/net)"
 EOF
 	chmod 755 "$T/probe.sh"
