@@ -325,8 +325,21 @@ static int release_init(struct runtime *rt, const struct sandbox *sb, const stru
 		return cb_error_wrap(err, "join the step's cgroup");
 	if (rt->rootless && ns_write_id_maps(pid, &rt->idmap, err) < 0)
 		return -1;
-	if (sb->step_family != AF_UNSPEC && start_step_net(rt, sb, pid, h, err) < 0)
-		return -1;
+	if (sb->step_family != AF_UNSPEC) {
+		struct cb_error *e = NULL;
+
+		if (start_step_net(rt, sb, pid, h, &e) < 0 && e->code != ECANCELED) {
+			if (err && !*err)
+				*err = steal_pointer(&e);
+			cb_error_free(&e);
+			return -1;
+		}
+		/* cancelled while pasta started: no go; wait_init sees cancel_fd and kills */
+		if (e) {
+			cb_error_free(&e);
+			return 0;
+		}
+	}
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return cb_error_set(err, errno, "start the sandbox");
 	return 0;
