@@ -329,7 +329,6 @@ static void build_release(struct build *b)
 	cb_strvec_clear(&b->meta_args);
 	cb_strvec_clear(&b->build_args);
 	cb_strvec_clear(&b->consumed);
-	cb_strvec_clear(&b->net_notes);
 	free(b->os);
 	free(b->arch);
 	free(b->variant);
@@ -343,10 +342,13 @@ static void build_release(struct build *b)
 		close(b->cancel_efd);
 	if (b->done_efd >= 0)
 		close(b->done_efd);
+	if (b->net_efd >= 0)
+		close(b->net_efd);
 	build_pulls_release(b);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 	pthread_cond_destroy(&b->pull_cv);
+	pthread_cond_destroy(&b->net_cv);
 }
 
 static void set_created(struct build *b)
@@ -468,21 +470,29 @@ static void *stage_worker(void *arg)
 	return NULL;
 }
 
-/* Until the stage threads end, pass the caller's cancel on to every step. */
+/*
+ * Until the stage threads end, pass the caller's cancel on to every step,
+ * and make the networks steps ask for (network.c: pasta dies with the
+ * thread that started it, and this one outlives the stage threads).
+ */
 static void watch_cancel(struct build *b)
 {
-	struct pollfd p[2] = {{b->done_efd, POLLIN, 0}, {b->o->cancel_fd, POLLIN, 0}};
+	struct pollfd p[3] = {{b->done_efd, POLLIN, 0},
+			      {b->net_efd, POLLIN, 0},
+			      {b->o->cancel_fd, POLLIN, 0}};
 
 	for (;;) {
-		int n = poll(p, b->o->cancel_fd >= 0 ? 2 : 1, -1);
+		int n = poll(p, b->o->cancel_fd >= 0 ? 3 : 2, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (p[0].revents & POLLIN))
 			return;
-		if (p[1].revents) {
+		if (p[1].revents)
+			build_networks_serve(b);
+		if (p[2].revents) {
 			poke(b->cancel_efd);
-			p[1].fd = -1; /* once is enough */
+			p[2].fd = -1; /* once is enough */
 		}
 	}
 }
@@ -653,49 +663,6 @@ static void warn_unused_args(struct build *b, struct build_result *res)
 	}
 }
 
-/*
- * The network namespaces the planned stages' RUN steps need, one per mode,
- * shared by every stage (issue 11).  Made here, in build_run()'s thread,
- * which outlives the stage threads: pasta dies with the thread that
- * started it.  pasta's setup (~10 ms) overlaps the build until the first
- * step that needs it waits for it.  RUN steps an ONBUILD trigger brings
- * are not in the plan: they get a namespace each.
- */
-static int make_networks(struct build *b, const size_t *order, size_t norder,
-			 struct cb_error **err)
-{
-	bool need_private = false, need_none = false;
-	const char *note;
-
-	for (size_t i = 0; i < norder; i++) {
-		const struct df_stage *ds = &b->df->stages[order[i]];
-
-		for (size_t k = ds->first; k < ds->first + ds->count; k++) {
-			enum runtime_network n;
-
-			if (b->df->instrs[k].kind != DF_RUN)
-				continue;
-			n = build_step_network(b, &b->df->instrs[k].u.run);
-			need_private |= n == RUNTIME_NETWORK_PRIVATE;
-			need_none |= n == RUNTIME_NETWORK_NONE;
-		}
-	}
-	if (need_private) {
-		b->net_private = runtime_net_new(b->rt, RUNTIME_NETWORK_PRIVATE, err);
-		if (!b->net_private && *err)
-			return -1;
-	}
-	if (need_none) {
-		b->net_none = runtime_net_new(b->rt, RUNTIME_NETWORK_NONE, err);
-		if (!b->net_none && *err)
-			return -1;
-	}
-	note = need_private ? runtime_net_limit(b->rt) : NULL;
-	if (note)
-		cb_strvec_pushf(&b->net_notes, "RUN steps have no outbound network: %s", note);
-	return 0;
-}
-
 static int setup(struct build *b, struct cb_error **err)
 {
 	const struct build_options *o = b->o;
@@ -728,7 +695,8 @@ static int setup(struct build *b, struct cb_error **err)
 int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
 	      struct build_result *res, struct cb_error **err)
 {
-	struct build b = {.o = o, .s = s, .rt = rt, .cancel_efd = -1, .done_efd = -1};
+	struct build b = {
+		.o = o, .s = s, .rt = rt, .cancel_efd = -1, .done_efd = -1, .net_efd = -1};
 	cleanup_free int *mark = NULL;
 	cleanup_free size_t *order = NULL;
 	size_t norder = 0;
@@ -738,9 +706,12 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	pthread_mutex_init(&b.mu, NULL);
 	pthread_cond_init(&b.cv, NULL);
 	pthread_cond_init(&b.pull_cv, NULL);
+	pthread_cond_init(&b.net_cv, NULL);
+	b.main_thread = pthread_self();
 	b.cancel_efd = eventfd(0, EFD_CLOEXEC);
 	b.done_efd = eventfd(0, EFD_CLOEXEC);
-	if (b.cancel_efd < 0 || b.done_efd < 0) {
+	b.net_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b.cancel_efd < 0 || b.done_efd < 0 || b.net_efd < 0) {
 		cb_error_set(err, errno, "eventfd");
 		goto out;
 	}
@@ -749,8 +720,6 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	mark = xcalloc(b.nstages, sizeof(*mark));
 	order = xcalloc(b.nstages, sizeof(*order));
 	if (plan_visit(&b, b.target, mark, order, &norder, err) < 0)
-		goto out;
-	if (make_networks(&b, order, norder, err) < 0)
 		goto out;
 	if (run_stages(&b, order, norder, err) < 0)
 		goto out;
@@ -765,7 +734,6 @@ out:
 	build_progress_end(&b, ret == 0);
 	build_release(&b);
 	/* after the stage threads: no step is left in them */
-	runtime_net_free(b.net_private);
-	runtime_net_free(b.net_none);
+	build_networks_release(&b);
 	return ret;
 }

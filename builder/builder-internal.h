@@ -263,14 +263,31 @@ struct build {
 	struct cb_strvec pulling; /* names a stage is pulling now */
 	pthread_cond_t pull_cv;	  /* a pull ended */
 	/*
-	 * The network namespaces every stage's RUN steps share (issue 11),
-	 * one per mode the plan's steps use, made by build_run()'s thread
-	 * before the stages start (pasta dies with the thread that started
-	 * it); NULL: none needed, or rootless (a namespace per step).
+	 * The network namespaces every stage's RUN steps share (issue 11;
+	 * network.c): [0] private, [1] none, made by build_run()'s thread when
+	 * a step first needs one (under mu); NULL made: rootless (a namespace
+	 * per step).
 	 */
-	struct runtime_net *net_private, *net_none;
-	struct cb_strvec net_notes; /* runtime_net_note()s, for the build's warnings */
+	struct runtime_net *nets[2];
+	struct cb_error *net_err[2]; /* why one could not be made: every step's error */
+	bool net_made[2], net_wanted[2];
+	int net_efd;		    /* eventfd: a step wants a network made */
+	pthread_cond_t net_cv;	    /* a network was made */
+	pthread_t main_thread;	    /* build_run()'s */
+	struct cb_strvec net_notes; /* runtime_net_limit()s, for the build's warnings */
 };
+
+/*
+ * network.c: the build's namespace of mode for a step (*out NULL for host,
+ * or rootless: the step makes its own), made on first use by build_run()'s
+ * thread; a stage thread waits for it.
+ */
+int build_network(struct build *b, enum runtime_network mode, struct runtime_net **out,
+		  struct cb_error **err);
+/* In build_run()'s thread, when net_efd is readable: make what steps wait for. */
+void build_networks_serve(struct build *b);
+/* After the stage threads: stop pasta, free the namespaces. */
+void build_networks_release(struct build *b);
 
 /* step-run.c: the network a RUN step runs with (its --network, else the build's). */
 enum runtime_network build_step_network(const struct build *b, const struct df_run *r);

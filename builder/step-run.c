@@ -451,10 +451,9 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.hostname = "buildkitsandbox";
 	spec.etc_readonly = true;
 	spec.network = net;
-	/* the build's namespace of that mode; NULL (rootless, an ONBUILD step): the step's own */
-	spec.net = net == RUNTIME_NETWORK_PRIVATE ? b->net_private
-		   : net == RUNTIME_NETWORK_NONE  ? b->net_none
-						  : NULL;
+	/* the build's namespace of that mode; NULL (host, rootless): the step's own */
+	if (build_network(b, net, &spec.net, err) < 0)
+		return -1;
 	spec.limits = b->o->limits;
 	spec.seccomp = b->o->seccomp;
 	spec.seccomp_profile = b->o->seccomp_profile;

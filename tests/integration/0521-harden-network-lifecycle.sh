@@ -4,7 +4,9 @@
 # `cbuild run`, and is always stopped and reaped: after a build that
 # succeeds, one whose step fails, one interrupted by SIGINT, and when
 # cbuild itself is killed with SIGKILL (PR_SET_PDEATHSIG); after `cbuild
-# run`, and one stopped with SIGTERM.  A cached build starts none.
+# run`, and one stopped with SIGTERM.  A cached build starts none (it
+# works without pasta on the PATH, where a step that runs fails, saying
+# what to install).
 . "$(dirname "$0")/net-lib.sh"
 net_setup
 
@@ -45,8 +47,18 @@ RUN echo two > /two
 EOF
 build -t life:ok c
 no_pasta_left "after a build"
-build -t life:ok c
+set +e
+PATH=/var/empty "$CBUILD" --root "$ROOT" build -t life:ok c >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "a cached build needed pasta: $(cat "$T/err")"
 no_pasta_left "after a cached build"
+set +e
+PATH=/var/empty "$CBUILD" --root "$ROOT" build --no-cache -t life:ok c >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "a build without pasta exited $rc: $(cat "$T/err")"
+contains "$T/err" "the private network needs \`pasta\` (Debian package passt): install it, or use --network host or --network none"
 
 # A failing step
 cat >c/Dockerfile <<'EOF'
