@@ -477,9 +477,8 @@ static void *stage_worker(void *arg)
  */
 static void watch_cancel(struct build *b)
 {
-	struct pollfd p[3] = {{b->done_efd, POLLIN, 0},
-			      {b->net_efd, POLLIN, 0},
-			      {b->o->cancel_fd, POLLIN, 0}};
+	struct pollfd p[3] = {
+		{b->done_efd, POLLIN, 0}, {b->net_efd, POLLIN, 0}, {b->o->cancel_fd, POLLIN, 0}};
 
 	for (;;) {
 		int n = poll(p, b->o->cancel_fd >= 0 ? 3 : 2, -1);

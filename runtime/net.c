@@ -67,24 +67,29 @@ struct runtime_net {
 	bool waited;
 	struct cb_error *ready_err; /* the wait's failure, kept for every later step */
 	struct net_helper helper;   /* pid -1: none (NONE, or no default route) */
-	bool no_route; /* PRIVATE without pasta: lo only */
+	bool no_route;		    /* PRIVATE without pasta: lo only */
 };
 
 /* ---- pure parts (unit-tested) ---- */
 
 bool net_route_has_default(const char *table, int family)
 {
-	for (const char *l = table; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		char dst[40] = "", mask[16] = "", plen[4] = "";
+	for (const char *l = table ? table : ""; *l;) {
+		size_t n = strcspn(l, "\n");
+		char line[512], dst[40] = "", mask[16] = "", plen[4] = "";
 
+		/* one line at a time: sscanf's blanks would run on into the next */
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
+			 l);
+		l += n + (l[n] == '\n');
 		if (family == AF_INET) {
 			/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
-			if (sscanf(l, "%*s %15s %*s %*s %*s %*s %*s %15s", dst, mask) == 2 &&
+			if (sscanf(line, "%*s %15s %*s %*s %*s %*s %*s %15s", dst, mask) == 2 &&
 			    !strcmp(dst, "00000000") && !strcmp(mask, "00000000"))
 				return true;
-		} else if (sscanf(l, "%39s %3s", dst, plen) == 2 && strlen(dst) == 32 &&
+		} else if (sscanf(line, "%39s %3s", dst, plen) == 2 && strlen(dst) == 32 &&
 			   strspn(dst, "0") == 32 && !strcmp(plen, "00")) {
-			return true;
+			return true; /* destination ::, prefix length 0 */
 		}
 	}
 	return false;
@@ -199,12 +204,17 @@ static char *find_pasta(void)
 	return NULL;
 }
 
+/* quiet, ours to stop; configure the interface; nothing of the host's loopback */
+static const char *const pasta_args[] = {"pasta", "-q",	  "-f",	 "--config-net", "--no-map-gw",
+					 "-t",	  "none", "-u",	 "none",	 "-T",
+					 "none",  "-U",	  "none"};
+
 /*
  * In the clone, no allocation: its own session, its log as stdout and
  * stderr, stdin the namespace (or /dev/null), exec.
  */
-__attribute__((noreturn)) static void pasta_child(const char *exe, char *const *argv,
-						  pid_t parent, int log_fd, int netns_fd)
+__attribute__((noreturn)) static void pasta_child(const char *exe, char *const *argv, pid_t parent,
+						  int log_fd, int netns_fd)
 {
 	sigset_t none;
 	int null = netns_fd >= 0 ? netns_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -220,8 +230,8 @@ __attribute__((noreturn)) static void pasta_child(const char *exe, char *const *
 	_exit(127);
 }
 
-int net_helper_start(int family, int netns_fd, const char *netns, const char *userns,
-		     int route_fd, struct net_helper *h, struct cb_error **err)
+int net_helper_start(int family, int netns_fd, const char *netns, const char *userns, int route_fd,
+		     struct net_helper *h, struct cb_error **err)
 {
 	cleanup_free char *exe = find_pasta();
 	const char *argv[32];
@@ -235,16 +245,11 @@ int net_helper_start(int family, int netns_fd, const char *netns, const char *us
 	h->route_fd = route_fd;
 	h->family = family;
 	if (!exe)
-		return cb_error_set(err, ENOENT,
+		return cb_error_set(err, 0,
 				    "the private network needs `pasta` (Debian package passt): "
 				    "install it, or use --network host or --network none");
-	argv[n++] = "pasta";
-	/* quiet, ours to stop; configure the interface; nothing of the host's loopback */
-	for (const char *const *a = (const char *const[]){"-q", "-f", "--config-net",
-							 "--no-map-gw", "-t", "none", "-u",
-							 "none", "-T", "none", "-U", "none", NULL};
-	     *a; a++)
-		argv[n++] = *a;
+	for (size_t i = 0; i < sizeof(pasta_args) / sizeof(pasta_args[0]); i++)
+		argv[n++] = pasta_args[i];
 	argv[n++] = family == AF_INET ? "-4" : "-6";
 	if (family == AF_INET) {
 		argv[n++] = "--dns-forward";
@@ -310,7 +315,8 @@ static int pasta_failed(struct net_helper *h, struct cb_error **err)
 	last = strrchr(buf, '\n');
 	last = last ? last + 1 : buf;
 	return cb_error_set(err, 0, "`pasta` %s %d before the network was up%s%s",
-			    si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
+			    si.si_code == CLD_EXITED ? "exited with status"
+						     : "was killed by signal",
 			    si.si_status, *last ? ": " : "", last);
 }
 
@@ -442,7 +448,7 @@ int net_join(struct runtime_net *net, enum runtime_network mode, int cancel_fd, 
 	if (rc < 0)
 		return rc;
 	*netns_fd = net->netns_fd;
-	*family = mode == RUNTIME_NETWORK_PRIVATE && !net->no_route ? net->helper.family
-								    : AF_UNSPEC;
+	*family =
+		mode == RUNTIME_NETWORK_PRIVATE && !net->no_route ? net->helper.family : AF_UNSPEC;
 	return 0;
 }

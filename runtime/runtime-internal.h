@@ -403,8 +403,8 @@ char *net_resolv_conf(const char *host, const char *dns);
  * (closed by net_helper_stop() even on failure).  Stopped with
  * net_helper_stop(); dies with the calling thread.
  */
-int net_helper_start(int family, int netns_fd, const char *netns, const char *userns,
-		     int route_fd, struct net_helper *h, struct cb_error **err);
+int net_helper_start(int family, int netns_fd, const char *netns, const char *userns, int route_fd,
+		     struct net_helper *h, struct cb_error **err);
 /* Wait until pasta has configured the namespace (its default route); cancel_fd may be -1. */
 int net_helper_wait(struct net_helper *h, int cancel_fd, struct cb_error **err);
 /* SIGKILL pasta, reap it, close the fds.  Safe on a helper that never started. */

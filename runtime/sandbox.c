@@ -309,8 +309,8 @@ static int start_step_net(struct runtime *rt, const struct sandbox *sb, pid_t pi
 	route_fd = open(route, O_RDONLY | O_CLOEXEC);
 	if (route_fd < 0)
 		return cb_error_set(err, errno, "open `%s`", route);
-	if (net_helper_start(sb->step_family, ns_fd, netns, rt->rootless ? userns : NULL,
-			     route_fd, h, err) < 0 ||
+	if (net_helper_start(sb->step_family, ns_fd, netns, rt->rootless ? userns : NULL, route_fd,
+			     h, err) < 0 ||
 	    net_helper_wait(h, sb->spec->cancel_fd, err) < 0)
 		return cb_error_wrap(err, "private network");
 	return 0;

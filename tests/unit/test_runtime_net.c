@@ -46,6 +46,9 @@ static void test_default_route(void **state)
 	/* the header line alone, and a truncated line */
 	assert_false(net_route_has_default("Iface\tDestination\n", AF_INET));
 	assert_false(net_route_has_default("eth0\t00000000", AF_INET));
+	/* fields of one line only: a short line does not borrow the next one's */
+	assert_false(net_route_has_default("eth0\t00000000\nx 1 2 3 4 00000000\n", AF_INET));
+	assert_false(net_route_has_default(NULL, AF_INET));
 }
 
 static void resolv_eq(const char *host, const char *dns, const char *want)
