@@ -219,6 +219,7 @@ __attribute__((noreturn)) static void pasta_child(const char *exe, char *const *
 	sigset_t none;
 	int null = netns_fd >= 0 ? netns_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+	/* cbuild may have died before the death signal was set */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(127);
 	sigemptyset(&none);
@@ -237,7 +238,7 @@ int net_helper_start(int family, int netns_fd, const char *netns, const char *us
 	const char *argv[32];
 	size_t n = 0;
 	bool into_cgroup;
-	pid_t pid;
+	pid_t self = getpid(), pid;
 
 	memset(h, 0, sizeof(*h));
 	h->pid = -1;
@@ -278,7 +279,7 @@ int net_helper_start(int family, int netns_fd, const char *netns, const char *us
 		return cb_error_set(err, errno, "memfd_create");
 	pid = ns_clone(0, -1, &h->pidfd, &into_cgroup);
 	if (pid == 0)
-		pasta_child(exe, (char *const *)argv, getppid(), h->log_fd, netns_fd);
+		pasta_child(exe, (char *const *)argv, self, h->log_fd, netns_fd);
 	if (pid < 0) {
 		int e = errno;
 
