@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cbtest.h"
@@ -148,5 +149,106 @@ static void test_pasta_fails(void **state)
 	net_helper_stop(&h);
 }
 
+/* A busybox rootfs in ./rootfs; 77 without root or busybox-static. */
+static void busybox_rootfs(void)
+{
+	static const char *const dirs[] = {"rootfs",	  "rootfs/bin", "rootfs/etc",
+					   "rootfs/proc", "rootfs/dev", "rootfs/sys"};
+	static const char *const applets[] = {"sh", "readlink", "cat", "true"};
+	cleanup_free char *bin = NULL;
+	struct cb_error *err = NULL;
+	cleanup_close int fd = -1;
+	size_t len = 0;
+	char link[64];
+
+	if (geteuid() != 0 || !cb_is_real_root() || access("/bin/busybox", X_OK) < 0)
+		skip();
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		assert_int_equal(mkdir(dirs[i], 0755), 0);
+	assert_int_equal(cb_read_file("/bin/busybox", 64u << 20, &bin, &len, &err), 0);
+	fd = open("rootfs/bin/busybox", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(cb_write_all(fd, bin, len, &err), 0);
+	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++) {
+		snprintf(link, sizeof(link), "rootfs/bin/%s", applets[i]);
+		assert_int_equal(symlink("busybox", link), 0);
+	}
+}
+
+/* Run sh -c script over ./rootfs in the namespace net of mode; its output. */
+static int run_in(struct runtime *rt, enum runtime_network mode, struct runtime_net *net,
+		  const char *script, char **out, struct cb_error **err)
+{
+	const char *argv[] = {"sh", "-c", script, NULL};
+	cleanup_close int fd = open("out.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	struct runtime_spec spec;
+	struct runtime_result res;
+	int rc;
+
+	assert_true(fd >= 0);
+	runtime_spec_init(&spec);
+	spec.rootfs = "rootfs";
+	spec.argv = argv;
+	spec.network = mode;
+	spec.net = net;
+	spec.stdio[1] = fd;
+	rc = runtime_run(rt, &spec, &res, err);
+	if (rc < 0)
+		return rc;
+	assert_int_equal(res.exit_code, 0);
+	runtime_result_release(&res);
+	assert_int_equal(cb_read_file("out.txt", 1 << 20, out, NULL, err), 0);
+	return 0;
+}
+
+static void test_shared_namespace(void **state)
+{
+	struct runtime_options o = {.cgroup_driver = RUNTIME_CGROUP_NONE};
+	struct cb_error *err = NULL;
+	struct runtime *rt;
+	struct runtime_net *net;
+	cleanup_free char *a = NULL, *b = NULL, *host = NULL, *bad = NULL;
+	char self[64] = "";
+
+	(void)state;
+	busybox_rootfs();
+	rt = runtime_new(&o, &err);
+	assert_non_null(rt);
+	/* host is no namespace to share */
+	assert_null(runtime_net_new(rt, RUNTIME_NETWORK_HOST, &err));
+	assert_non_null(err);
+	cb_error_free(&err);
+	net = runtime_net_new(rt, RUNTIME_NETWORK_NONE, &err);
+	assert_non_null(net);
+	/* two steps, one namespace, not the host's; lo up in it */
+	assert_int_equal(run_in(rt, RUNTIME_NETWORK_NONE, net,
+				"readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate", &a,
+				&err),
+			 0);
+	assert_int_equal(run_in(rt, RUNTIME_NETWORK_NONE, net,
+				"readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate", &b,
+				&err),
+			 0);
+	assert_string_equal(a, b);
+	assert_true(readlink("/proc/self/ns/net", self, sizeof(self) - 1) > 0);
+	assert_null(strstr(a, self));
+	assert_non_null(strstr(a, "unknown")); /* lo's operstate when up */
+	/* a step of another mode cannot join it */
+	assert_int_equal(run_in(rt, RUNTIME_NETWORK_PRIVATE, net, "true", &bad, &err), -1);
+	assert_non_null(strstr(cb_error_msg(err), "not the shared one's"));
+	cb_error_free(&err);
+	assert_int_equal(run_in(rt, RUNTIME_NETWORK_HOST, net, "true", &bad, &err), -1);
+	assert_non_null(strstr(cb_error_msg(err), "joins no namespace"));
+	cb_error_free(&err);
+	/* without it, --network host is the host's */
+	assert_int_equal(
+		run_in(rt, RUNTIME_NETWORK_HOST, NULL, "readlink /proc/self/ns/net", &host, &err),
+		0);
+	assert_non_null(strstr(host, self));
+	runtime_net_free(net);
+	runtime_free(rt);
+}
+
 CB_TEST_MAIN(cmocka_unit_test(test_default_route), cmocka_unit_test(test_resolv_conf),
-	     cmocka_unit_test(test_pasta_lifetime), cmocka_unit_test(test_pasta_fails))
+	     cmocka_unit_test(test_pasta_lifetime), cmocka_unit_test(test_pasta_fails),
+	     cmocka_unit_test(test_shared_namespace))
