@@ -29,7 +29,7 @@ void build_options_init(struct build_options *o)
 	memset(o, 0, sizeof(*o));
 	o->source_date_epoch = -1;
 	o->cancel_fd = -1;
-	o->network = RUNTIME_NETWORK_HOST;
+	o->network = RUNTIME_NETWORK_PRIVATE;
 }
 
 void build_result_release(struct build_result *res)
@@ -274,7 +274,6 @@ static int init_stages(struct build *b, struct cb_error **err)
 		const char *name = b->df->instrs[b->df->stages[i].from_index].u.from.name;
 
 		st->index = i;
-		st->netns_fd = -1;
 		st->name = name ? xstrdup(name) : NULL;
 		st->no_cache = o->no_cache;
 		for (size_t k = 0; k < o->nno_cache_filter; k++)
@@ -310,8 +309,6 @@ static void release_stage(struct stage *st)
 	cb_strvec_clear(&st->lowers);
 	if (st->s)
 		layer_store_close(st->s);
-	if (st->netns_fd >= 0)
-		close(st->netns_fd);
 	free(st->deps);
 	free(st->name);
 	free(st->base_name);
@@ -345,10 +342,13 @@ static void build_release(struct build *b)
 		close(b->cancel_efd);
 	if (b->done_efd >= 0)
 		close(b->done_efd);
+	if (b->net_efd >= 0)
+		close(b->net_efd);
 	build_pulls_release(b);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 	pthread_cond_destroy(&b->pull_cv);
+	pthread_cond_destroy(&b->net_cv);
 }
 
 static void set_created(struct build *b)
@@ -470,21 +470,28 @@ static void *stage_worker(void *arg)
 	return NULL;
 }
 
-/* Until the stage threads end, pass the caller's cancel on to every step. */
+/*
+ * Until the stage threads end, pass the caller's cancel on to every step,
+ * and make the networks steps ask for (network.c: pasta dies with the
+ * thread that started it, and this one outlives the stage threads).
+ */
 static void watch_cancel(struct build *b)
 {
-	struct pollfd p[2] = {{b->done_efd, POLLIN, 0}, {b->o->cancel_fd, POLLIN, 0}};
+	struct pollfd p[3] = {
+		{b->done_efd, POLLIN, 0}, {b->net_efd, POLLIN, 0}, {b->o->cancel_fd, POLLIN, 0}};
 
 	for (;;) {
-		int n = poll(p, b->o->cancel_fd >= 0 ? 2 : 1, -1);
+		int n = poll(p, b->o->cancel_fd >= 0 ? 3 : 2, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (p[0].revents & POLLIN))
 			return;
-		if (p[1].revents) {
+		if (p[1].revents)
+			build_networks_serve(b);
+		if (p[2].revents) {
 			poke(b->cancel_efd);
-			p[1].fd = -1; /* once is enough */
+			p[2].fd = -1; /* once is enough */
 		}
 	}
 }
@@ -687,7 +694,8 @@ static int setup(struct build *b, struct cb_error **err)
 int build_run(struct layer_store *s, struct runtime *rt, const struct build_options *o,
 	      struct build_result *res, struct cb_error **err)
 {
-	struct build b = {.o = o, .s = s, .rt = rt, .cancel_efd = -1, .done_efd = -1};
+	struct build b = {
+		.o = o, .s = s, .rt = rt, .cancel_efd = -1, .done_efd = -1, .net_efd = -1};
 	cleanup_free int *mark = NULL;
 	cleanup_free size_t *order = NULL;
 	size_t norder = 0;
@@ -697,9 +705,12 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	pthread_mutex_init(&b.mu, NULL);
 	pthread_cond_init(&b.cv, NULL);
 	pthread_cond_init(&b.pull_cv, NULL);
+	pthread_cond_init(&b.net_cv, NULL);
+	b.main_thread = pthread_self();
 	b.cancel_efd = eventfd(0, EFD_CLOEXEC);
 	b.done_efd = eventfd(0, EFD_CLOEXEC);
-	if (b.cancel_efd < 0 || b.done_efd < 0) {
+	b.net_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b.cancel_efd < 0 || b.done_efd < 0 || b.net_efd < 0) {
 		cb_error_set(err, errno, "eventfd");
 		goto out;
 	}
@@ -714,10 +725,14 @@ int build_run(struct layer_store *s, struct runtime *rt, const struct build_opti
 	if (finish_image(&b, res, err) < 0)
 		goto out;
 	warn_unused_args(&b, res);
+	for (size_t i = 0; i < b.net_notes.n; i++)
+		cb_strvec_push(&res->warnings, b.net_notes.v[i]);
 	build_progress_finish(&b, res);
 	ret = 0;
 out:
 	build_progress_end(&b, ret == 0);
 	build_release(&b);
+	/* after the stage threads: no step is left in them */
+	build_networks_release(&b);
 	return ret;
 }

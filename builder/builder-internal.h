@@ -183,13 +183,6 @@ struct stage {
 	struct build *b;       /* for the store's progress reports (build_store_progress) */
 	unsigned step;	       /* the progress step of FROM, which the store's work reports to */
 	/*
-	 * The network namespace (lo only) the stage's RUN steps without a
-	 * network share, made at the first (runtime_netns_new); -1 none yet.
-	 * One per stage: parallel stages do not see each other's lo.
-	 */
-	int netns_fd;
-	bool netns_made;
-	/*
 	 * A store scratch directory the stage's RUN steps share, made at the
 	 * first: the overlay workdir stays (removing a directory frees its
 	 * block, and on a filesystem mounted with discard that waits for the
@@ -270,7 +263,35 @@ struct build {
 	struct cb_strvec pulled;  /* "NAME\tMANIFEST-DIGEST": each name pulled once a build */
 	struct cb_strvec pulling; /* names a stage is pulling now */
 	pthread_cond_t pull_cv;	  /* a pull ended */
+	/*
+	 * The network namespaces every stage's RUN steps share (issue 11;
+	 * network.c): [0] private, [1] none, made by build_run()'s thread when
+	 * a step first needs one (under mu); NULL made: rootless (a namespace
+	 * per step).
+	 */
+	struct runtime_net *nets[2];
+	struct cb_error *net_err[2]; /* why one could not be made: every step's error */
+	bool net_made[2], net_wanted[2];
+	int net_efd;		    /* eventfd: a step wants a network made */
+	pthread_cond_t net_cv;	    /* a network was made */
+	pthread_t main_thread;	    /* build_run()'s */
+	struct cb_strvec net_notes; /* runtime_net_limit()s, for the build's warnings */
 };
+
+/*
+ * network.c: the build's namespace of mode for a step (*out NULL for host,
+ * or rootless: the step makes its own), made on first use by build_run()'s
+ * thread; a stage thread waits for it.
+ */
+int build_network(struct build *b, enum runtime_network mode, struct runtime_net **out,
+		  struct cb_error **err);
+/* In build_run()'s thread, when net_efd is readable: make what steps wait for. */
+void build_networks_serve(struct build *b);
+/* After the stage threads: stop pasta, free the namespaces. */
+void build_networks_release(struct build *b);
+
+/* step-run.c: the network a RUN step runs with (its --network, else the build's). */
+enum runtime_network build_step_network(const struct build *b, const struct df_run *r);
 
 /*
  * stubs.c: the mount points a RUN step's sandbox needs that lowers (the

@@ -158,7 +158,7 @@ static char *history_text(const struct stage *st, const struct cb_strvec *argv)
 	return cb_strbuf_detach(&sb, NULL);
 }
 
-static enum runtime_network step_network(const struct build *b, const struct df_run *r)
+enum runtime_network build_step_network(const struct build *b, const struct df_run *r)
 {
 	if (r->network == DF_NET_NONE)
 		return RUNTIME_NETWORK_NONE;
@@ -451,13 +451,9 @@ static int execute(struct build *b, struct stage *st, const struct df_instructio
 	spec.hostname = "buildkitsandbox";
 	spec.etc_readonly = true;
 	spec.network = net;
-	if (net == RUNTIME_NETWORK_NONE && !st->netns_made) {
-		st->netns_made = true;
-		st->netns_fd = runtime_netns_new(b->rt, err);
-		if (st->netns_fd < 0 && *err)
-			return -1;
-	}
-	spec.netns_fd = st->netns_fd;
+	/* the build's namespace of that mode; NULL (host, rootless): the step's own */
+	if (build_network(b, net, &spec.net, err) < 0)
+		return -1;
 	spec.limits = b->o->limits;
 	spec.seccomp = b->o->seccomp;
 	spec.seccomp_profile = b->o->seccomp_profile;
@@ -524,7 +520,7 @@ int build_step_run(struct build *b, struct stage *st, const struct df_instructio
 	cleanup_free char *script = NULL, *created_by = NULL;
 	struct run_ctx c = {0};
 	struct mount_facts after;
-	enum runtime_network net = step_network(b, r);
+	enum runtime_network net = build_step_network(b, r);
 	struct cb_digest key;
 	struct timespec t;
 	unsigned step;

@@ -47,7 +47,10 @@ const char cmd_build_usage[] =
 	"                            --progress plain)\n"
 	"  --label K=V               add a label to the image (repeatable)\n"
 	"  --platform P              the platform to build (the host's only)\n"
-	"  --network host|none       RUN steps' network (default host)\n"
+	"  --network default|host|none\n"
+	"                            RUN steps' network: a private namespace with\n"
+	"                            outbound access through pasta (default), the\n"
+	"                            host's, or only lo\n"
 	"  -m, --memory BYTES        memory limit of each RUN step (\"512m\")\n"
 	"  --pids-limit N            process limit of each RUN step\n"
 	"  --cpus N                  CPU limit of each RUN step (\"1.5\")\n"
@@ -327,13 +330,15 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 	case OPT_PLATFORM:
 		return 0; /* checked against the host after parsing */
 	case OPT_NETWORK:
-		if (!strcmp(arg, "host") || !strcmp(arg, "default"))
+		if (!strcmp(arg, "default"))
+			c->o.network = RUNTIME_NETWORK_PRIVATE;
+		else if (!strcmp(arg, "host"))
 			c->o.network = RUNTIME_NETWORK_HOST;
 		else if (!strcmp(arg, "none"))
 			c->o.network = RUNTIME_NETWORK_NONE;
 		else
-			return cli_usage_error(cmd, "--network must be host or none, not `%s`",
-					       arg);
+			return cli_usage_error(
+				cmd, "--network must be default, host or none, not `%s`", arg);
 		return 0;
 	case 'm':
 		if (cb_ram_in_bytes(arg, &v, &err) < 0 || v <= 0) {

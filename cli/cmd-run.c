@@ -69,7 +69,9 @@ const char cmd_run_usage[] =
 	"                          (default: the image's, or root)\n"
 	"  --group-add GID         an extra supplementary group\n"
 	"  --hostname NAME         (default: 12 random hex digits for IMAGE, else cbuild)\n"
-	"  --network host|none     share the host's network, or only lo (default host)\n"
+	"  --network bridge|host|none\n"
+	"                          a private network with outbound access through\n"
+	"                          pasta (bridge, the default), the host's, or only lo\n"
 	"Mounts:\n"
 	"  -v, --volume SRC:DST[:ro]\n"
 	"  --mount type=bind,source=SRC,target=DST[,readonly]\n"
@@ -397,10 +399,15 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 		o->spec.hostname = arg;
 		return 0;
 	case OPT_NETWORK:
-		if (strcmp(arg, "host") && strcmp(arg, "none"))
+		/* docker run's names: bridge (its default; "default" says the same), host, none */
+		if (!strcmp(arg, "bridge") || !strcmp(arg, "default"))
+			o->spec.network = RUNTIME_NETWORK_PRIVATE;
+		else if (!strcmp(arg, "host"))
+			o->spec.network = RUNTIME_NETWORK_HOST;
+		else if (!strcmp(arg, "none"))
+			o->spec.network = RUNTIME_NETWORK_NONE;
+		else
 			return -1;
-		o->spec.network =
-			!strcmp(arg, "none") ? RUNTIME_NETWORK_NONE : RUNTIME_NETWORK_HOST;
 		return 0;
 	case 'v':
 		return parse_volume(o, arg);
@@ -650,6 +657,9 @@ static int run_step(struct run_opts *o)
 		layer_store_close(s);
 		return 125;
 	}
+	/* the private network stays lo only where pasta cannot work: say so */
+	if (o->spec.network == RUNTIME_NETWORK_PRIVATE && runtime_net_limit(rt))
+		cb_eprintf("cbuild run: warning: no outbound network: %s\n", runtime_net_limit(rt));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

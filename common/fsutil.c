@@ -269,6 +269,44 @@ static int rm_reopen_parent(struct rm_walk *w, struct cb_error **err)
 	return 0;
 }
 
+/*
+ * Open the directory name in parent for removal.  One that denies us
+ * (EACCES: overlayfs leaves its workdir's work/ at mode 000 for a rootless
+ * mount, and `rm -rf` as an ordinary user fails there too) is made 0700
+ * first when it is ours (chmod refuses otherwise), never through a
+ * symlink.
+ */
+static int rm_open_dir(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 || errno != EACCES)
+		return fd;
+	if (fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) < 0) {
+		errno = EACCES;
+		return -1;
+	}
+	return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * unlinkat, and once more after making dir (a directory the walk opened,
+ * never the caller's) writable when it denied us (ours only).  ENOENT is
+ * success.
+ */
+static int rm_unlink(int dir, const char *name, int flags)
+{
+	if (unlinkat(dir, name, flags) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EACCES)
+		return -1;
+	if (fchmod(dir, 0700) < 0) {
+		errno = EACCES;
+		return -1;
+	}
+	return unlinkat(dir, name, flags) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 /* Remove the top level's (now empty) directory and pop it. */
 static int rm_pop(struct rm_walk *w, int rootfd, struct cb_error **err)
 {
@@ -280,7 +318,8 @@ static int rm_pop(struct rm_walk *w, int rootfd, struct cb_error **err)
 	closedir(top->dir);
 	top->dir = NULL;
 	parent = w->n >= 2 ? dirfd(w->lv[w->n - 2].dir) : rootfd;
-	if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (w->n >= 2 ? rm_unlink(parent, top->name, AT_REMOVEDIR) < 0
+		      : unlinkat(parent, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return cb_error_set(err, errno, "rmdir `%s`", top->name);
 	free(top->name);
 	w->n--;
@@ -297,13 +336,12 @@ static int rm_step(struct rm_walk *w, struct cb_error **err)
 	while ((errno = 0, de = readdir(top->dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (unlinkat(dirfd(top->dir), de->d_name, 0) == 0 || errno == ENOENT)
+		if (rm_unlink(dirfd(top->dir), de->d_name, 0) == 0)
 			continue;
 		if (errno != EISDIR && errno != EPERM)
 			return cb_error_set(err, errno, "remove `%s` in `%s`", de->d_name,
 					    top->name);
-		fd = openat(dirfd(top->dir), de->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = rm_open_dir(dirfd(top->dir), de->d_name);
 		if (fd < 0)
 			return cb_error_set(err, errno, "open `%s` in `%s`", de->d_name, top->name);
 		return rm_push(w, fd, de->d_name, err);
@@ -322,7 +360,7 @@ int cb_rm_rf(int dirfd, const char *path, struct cb_error **err)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return cb_error_set(err, errno, "remove `%s`", path);
-	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = rm_open_dir(dirfd, path);
 	if (fd < 0)
 		return cb_error_set(err, errno, "open `%s`", path);
 	if (rm_push(&w, fd, path, err) < 0)

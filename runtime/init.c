@@ -5,7 +5,8 @@
  *
  * It joins the step's cgroups itself (struct cgroup_join), waits for the
  * parent's go (ID maps written, rootless), enters a new cgroup namespace,
- * sets the hostname, brings lo up, builds the filesystem (mounts.c),
+ * sets the hostname, joins the build's network namespace or brings lo up
+ * in its own (pasta configures the rest before the go), builds the filesystem (mounts.c),
  * starts a session, resolves the user in the new root, opens the cwd
  * inside it, writes the payload's description (initproto.h) to a memfd,
  * and execs cbuild-init from its sealed memfd as PID 1.  From then on no
@@ -252,11 +253,12 @@ void sandbox_child(struct sandbox *sb)
 		child_die(sb, errno, "new cgroup namespace");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		child_die(sb, errno, "sethostname");
-	if (sb->spec->network == RUNTIME_NETWORK_NONE && sb->spec->netns_fd >= 0) {
-		/* the build's own namespace, lo up already (runtime_netns_new) */
-		if (setns(sb->spec->netns_fd, CLONE_NEWNET) < 0)
+	if (sb->netns_fd >= 0) {
+		/* the build's own namespace, lo up and pasta ready already (net.c) */
+		if (setns(sb->netns_fd, CLONE_NEWNET) < 0)
 			child_die(sb, errno, "join the build's network namespace");
-	} else if (sb->spec->network == RUNTIME_NETWORK_NONE && (rc = ns_lo_up()) < 0) {
+	} else if (sb->spec->network != RUNTIME_NETWORK_HOST && (rc = ns_lo_up()) < 0) {
+		/* a namespace of the step's own; pasta, if any, adds its interface later */
 		child_die(sb, -rc, "bring lo up");
 	}
 	mounts_setup(sb);

@@ -563,7 +563,7 @@ static void mount_proc_sys(const struct sandbox *sb, int root)
 	do_mount(sb, "proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/proc");
 	close(fd);
 	fd = open_target(sb, root, "/sys", true, true, false);
-	if (!sb->userns || sb->spec->network == RUNTIME_NETWORK_NONE) {
+	if (!sb->userns || sb->spec->network != RUNTIME_NETWORK_HOST) {
 		do_mount(sb, "sysfs", fd, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
 			 NULL, "/sys");
 	} else {

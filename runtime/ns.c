@@ -1,6 +1,7 @@
 /*
  * ns.c - namespaces: the fork-like clone of the sandbox's init, bringing
- * lo up in a new network namespace, and the ID maps of rootless mode.
+ * lo up in a new network namespace (or one made for a build's steps to
+ * share, net.c), and the ID maps of rootless mode.
  *
  * Rootless mode maps the caller to root in a new user namespace.  With a
  * range for the caller in /etc/subuid and /etc/subgid and the setuid
@@ -223,7 +224,8 @@ int ns_write_id_maps(pid_t pid, const struct rt_idmap *map, struct cb_error **er
 /* ------------------------------------------------------------------------ */
 
 struct netns_job {
-	int fd;
+	int fd, route_fd;
+	int family; /* whose route table to open: AF_INET, AF_INET6, or AF_UNSPEC for none */
 	int err;
 	const char *what;
 };
@@ -245,6 +247,17 @@ static void *netns_thread(void *arg)
 		j->what = "bring lo up";
 		return NULL;
 	}
+	/* a proc net file opened here keeps showing this namespace, for pasta's readiness */
+	if (j->family != AF_UNSPEC) {
+		j->route_fd = open(j->family == AF_INET ? "/proc/thread-self/net/route"
+							: "/proc/thread-self/net/ipv6_route",
+				   O_RDONLY | O_CLOEXEC);
+		if (j->route_fd < 0) {
+			j->err = errno;
+			j->what = "open the new namespace's route table";
+			return NULL;
+		}
+	}
 	j->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (j->fd < 0) {
 		j->err = errno;
@@ -253,19 +266,22 @@ static void *netns_thread(void *arg)
 	return NULL;
 }
 
-int runtime_netns_new(struct runtime *rt, struct cb_error **err)
+int ns_netns_new(int family, int *route_fd, struct cb_error **err)
 {
-	struct netns_job j = {-1, 0, NULL};
+	struct netns_job j = {-1, -1, route_fd ? family : AF_UNSPEC, 0, NULL};
 	pthread_t t;
 	int rc;
 
-	if (runtime_is_rootless(rt))
-		return -1; /* a step's own user namespace would not own it: one per step */
 	rc = pthread_create(&t, NULL, netns_thread, &j);
 	if (rc)
 		return cb_error_set(err, rc, "start a thread for the network namespace");
 	pthread_join(t, NULL);
-	if (j.fd < 0)
+	if (j.fd < 0) {
+		if (j.route_fd >= 0)
+			close(j.route_fd);
 		return cb_error_set(err, j.err, "%s", j.what);
+	}
+	if (route_fd)
+		*route_fd = j.route_fd;
 	return j.fd;
 }

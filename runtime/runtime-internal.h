@@ -380,10 +380,18 @@ struct sandbox {
 	 * mounts are nodev, and /dev's nodes are binds of the host's.
 	 */
 	bool nodev;
+	/* network (issue 11; net.c) */
+	int netns_fd;	 /* a shared namespace to join (runtime_spec.net), -1: none */
+	int step_family; /* PRIVATE without a shared one: what this step's pasta carries, 0 none */
 };
 
-/* spec.c: check spec and fill *sb (everything but the filter, sock and flags). */
-int sandbox_prepare(const struct runtime_spec *spec, struct sandbox *sb, struct cb_error **err);
+/*
+ * spec.c: check spec and fill *sb (everything but the filter, sock and
+ * flags).  net_family: what pasta carries in the step's namespace
+ * (AF_INET gives resolv.conf pasta's DNS forwarder), AF_UNSPEC none.
+ */
+int sandbox_prepare(const struct runtime_spec *spec, int net_family, struct sandbox *sb,
+		    struct cb_error **err);
 void sandbox_release(struct sandbox *sb);
 
 /* init.c: the child's main; never returns. */
@@ -416,5 +424,59 @@ void ns_idmap_detect(struct rt_idmap *map);
 pid_t ns_clone(unsigned long flags, int cgroup_fd, int *pidfd, bool *into_cgroup);
 int ns_lo_up(void); /* child-safe: 0 or -errno */
 int ns_write_id_maps(pid_t pid, const struct rt_idmap *map, struct cb_error **err);
+
+/* ---- network (issue 11): net.c, and ns_netns_new in ns.c ---- */
+
+/* Where pasta answers DNS in the namespace (--dns-forward), from the host's resolver. */
+#define RT_NET_DNS4 "169.254.1.1"
+
+/*
+ * A network namespace with lo up, made in a thread of its own; its fd.
+ * With route_fd, also the namespace's route table of family (AF_INET:
+ * /proc/net/route, AF_INET6: ipv6_route), opened inside it.
+ */
+int ns_netns_new(int family, int *route_fd, struct cb_error **err);
+
+/* pasta, attached to a namespace; pid -1 when none runs. */
+struct net_helper {
+	pid_t pid;
+	int pidfd;
+	int log_fd;   /* pasta's stdout and stderr, a memfd */
+	int route_fd; /* the namespace's route table (owned), for the wait */
+	int family;   /* AF_INET or AF_INET6: what pasta carries */
+};
+
+/* AF_INET, else AF_INET6, for the host's default route; AF_UNSPEC without one. */
+int net_host_family(void);
+/* The same, AF_UNSPEC also when rootless pasta cannot work (*why: runtime_net_limit). */
+int net_outbound_family(const struct runtime *rt, const char **why);
+/* Does a /proc/net/route (AF_INET) or ipv6_route (AF_INET6) text hold a default route? */
+bool net_route_has_default(const char *table, int family);
+/*
+ * The sandbox's /etc/resolv.conf from the host's text (NULL: none): with
+ * dns (pasta's forwarder) it is the one nameserver; without, BuildKit's
+ * rules: loopback nameservers dropped, 8.8.8.8 and 8.8.4.4 when none is
+ * left.  Other lines kept.  Caller frees.
+ */
+char *net_resolv_conf(const char *host, const char *dns);
+/*
+ * Start pasta for the namespace netns_fd (root), or at the path netns with
+ * the user namespace at userns (rootless), carrying family; takes route_fd
+ * (closed by net_helper_stop() even on failure).  Stopped with
+ * net_helper_stop(); dies with the calling thread.
+ */
+int net_helper_start(int family, int netns_fd, const char *netns, const char *userns, int route_fd,
+		     struct net_helper *h, struct cb_error **err);
+/* Wait until pasta has configured the namespace (its default route); cancel_fd may be -1. */
+int net_helper_wait(struct net_helper *h, int cancel_fd, struct cb_error **err);
+/* SIGKILL pasta, reap it, close the fds.  Safe on a helper that never started. */
+void net_helper_stop(struct net_helper *h);
+/*
+ * For a step of mode joining net: wait (once, for every step) until its
+ * pasta is ready; *netns_fd to setns() to (borrowed), *family what pasta
+ * carries there (AF_UNSPEC: no pasta, lo only), for resolv.conf.
+ */
+int net_join(struct runtime_net *net, enum runtime_network mode, int cancel_fd, int *netns_fd,
+	     int *family, struct cb_error **err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * runtime.h - run one build step (or `cbuild run`) in an isolated sandbox:
- * new mount, pid, uts, ipc and cgroup namespaces (a net namespace for
- * network "none", a user namespace when not root), pivot_root into an
+ * new mount, pid, uts, ipc and cgroup namespaces (a net namespace unless
+ * network "host", a user namespace when not root), pivot_root into an
  * overlay or a plain directory, fresh /proc /dev /sys, cgroup limits (v1 or
  * v2, chosen at run time), Docker's default capabilities and seccomp
  * profile.  docs/RUNTIME.md describes the design.
@@ -87,19 +87,49 @@ const char *runtime_cgroup_driver_name(const struct runtime *rt);
  */
 bool runtime_is_rootless(const struct runtime *rt);
 
-/*
- * A new network namespace holding only lo, up (what RUNTIME_NETWORK_NONE
- * gives a step), as an fd for runtime_spec.netns_fd; the caller closes it.
- * -1 with *err set on failure; -1 without an error when steps cannot join
- * one (rootless: a step's user namespace does not own it), so the caller
- * lets each step make its own.
- */
-int runtime_netns_new(struct runtime *rt, struct cb_error **err);
-
 enum runtime_network {
-	RUNTIME_NETWORK_HOST = 0, /* share the host's network namespace */
+	RUNTIME_NETWORK_HOST = 0, /* share the host's network namespace (--network host) */
 	RUNTIME_NETWORK_NONE,	  /* a new network namespace with only lo, up */
+	/*
+	 * The default (docker's bridge, BuildKit's "default"): a new network
+	 * namespace with lo and one interface whose traffic pasta (Debian's
+	 * passt) carries to the host's network as ordinary sockets, so
+	 * outbound connections and DNS work while the host's loopback
+	 * (127.0.0.1, the gateway address, abstract UNIX sockets) stays out
+	 * of reach.  docs/RUNTIME.md, "Network".
+	 */
+	RUNTIME_NETWORK_PRIVATE,
 };
+
+/* ---- a network shared by several steps (net.c; issue 11) ---- */
+
+struct runtime_net;
+
+/*
+ * A network namespace of mode (NONE or PRIVATE) for the steps of a build
+ * to share (runtime_spec.net), set up once: lo up, and for PRIVATE a pasta
+ * process attached to it, started now; the first runtime_run() that joins
+ * it waits until pasta has configured the interface (~10 ms, overlapping
+ * whatever the caller does meanwhile).  Where pasta cannot give outbound
+ * access (runtime_net_limit() says why), PRIVATE stays lo only.
+ *
+ * NULL with *err set on failure (no pasta installed: the message says how
+ * to get it); NULL without an error when steps cannot join a namespace
+ * made here (rootless: a step's user namespace would not own it), so each
+ * step makes its own, with its own pasta.  pasta dies with the thread
+ * that called this (PR_SET_PDEATHSIG): call it from one that lives until
+ * runtime_net_free().  Several threads may run steps on one at once.
+ */
+struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mode,
+				    struct cb_error **err);
+/* Stop pasta (SIGKILL) and reap it, close the namespace.  NULL is a no-op. */
+void runtime_net_free(struct runtime_net *net);
+/*
+ * Why a private network would have no outbound access here (no default
+ * route; rootless without access to /dev/net/tun): a static string for a
+ * warning, NULL when pasta can carry it.  Steps still run, lo only.
+ */
+const char *runtime_net_limit(const struct runtime *rt);
 
 enum runtime_seccomp {
 	RUNTIME_SECCOMP_DEFAULT = 0, /* Docker's default profile */
@@ -210,11 +240,12 @@ struct runtime_spec {
 	bool etc_readonly;
 	enum runtime_network network;
 	/*
-	 * With RUNTIME_NETWORK_NONE: a network namespace to join instead of
-	 * making one (runtime_netns_new), so the steps of a build share one set
-	 * up once.  -1 = a new one for this step.
+	 * A namespace of the same mode to join instead of making one
+	 * (runtime_net_new), so the steps of a build share one set up once;
+	 * NULL = a new one for this step (PRIVATE: with a pasta of its own,
+	 * stopped when the step ends).
 	 */
-	int netns_fd;
+	struct runtime_net *net;
 	struct runtime_limits limits;
 	const struct runtime_mount *mounts; /* at most 128 */
 	size_t nmounts;

@@ -151,12 +151,46 @@ static int prepare_filter(const struct runtime_spec *spec, struct rt_bpf *out,
 	return 0;
 }
 
+/*
+ * The step's network (net.c): the shared namespace to join, ready; or, for
+ * a private one of its own, whether the host has a route for pasta to
+ * carry (*family, AF_UNSPEC: lo only).
+ */
+static int prepare_net(const struct runtime *rt, const struct runtime_spec *spec, int *netns_fd,
+		       int *family, struct cb_error **err)
+{
+	const char *why;
+
+	*netns_fd = -1;
+	*family = AF_UNSPEC;
+	if (spec->network == RUNTIME_NETWORK_HOST) {
+		if (spec->net)
+			return cb_error_set(err, EINVAL, "a host network step joins no namespace");
+		return 0;
+	}
+	if (!spec->net) {
+		if (spec->network == RUNTIME_NETWORK_PRIVATE)
+			*family = net_outbound_family(rt, &why);
+		return 0;
+	}
+	if (net_join(spec->net, spec->network, spec->cancel_fd, netns_fd, family, err) < 0)
+		return cb_error_wrap(err, "private network");
+	return 0;
+}
+
 /* What the children need beyond what spec.c prepared. */
 static int prepare(struct runtime *rt, const struct runtime_spec *spec, struct sandbox *sb,
 		   struct cb_error **err)
 {
-	if (sandbox_prepare(spec, sb, err) < 0)
+	int netns_fd = -1, family = AF_UNSPEC;
+
+	memset(sb, 0, sizeof(*sb));
+	if (prepare_net(rt, spec, &netns_fd, &family, err) < 0)
 		return -1;
+	if (sandbox_prepare(spec, family, sb, err) < 0)
+		return -1;
+	sb->netns_fd = netns_fd;
+	sb->step_family = netns_fd < 0 ? family : AF_UNSPEC;
 	if (!rt->cg && cgroup_needed_controllers(&spec->limits))
 		return cb_error_set(err, 0, "resource limits need cgroups, and none are usable%s",
 				    rt->rootless ? " (rootless, no delegated cgroup)" : "");
@@ -255,14 +289,58 @@ static int wait_init(struct run_state *st, const struct cgroup_step *cg, struct 
 	return rc;
 }
 
-/* Start the init: (fallback) join it to its cgroups, map IDs, send the go byte. */
-static int release_init(struct runtime *rt, const struct cgroup_step *cg, pid_t pid, int sock,
-			bool joined, struct cb_error **err)
+/*
+ * A private network of the step's own: pasta attached to the init's
+ * namespaces (rootless: its user namespace too), ready before the go.
+ */
+static int start_step_net(struct runtime *rt, const struct sandbox *sb, pid_t pid,
+			  struct net_helper *h, struct cb_error **err)
+{
+	char netns[48], userns[48], route[48];
+	cleanup_close int ns_fd = -1;
+	int route_fd;
+
+	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)pid);
+	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)pid);
+	snprintf(route, sizeof(route), "/proc/%d/net/%s", (int)pid,
+		 sb->step_family == AF_INET ? "route" : "ipv6_route");
+	/* root: pasta gets the namespace as an fd (net.c); rootless: it joins both by path */
+	if (!rt->rootless && (ns_fd = open(netns, O_RDONLY | O_CLOEXEC)) < 0)
+		return cb_error_set(err, errno, "open `%s`", netns);
+	route_fd = open(route, O_RDONLY | O_CLOEXEC);
+	if (route_fd < 0)
+		return cb_error_set(err, errno, "open `%s`", route);
+	if (net_helper_start(sb->step_family, ns_fd, netns, rt->rootless ? userns : NULL, route_fd,
+			     h, err) < 0 ||
+	    net_helper_wait(h, sb->spec->cancel_fd, err) < 0)
+		return cb_error_wrap(err, "private network");
+	return 0;
+}
+
+/* Start the init: (fallback) join it to its cgroups, map IDs, its network, the go byte. */
+static int release_init(struct runtime *rt, const struct sandbox *sb, const struct cgroup_step *cg,
+			pid_t pid, int sock, bool joined, struct net_helper *h,
+			struct cb_error **err)
 {
 	if (cg->mgr && !joined && cg->mgr->ops->attach(cg, pid, err) < 0)
 		return cb_error_wrap(err, "join the step's cgroup");
 	if (rt->rootless && ns_write_id_maps(pid, &rt->idmap, err) < 0)
 		return -1;
+	if (sb->step_family != AF_UNSPEC) {
+		struct cb_error *e = NULL;
+
+		if (start_step_net(rt, sb, pid, h, &e) < 0 && e->code != ECANCELED) {
+			if (err && !*err)
+				*err = steal_pointer(&e);
+			cb_error_free(&e);
+			return -1;
+		}
+		/* cancelled while pasta started: no go; wait_init sees cancel_fd and kills */
+		if (e) {
+			cb_error_free(&e);
+			return 0;
+		}
+	}
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return cb_error_set(err, errno, "start the sandbox");
 	return 0;
@@ -283,7 +361,7 @@ static unsigned long clone_flags(const struct runtime *rt, const struct runtime_
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 
-	if (spec->network == RUNTIME_NETWORK_NONE && spec->netns_fd < 0)
+	if (spec->network != RUNTIME_NETWORK_HOST && !spec->net)
 		flags |= CLONE_NEWNET;
 	if (rt->rootless)
 		flags |= CLONE_NEWUSER;
@@ -295,6 +373,7 @@ static int run_sandbox(struct runtime *rt, struct sandbox *sb, const struct cgro
 		       struct run_state *st, struct cb_error **err)
 {
 	struct cgroup_join *j = &sb->join;
+	struct net_helper h = {.pid = -1, .pidfd = -1, .log_fd = -1, .route_fd = -1};
 	bool into_cgroup = false;
 	int sv[2];
 	pid_t pid;
@@ -326,11 +405,12 @@ static int run_sandbox(struct runtime *rt, struct sandbox *sb, const struct cgro
 		close(sv[0]);
 		return rc < 0 ? -1 : cb_error_set(err, errno, "create the sandbox's namespaces");
 	}
-	rc = release_init(rt, cg, pid, sv[0], into_cgroup || j->had_fds, err);
+	rc = release_init(rt, sb, cg, pid, sv[0], into_cgroup || j->had_fds, &h, err);
 	if (rc < 0)
 		kill_step(cg, st->pidfd);
 	if (wait_init(st, cg, rc < 0 ? NULL : err) < 0)
 		rc = -1;
+	net_helper_stop(&h);
 	close(sv[0]);
 	close(st->pidfd);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +23,10 @@ void runtime_spec_init(struct runtime_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->caps = RUNTIME_DEFAULT_CAPS;
-	spec->network = RUNTIME_NETWORK_HOST;
+	spec->network = RUNTIME_NETWORK_PRIVATE;
 	spec->seccomp = RUNTIME_SECCOMP_DEFAULT;
 	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
 	spec->cancel_fd = -1;
-	spec->netns_fd = -1;
 }
 
 /* path made absolute against the cwd; caller frees. */
@@ -199,7 +199,7 @@ static void prepare_env(const struct runtime_spec *spec, struct sandbox *sb)
 	sb->argv = (char **)spec->argv;
 }
 
-static void prepare_etc(const struct runtime_spec *spec, struct sandbox *sb)
+static void prepare_etc(const struct runtime_spec *spec, int net_family, struct sandbox *sb)
 {
 	const char *h = spec->hostname ? spec->hostname : RT_DEFAULT_HOSTNAME;
 	struct cb_error *err = NULL;
@@ -212,6 +212,13 @@ static void prepare_etc(const struct runtime_spec *spec, struct sandbox *sb)
 	if (cb_read_file("/etc/resolv.conf", 64u << 10, &resolv, NULL, &err) < 0) {
 		cb_error_free(&err);
 		resolv = xstrdup("");
+	}
+	/* the private network's loopback is not the host's (net.c) */
+	if (spec->network == RUNTIME_NETWORK_PRIVATE) {
+		char *mine = net_resolv_conf(resolv, net_family == AF_INET ? RT_NET_DNS4 : NULL);
+
+		free(resolv);
+		resolv = mine;
 	}
 	sb->etc_resolv = resolv;
 }
@@ -240,23 +247,27 @@ static int check_spec(const struct runtime_spec *spec, struct cb_error **err)
 		return cb_error_set(err, 0, "CPU period must be 1000..1000000 microseconds");
 	if (l->cpu_quota && l->cpu_quota < 1000)
 		return cb_error_set(err, 0, "CPU quota must be at least 1000 microseconds");
+	if ((unsigned)spec->network > RUNTIME_NETWORK_PRIVATE)
+		return cb_error_set(err, 0, "unknown network mode %d", (int)spec->network);
 	if (spec->seccomp == RUNTIME_SECCOMP_PROFILE && !spec->seccomp_profile)
 		return cb_error_set(err, 0, "no seccomp profile given");
 	return 0;
 }
 
-int sandbox_prepare(const struct runtime_spec *spec, struct sandbox *sb, struct cb_error **err)
+int sandbox_prepare(const struct runtime_spec *spec, int net_family, struct sandbox *sb,
+		    struct cb_error **err)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->spec = spec;
 	sb->sock = -1;
 	sb->home_slot = -1;
 	sb->rootfs_fd = -1;
+	sb->netns_fd = -1;
 	if (check_spec(spec, err) < 0 || prepare_rootfs(spec, sb, err) < 0 ||
 	    prepare_mounts(spec, sb, err) < 0)
 		return -1;
 	prepare_env(spec, sb);
-	prepare_etc(spec, sb);
+	prepare_etc(spec, net_family, sb);
 	sb->caps = spec->caps;
 	return 0;
 }

@@ -2,6 +2,8 @@
 # Install every Debian package cbuild's build and test suite need.
 # Usage: tools/install-deps.sh [build|gcc-base|test]   (default: test, which
 # includes the others; gcc-base is what tools/make-base-images.sh --gcc needs)
+# RUNTIME_PKGS are what cbuild runs at run time (build and test install them):
+# passt's pasta carries the private network of RUN steps and `cbuild run`.
 # Runs as root (or through sudo when available); does nothing when all are present.
 set -eu
 
@@ -11,11 +13,12 @@ BUILD_PKGS="gcc make cmake pkg-config libarchive-dev libssl-dev libjansson-dev
 TEST_PKGS="clang libclang-rt-14-dev python3 git docker-registry skopeo umoci apache2-utils openssl curl
   busybox-static hyperfine podman buildah pigz zstd jq attr util-linux runc"
 GCC_BASE_PKGS="debootstrap"
+RUNTIME_PKGS="passt"
 
 case "${1:-test}" in
-build) pkgs=$BUILD_PKGS ;;
+build) pkgs="$BUILD_PKGS $RUNTIME_PKGS" ;;
 gcc-base) pkgs=$GCC_BASE_PKGS ;;
-test) pkgs="$BUILD_PKGS $TEST_PKGS $GCC_BASE_PKGS" ;;
+test) pkgs="$BUILD_PKGS $RUNTIME_PKGS $TEST_PKGS $GCC_BASE_PKGS" ;;
 *) echo "usage: $0 [build|gcc-base|test]" >&2; exit 2 ;;
 esac
 

@@ -16,7 +16,7 @@ contains "$T/err" "no command given"
 expect_rc 2 run --overlay-upper "$T" -- true
 contains "$T/err" "give either --rootfs or --overlay-lower"
 expect_rc 2 run --bogus --rootfs "$R" true
-expect_rc 2 run --network bridge --rootfs "$R" true
+expect_rc 2 run --network bogus --rootfs "$R" true
 expect_rc 2 run --memory lots --rootfs "$R" true
 expect_rc 2 run --cpus 0 --rootfs "$R" true
 expect_rc 2 run --cap-add CAP_NOPE --rootfs "$R" true

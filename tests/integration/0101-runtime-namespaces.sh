@@ -1,6 +1,7 @@
 #!/bin/bash
 # Namespaces: own PID namespace (the init is PID 1, the step PID 2, nothing
-# of the host visible), hostname, network none (only lo, up) and host, new
+# of the host visible), hostname, network none (only lo, up), host and the
+# private default, new
 # mount/uts/ipc/cgroup namespaces, and an init that reaps orphans.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
@@ -16,9 +17,12 @@ expect_value hostname probe-host
 for ns in pid mnt uts ipc cgroup; do
 	[ "$(value "ns_$ns" "$T/out")" != "$(host_ns "$ns")" ] || fail "the step shares the host's $ns namespace"
 done
-# host network by default: the host's interfaces and namespace
-[ "$(value ns_net "$T/out")" = "$(host_ns net)" ] || fail "--network host has its own netns"
+# a private network by default (issue 11; 0520-harden-network checks what it reaches)
+[ "$(value ns_net "$T/out")" != "$(host_ns net)" ] || fail "the default network is the host's"
 [ "$(value ns_user "$T/out")" = "$(host_ns user)" ] || fail "a root step got a user namespace"
+# --network host: the host's namespace
+run --rootfs "$R" --network host /probe ns >"$T/out"
+[ "$(value ns_net "$T/out")" = "$(host_ns net)" ] || fail "--network host has its own netns"
 # PID 1 is the runtime's init
 run --rootfs "$R" cat /proc/1/comm >"$T/out"
 [ -s "$T/out" ] || fail "no /proc/1 in the sandbox"

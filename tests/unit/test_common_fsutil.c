@@ -284,6 +284,50 @@ static void test_rm_rf_does_not_follow_symlinks(void **state)
 }
 
 /*
+ * A rootless overlay leaves its workdir's work/ at mode 000, and a tree may
+ * hold read-only (0500) directories: as their owner, removal makes them
+ * 0700 and goes on (a rootless build left its scratch directory behind,
+ * and every later open of the store failed); one owned by someone else is
+ * left alone and the removal fails.  Run as uid 1000 in a child.
+ */
+static int rm_rf_as_owner(void)
+{
+	struct cb_error *err = NULL;
+	struct stat st;
+
+	CB_CHILD_CHECK(setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0);
+	CB_CHILD_CHECK(mkdir("mine", 0755) == 0 && mkdir("mine/work", 0755) == 0);
+	CB_CHILD_CHECK(mkdir("mine/work/work", 0755) == 0 && mkdir("mine/ro", 0755) == 0);
+	write_plain("mine/ro/file", "x");
+	CB_CHILD_CHECK(mkdir("mine/ro/sub", 0755) == 0);
+	CB_CHILD_CHECK(chmod("mine/work/work", 0) == 0 && chmod("mine/ro", 0500) == 0);
+	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "mine", &err) == 0);
+	CB_CHILD_CHECK(!err && !exists("mine"));
+	/* a top-level directory of mode 000 too */
+	CB_CHILD_CHECK(mkdir("top", 0755) == 0 && mkdir("top/d", 0755) == 0 && chmod("top", 0) == 0);
+	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "top", &err) == 0 && !exists("top"));
+	/* root's 000 directory inside ours: not ours to open up */
+	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "theirs", &err) < 0 && err);
+	CB_CHILD_CHECK(strstr(cb_error_msg(err), "Permission denied"));
+	cb_error_free(&err);
+	CB_CHILD_CHECK(stat("theirs/locked", &st) == 0 && (st.st_mode & 07777) == 0);
+	return 0;
+}
+
+static void test_rm_rf_owner_mode_000(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		cb_test_not_applicable_exit("switching to uid 1000 needs root");
+	assert_int_equal(chmod(".", 0777), 0);
+	assert_int_equal(mkdir("theirs", 0755), 0);
+	assert_int_equal(chown("theirs", 1000, 1000), 0);
+	assert_int_equal(mkdir("theirs/locked", 0), 0);
+	cb_test_in_child(rm_rf_as_owner);
+	assert_int_equal(chmod("theirs/locked", 0700), 0);
+}
+
+/*
  * Finding 5 of issue 11: a layer's symlinks can build a tree thousands of
  * levels deep; removal must work at any depth (the old recursion gave up past
  * 4096), with files and several subdirectories at levels deep enough that the
@@ -767,6 +811,7 @@ CB_TEST_MAIN(
 					leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_rm_rf_harden_deep_tree, enter_case_dir,
 					leave_case_dir),
+	cmocka_unit_test_setup_teardown(test_rm_rf_owner_mode_000, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_basename, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_dirname, enter_case_dir, leave_case_dir),
 	cmocka_unit_test_setup_teardown(test_path_join, enter_case_dir, leave_case_dir),
