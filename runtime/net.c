@@ -30,9 +30,9 @@
  * Lifetime: pasta runs in the foreground as a child with no exit signal
  * (ns_clone: a SIGCHLD handler elsewhere cannot reap it), PR_SET_PDEATHSIG
  * SIGKILL, in a session of its own (a terminal's ^C reaches cbuild, which
- * cancels), and is killed and reaped by net_helper_stop().  Readiness: the
- * namespace's route table, read through an fd opened inside it, holds a
- * default route (pasta --config-net adds it last).
+ * cancels), and is killed by net_helper_stop() (a detached thread reaps
+ * it).  Readiness: the namespace's route table, read through an fd opened
+ * inside it, holds a default route (pasta --config-net adds it last).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +40,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,15 +353,44 @@ int net_helper_wait(struct net_helper *h, int cancel_fd, struct cb_error **err)
 	}
 }
 
-void net_helper_stop(struct net_helper *h)
+/* Wait for a killed pasta and close its pidfd (the fd, as a pointer-sized int). */
+static void *reap_main(void *arg)
 {
+	int pidfd = (int)(intptr_t)arg;
 	siginfo_t si;
 
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	return NULL;
+}
+
+/*
+ * Kill pasta; it is reaped by a detached thread, as its exit takes the
+ * kernel ~25 ms here (its tap device and the namespace go away) and nothing
+ * needs to wait for that: the namespace is ours alone.  A process that ends
+ * first leaves the zombie to init.  Without a thread, reaped here.
+ */
+void net_helper_stop(struct net_helper *h)
+{
 	if (h->pid > 0) {
+		pthread_attr_t attr;
+		pthread_t t;
+		bool detached = false;
+
 		/* pasta keeps no state worth a clean exit */
 		syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
-		while (waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
+		if (pthread_attr_init(&attr) == 0) {
+			detached =
+				pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+				pthread_create(&t, &attr, reap_main, (void *)(intptr_t)h->pidfd) ==
+					0;
+			pthread_attr_destroy(&attr);
+		}
+		if (detached)
+			h->pidfd = -1;
+		else
+			reap_main((void *)(intptr_t)steal_fd(&h->pidfd));
 	}
 	h->pid = -1;
 	if (h->pidfd >= 0)

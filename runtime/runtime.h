@@ -27,7 +27,8 @@
  * runtime_new() (but for an atomic counter), so several threads may call
  * runtime_run() on it at once (parallel stages).  runtime_run() blocks
  * until the step has ended and everything it created (mounts, cgroups,
- * processes) is gone.  It must be called from a thread that lives until it
+ * processes) is gone, but for a private network's pasta, killed and left
+ * to a detached thread to reap.  It must be called from a thread that lives until it
  * returns (the sandbox dies with that thread: PR_SET_PDEATHSIG).  The
  * sandbox's processes are created with no exit signal, so a SIGCHLD handler
  * or waitpid(-1) elsewhere in the program never reaps them.
@@ -122,7 +123,7 @@ struct runtime_net;
  */
 struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mode,
 				    struct cb_error **err);
-/* Stop pasta (SIGKILL) and reap it, close the namespace.  NULL is a no-op. */
+/* Stop pasta (SIGKILL; a detached thread reaps it), close the namespace; NULL: no-op. */
 void runtime_net_free(struct runtime_net *net);
 /*
  * Why a private network would have no outbound access here (no default
