@@ -59,46 +59,6 @@ export DOCKER_HOST=unix://$dd/docker.sock DOCKER_BUILDKIT=1
 docker=/usr/bin/docker
 buildah="buildah --root $bd/root --runroot $bd/run --storage-driver overlay"
 
-# daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
-daemons() {
-	local pid
-	for pid in $(cat "$dd/docker.pid" 2>/dev/null) $(pgrep -f "containerd --config $dd/" || true); do
-		kill -"$1" "$pid" 2>/dev/null || true
-	done
-}
-
-# dockerd_stop: stop the benchmark's dockerd, if it runs (thawed first:
-# bench() freezes it while other tools are measured).
-dockerd_stop() {
-	local pid
-	pid=$(cat "$dd/docker.pid" 2>/dev/null || true)
-	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
-		kill -CONT "$pid" 2>/dev/null || true
-		kill "$pid"
-		for _ in $(seq 1 150); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-}
-
-# dockerd_fresh: stop the benchmark's dockerd, start one on a new data root
-# and import the base into it.
-dockerd_fresh() {
-	dockerd_stop
-	fresh "$dd/data"
-	dockerd --host "$DOCKER_HOST" --data-root "$dd/data" --exec-root "$dd/exec" \
-		--pidfile "$dd/docker.pid" --iptables=false --bridge=none \
-		</dev/null >>"$dd/log" 2>&1 &
-	for _ in $(seq 1 150); do
-		$docker version >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	$docker version >/dev/null || { tail "$dd/log" >&2; return 1; }
-	$docker import "$dir/bb.tar" busybox:bench >/dev/null
-}
-
 # The --prepare steps of hyperfine call this script again.
 if [ "${1:-}" = --prepare ]; then
 	case $2 in

@@ -1,7 +1,9 @@
 # bench/lib.sh - the prologue the benchmark scripts share (sourced by
-# build.sh and registry.sh): new stores for cold runs, the checks before a
-# run, mounts left behind, the load average and the versions printed with
-# the results.  Sourcing it runs nothing.
+# build.sh, registry.sh and network.sh): new stores for cold runs, the
+# checks before a run, mounts left behind, the load average, the versions
+# printed with the results, and a private dockerd (on $dd, with $docker and
+# $DOCKER_HOST set by the caller, its base image from $dir/bb.tar).
+# Sourcing it runs nothing.
 # shellcheck shell=bash disable=SC2034 # the v_* variables are the caller's
 
 # fresh LINK: point the symlink LINK at a new, empty directory.  Cold runs
@@ -63,4 +65,44 @@ bench_versions() {
 	v_cpu="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	v_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
 	v_fs=$(df --output=fstype "$1" | tail -1)
+}
+
+# daemons STOP|CONT: freeze or thaw the benchmark's dockerd and containerd.
+daemons() {
+	local pid
+	for pid in $(cat "$dd/docker.pid" 2>/dev/null) $(pgrep -f "containerd --config $dd/" || true); do
+		kill -"$1" "$pid" 2>/dev/null || true
+	done
+}
+
+# dockerd_stop: stop the benchmark's dockerd, if it runs (thawed first:
+# bench() freezes it while other tools are measured).
+dockerd_stop() {
+	local pid
+	pid=$(cat "$dd/docker.pid" 2>/dev/null || true)
+	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+		kill -CONT "$pid" 2>/dev/null || true
+		kill "$pid"
+		for _ in $(seq 1 150); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+}
+
+# dockerd_fresh: stop the benchmark's dockerd, start one on a new data root
+# and import the base into it.
+dockerd_fresh() {
+	dockerd_stop
+	fresh "$dd/data"
+	dockerd --host "$DOCKER_HOST" --data-root "$dd/data" --exec-root "$dd/exec" \
+		--pidfile "$dd/docker.pid" --iptables=false --bridge=none \
+		</dev/null >>"$dd/log" 2>&1 &
+	for _ in $(seq 1 150); do
+		$docker version >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	$docker version >/dev/null || { tail "$dd/log" >&2; return 1; }
+	$docker import "$dir/bb.tar" busybox:bench >/dev/null
 }

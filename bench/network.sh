@@ -32,9 +32,10 @@ dd=/tmp/bench-dn
 export DOCKER_HOST=unix://$dd/docker.sock DOCKER_BUILDKIT=1
 docker=/usr/bin/docker
 
-# bench/build.sh's dockerd helpers (fresh, daemons, dockerd_stop,
-# dockerd_fresh), used on $dd and $dir as set above
-eval "$(sed -n '/^fresh() {/,/^# The --prepare steps/p' "$top/bench/build.sh")"
+# the dockerd helpers (fresh, daemons, dockerd_stop, dockerd_fresh), on $dd
+# and $dir as set above
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "network.sh: run as root" >&2; exit 1; }
 for t in hyperfine runc dockerd $docker pasta python3; do
