@@ -150,16 +150,7 @@ enum stage_status { STAGE_PENDING, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
  * mountfacts.c: what a stack of snapshots holds at the sandbox's mount
  * points, kept per stage and brought up to date a layer at a time.
  */
-enum {
-	MF_ETC,
-	MF_PROC,
-	MF_DEV,
-	MF_SYS,
-	MF_HOSTS,
-	MF_RESOLV,
-	MF_HOSTNAME,
-	MOUNT_FACTS
-};
+enum { MF_ETC, MF_PROC, MF_DEV, MF_SYS, MF_HOSTS, MF_RESOLV, MF_HOSTNAME, MOUNT_FACTS };
 extern const char *const mount_fact_paths[MOUNT_FACTS];
 enum mount_fact_kind { MF_MISSING, MF_DIR, MF_FILE, MF_ODD /* a symlink: ask stackfs */ };
 struct mount_fact {
@@ -204,7 +195,7 @@ struct stage {
 	struct mount_facts facts;
 	struct cb_digest facts_chain;
 	bool facts_has_chain;
-	size_t *deps;	       /* stages it needs (FROM, COPY --from), indexes */
+	size_t *deps; /* stages it needs (FROM, COPY --from), indexes */
 	size_t ndeps;
 	char *name;  /* `AS name`, NULL if none */
 	bool needed; /* the target depends on it */
@@ -308,7 +299,6 @@ int build_stage_facts(struct stage *st, const struct cb_strvec *lowers, struct c
 int build_stubs_prepare(struct stage *st, const struct cb_strvec *lowers,
 			const struct runtime_mount *mounts, size_t nmounts, const char **dir,
 			struct cb_error **err);
-
 
 /* Prefix the set *err with "Dockerfile:LINE" and record the line.  Returns -1. */
 static inline int build_line_error(int line, struct cb_error **err)
@@ -417,8 +407,8 @@ int build_step_mkdir(struct build *b, struct stage *st, const char *dir, struct 
 /* reuse.c: a COPY's unchanged files hard-linked from its previous snapshot */
 struct copy_reuse;
 /* aux/<name> of this COPY instruction (out: at least 80 bytes); b->ctx.dir must be set. */
-void copy_reuse_name(const struct build *b, const struct stage *st,
-		     const struct df_instruction *in, char *out, size_t len);
+void copy_reuse_name(const struct build *b, const struct stage *st, const struct df_instruction *in,
+		     char *out, size_t len);
 /* The previous result of the instruction, leased; NULL when there is none usable. */
 struct copy_reuse *copy_reuse_open(struct layer_store *s, const char *name);
 /*
@@ -671,8 +661,8 @@ void build_progress_line(struct build *b, unsigned step, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void build_progress_done(struct build *b, unsigned step, const struct timespec *start, bool cached);
 /* A layer_store_progress fn for a stage's handle (ctx: the stage): lines under st->step. */
-void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer,
-			  int64_t done, int64_t total);
+void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer, int64_t done,
+			  int64_t total);
 /* A sink for a step's output: a pipe whose lines become progress lines. */
 struct build_output_pump;
 struct build_output_pump *build_pump_start(struct build *b, unsigned step, struct cb_error **err);

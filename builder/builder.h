@@ -17,8 +17,8 @@
  *	struct runtime *rt = runtime_new(NULL, &err);
  *	struct runtime_spec tmpl;
  *	runtime_spec_init(&tmpl);		// limits, network, mounts, security
- *	struct image_run_overrides o = {.cmd = argv, .ncmd = argc};
- *	if (image_run(s, rt, "busybox", &o, &tmpl, &res, &err) < 0) ...
+ *	struct build_image_overrides o = {.cmd = argv, .ncmd = argc};
+ *	if (build_image_run(s, rt, "busybox", &o, &tmpl, &res, &err) < 0) ...
  *	... res.exit_code ...
  *	runtime_result_release(&res);
  *	layer_store_close(s);		// only now may prune take the snapshots
@@ -77,8 +77,8 @@ int build_context_excluded(const struct build_context *ctx, const char *relpath,
  * else NULL; caller frees.  Fails with "image `busybox` not found in the
  * store" when nothing matches.  Release *img with store_image_release().
  */
-int image_resolve(struct layer_store *s, const char *ref, struct store_image *img, char **tag_out,
-		  struct cb_error **err);
+int build_image_resolve(struct layer_store *s, const char *ref, struct store_image *img,
+			char **tag_out, struct cb_error **err);
 
 /*
  * Make every layer of img a snapshot (extracting the missing ones, each
@@ -89,11 +89,11 @@ int image_resolve(struct layer_store *s, const char *ref, struct store_image *im
  * cancel_fd, it is never read).  *lowerdirs may hold part of the stack on
  * failure (the caller clears it).
  */
-int image_prepare_rootfs(struct layer_store *s, const struct store_image *img, int cancel_fd,
-			 struct cb_strvec *lowerdirs, struct cb_error **err);
+int build_image_rootfs(struct layer_store *s, const struct store_image *img, int cancel_fd,
+		       struct cb_strvec *lowerdirs, struct cb_error **err);
 
 /* What `docker run` options change of an image's process; NULL / 0 keeps the image's. */
-struct image_run_overrides {
+struct build_image_overrides {
 	const char *const *cmd; /* the arguments after IMAGE; ncmd 0 = the config's Cmd */
 	size_t ncmd;
 	/*
@@ -115,9 +115,9 @@ struct image_run_overrides {
 };
 
 /* An image's process: what goes into a struct runtime_spec.  All owned. */
-struct image_process {
+struct build_image_process {
 	struct cb_strvec argv; /* Entrypoint + Cmd */
-	struct cb_strvec env;  /* "K=V", Docker's order (see image_env_merge) */
+	struct cb_strvec env;  /* "K=V", Docker's order (see build_image_env) */
 	char *cwd;	       /* absolute */
 	char *user;	       /* NULL: root */
 	char *hostname;
@@ -130,26 +130,26 @@ struct image_process {
  * name.  image and overrides may be NULL when their count is 0.  Appends
  * to *out.
  */
-void image_env_merge(const char *const *image, size_t nimage, const char *const *overrides,
+void build_image_env(const char *const *image, size_t nimage, const char *const *overrides,
 		     size_t noverrides, const char *hostname, struct cb_strvec *out);
 
 /*
  * The process of config c under overrides o, as `docker run` makes it:
  * argv = Entrypoint + (the given CMD, else the config's Cmd), env by
- * image_env_merge(), cwd = -w or WorkingDir or "/", user = --user or User.
+ * build_image_env(), cwd = -w or WorkingDir or "/", user = --user or User.
  * hostname NULL gets a Docker-like one (12 random hex digits).  Fails with
  * "no command specified" when argv would be empty, and on a relative
- * working directory.  On success release *p with image_process_release().
+ * working directory.  On success release *p with build_image_process_release().
  */
-int image_process_build(const struct image_config *c, const struct image_run_overrides *o,
-			const char *hostname, struct image_process *p, struct cb_error **err);
-void image_process_release(struct image_process *p);
+int build_image_process(const struct image_config *c, const struct build_image_overrides *o,
+			const char *hostname, struct build_image_process *p, struct cb_error **err);
+void build_image_process_release(struct build_image_process *p);
 
 /*
  * `docker run` from the store: resolve ref, prepare its snapshots, build its
  * process, and run it in the sandbox tmpl describes (limits, network,
  * mounts, security options, stdio, cancel_fd, hostname: everything but the
- * root filesystem and the process, which image_run fills).  Writes go to a
+ * root filesystem and the process, which build_image_run fills).  Writes go to a
  * throwaway upper layer that goes with the sandbox.  s stays open (its lease
  * holds the snapshots) until the sandbox is gone: a prune running meanwhile
  * cannot take them.  Returns 0 when the process ran, whatever its status
@@ -159,9 +159,9 @@ void image_process_release(struct image_process *p);
  * not be set up, or tmpl->cancel_fd readable while the layers were
  * prepared (code ECANCELED).
  */
-int image_run(struct layer_store *s, struct runtime *rt, const char *ref,
-	      const struct image_run_overrides *o, const struct runtime_spec *tmpl,
-	      struct runtime_result *res, struct cb_error **err);
+int build_image_run(struct layer_store *s, struct runtime *rt, const char *ref,
+		    const struct build_image_overrides *o, const struct runtime_spec *tmpl,
+		    struct runtime_result *res, struct cb_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Building (build.c and the steps)                                          */

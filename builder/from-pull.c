@@ -147,7 +147,7 @@ static int pull_shared(struct build *b, struct stage *st, const char *name,
 static int resolve_local(struct build *b, struct stage *st, const char *ref, bool named,
 			 struct store_image *img, struct cb_error **err)
 {
-	if (image_resolve(st->s, ref, img, NULL, err) == 0)
+	if (build_image_resolve(st->s, ref, img, NULL, err) == 0)
 		return 0;
 	if (b->o->pull != BUILD_PULL_NEVER || !named)
 		return -1;
@@ -173,7 +173,7 @@ int build_from_resolve(struct build *b, struct stage *st, const char *ref, struc
 		       struct cb_error **err)
 {
 	struct cb_error *nerr = NULL;
-	cleanup_free char *name = image_ref_normalize(ref, &nerr);
+	cleanup_free char *name = registry_ref_normalize(ref, &nerr);
 	struct cb_digest d;
 	int present = 0;
 
@@ -193,13 +193,13 @@ int build_from_resolve(struct build *b, struct stage *st, const char *ref, struc
 			return 0;
 		/* the tag holds another platform's image: the build's is missing */
 		store_image_release(img);
-	} else if (!present && image_resolve(st->s, ref, img, NULL, &nerr) == 0) {
+	} else if (!present && build_image_resolve(st->s, ref, img, NULL, &nerr) == 0) {
 		return 0; /* no such tag: an image ID prefix (it reads as a name too) */
 	}
 	cb_error_free(&nerr);
 	if (pull_shared(b, st, name, &d, err) < 0)
 		return -1;
-	if (image_resolve(st->s, d.str, img, NULL, err) < 0)
+	if (build_image_resolve(st->s, d.str, img, NULL, err) < 0)
 		return cb_error_wrap(err, "image `%s` as pulled", ref);
 	return 0;
 }

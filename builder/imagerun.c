@@ -2,10 +2,10 @@
  * imagerun.c - an image of the store as a process in the sandbox: what
  * `cbuild run IMAGE` does, and what RUN steps will build on.
  *
- *   image_resolve         IMAGE as users type it -> manifest and config
- *   image_prepare_rootfs  layers -> snapshots (leased) -> overlay lowerdirs
- *   image_process_build   config + docker run options -> argv, env, cwd, user
- *   image_run             all of it, then runtime_run() with a throwaway upper
+ *   build_image_resolve         IMAGE as users type it -> manifest and config
+ *   build_image_rootfs  layers -> snapshots (leased) -> overlay lowerdirs
+ *   build_image_process   config + docker run options -> argv, env, cwd, user
+ *   build_image_run             all of it, then runtime_run() with a throwaway upper
  *
  * The process follows moby's rules (daemon/create.go merge(),
  * container.CreateDaemonEnvironment, opts.ReplaceOrAppendEnvValues), so an
@@ -41,11 +41,11 @@
 /* IMAGE -> store image                                                      */
 /* ------------------------------------------------------------------------ */
 
-int image_resolve(struct layer_store *s, const char *ref, struct store_image *img, char **tag_out,
-		  struct cb_error **err)
+int build_image_resolve(struct layer_store *s, const char *ref, struct store_image *img,
+			char **tag_out, struct cb_error **err)
 {
 	struct cb_error *nerr = NULL;
-	char *name = image_ref_normalize(ref, &nerr);
+	char *name = registry_ref_normalize(ref, &nerr);
 	struct cb_digest d;
 	int ret;
 
@@ -90,8 +90,8 @@ static bool readable(int fd)
 	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
 }
 
-int image_prepare_rootfs(struct layer_store *s, const struct store_image *img, int cancel_fd,
-			 struct cb_strvec *lowerdirs, struct cb_error **err)
+int build_image_rootfs(struct layer_store *s, const struct store_image *img, int cancel_fd,
+		       struct cb_strvec *lowerdirs, struct cb_error **err)
 {
 	const struct image_manifest *m = &img->manifest;
 	const struct cb_strvec *diff_ids = &img->config.diff_ids;
@@ -129,7 +129,7 @@ static bool key_is(const char *e, const char *key)
 	return !strncmp(e, key, n) && (e[n] == '=' || !e[n]);
 }
 
-void image_env_merge(const char *const *image, size_t nimage, const char *const *overrides,
+void build_image_env(const char *const *image, size_t nimage, const char *const *overrides,
 		     size_t noverrides, const char *hostname, struct cb_strvec *out)
 {
 	struct cb_strvec merged = CB_STRVEC_INIT;
@@ -197,7 +197,7 @@ static char *random_hostname(void)
 }
 
 /* Entrypoint + Cmd, as daemon/create.go merge() and the CLI's --entrypoint make them. */
-static void build_argv(const struct image_config *c, const struct image_run_overrides *o,
+static void build_argv(const struct image_config *c, const struct build_image_overrides *o,
 		       struct cb_strvec *argv)
 {
 	bool own_entrypoint = o->entrypoint != NULL;
@@ -219,11 +219,11 @@ static void build_argv(const struct image_config *c, const struct image_run_over
 	}
 }
 
-int image_process_build(const struct image_config *c, const struct image_run_overrides *o,
-			const char *hostname, struct image_process *p, struct cb_error **err)
+int build_image_process(const struct image_config *c, const struct build_image_overrides *o,
+			const char *hostname, struct build_image_process *p, struct cb_error **err)
 {
-	static const struct image_run_overrides none;
-	struct image_process r;
+	static const struct build_image_overrides none;
+	struct build_image_process r;
 	const char *cwd, *user;
 
 	if (!o)
@@ -249,13 +249,13 @@ int image_process_build(const struct image_config *c, const struct image_run_ove
 	user = o->user ? o->user : c->user;
 	r.user = user && *user ? xstrdup(user) : NULL;
 	r.hostname = hostname ? xstrdup(hostname) : random_hostname();
-	image_env_merge((const char *const *)c->env.v, c->env.n, o->env, o->nenv, r.hostname,
+	build_image_env((const char *const *)c->env.v, c->env.n, o->env, o->nenv, r.hostname,
 			&r.env);
 	*p = r;
 	return 0;
 }
 
-void image_process_release(struct image_process *p)
+void build_image_process_release(struct build_image_process *p)
 {
 	cb_strvec_clear(&p->argv);
 	cb_strvec_clear(&p->env);
@@ -270,7 +270,7 @@ void image_process_release(struct image_process *p)
 /* ------------------------------------------------------------------------ */
 
 static int run_prepared(struct layer_store *s, struct runtime *rt, const char *ref,
-			const struct store_image *img, const struct image_process *p,
+			const struct store_image *img, const struct build_image_process *p,
 			const struct runtime_spec *tmpl, struct runtime_result *res,
 			struct cb_error **err)
 {
@@ -278,7 +278,7 @@ static int run_prepared(struct layer_store *s, struct runtime *rt, const char *r
 	struct runtime_spec spec = *tmpl;
 	int ret;
 
-	if (image_prepare_rootfs(s, img, tmpl->cancel_fd, &lowers, err) < 0) {
+	if (build_image_rootfs(s, img, tmpl->cancel_fd, &lowers, err) < 0) {
 		cb_strvec_clear(&lowers);
 		return cb_error_wrap(err, "image `%s`", ref);
 	}
@@ -299,21 +299,21 @@ static int run_prepared(struct layer_store *s, struct runtime *rt, const char *r
 	return ret;
 }
 
-int image_run(struct layer_store *s, struct runtime *rt, const char *ref,
-	      const struct image_run_overrides *o, const struct runtime_spec *tmpl,
-	      struct runtime_result *res, struct cb_error **err)
+int build_image_run(struct layer_store *s, struct runtime *rt, const char *ref,
+		    const struct build_image_overrides *o, const struct runtime_spec *tmpl,
+		    struct runtime_result *res, struct cb_error **err)
 {
 	struct store_image img;
-	struct image_process p;
+	struct build_image_process p;
 	int ret;
 
-	if (image_resolve(s, ref, &img, NULL, err) < 0)
+	if (build_image_resolve(s, ref, &img, NULL, err) < 0)
 		return -1;
 	/* before any layer is extracted: "no command specified" should be instant */
-	ret = image_process_build(&img.config, o, tmpl->hostname, &p, err);
+	ret = build_image_process(&img.config, o, tmpl->hostname, &p, err);
 	if (ret == 0) {
 		ret = run_prepared(s, rt, ref, &img, &p, tmpl, res, err);
-		image_process_release(&p);
+		build_image_process_release(&p);
 	}
 	store_image_release(&img);
 	return ret;

@@ -66,8 +66,7 @@ int build_stage_lowerdirs(const struct stage *st, struct cb_strvec *dirs, struct
 
 void build_stage_lowerdirs_keep(struct stage *st, const struct cb_strvec *dirs)
 {
-	if (!st->has_chain ||
-	    (st->lowers_known && cb_digest_equal(&st->lowers_chain, &st->chain)))
+	if (!st->has_chain || (st->lowers_known && cb_digest_equal(&st->lowers_chain, &st->chain)))
 		return; /* nothing, or kept already (dirs came from it) */
 	cb_strvec_clear(&st->lowers);
 	for (size_t i = 0; i < dirs->n; i++)
@@ -77,7 +76,8 @@ void build_stage_lowerdirs_keep(struct stage *st, const struct cb_strvec *dirs)
 }
 
 /* A layer committed on top of the kept stack: its snapshot goes first. */
-static void lowers_push(struct stage *st, const struct cb_digest *old, const struct cb_digest *chain)
+static void lowers_push(struct stage *st, const struct cb_digest *old,
+			const struct cb_digest *chain)
 {
 	struct cb_strvec v = CB_STRVEC_INIT;
 

@@ -234,9 +234,9 @@ unsigned build_progress_step(struct build *b, const struct stage *st, const char
 		t = &v->steps[v->n++];
 		memset(t, 0, sizeof(*t));
 		t->n = n;
-		cleanup_free char *label = st && st->name
-						   ? xasprintf("[%s] %s", st->name, what)
-						   : xasprintf("[stage-%zu] %s", st ? st->index : 0, what);
+		cleanup_free char *label =
+			st && st->name ? xasprintf("[%s] %s", st->name, what)
+				       : xasprintf("[stage-%zu] %s", st ? st->index : 0, what);
 
 		t->label = tty_text(label);
 		clock_gettime(CLOCK_MONOTONIC, &t->start);
@@ -317,8 +317,8 @@ static void human_size(int64_t n, char *buf, size_t len)
 	snprintf(buf, len, "%.4g%s", v, units[u]);
 }
 
-void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer,
-			  int64_t done, int64_t total)
+void build_store_progress(void *ctx, const char *what, const struct cb_digest *layer, int64_t done,
+			  int64_t total)
 {
 	struct stage *st = ctx;
 	char d[32], t[32];

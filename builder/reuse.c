@@ -45,7 +45,7 @@
 #define PATH_LEN_MAX 4095
 
 struct copy_reuse {
-	char *buf;	     /* the record */
+	char *buf; /* the record */
 	size_t len;
 	uint32_t *entries; /* offsets of the entries in buf, sorted by path */
 	size_t n;
@@ -87,8 +87,8 @@ static int cmp_path(const char *a, size_t an, const char *b, size_t bn)
 	return c ? c : (an > bn) - (an < bn);
 }
 
-void copy_reuse_name(const struct build *b, const struct stage *st,
-		     const struct df_instruction *in, char *out, size_t len)
+void copy_reuse_name(const struct build *b, const struct stage *st, const struct df_instruction *in,
+		     char *out, size_t len)
 {
 	char real[PATH_MAX], idx[32];
 	struct cb_sha256 h;
@@ -280,8 +280,7 @@ int copy_reuse_link(struct copy_reuse *r, const char *dst, const struct cb_diges
 /* What a COPY's snapshot holds, collected as it is written                  */
 /* ------------------------------------------------------------------------ */
 
-void copy_reuse_list_add(struct copy_reuse_list *l, const char *dst,
-			 const struct cb_digest *digest)
+void copy_reuse_list_add(struct copy_reuse_list *l, const char *dst, const struct cb_digest *digest)
 {
 	size_t pl = strlen(dst);
 	unsigned char raw[RAW_LEN], len[2];
@@ -333,7 +332,8 @@ static int cmp_entry(const void *a, const void *b, void *ctx)
 	int c = cmp_path(entry_path(x), entry_path_len(x), entry_path(y), entry_path_len(y));
 
 	/* equal paths: keep the order they were written in */
-	return c ? c : (*(const uint32_t *)a > *(const uint32_t *)b) -
+	return c ? c
+		 : (*(const uint32_t *)a > *(const uint32_t *)b) -
 			       (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 

@@ -225,7 +225,7 @@ static int open_source(struct copy_op *op, const char *from, struct cb_strvec *l
 		if (build_from_resolve(b, op->st, from, &img, err) < 0)
 			return -1;
 		if (img.manifest.nlayers &&
-		    image_prepare_rootfs(op->st->s, &img, -1, lowers, err) < 0) {
+		    build_image_rootfs(op->st->s, &img, -1, lowers, err) < 0) {
 			store_image_release(&img);
 			return -1;
 		}

@@ -28,24 +28,24 @@ struct layer_store *cli_store_open(const char *root_flag)
 
 char *cli_store_normalize(const char *name, struct cb_error **err)
 {
-	return image_ref_normalize(name, err);
+	return registry_ref_normalize(name, err);
 }
 
 char *cli_store_familiar(const char *name, char **tag)
 {
-	struct image_ref r;
+	struct registry_ref r;
 	struct cb_error *err = NULL;
 	char *out;
 
-	if (image_ref_parse(name, &r, &err) < 0) {
+	if (registry_ref_parse(name, &r, &err) < 0) {
 		/* Not a reference (a tag made by another tool): show it whole. */
 		cb_error_free(&err);
 		*tag = xstrdup("<none>");
 		return xstrdup(name);
 	}
-	out = image_ref_familiar_name(&r);
+	out = registry_ref_familiar_name(&r);
 	*tag = xstrdup(r.tag ? r.tag : "<none>");
-	image_ref_release(&r);
+	registry_ref_release(&r);
 	return out;
 }
 
@@ -53,7 +53,7 @@ int cli_store_resolve(struct layer_store *s, const char *arg, struct store_image
 		      char **tag_out, struct cb_error **err)
 {
 	/* the builder's rules, so `cbuild run IMAGE` and RUN's images resolve alike */
-	return image_resolve(s, arg, img, tag_out, err);
+	return build_image_resolve(s, arg, img, tag_out, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -284,9 +284,9 @@ struct registry_conn_opts;
 #define CLI_OPTION_REGISTRY_MIRROR {"registry-mirror", required_argument, NULL, CLI_OPT_REGISTRY_MIRROR}
 /* clang-format on */
 #define CLI_REGISTRY_USAGE                                                                         \
-	"  --cert-dir DIR       the CAs (*.crt) and client certificate (*.cert, *.key)\n"         \
-	"                       of the registry, instead of its certs.d directories\n"            \
-	"  --tls-verify[=BOOL]  false: HTTPS without checking the certificate, else\n"            \
+	"  --cert-dir DIR       the CAs (*.crt) and client certificate (*.cert, *.key)\n"          \
+	"                       of the registry, instead of its certs.d directories\n"             \
+	"  --tls-verify[=BOOL]  false: HTTPS without checking the certificate, else\n"             \
 	"                       plain HTTP (true: check, also for insecure registries)\n"
 
 struct cli_registry {

@@ -672,7 +672,8 @@ static int cancel_fd(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The environment's SOURCE_DATE_EPOCH, or --build-arg's (which wins); -1 (reported) when invalid. */
+/* The environment's SOURCE_DATE_EPOCH, or --build-arg's (which wins); -1 (reported) when invalid.
+ */
 static int source_date_epoch(struct build_cli *c)
 {
 	const char *v = getenv("SOURCE_DATE_EPOCH");

@@ -341,8 +341,10 @@ static json_t *healthcheck_json(const struct oci_healthcheck *h)
 	const struct {
 		const char *key;
 		int64_t v;
-	} opt[] = {{"Interval", h->interval_ns},     {"Timeout", h->timeout_ns},
-		   {"StartPeriod", h->start_period_ns}, {"StartInterval", h->start_interval_ns},
+	} opt[] = {{"Interval", h->interval_ns},
+		   {"Timeout", h->timeout_ns},
+		   {"StartPeriod", h->start_period_ns},
+		   {"StartInterval", h->start_interval_ns},
 		   {"Retries", h->retries}};
 
 	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
@@ -386,7 +388,8 @@ static json_t *config_json(const struct image_config *c)
 		json_t *l = json_object();
 
 		for (size_t i = 0; i < c->labels.keys.n; i++)
-			json_object_set_new(l, c->labels.keys.v[i], json_string(c->labels.values.v[i]));
+			json_object_set_new(l, c->labels.keys.v[i],
+					    json_string(c->labels.values.v[i]));
 		json_object_set_new(o, "Labels", l);
 	} else {
 		json_object_set_new(o, "Labels", json_null());

@@ -1,7 +1,7 @@
 /*
  * cmd-run.c - `cbuild run`: run a command in the same sandbox RUN steps
  * use: an image of the store as `docker run` runs it (the builder's
- * image_run() turns its config and snapshots into the runtime's spec), or
+ * build_image_run() turns its config and snapshots into the runtime's spec), or
  * a plain directory, or an overlay of layer directories.
  *
  * SIGINT, SIGTERM and SIGHUP are routed to the runtime through a signalfd
@@ -170,7 +170,7 @@ struct run_opts {
 	/* the image form */
 	const char *image; /* NULL: --rootfs or --overlay-lower */
 	const char *root;  /* --root */
-	struct image_run_overrides ov;
+	struct build_image_overrides ov;
 	struct cb_strvec rootfs_env; /* the --rootfs form's: -e entries with a value */
 };
 
@@ -591,7 +591,7 @@ static int run_with(struct run_opts *o, struct runtime *rt, struct layer_store *
 	int ret;
 
 	if (s)
-		ret = image_run(s, rt, o->image, &o->ov, &o->spec, &res, &err);
+		ret = build_image_run(s, rt, o->image, &o->ov, &o->spec, &res, &err);
 	else
 		ret = runtime_run(rt, &o->spec, &res, &err);
 	if (ret < 0 && err && err->code == ECANCELED) {

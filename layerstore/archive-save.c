@@ -153,9 +153,9 @@ static int resolve_all(struct layer_store *s, const char *const *names, size_t n
 		 * exporter writes them: a build's snapshot-backed layers leave
 		 * as their gzip blobs, under a stored manifest naming those.
 		 */
-		if (gzip && layer_store_manifest_gzip(s, &v[i].img.manifest,
-						      &v[i].img.manifest_digest,
-						      &v[i].manifest_size, err) < 0) {
+		if (gzip &&
+		    layer_store_manifest_gzip(s, &v[i].img.manifest, &v[i].img.manifest_digest,
+					      &v[i].manifest_size, err) < 0) {
 			cb_error_wrap(err, "save `%s`", names[i]);
 			saved_release(v, i + 1);
 			return -1;

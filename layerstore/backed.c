@@ -80,8 +80,8 @@ int store_backed_get(struct layer_store *s, const struct cb_digest *d, struct ba
 	}
 	rec = json_loadb(buf, len, 0, NULL);
 	if (!rec ||
-	    json_unpack(rec, "{s:s, s:I, s?b, s:b, s:I}", "chain", &chain, "epoch", &epoch,
-			"links", &links, "overlay", &overlay, "size", &size) < 0 ||
+	    json_unpack(rec, "{s:s, s:I, s?b, s:b, s:I}", "chain", &chain, "epoch", &epoch, "links",
+			&links, "overlay", &overlay, "size", &size) < 0 ||
 	    !cb_digest_valid(chain) || size < 0 || epoch < -1)
 		return cb_error_set(err, 0, "`%s/%s` is not a layer record; run `cbuild fsck`",
 				    s->root, path);
@@ -259,8 +259,8 @@ static int gzip_known(struct layer_store *s, const struct cb_digest *key,
 		return ret;
 	rec = json_loads(json, 0, NULL);
 	if (!rec ||
-	    json_unpack(rec, "{s:{s:s, s:s, s:I}}", "layer", "digest", &digest, "diffID",
-			&diff_id, "size", &size) < 0 ||
+	    json_unpack(rec, "{s:{s:s, s:s, s:I}}", "layer", "digest", &digest, "diffID", &diff_id,
+			"size", &size) < 0 ||
 	    size < 0 || strcmp(diff_id, diff->str) ||
 	    cb_digest_parse(digest, &out->digest, &perr) < 0) {
 		cb_error_free(&perr);

@@ -349,6 +349,7 @@ int layer_store_aux_write(struct layer_store *s, const char *name, const void *b
 
 	if (aux_path(name, path, err) < 0)
 		return -1;
-	/* atomic, not durable: after a crash a reader finds the old, a torn or an empty file, all checked */
+	/* atomic, not durable: after a crash a reader finds the old, a torn or an empty file, all
+	 * checked */
 	return store_write_file(s, path, buf, len, false, err);
 }

@@ -225,7 +225,8 @@ static void check_backed(struct fsck *f, const char *name, size_t *nblobs)
 
 	if (cb_digest_hex_valid(name)) {
 		snprintf(d.str, sizeof(d.str), "sha256:%.64s", name);
-		if (store_backed_get(f->s, &d, &b, &e) > 0 && store_backed_write(f->s, &d, &b, &sink, &e) == 0) {
+		if (store_backed_get(f->s, &d, &b, &e) > 0 &&
+		    store_backed_write(f->s, &d, &b, &sink, &e) == 0) {
 			(*nblobs)++;
 			return;
 		}

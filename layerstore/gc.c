@@ -75,7 +75,8 @@ static int cmp_snap(const void *a, const void *b)
 
 static int cmp_backed(const void *a, const void *b)
 {
-	return strcmp(((const struct backed_info *)a)->d.str, ((const struct backed_info *)b)->d.str);
+	return strcmp(((const struct backed_info *)a)->d.str,
+		      ((const struct backed_info *)b)->d.str);
 }
 
 static struct backed_info *find_backed(struct gc *gc, const struct cb_digest *d)
@@ -83,8 +84,7 @@ static struct backed_info *find_backed(struct gc *gc, const struct cb_digest *d)
 	struct backed_info key;
 
 	key.d = *d;
-	return gc->nbacked ? bsearch(&key, gc->backed, gc->nbacked, sizeof(key), cmp_backed)
-			   : NULL;
+	return gc->nbacked ? bsearch(&key, gc->backed, gc->nbacked, sizeof(key), cmp_backed) : NULL;
 }
 
 static struct blob_info *find_blob(struct gc *gc, const struct cb_digest *d)

@@ -273,7 +273,7 @@ struct tar_in {
 	 * messages); else it is wrapped in `what` like libarchive's own.
 	 */
 	bool bare_reader_errors;
-	bool any_compression; /* bzip2 and xz too (ADD's archives) */
+	bool any_compression;		     /* bzip2 and xz too (ADD's archives) */
 	struct layer_progress_hook progress; /* bytes of the fd read (layer_reader) */
 };
 /*

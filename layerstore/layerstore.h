@@ -191,7 +191,10 @@ struct layer_apply_opts {
 };
 #define LAYER_APPLY_OPTS_INIT                                                                      \
 	{                                                                                          \
-		0, 0, false, true, false, { NULL, NULL }                                           \
+		0, 0, false, true, false,                                                          \
+		{                                                                                  \
+			NULL, NULL                                                                 \
+		}                                                                                  \
 	}
 
 /*

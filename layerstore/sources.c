@@ -1,6 +1,6 @@
 /*
  * sources.c - where a blob is known to live: the registry repositories
- * ("host/path", as image_ref_name() writes them) it was pulled from or
+ * ("host/path", as registry_ref_name() writes them) it was pulled from or
  * pushed to, as containerd keeps its distribution source labels.  A push
  * to another repository of the same registry asks it to mount the blob
  * from one of them rather than uploading it again.

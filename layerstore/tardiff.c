@@ -484,7 +484,7 @@ struct listing {
 	struct list_ent {
 		size_t off;
 		unsigned char type; /* d_type */
-	} *ents;
+	} * ents;
 	size_t n, capents;
 };
 

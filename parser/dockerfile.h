@@ -412,7 +412,7 @@ void ignore_parent_init(struct ignore_parent_info *info);
 void ignore_parent_release(struct ignore_parent_info *info);
 /* 1, 0 or -1 as ignore_matcher_matches (on -1, *out holds no info). */
 int ignore_matcher_matches_parent(const struct ignore_matcher *m, const char *path,
-				  const struct ignore_parent_info *parent, struct ignore_parent_info *out,
-				  struct cb_error **err);
+				  const struct ignore_parent_info *parent,
+				  struct ignore_parent_info *out, struct cb_error **err);
 
 #endif

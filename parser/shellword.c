@@ -156,7 +156,7 @@ struct expander {
 	const struct cb_strvec *env;
 	struct scan sc;
 	bool raw_escapes; /* the lexer's setting, overridden inside patterns */
-	int depth;        /* nesting of ${...} (DF_SHELL_MAX_DEPTH) */
+	int depth;	  /* nesting of ${...} (DF_SHELL_MAX_DEPTH) */
 	struct cb_strvec matched, unmatched;
 	struct fields *top; /* the word's own field splitting */
 };
@@ -312,8 +312,8 @@ static int expand_replace(struct expander *x, const char *name, struct cb_strbuf
 		cb_strbuf_addf(out, "${%s/%s/%s}", name, pattern.buf, repl.buf);
 		return 0;
 	}
-	return df_shell_replace(pattern.buf, value ? value : "", repl.buf, all, result_limit(x), out,
-				err);
+	return df_shell_replace(pattern.buf, value ? value : "", repl.buf, all, result_limit(x),
+				out, err);
 }
 
 /* After "${": the name, then '}', a modifier, or a replacement. */

@@ -255,9 +255,9 @@ static int creds_from_file(const char *path, const char *host, struct registry_c
 	helper = registry_auth_helper(root, host);
 	if (helper) /* as Docker: a configured helper is the only source for the host */
 		return registry_cred_helper_get(helper, host, out, err);
-	return creds_from_entry(auths_entry(json_object_get(root, "auths"), hub ? "index.docker.io"
-										 : host),
-				path, host, out, err);
+	return creds_from_entry(
+		auths_entry(json_object_get(root, "auths"), hub ? "index.docker.io" : host), path,
+		host, out, err);
 }
 
 const char *registry_auth_key(const char *host)
@@ -456,8 +456,9 @@ int registry_token_refresh(struct http_client *http, const struct registry_chall
 	j = json_loadb(answer.buf, answer.len, 0, NULL);
 	tok = json_string_value(json_object_get(j, "access_token"));
 	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
-		cb_error_set(err, 0, "get a token with the identity token: the answer holds no "
-				     "`access_token`");
+		cb_error_set(err, 0,
+			     "get a token with the identity token: the answer holds no "
+			     "`access_token`");
 		goto out;
 	}
 	*token = xstrdup(tok);

@@ -438,8 +438,8 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 
 static bool has_body(const char *method)
 {
-	return method && (!strcmp(method, "PUT") || !strcmp(method, "POST") ||
-			  !strcmp(method, "PATCH"));
+	return method &&
+	       (!strcmp(method, "PUT") || !strcmp(method, "POST") || !strcmp(method, "PATCH"));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -63,8 +63,8 @@ struct blob_set {
 	struct job *jobs;
 	size_t njobs, next;
 	unsigned running;
-	struct cb_error *first; /* the first failure: the one reported */
-	int cancel_fd;		/* eventfd written on the first failure */
+	struct cb_error *first;		    /* the first failure: the one reported */
+	int cancel_fd;			    /* eventfd written on the first failure */
 	const struct registry_pull_opts *o; /* its progress is called under mu */
 };
 

@@ -192,9 +192,9 @@ static int pick_manifest(const struct cb_strbuf *body, const struct platform *wa
 	return ret;
 }
 
-static int pull_image(struct registry_client *c, struct layer_store *s, const struct image_ref *r,
-		      const struct registry_pull_opts *o, struct registry_pull_result *out,
-		      struct cb_error **err)
+static int pull_image(struct registry_client *c, struct layer_store *s,
+		      const struct registry_ref *r, const struct registry_pull_opts *o,
+		      struct registry_pull_result *out, struct cb_error **err)
 {
 	struct cb_strbuf body = CB_STRBUF_INIT;
 	struct image_manifest m;
@@ -249,7 +249,7 @@ out:
 
 /* Pull from each endpoint (docker.io's mirrors, then the registry) until one succeeds. */
 static int pull_endpoints(struct registry_client *c, struct layer_store *s,
-			  const struct image_ref *r, const struct registry_pull_opts *o,
+			  const struct registry_ref *r, const struct registry_pull_opts *o,
 			  struct registry_pull_result *res, struct cb_error **err)
 {
 	struct registry_endpoint *ep = NULL;
@@ -276,17 +276,17 @@ static int pull_endpoints(struct registry_client *c, struct layer_store *s,
 int registry_pull(struct layer_store *s, const char *ref, const struct registry_pull_opts *o,
 		  struct registry_pull_result *out, struct cb_error **err)
 {
-	struct image_ref r;
+	struct registry_ref r;
 	struct registry_client c;
 	struct registry_pull_result res = {0};
 	cleanup_free char *name = NULL, *full = NULL, *bydigest = NULL;
 	int ret;
 
-	if (image_ref_parse_normalized(ref, &r, err) < 0)
+	if (registry_ref_parse_normalized(ref, &r, err) < 0)
 		return cb_error_wrap(err, "pull `%s`", ref);
-	image_ref_default_tag(&r);
-	name = image_ref_name(&r);
-	full = image_ref_string(&r);
+	registry_ref_default_tag(&r);
+	name = registry_ref_name(&r);
+	full = registry_ref_string(&r);
 	ret = pull_endpoints(&c, s, &r, o, &res, err);
 	if (ret == 0) {
 		bydigest = xasprintf("%s@%s", name, res.digest.str);
@@ -297,7 +297,7 @@ int registry_pull(struct layer_store *s, const char *ref, const struct registry_
 		if (ret == 0) /* where its blobs came from: a push there mounts them */
 			registry_note_sources(s, name, &res.manifest);
 	}
-	image_ref_release(&r);
+	registry_ref_release(&r);
 	if (ret < 0)
 		return cb_error_wrap(err, "pull `%s`", full);
 	res.name = steal_pointer(&full);

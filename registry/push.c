@@ -324,7 +324,7 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 		  const struct registry_push_opts *o, struct registry_push_result *out,
 		  struct cb_error **err)
 {
-	struct image_ref r;
+	struct registry_ref r;
 	struct registry_client c;
 	struct registry_endpoint *ep = NULL; /* one: pushes go to the registry itself */
 	size_t nep = 0;
@@ -332,18 +332,18 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 	cleanup_free char *full = NULL, *source = NULL;
 	int ret;
 
-	if (image_ref_parse_normalized(dest, &r, err) < 0)
+	if (registry_ref_parse_normalized(dest, &r, err) < 0)
 		return cb_error_wrap(err, "push `%s`", dest);
-	image_ref_default_tag(&r);
-	full = image_ref_string(&r);
+	registry_ref_default_tag(&r);
+	full = registry_ref_string(&r);
 	if (registry_endpoints(r.domain, o ? &o->conn : NULL, false, &ep, &nep, err) < 0 ||
 	    registry_client_init(&c, r.domain, r.path, ep, err) < 0) {
 		registry_endpoints_free(ep, nep);
-		image_ref_release(&r);
+		registry_ref_release(&r);
 		return cb_error_wrap(err, "push `%s`", full);
 	}
 	c.push = true;
-	source = image_ref_name(&r);
+	source = registry_ref_name(&r);
 	res.tag = xstrdup(r.tag ? r.tag : r.digest);
 	ret = push_with_set(&c, s, o, source, img, &res, err);
 	registry_client_release(&c);
@@ -351,7 +351,7 @@ int registry_push(struct layer_store *s, struct store_image *img, const char *de
 	if (ret == 0 && r.digest && strcmp(r.digest, res.digest.str))
 		ret = cb_error_set(err, 0, "the image's manifest is %s, not the digest named",
 				   res.digest.str);
-	image_ref_release(&r);
+	registry_ref_release(&r);
 	if (ret < 0) {
 		free(res.tag);
 		return cb_error_wrap(err, "push `%s`", full);

@@ -153,7 +153,7 @@ static bool match_domain(const char *s, size_t n)
 	return s[host_end] == ':' && match_digits(s + host_end + 1, n - host_end - 1);
 }
 
-bool image_ref_tag_valid(const char *tag)
+bool registry_ref_tag_valid(const char *tag)
 {
 	size_t n = strlen(tag);
 
@@ -221,7 +221,7 @@ static bool match_reference(char *buf, struct ref_parts *p)
 	/* A ':' with no '/' after it can only start the tag: names hold ':' before a '/'. */
 	if (colon && (!slash || slash < colon)) {
 		*colon = '\0';
-		if (!image_ref_tag_valid(colon + 1))
+		if (!registry_ref_tag_valid(colon + 1))
 			return false;
 		p->tag = colon + 1;
 	}
@@ -264,7 +264,7 @@ static int validate_digest(const char *d, struct cb_error **err)
 	return cb_error_set(err, 0, "unsupported digest algorithm");
 }
 
-int image_ref_parse(const char *s, struct image_ref *ref, struct cb_error **err)
+int registry_ref_parse(const char *s, struct registry_ref *ref, struct cb_error **err)
 {
 	char *buf = xstrdup(s);
 	struct ref_parts p;
@@ -340,7 +340,7 @@ static void split_docker_domain(const char *name, char **domain, char **rest)
 	}
 }
 
-int image_ref_parse_normalized(const char *s, struct image_ref *ref, struct cb_error **err)
+int registry_ref_parse_normalized(const char *s, struct registry_ref *ref, struct cb_error **err)
 {
 	char *domain, *rest, *full;
 	size_t remote;
@@ -364,27 +364,27 @@ int image_ref_parse_normalized(const char *s, struct image_ref *ref, struct cb_e
 		return -1;
 	}
 	full = xasprintf("%s/%s", domain, rest);
-	ret = image_ref_parse(full, ref, err);
+	ret = registry_ref_parse(full, ref, err);
 	free(full);
 	free(domain);
 	free(rest);
 	return ret;
 }
 
-void image_ref_default_tag(struct image_ref *ref)
+void registry_ref_default_tag(struct registry_ref *ref)
 {
 	if (!ref->tag && !ref->digest)
 		ref->tag = xstrdup(DEFAULT_TAG);
 }
 
-char *image_ref_name(const struct image_ref *ref)
+char *registry_ref_name(const struct registry_ref *ref)
 {
 	if (!*ref->domain)
 		return xstrdup(ref->path);
 	return xasprintf("%s/%s", ref->domain, ref->path);
 }
 
-static char *with_suffixes(char *name, const struct image_ref *ref)
+static char *with_suffixes(char *name, const struct registry_ref *ref)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 
@@ -397,17 +397,17 @@ static char *with_suffixes(char *name, const struct image_ref *ref)
 	return cb_strbuf_detach(&sb, NULL);
 }
 
-char *image_ref_string(const struct image_ref *ref)
+char *registry_ref_string(const struct registry_ref *ref)
 {
-	return with_suffixes(image_ref_name(ref), ref);
+	return with_suffixes(registry_ref_name(ref), ref);
 }
 
-char *image_ref_familiar_name(const struct image_ref *ref)
+char *registry_ref_familiar_name(const struct registry_ref *ref)
 {
 	const char *path = ref->path;
 
 	if (strcmp(ref->domain, DEFAULT_DOMAIN))
-		return image_ref_name(ref);
+		return registry_ref_name(ref);
 	/* Only one level below library/: "library/a/b" keeps its prefix. */
 	if (!strncmp(path, OFFICIAL_REPO_PREFIX, strlen(OFFICIAL_REPO_PREFIX)) &&
 	    !strchr(path + strlen(OFFICIAL_REPO_PREFIX), '/'))
@@ -415,12 +415,12 @@ char *image_ref_familiar_name(const struct image_ref *ref)
 	return xstrdup(path);
 }
 
-char *image_ref_familiar_string(const struct image_ref *ref)
+char *registry_ref_familiar_string(const struct registry_ref *ref)
 {
-	return with_suffixes(image_ref_familiar_name(ref), ref);
+	return with_suffixes(registry_ref_familiar_name(ref), ref);
 }
 
-void image_ref_release(struct image_ref *ref)
+void registry_ref_release(struct registry_ref *ref)
 {
 	free(ref->domain);
 	free(ref->path);
@@ -429,17 +429,17 @@ void image_ref_release(struct image_ref *ref)
 	memset(ref, 0, sizeof(*ref));
 }
 
-char *image_ref_normalize(const char *s, struct cb_error **err)
+char *registry_ref_normalize(const char *s, struct cb_error **err)
 {
-	struct image_ref r;
+	struct registry_ref r;
 	char *out;
 
-	if (image_ref_parse_normalized(s, &r, err) < 0) {
+	if (registry_ref_parse_normalized(s, &r, err) < 0) {
 		cb_error_wrap(err, "invalid reference `%s`", s);
 		return NULL;
 	}
-	image_ref_default_tag(&r);
-	out = image_ref_string(&r);
-	image_ref_release(&r);
+	registry_ref_default_tag(&r);
+	out = registry_ref_string(&r);
+	registry_ref_release(&r);
 	return out;
 }

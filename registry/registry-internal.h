@@ -36,7 +36,7 @@ struct registry_client {
 	char *identity; /* an identity token (auth.c): tokens by the refresh grant, no Basic */
 	bool creds_loaded;
 	struct cb_error *creds_err; /* why they could not be loaded (a helper failed), or NULL */
-	bool push; /* tokens are asked for scope repository:<repo>:pull,push */
+	bool push;		    /* tokens are asked for scope repository:<repo>:pull,push */
 	struct cb_strvec tokens;
 	/*
 	 * Retries and parallel pulls (reg-pull).  lock guards creds, basic,

@@ -6,13 +6,13 @@
  * package Docker, BuildKit and containerd use, rule for rule and message for
  * message:
  *
- *	struct image_ref r;
- *	image_ref_parse_normalized("busybox", &r, &err);   // docker.io + library/busybox
- *	image_ref_default_tag(&r);                           // :latest
- *	char *s = image_ref_string(&r);  // "docker.io/library/busybox:latest"
- *	image_ref_release(&r);
+ *	struct registry_ref r;
+ *	registry_ref_parse_normalized("busybox", &r, &err);   // docker.io + library/busybox
+ *	registry_ref_default_tag(&r);                           // :latest
+ *	char *s = registry_ref_string(&r);  // "docker.io/library/busybox:latest"
+ *	registry_ref_release(&r);
  *
- * or in one call: image_ref_normalize("busybox", &err).
+ * or in one call: registry_ref_normalize("busybox", &err).
  *
  * HTTP (http.c) is the transport the registry client is built on, and what
  * the builder's `ADD <url>` downloads with: libcurl behind a small
@@ -54,7 +54,7 @@
 /* Longest name (domain and path) a reference may have. */
 #define IMAGE_REF_NAME_MAX 255
 
-struct image_ref {
+struct registry_ref {
 	char *domain; /* "docker.io", "localhost:5000", "[::1]:5000"; "" when none */
 	char *path;   /* "library/busybox" */
 	char *tag;    /* NULL when absent */
@@ -70,38 +70,38 @@ struct image_ref {
  * "unsupported digest algorithm", "invalid checksum digest length",
  * "invalid checksum digest format".  *ref is untouched on failure.
  */
-int image_ref_parse(const char *s, struct image_ref *ref, struct cb_error **err);
+int registry_ref_parse(const char *s, struct registry_ref *ref, struct cb_error **err);
 
 /*
  * ParseNormalizedNamed: a familiar name as users type it becomes fully
  * qualified: "busybox" -> docker.io/library/busybox, "user/app" ->
  * docker.io/user/app, "index.docker.io/x" -> docker.io/library/x.  No tag
- * is added (see image_ref_default_tag).  A bare 64-hex string is refused.
+ * is added (see registry_ref_default_tag).  A bare 64-hex string is refused.
  */
-int image_ref_parse_normalized(const char *s, struct image_ref *ref, struct cb_error **err);
+int registry_ref_parse_normalized(const char *s, struct registry_ref *ref, struct cb_error **err);
 
 /* TagNameOnly: add the tag "latest" when ref has neither tag nor digest. */
-void image_ref_default_tag(struct image_ref *ref);
+void registry_ref_default_tag(struct registry_ref *ref);
 
 /* "domain/path" (Name()); caller frees. */
-char *image_ref_name(const struct image_ref *ref);
+char *registry_ref_name(const struct registry_ref *ref);
 /* The whole reference, "name[:tag][@digest]" (String()); caller frees. */
-char *image_ref_string(const struct image_ref *ref);
+char *registry_ref_string(const struct registry_ref *ref);
 /* FamiliarName / FamiliarString: docker.io and library/ dropped; caller frees. */
-char *image_ref_familiar_name(const struct image_ref *ref);
-char *image_ref_familiar_string(const struct image_ref *ref);
+char *registry_ref_familiar_name(const struct registry_ref *ref);
+char *registry_ref_familiar_string(const struct registry_ref *ref);
 
-void image_ref_release(struct image_ref *ref);
+void registry_ref_release(struct registry_ref *ref);
 
 /*
  * ParseNormalizedNamed + TagNameOnly + String: the canonical form of a
  * name, as the layer store's tags use.  Caller frees; NULL with *err set
  * ("invalid reference `x`: <reason>") on failure.
  */
-char *image_ref_normalize(const char *s, struct cb_error **err);
+char *registry_ref_normalize(const char *s, struct cb_error **err);
 
 /* True when tag matches the tag grammar ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
-bool image_ref_tag_valid(const char *tag);
+bool registry_ref_tag_valid(const char *tag);
 
 /* ------------------------------------------------------------------------ */
 /* HTTP                                                                      */
@@ -117,9 +117,9 @@ struct http_client_opts {
 	int cancel_fd;		 /* -1, or an fd (eventfd, pipe) that turns readable to
 				    stop a request at once (ECANCELED) */
 	/* TLS of https requests (registry/config.c fills these per registry) */
-	bool tls_no_verify;	 /* neither the peer's certificate nor its name is checked */
-	const char *ca_pem;	 /* PEM of the CAs trusted instead of libcurl's bundle; NULL:
-				    libcurl's; not copied */
+	bool tls_no_verify; /* neither the peer's certificate nor its name is checked */
+	const char *ca_pem; /* PEM of the CAs trusted instead of libcurl's bundle; NULL:
+			       libcurl's; not copied */
 	size_t ca_pem_len;
 	const char *client_cert; /* PEM files of a client certificate and its key (mTLS); NULL */
 	const char *client_key;
@@ -181,9 +181,9 @@ struct http_request {
 				       decoded (what Go's client does by itself) */
 	http_body_fn on_body;	    /* NULL: the body is dropped */
 	void *arg;
-	http_read_fn read_body;	    /* PUT, POST, PATCH: the body's bytes; NULL: empty */
+	http_read_fn read_body; /* PUT, POST, PATCH: the body's bytes; NULL: empty */
 	void *read_arg;
-	uint64_t body_size;	    /* exactly this many bytes are read and sent */
+	uint64_t body_size; /* exactly this many bytes are read and sent */
 };
 #define HTTP_REQUEST_INIT                                                                          \
 	{                                                                                          \
@@ -382,14 +382,14 @@ enum registry_probe {
 
 /* One place to send a repository's requests to. */
 struct registry_endpoint {
-	char *origin;		/* "https://host[:port]" (or http://) */
-	char *host;		/* host[:port] of origin */
-	bool mirror;		/* a docker.io mirror */
-	bool tls_no_verify;	/* https without checking the certificate */
+	char *origin;	    /* "https://host[:port]" (or http://) */
+	char *host;	    /* host[:port] of origin */
+	bool mirror;	    /* a docker.io mirror */
+	bool tls_no_verify; /* https without checking the certificate */
 	enum registry_probe probe;
-	char *ca_pem;		/* the system CAs and the registry's; NULL: the system's */
+	char *ca_pem; /* the system CAs and the registry's; NULL: the system's */
 	size_t ca_pem_len;
-	char *client_cert;	/* a client certificate and its key (files); NULL */
+	char *client_cert; /* a client certificate and its key (files); NULL */
 	char *client_key;
 };
 
@@ -443,11 +443,11 @@ struct registry_pull_opts {
 };
 
 struct registry_pull_result {
-	char *name;		    /* the normalised reference pulled; caller frees */
-	struct cb_digest digest;    /* what the reference names: a manifest or an index */
-	struct cb_digest manifest;  /* the image's manifest (the platform's, from an index) */
-	unsigned blobs_fetched;	    /* config and layers downloaded */
-	unsigned blobs_present;	    /* ... found in the store already */
+	char *name;		   /* the normalised reference pulled; caller frees */
+	struct cb_digest digest;   /* what the reference names: a manifest or an index */
+	struct cb_digest manifest; /* the image's manifest (the platform's, from an index) */
+	unsigned blobs_fetched;	   /* config and layers downloaded */
+	unsigned blobs_present;	   /* ... found in the store already */
 };
 
 /*

@@ -42,7 +42,7 @@ static void setup(void)
 
 static void check_outside(void)
 {
-	char path[128], buf[8] = { 0 };
+	char path[128], buf[8] = {0};
 	DIR *d = opendir(base);
 	struct dirent *de;
 	int fd;
@@ -78,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	in = memfd_create("layer", MFD_CLOEXEC);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (in < 0 || rootfd < 0 || write(in, data, size) != (ssize_t)size || lseek(in, 0, SEEK_SET))
+	if (in < 0 || rootfd < 0 || write(in, data, size) != (ssize_t)size ||
+	    lseek(in, 0, SEEK_SET))
 		abort();
 	o.max_bytes = 16u << 20;
 	o.max_entries = 4096;

@@ -17,23 +17,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = xstrndup((const char *)data, size);
 	struct cb_error *err = NULL;
-	struct image_ref ref;
+	struct registry_ref ref;
 	char *norm;
 
-	if (image_ref_parse(s, &ref, &err) == 0) {
-		free(image_ref_name(&ref));
-		free(image_ref_string(&ref));
-		free(image_ref_familiar_name(&ref));
-		free(image_ref_familiar_string(&ref));
-		image_ref_release(&ref);
+	if (registry_ref_parse(s, &ref, &err) == 0) {
+		free(registry_ref_name(&ref));
+		free(registry_ref_string(&ref));
+		free(registry_ref_familiar_name(&ref));
+		free(registry_ref_familiar_string(&ref));
+		registry_ref_release(&ref);
 	}
 	cb_error_free(&err);
-	if (image_ref_parse_normalized(s, &ref, &err) == 0)
-		image_ref_release(&ref);
+	if (registry_ref_parse_normalized(s, &ref, &err) == 0)
+		registry_ref_release(&ref);
 	cb_error_free(&err);
-	norm = image_ref_normalize(s, &err);
+	norm = registry_ref_normalize(s, &err);
 	if (norm) {
-		char *again = image_ref_normalize(norm, &err);
+		char *again = registry_ref_normalize(norm, &err);
 
 		/* normalising is idempotent */
 		if (!again || strcmp(again, norm))

@@ -166,8 +166,10 @@ bool cb_test_kernel_userns(bool unprivileged, char *why, size_t len)
 	const char *assume = getenv("CB_TEST_ASSUME_NO_USERNS");
 
 	if (assume && *assume && strcmp(assume, "0")) {
-		snprintf(why, len, "CB_TEST_ASSUME_NO_USERNS=%s: the probe reports user namespaces "
-				   "as absent", assume);
+		snprintf(why, len,
+			 "CB_TEST_ASSUME_NO_USERNS=%s: the probe reports user namespaces "
+			 "as absent",
+			 assume);
 		return false;
 	}
 	if (access("/proc/self/ns/user", F_OK) < 0) {
@@ -181,13 +183,15 @@ bool cb_test_kernel_userns(bool unprivileged, char *why, size_t len)
 	if (!unprivileged)
 		return true;
 	if (sysctl_number("/proc/sys/kernel/unprivileged_userns_clone") == 0) {
-		snprintf(why, len, "unprivileged user namespaces are disabled "
-				   "(kernel.unprivileged_userns_clone=0)");
+		snprintf(why, len,
+			 "unprivileged user namespaces are disabled "
+			 "(kernel.unprivileged_userns_clone=0)");
 		return false;
 	}
 	if (sysctl_number("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1) {
-		snprintf(why, len, "unprivileged user namespaces are restricted by AppArmor "
-				   "(kernel.apparmor_restrict_unprivileged_userns=1)");
+		snprintf(why, len,
+			 "unprivileged user namespaces are restricted by AppArmor "
+			 "(kernel.apparmor_restrict_unprivileged_userns=1)");
 		return false;
 	}
 	return true;
@@ -220,8 +224,10 @@ bool cb_test_kernel_fs(const char *fstype, char *why, size_t len)
 			if (file_has(dep, mod))
 				return true;
 		}
-		snprintf(why, len, "the kernel has no `%s` file system (not in /proc/filesystems, "
-				   "no module)", fstype);
+		snprintf(why, len,
+			 "the kernel has no `%s` file system (not in /proc/filesystems, "
+			 "no module)",
+			 fstype);
 		return false;
 	}
 	return true;
@@ -230,8 +236,8 @@ bool cb_test_kernel_fs(const char *fstype, char *why, size_t len)
 enum cb_test_cgroups cb_test_host_cgroups(void)
 {
 	static const char *const controllers[] = {
-		"cpu",	   "cpuacct",  "cpuset",     "memory",	"devices", "freezer", "blkio",
-		"pids",	   "net_cls",  "net_prio",   "perf_event", "hugetlb", "rdma",	 "misc"};
+		"cpu",	"cpuacct", "cpuset",   "memory",     "devices", "freezer", "blkio",
+		"pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",	   "misc"};
 	cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 	bool v2 = false;

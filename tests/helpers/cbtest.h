@@ -59,7 +59,8 @@ void cb_test_not_applicable(const char *fmt, ...) __attribute__((format(printf, 
 /* The whole case does not apply here: record, print, end it with 77 (never a failure). */
 void cb_test_not_applicable_exit_(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
-#define cb_test_not_applicable_exit(...) cb_test_not_applicable_exit_(__FILE__, __LINE__, __VA_ARGS__)
+#define cb_test_not_applicable_exit(...)                                                           \
+	cb_test_not_applicable_exit_(__FILE__, __LINE__, __VA_ARGS__)
 
 /*
  * Kernel features, probed outside any sandbox.  Each returns true when the
@@ -78,8 +79,8 @@ bool cb_test_kernel_fs(const char *fstype, char *why, size_t len);
 
 /* The host's cgroup layout, from /proc/self/mountinfo. */
 enum cb_test_cgroups {
-	CB_TEST_CGROUPS_NONE,   /* no cgroup hierarchy mounted */
-	CB_TEST_CGROUPS_V1,     /* v1 controller hierarchies (legacy or hybrid) */
+	CB_TEST_CGROUPS_NONE,	/* no cgroup hierarchy mounted */
+	CB_TEST_CGROUPS_V1,	/* v1 controller hierarchies (legacy or hybrid) */
 	CB_TEST_CGROUPS_V2ONLY, /* the unified hierarchy only */
 };
 enum cb_test_cgroups cb_test_host_cgroups(void);
@@ -97,7 +98,7 @@ void cb_test_in_child(int (*fn)(void));
 #define CB_CHILD_CHECK(cond)                                                                       \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
 			return 1;                                                                  \
 		}                                                                                  \
 	} while (0)

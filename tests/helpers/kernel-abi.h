@@ -108,8 +108,9 @@ static inline int kabi_ia32(char *why, size_t len)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
-		snprintf(why, len, "the kernel refuses IA-32 syscalls (int $0x80 getpid outside "
-				   "the sandbox returns ENOSYS)");
+		snprintf(why, len,
+			 "the kernel refuses IA-32 syscalls (int $0x80 getpid outside "
+			 "the sandbox returns ENOSYS)");
 		return 0;
 	}
 	if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGKILL)) {

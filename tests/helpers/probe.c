@@ -173,7 +173,8 @@ static void try_call(const struct trial *t, int i386)
 		long r;
 
 		if (i386) {
-			kabi_default_fault_signals(); /* on a kernel without IA-32: SIGNAL11, no core */
+			kabi_default_fault_signals(); /* on a kernel without IA-32: SIGNAL11, no
+							 core */
 			r = kabi_int80(t->nr32, t->a, t->b, t->c, 0, 0);
 			_exit(r < 0 && r > -4096 ? (int)-r : 0);
 		}

@@ -43,22 +43,22 @@ static char *joined(const struct cb_strvec *v)
 }
 
 /* Build the process of f under o (hostname "h") and compare argv, or the error. */
-static void expect_argv(const struct cfg_spec *f, const struct image_run_overrides *o,
+static void expect_argv(const struct cfg_spec *f, const struct build_image_overrides *o,
 			const char *want)
 {
 	struct image_config c;
-	struct image_process p;
+	struct build_image_process p;
 	struct cb_error *err = NULL;
 	cleanup_free char *got = NULL;
 
 	config_init(&c, f);
-	if (image_process_build(&c, o, "h", &p, &err) < 0) {
+	if (build_image_process(&c, o, "h", &p, &err) < 0) {
 		assert_string_equal(cb_error_msg(err), want);
 		cb_error_free(&err);
 	} else {
 		got = joined(&p.argv);
 		assert_string_equal(got, want);
-		image_process_release(&p);
+		build_image_process_release(&p);
 	}
 	image_config_release(&c);
 }
@@ -72,7 +72,7 @@ static void test_argv(void **state)
 	struct cfg_spec only_cmd = {.cmd = cmd};
 	struct cfg_spec only_ep = {.entrypoint = ep};
 	struct cfg_spec nothing = {0};
-	struct image_run_overrides o = {0};
+	struct build_image_overrides o = {0};
 
 	(void)state;
 	expect_argv(&both, NULL, "/bin/ep|-x|a|b");
@@ -112,7 +112,7 @@ static char *env_of(const char *const *image, size_t ni, const char *const *ov, 
 	struct cb_strvec out = CB_STRVEC_INIT;
 	char *s;
 
-	image_env_merge(image, ni, ov, no, "h", &out);
+	build_image_env(image, ni, ov, no, "h", &out);
 	s = joined(&out);
 	cb_strvec_clear(&out);
 	return s;
@@ -134,7 +134,7 @@ static void test_env_defaults(void **state)
 	assert_string_equal(none, DEFPATH "|HOSTNAME=h");
 	/* the image's PATH takes the default's place; -e entries come before the image's */
 	assert_string_equal(docker, "PATH=/x|HOSTNAME=h|BAR=2|FOO=1");
-	image_env_merge(NULL, 0, NULL, 0, NULL, &no_host);
+	build_image_env(NULL, 0, NULL, 0, NULL, &no_host);
 	assert_int_equal(no_host.n, 1);
 	cb_strvec_clear(&no_host);
 }
@@ -186,7 +186,7 @@ static void test_env_harden_linear(void **state)
 			cb_strvec_pushf(&ov, "K%zu=user", 2 * i);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	image_env_merge((const char *const *)img.v, img.n, (const char *const *)ov.v, ov.n, "h",
+	build_image_env((const char *const *)img.v, img.n, (const char *const *)ov.v, ov.n, "h",
 			&out);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -207,14 +207,14 @@ static void test_env_harden_linear(void **state)
 }
 
 /* cwd, user and hostname of config f under o. */
-static void build(const struct cfg_spec *f, const struct image_run_overrides *o,
-		  const char *hostname, struct image_process *p)
+static void build(const struct cfg_spec *f, const struct build_image_overrides *o,
+		  const char *hostname, struct build_image_process *p)
 {
 	struct image_config c;
 	struct cb_error *err = NULL;
 
 	config_init(&c, f);
-	if (image_process_build(&c, o, hostname, p, &err) < 0)
+	if (build_image_process(&c, o, hostname, p, &err) < 0)
 		fail_msg("build: %s", cb_error_msg(err));
 	image_config_release(&c);
 }
@@ -224,40 +224,40 @@ static void test_cwd(void **state)
 	static const char *const cmd[] = {"true", NULL};
 	struct cfg_spec plain = {.cmd = cmd}, srv = {.cmd = cmd, .workdir = "/srv"};
 	struct cfg_spec empty = {.cmd = cmd, .workdir = ""}, rel = {.cmd = cmd, .workdir = "srv"};
-	struct image_run_overrides o = {0};
-	struct image_process p;
+	struct build_image_overrides o = {0};
+	struct build_image_process p;
 	struct image_config c;
 	struct cb_error *err = NULL;
 
 	(void)state;
 	build(&plain, NULL, "h", &p);
 	assert_string_equal(p.cwd, "/");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	build(&empty, NULL, "h", &p);
 	assert_string_equal(p.cwd, "/");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	build(&srv, NULL, "h", &p);
 	assert_string_equal(p.cwd, "/srv");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	o.workdir = "/tmp/w";
 	build(&srv, &o, "h", &p);
 	assert_string_equal(p.cwd, "/tmp/w");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	o.workdir = "";
 	build(&srv, &o, "h", &p);
 	assert_string_equal(p.cwd, "/srv");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	/* Docker's check, on -w and on the config alike */
 	o.workdir = "w";
 	config_init(&c, &srv);
-	assert_int_equal(image_process_build(&c, &o, "h", &p, &err), -1);
+	assert_int_equal(build_image_process(&c, &o, "h", &p, &err), -1);
 	assert_string_equal(
 		cb_error_msg(err),
 		"the working directory `w` is invalid, it needs to be an absolute path");
 	cb_error_free(&err);
 	image_config_release(&c);
 	config_init(&c, &rel);
-	assert_int_equal(image_process_build(&c, NULL, "h", &p, &err), -1);
+	assert_int_equal(build_image_process(&c, NULL, "h", &p, &err), -1);
 	cb_error_free(&err);
 	image_config_release(&c);
 }
@@ -267,41 +267,41 @@ static void test_user(void **state)
 	static const char *const cmd[] = {"true", NULL};
 	struct cfg_spec root = {.cmd = cmd}, app = {.cmd = cmd, .user = "app:staff"};
 	struct cfg_spec blank = {.cmd = cmd, .user = ""};
-	struct image_run_overrides o = {0};
-	struct image_process p;
+	struct build_image_overrides o = {0};
+	struct build_image_process p;
 
 	(void)state;
 	build(&root, NULL, "h", &p);
 	assert_null(p.user);
-	image_process_release(&p);
+	build_image_process_release(&p);
 	build(&blank, NULL, "h", &p);
 	assert_null(p.user);
-	image_process_release(&p);
+	build_image_process_release(&p);
 	build(&app, NULL, "h", &p);
 	assert_string_equal(p.user, "app:staff");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	o.user = "1000:1000";
 	build(&app, &o, "h", &p);
 	assert_string_equal(p.user, "1000:1000");
-	image_process_release(&p);
+	build_image_process_release(&p);
 	/* --user "" is root, whatever the image says */
 	o.user = "";
 	build(&app, &o, "h", &p);
 	assert_null(p.user);
-	image_process_release(&p);
+	build_image_process_release(&p);
 }
 
 static void test_hostname(void **state)
 {
 	static const char *const cmd[] = {"true", NULL};
 	struct cfg_spec f = {.cmd = cmd};
-	struct image_process p, q;
+	struct build_image_process p, q;
 
 	(void)state;
 	build(&f, NULL, "box", &p);
 	assert_string_equal(p.hostname, "box");
 	assert_int_not_equal(cb_strvec_find(&p.env, "HOSTNAME=box"), -1);
-	image_process_release(&p);
+	build_image_process_release(&p);
 	/* like Docker's: 12 hex digits, a new one each time */
 	build(&f, NULL, NULL, &p);
 	build(&f, NULL, NULL, &q);
@@ -309,8 +309,8 @@ static void test_hostname(void **state)
 	for (size_t i = 0; i < 12; i++)
 		assert_true(isxdigit((unsigned char)p.hostname[i]));
 	assert_string_not_equal(p.hostname, q.hostname);
-	image_process_release(&p);
-	image_process_release(&q);
+	build_image_process_release(&p);
+	build_image_process_release(&q);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -381,21 +381,21 @@ static void test_resolve(void **state)
 
 	(void)state;
 	two_layer_image(s, &m);
-	CHECK_OK(image_resolve(s, "img", &img, &tag, E));
+	CHECK_OK(build_image_resolve(s, "img", &img, &tag, E));
 	assert_string_equal(tag, "docker.io/library/img:latest");
 	assert_string_equal(img.manifest_digest.str, m.str);
 	store_image_release(&img);
 	/* by manifest digest, by name@digest of another name, by an ID prefix */
-	CHECK_OK(image_resolve(s, m.str, &img, NULL, E));
+	CHECK_OK(build_image_resolve(s, m.str, &img, NULL, E));
 	store_image_release(&img);
 	at = xasprintf("other@%s", m.str);
-	CHECK_OK(image_resolve(s, at, &img, NULL, E));
+	CHECK_OK(build_image_resolve(s, at, &img, NULL, E));
 	snprintf(prefix, sizeof(prefix), "%.8s", cb_digest_hex(&img.manifest.config.digest));
 	store_image_release(&img);
-	CHECK_OK(image_resolve(s, prefix, &img, NULL, E));
+	CHECK_OK(build_image_resolve(s, prefix, &img, NULL, E));
 	assert_string_equal(img.manifest_digest.str, m.str);
 	store_image_release(&img);
-	CHECK_FAILS(image_resolve(s, "busybox", &img, NULL, E),
+	CHECK_FAILS(build_image_resolve(s, "busybox", &img, NULL, E),
 		    "image `busybox` not found in the store");
 	layer_store_close(s);
 }
@@ -421,8 +421,8 @@ static void test_prepare_rootfs(void **state)
 
 	(void)state;
 	two_layer_image(s, &m);
-	CHECK_OK(image_resolve(s, "img", &img, NULL, E));
-	CHECK_OK(image_prepare_rootfs(s, &img, -1, &dirs, E));
+	CHECK_OK(build_image_resolve(s, "img", &img, NULL, E));
+	CHECK_OK(build_image_rootfs(s, &img, -1, &dirs, E));
 	assert_int_equal(dirs.n, 2);
 	/* topmost first: the second layer's etc/b is what overlay shows */
 	top_b = xasprintf("%s/etc/b", dirs.v[0]);
@@ -431,7 +431,7 @@ static void test_prepare_rootfs(void **state)
 	assert_string_equal(b, "b2\n");
 	assert_int_equal(access(base_a, F_OK), 0);
 	/* once more: nothing to extract, the same stack */
-	CHECK_OK(image_prepare_rootfs(s, &img, -1, &again, E));
+	CHECK_OK(build_image_rootfs(s, &img, -1, &again, E));
 	first = joined(&dirs);
 	second = joined(&again);
 	assert_string_equal(first, second);
@@ -453,19 +453,19 @@ static void test_prepare_rootfs_checks(void **state)
 
 	(void)state;
 	two_layer_image(s, &m);
-	CHECK_OK(image_resolve(s, "img", &img, NULL, E));
+	CHECK_OK(build_image_resolve(s, "img", &img, NULL, E));
 	/* the diff IDs swapped: the first layer's tar is not what the config says */
 	saved = img.config.diff_ids.v[0];
 	img.config.diff_ids.v[0] = img.config.diff_ids.v[1];
 	img.config.diff_ids.v[1] = saved;
-	CHECK_FAILS(image_prepare_rootfs(s, &img, -1, &dirs, E), "has diff ID");
+	CHECK_FAILS(build_image_rootfs(s, &img, -1, &dirs, E), "has diff ID");
 	assert_int_equal(count_entries("store/snapshots"), 0);
 	assert_int_equal(count_entries("store/tmp"), 0);
 	/* one diff ID short */
 	free(img.config.diff_ids.v[1]);
 	img.config.diff_ids.v[1] = NULL;
 	img.config.diff_ids.n = 1;
-	CHECK_FAILS(image_prepare_rootfs(s, &img, -1, &dirs, E),
+	CHECK_FAILS(build_image_rootfs(s, &img, -1, &dirs, E),
 		    "the image has 2 layers but its config lists 1 diff IDs");
 	assert_int_equal(dirs.n, 0);
 	store_image_release(&img);
@@ -485,8 +485,8 @@ static void test_prepare_rootfs_cancel(void **state)
 	(void)state;
 	assert_true(cancel >= 0);
 	two_layer_image(s, &m);
-	CHECK_OK(image_resolve(s, "img", &img, NULL, E));
-	assert_int_equal(image_prepare_rootfs(s, &img, cancel, &dirs, &err), -1);
+	CHECK_OK(build_image_resolve(s, "img", &img, NULL, E));
+	assert_int_equal(build_image_rootfs(s, &img, cancel, &dirs, &err), -1);
 	assert_int_equal(err->code, ECANCELED);
 	cb_error_free(&err);
 	assert_int_equal(count_entries("store/snapshots"), 0);
@@ -510,16 +510,16 @@ static void test_prepare_rootfs_leased(void **state)
 
 	(void)state;
 	two_layer_image(s, &m);
-	CHECK_OK(image_resolve(s, "img", &img, NULL, E));
-	CHECK_OK(image_prepare_rootfs(s, &img, -1, &dirs, E));
+	CHECK_OK(build_image_resolve(s, "img", &img, NULL, E));
+	CHECK_OK(build_image_rootfs(s, &img, -1, &dirs, E));
 	top = xstrdup(dirs.v[0]);
 	store_image_release(&img);
 	layer_store_close(s);
 	/* a fresh handle that only prepared (as cbuild run does) */
 	s = open_store("store");
-	CHECK_OK(image_resolve(s, "img", &img, NULL, E));
+	CHECK_OK(build_image_resolve(s, "img", &img, NULL, E));
 	cb_strvec_clear(&dirs);
-	CHECK_OK(image_prepare_rootfs(s, &img, -1, &dirs, E));
+	CHECK_OK(build_image_rootfs(s, &img, -1, &dirs, E));
 	pruner = open_store("store");
 	CHECK_OK(layer_store_tag_delete(pruner, "docker.io/library/img:latest", E));
 	CHECK_OK(layer_store_prune(pruner, &po, &gone, E));
@@ -615,7 +615,7 @@ static void test_image_run(void **state)
 	struct runtime *rt;
 	struct runtime_spec tmpl;
 	struct runtime_result res;
-	struct image_run_overrides o = {0};
+	struct build_image_overrides o = {0};
 	struct cb_digest m;
 	cleanup_free char *out = NULL;
 	cleanup_close int fd = -1;
@@ -636,7 +636,7 @@ static void test_image_run(void **state)
 	runtime_spec_init(&tmpl);
 	tmpl.stdio[1] = fd;
 	tmpl.hostname = "box";
-	CHECK_OK(image_run(s, rt, "bb", &o, &tmpl, &res, E));
+	CHECK_OK(build_image_run(s, rt, "bb", &o, &tmpl, &res, E));
 	assert_int_equal(res.exit_code, 0);
 	runtime_result_release(&res);
 	out = read_all("out");
@@ -651,19 +651,20 @@ static void test_image_run(void **state)
 	o.nenv = 1;
 	o.workdir = "/bin";
 	o.user = "0";
-	CHECK_OK(image_run(s, rt, "bb", &o, &tmpl, &res, E));
+	CHECK_OK(build_image_run(s, rt, "bb", &o, &tmpl, &res, E));
 	assert_int_equal(res.exit_code, 0);
 	runtime_result_release(&res);
 	o.cmd = look;
-	CHECK_OK(image_run(s, rt, "bb", &o, &tmpl, &res, E));
+	CHECK_OK(build_image_run(s, rt, "bb", &o, &tmpl, &res, E));
 	runtime_result_release(&res);
 	out = read_all("out");
 	assert_string_equal(out, "img:mine\n/bin\ngone\n");
 
-	CHECK_FAILS(image_run(s, rt, "nosuch", &o, &tmpl, &res, E), "image `nosuch` not found");
+	CHECK_FAILS(build_image_run(s, rt, "nosuch", &o, &tmpl, &res, E),
+		    "image `nosuch` not found");
 	o.entrypoint = "";
 	o.ncmd = 0;
-	CHECK_FAILS(image_run(s, rt, "bb", &o, &tmpl, &res, E), "no command specified");
+	CHECK_FAILS(build_image_run(s, rt, "bb", &o, &tmpl, &res, E), "no command specified");
 	runtime_free(rt);
 	layer_store_close(s);
 }

@@ -264,8 +264,7 @@ static void test_cleanup_error_frees(void **state)
 
 CB_TEST_MAIN(cmocka_unit_test(test_set_formats_and_returns_minus_one),
 	     cmocka_unit_test(test_set_with_errno_appends_strerror),
-	     cmocka_unit_test(test_set_twice),
-	     cmocka_unit_test(test_set_null_err_drops),
+	     cmocka_unit_test(test_set_twice), cmocka_unit_test(test_set_null_err_drops),
 	     cmocka_unit_test(test_wrap_prefixes_context),
 	     cmocka_unit_test(test_wrap_without_error_is_still_an_error),
 	     cmocka_unit_test(test_set_line), cmocka_unit_test(test_msg_and_free_null_safe),

@@ -304,7 +304,8 @@ static int rm_rf_as_owner(void)
 	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "mine", &err) == 0);
 	CB_CHILD_CHECK(!err && !exists("mine"));
 	/* a top-level directory of mode 000 too */
-	CB_CHILD_CHECK(mkdir("top", 0755) == 0 && mkdir("top/d", 0755) == 0 && chmod("top", 0) == 0);
+	CB_CHILD_CHECK(mkdir("top", 0755) == 0 && mkdir("top/d", 0755) == 0 &&
+		       chmod("top", 0) == 0);
 	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "top", &err) == 0 && !exists("top"));
 	/* root's 000 directory inside ours: not ours to open up */
 	CB_CHILD_CHECK(cb_rm_rf(AT_FDCWD, "theirs", &err) < 0 && err);

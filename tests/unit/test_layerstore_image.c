@@ -184,9 +184,9 @@ static void test_indexes(void **state)
 	assert_null(ix.media_type);
 	assert_string_equal(ix.manifests[0].annotations.keys.v[0],
 			    "org.opencontainers.image.ref.name");
-	assert_string_equal(cb_strmap_get(&ix.manifests[0].annotations,
-					  "org.opencontainers.image.ref.name"),
-			    "1.0");
+	assert_string_equal(
+		cb_strmap_get(&ix.manifests[0].annotations, "org.opencontainers.image.ref.name"),
+		"1.0");
 	json = image_index_to_json(&ix);
 	assert_string_equal(json, oci);
 	free(json);

@@ -330,7 +330,8 @@ static void test_killed_preparer_cleaned(void **state)
 	 */
 	for (int ms = 0; count_entries("store/tmp") == 0; ms++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
-			fail_msg("the preparer ended (status %#x) before it made a temp dir", status);
+			fail_msg("the preparer ended (status %#x) before it made a temp dir",
+				 status);
 		if (ms >= 30000) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -352,7 +353,7 @@ static void test_killed_preparer_cleaned(void **state)
 /* A hostile layer in the store: prepare refuses it, nothing escapes, the store stays clean. */
 static void test_hostile_layer_refused(void **state)
 {
-	struct lt_tar t = { CB_STRBUF_INIT };
+	struct lt_tar t = {CB_STRBUF_INIT};
 	struct layer_store *s;
 	struct blob_writer *w;
 	struct cb_digest blob, c;
@@ -385,6 +386,7 @@ static void test_hostile_layer_refused(void **state)
 	layer_store_close(s);
 }
 
-CB_TEST_MAIN(cmocka_unit_test(test_chain_id), cmocka_unit_test(test_hostile_layer_refused), cmocka_unit_test(test_prepare_and_lowerdirs),
-	     cmocka_unit_test(test_diff_id_mismatch), cmocka_unit_test(test_concurrent_prepare),
+CB_TEST_MAIN(cmocka_unit_test(test_chain_id), cmocka_unit_test(test_hostile_layer_refused),
+	     cmocka_unit_test(test_prepare_and_lowerdirs), cmocka_unit_test(test_diff_id_mismatch),
+	     cmocka_unit_test(test_concurrent_prepare),
 	     cmocka_unit_test(test_killed_preparer_cleaned), cmocka_unit_test(test_progress))

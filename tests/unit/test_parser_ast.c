@@ -824,9 +824,11 @@ static void test_nul_bytes(void **state)
 	static const char in_run[] = "FROM a\nRUN echo \0 x\n";
 	static const char in_cont[] = "FROM a\nRUN echo \\\n \0\n";
 	static const char in_heredoc[] = "FROM a\nCOPY <<EOF /x\na\0b\nEOF\n";
-	static const char utf16[] = "\xFF\xFE" "F\0R\0O\0M\0 \0a\0\n\0";
+	static const char utf16[] = "\xFF\xFE"
+				    "F\0R\0O\0M\0 \0a\0\n\0";
 	static const char in_comment[] = "FROM a\n# c\0d\nRUN x\n";
-	const char *msg = "NUL byte in the Dockerfile (is it UTF-16 or binary? it must be UTF-8 text)";
+	const char *msg =
+		"NUL byte in the Dockerfile (is it UTF-16 or binary? it must be UTF-8 text)";
 	struct cb_error *err = NULL;
 	struct df_ast *ast;
 	char want[128];
@@ -1010,14 +1012,16 @@ CB_TEST_MAIN(
 	cmocka_unit_test(test_json_invalid_falls_back_to_shell),
 	cmocka_unit_test(test_json_non_strings_error),
 	cmocka_unit_test(test_json_go_decoder_quirks),
-	cmocka_unit_test(test_dump_instruction_forms), cmocka_unit_test(test_dump_json_trailing_text),
-	cmocka_unit_test(test_dump_flags_escape_directive), cmocka_unit_test(test_dump_flags_quoting),
-	cmocka_unit_test(test_dump_case_and_kelvin), cmocka_unit_test(test_dump_unicode_case),
-	cmocka_unit_test(test_env_label_errors), cmocka_unit_test(test_parse_words_vectors),
+	cmocka_unit_test(test_dump_instruction_forms),
+	cmocka_unit_test(test_dump_json_trailing_text),
+	cmocka_unit_test(test_dump_flags_escape_directive),
+	cmocka_unit_test(test_dump_flags_quoting), cmocka_unit_test(test_dump_case_and_kelvin),
+	cmocka_unit_test(test_dump_unicode_case), cmocka_unit_test(test_env_label_errors),
+	cmocka_unit_test(test_parse_words_vectors),
 	cmocka_unit_test(test_parse_words_escape_and_quotes),
 	cmocka_unit_test(test_node_dump_single), cmocka_unit_test(test_line_ranges),
-	cmocka_unit_test(test_line_ranges_buildkit_testfile),
-	cmocka_unit_test(test_nul_bytes), cmocka_unit_test(test_line_length_limit),
+	cmocka_unit_test(test_line_ranges_buildkit_testfile), cmocka_unit_test(test_nul_bytes),
+	cmocka_unit_test(test_line_length_limit),
 	cmocka_unit_test(test_line_length_limit_in_continuation_and_heredoc),
 	cmocka_unit_test(test_no_instructions), cmocka_unit_test(test_error_names_file_and_line),
 	cmocka_unit_test(test_buffer_not_nul_terminated), cmocka_unit_test(test_buildkit_testfiles),

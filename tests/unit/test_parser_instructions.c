@@ -455,8 +455,7 @@ static void test_run_flag_check_order(void **state)
 	one_err("RUN --security=x --network=y --mount=from=$S cmd",
 		"'from' doesn't support variable expansion, define alias stage instead");
 	/* a wrong mount value waits for dispatch: the network is the first error */
-	one_err("RUN --security=x --network=y --mount=type=nope cmd",
-		"invalid network mode \"y\"");
+	one_err("RUN --security=x --network=y --mount=type=nope cmd", "invalid network mode \"y\"");
 	one_err("RUN --security=x --network=y cmd", "invalid network mode \"y\"");
 }
 

@@ -837,9 +837,10 @@ static void test_utf8(void **state)
 static void test_expansion_limits(void **state)
 {
 	struct shell_lex lex = SHELL_LEX_INIT;
-	const char *const env[] = { "F=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-				    NULL };
+	const char *const env[] = {
+		"F=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		NULL};
 	const char *word = "${F//a/${F//a/${F//a/${F//a/$F}}}}";
 	cleanup_free char *msg = NULL;
 	cleanup_free char *got = NULL;
@@ -955,15 +956,16 @@ static void test_vectors_buildkit_fuzz(void **state)
 		cb_error_free(&err);
 		cb_strvec_clear(&env);
 		if (strcmp(got.buf, want))
-			fail_msg("%s: BuildKit gives\n%s\ncbuild gives\n%s", in_path, want, got.buf);
+			fail_msg("%s: BuildKit gives\n%s\ncbuild gives\n%s", in_path, want,
+				 got.buf);
 		cb_strbuf_release(&got);
 		n++;
 	}
 	assert_true(n >= 100);
 }
 
-CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word),
-	     cmocka_unit_test(test_expansion_limits), cmocka_unit_test(test_fields_nested_buffer_quirk),
+CB_TEST_MAIN(cmocka_unit_test(test_vectors_process_word), cmocka_unit_test(test_expansion_limits),
+	     cmocka_unit_test(test_fields_nested_buffer_quirk),
 	     cmocka_unit_test(test_vectors_buildkit_fuzz),
 	     cmocka_unit_test(test_vectors_defective_case_corrected),
 	     cmocka_unit_test(test_vectors_envvar), cmocka_unit_test(test_vectors_words),

@@ -91,11 +91,11 @@ static void test_parse(void **state)
 	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
 		const struct parse_case *c = &parse_cases[i];
 		struct cb_error *err = NULL;
-		struct image_ref r;
+		struct registry_ref r;
 		char *name, *all;
 
 		if (c->err) {
-			if (image_ref_parse(c->input, &r, &err) == 0)
+			if (registry_ref_parse(c->input, &r, &err) == 0)
 				fail_msg("`%s` parsed; want `%s`", c->input, c->err);
 			if (strcmp(cb_error_msg(err), c->err))
 				fail_msg("`%s`: got `%s`, want `%s`", c->input, cb_error_msg(err),
@@ -103,10 +103,10 @@ static void test_parse(void **state)
 			cb_error_free(&err);
 			continue;
 		}
-		if (image_ref_parse(c->input, &r, &err) < 0)
+		if (registry_ref_parse(c->input, &r, &err) < 0)
 			fail_msg("`%s`: %s", c->input, cb_error_msg(err));
-		name = image_ref_name(&r);
-		all = image_ref_string(&r);
+		name = registry_ref_name(&r);
+		all = registry_ref_string(&r);
 		if (strcmp(name, c->name) || strcmp(r.domain, c->domain) || strcmp(all, c->input) ||
 		    (c->tag ? !r.tag || strcmp(r.tag, c->tag) : r.tag != NULL) ||
 		    (c->digest ? !r.digest || strcmp(r.digest, c->digest) : r.digest != NULL))
@@ -115,7 +115,7 @@ static void test_parse(void **state)
 				 r.digest ? r.digest : "-", all);
 		free(name);
 		free(all);
-		image_ref_release(&r);
+		registry_ref_release(&r);
 	}
 }
 
@@ -123,13 +123,13 @@ static void test_name_length(void **state)
 {
 	struct cb_strbuf sb = CB_STRBUF_INIT;
 	struct cb_error *err = NULL;
-	struct image_ref r;
+	struct registry_ref r;
 
 	(void)state;
 	for (int i = 0; i < 128; i++)
 		cb_strbuf_addstr(&sb, "a/");
 	cb_strbuf_addstr(&sb, "a:tag");
-	assert_int_equal(image_ref_parse(sb.buf, &r, &err), -1);
+	assert_int_equal(registry_ref_parse(sb.buf, &r, &err), -1);
 	assert_string_equal(cb_error_msg(err),
 			    "repository name must not be more than 255 characters");
 	cb_error_free(&err);
@@ -137,10 +137,10 @@ static void test_name_length(void **state)
 	for (int i = 0; i < 127; i++)
 		cb_strbuf_addstr(&sb, "a/");
 	cb_strbuf_addstr(&sb, "a:tag-puts-this-over-max");
-	assert_int_equal(image_ref_parse(sb.buf, &r, &err), 0);
+	assert_int_equal(registry_ref_parse(sb.buf, &r, &err), 0);
 	assert_string_equal(r.domain, "a");
 	assert_string_equal(r.tag, "tag-puts-this-over-max");
-	image_ref_release(&r);
+	registry_ref_release(&r);
 	cb_strbuf_release(&sb);
 }
 
@@ -177,20 +177,20 @@ static void test_normalize(void **state)
 	for (size_t i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
 		const struct norm_case *c = &norm_cases[i];
 		struct cb_error *err = NULL;
-		char *got = image_ref_normalize(c->input, &err), *fam;
-		struct image_ref r;
+		char *got = registry_ref_normalize(c->input, &err), *fam;
+		struct registry_ref r;
 
 		if (!got)
 			fail_msg("`%s`: %s", c->input, cb_error_msg(err));
 		if (strcmp(got, c->want))
 			fail_msg("`%s`: got `%s`, want `%s`", c->input, got, c->want);
-		assert_int_equal(image_ref_parse(got, &r, &err), 0);
-		fam = image_ref_familiar_string(&r);
+		assert_int_equal(registry_ref_parse(got, &r, &err), 0);
+		fam = registry_ref_familiar_string(&r);
 		if (strcmp(fam, c->familiar))
 			fail_msg("`%s`: familiar `%s`, want `%s`", c->input, fam, c->familiar);
 		free(fam);
 		free(got);
-		image_ref_release(&r);
+		registry_ref_release(&r);
 	}
 }
 
@@ -227,17 +227,17 @@ static void test_normalize_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		struct cb_error *err = NULL;
-		struct image_ref r;
+		struct registry_ref r;
 		char *want;
 
-		if (image_ref_parse_normalized(bad_names[i].input, &r, &err) == 0)
+		if (registry_ref_parse_normalized(bad_names[i].input, &r, &err) == 0)
 			fail_msg("`%s` parsed as `%s/%s`", bad_names[i].input, r.domain, r.path);
 		if (strcmp(cb_error_msg(err), bad_names[i].err))
 			fail_msg("`%s`: got `%s`, want `%s`", bad_names[i].input, cb_error_msg(err),
 				 bad_names[i].err);
 		cb_error_free(&err);
-		/* image_ref_normalize names the input first. */
-		assert_null(image_ref_normalize(bad_names[i].input, &err));
+		/* registry_ref_normalize names the input first. */
+		assert_null(registry_ref_normalize(bad_names[i].input, &err));
 		want = xasprintf("invalid reference `%s`: %s", bad_names[i].input,
 				 bad_names[i].err);
 		assert_string_equal(cb_error_msg(err), want);
@@ -249,12 +249,12 @@ static void test_normalize_errors(void **state)
 static void test_tag_valid(void **state)
 {
 	(void)state;
-	assert_true(image_ref_tag_valid("latest"));
-	assert_true(image_ref_tag_valid("_x.Y-1"));
-	assert_false(image_ref_tag_valid(".x"));
-	assert_false(image_ref_tag_valid("-x"));
-	assert_false(image_ref_tag_valid(""));
-	assert_false(image_ref_tag_valid("a/b"));
+	assert_true(registry_ref_tag_valid("latest"));
+	assert_true(registry_ref_tag_valid("_x.Y-1"));
+	assert_false(registry_ref_tag_valid(".x"));
+	assert_false(registry_ref_tag_valid("-x"));
+	assert_false(registry_ref_tag_valid(""));
+	assert_false(registry_ref_tag_valid("a/b"));
 }
 
 CB_TEST_MAIN(cmocka_unit_test(test_parse), cmocka_unit_test(test_name_length),
