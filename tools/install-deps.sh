@@ -10,7 +10,7 @@ set -eu
 BUILD_PKGS="gcc make cmake pkg-config libarchive-dev libssl-dev libjansson-dev
   libcurl4-openssl-dev libzstd-dev zlib1g-dev libseccomp-dev libisal-dev libcmocka-dev
   busybox-static musl-tools libpcre2-dev"
-TEST_PKGS="clang libclang-rt-14-dev python3 git docker-registry skopeo umoci apache2-utils openssl curl
+TEST_PKGS="clang clang-format libclang-rt-14-dev python3 git docker-registry skopeo umoci apache2-utils openssl curl
   busybox-static hyperfine podman buildah pigz zstd jq attr util-linux runc"
 GCC_BASE_PKGS="debootstrap"
 RUNTIME_PKGS="passt"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install dependencies, build with
-# -Werror, run every unit and integration test, then the unit tests again
+# -Werror, run every unit and integration test, check the format
+# (clang-format, the `format-check` target), then the unit tests again
 # under ASan+UBSan, then the fuzz targets over their corpora.  Ends with
 # ctest's summary line of each stage, then one line per check that was not
 # applicable on this machine (a kernel feature it lacks), with the reason.
@@ -44,6 +45,22 @@ echo "== build (-Werror)"
 cmake -S . -B build-ci -DCB_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-ci -j "$jobs" >/dev/null
 run_ctest "tests" build-ci
+
+echo "== format check (clang-format, .clang-format)"
+if ! command -v clang-format >/dev/null; then
+	status=1
+	summary="${summary}format: clang-format is not installed (tools/install-deps.sh test)
+"
+elif cmake --build build-ci --target format-check >build-ci/format.log 2>&1; then
+	summary="${summary}format: every source file is formatted
+"
+else
+	status=1
+	grep -E 'warning: code should be clang-formatted|error' build-ci/format.log | head -n 40
+	files=$(grep -oE '^[^:]+\.[ch]:' build-ci/format.log | sort -u | wc -l)
+	summary="${summary}format: $files files differ from clang-format (cmake --build build-ci --target format)
+"
+fi
 
 echo "== unit tests under ASan+UBSan"
 cmake -S . -B build-asan -DCB_WERROR=ON -DCB_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug >/dev/null
