@@ -174,3 +174,16 @@ int cli_parse_epoch(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+int cli_network(const char *arg, bool run, enum runtime_network *out)
+{
+	if (!strcmp(arg, "default") || (run && !strcmp(arg, "bridge")))
+		*out = RUNTIME_NETWORK_PRIVATE;
+	else if (!strcmp(arg, "host"))
+		*out = RUNTIME_NETWORK_HOST;
+	else if (!strcmp(arg, "none"))
+		*out = RUNTIME_NETWORK_NONE;
+	else
+		return -1;
+	return 0;
+}

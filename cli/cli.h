@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "runtime.h"
+
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
@@ -127,6 +129,12 @@ int cli_source_date_epoch(int64_t *out);
 /* The same for a value s (NULL or "" = unset): seconds, decimal, not negative. */
 int cli_parse_epoch(const char *s, int64_t *out);
 bool cli_parse_u64(const char *s, uint64_t *out);
+/*
+ * --network's value into *out: `default` (the private network), `host` or
+ * `none`, and for `run` also docker run's `bridge` (its name for the
+ * default); -1 when it is none of those.
+ */
+int cli_network(const char *arg, bool run, enum runtime_network *out);
 
 int cmd_parse(int argc, char **argv);
 int cmd_debug(int argc, char **argv);

@@ -330,13 +330,7 @@ static int apply_option(const struct cli_command *cmd, struct build_cli *c, int 
 	case OPT_PLATFORM:
 		return 0; /* checked against the host after parsing */
 	case OPT_NETWORK:
-		if (!strcmp(arg, "default"))
-			c->o.network = RUNTIME_NETWORK_PRIVATE;
-		else if (!strcmp(arg, "host"))
-			c->o.network = RUNTIME_NETWORK_HOST;
-		else if (!strcmp(arg, "none"))
-			c->o.network = RUNTIME_NETWORK_NONE;
-		else
+		if (cli_network(arg, false, &c->o.network) < 0)
 			return cli_usage_error(
 				cmd, "--network must be default, host or none, not `%s`", arg);
 		return 0;

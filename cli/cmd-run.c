@@ -400,15 +400,7 @@ static int apply_option(struct run_opts *o, int c, const char *arg, struct cb_er
 		return 0;
 	case OPT_NETWORK:
 		/* docker run's names: bridge (its default; "default" says the same), host, none */
-		if (!strcmp(arg, "bridge") || !strcmp(arg, "default"))
-			o->spec.network = RUNTIME_NETWORK_PRIVATE;
-		else if (!strcmp(arg, "host"))
-			o->spec.network = RUNTIME_NETWORK_HOST;
-		else if (!strcmp(arg, "none"))
-			o->spec.network = RUNTIME_NETWORK_NONE;
-		else
-			return -1;
-		return 0;
+		return cli_network(arg, true, &o->spec.network);
 	case 'v':
 		return parse_volume(o, arg);
 	case OPT_MOUNT:
