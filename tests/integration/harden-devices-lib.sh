@@ -130,7 +130,7 @@ check_standard() {
 	# no controlling terminal yet: the tty driver's ENXIO, past the device policy
 	expect_value open:/dev/tty ENXIO
 	"$@" sh -c 'echo x >/dev/null && head -c 16 /dev/urandom | wc -c && head -c 3 /dev/zero | wc -c;
-		echo x 2>&1 >/dev/full' >"$T/out" 2>&1 || true
+		echo x 2>&1 >/dev/full' >"$T/out" 2>"$T/err" || true
 	[ "$(head -n 2 "$T/out" | tr '\n' ' ')" = "16 3 " ] || fail "reading devices: $(cat "$T/out")"
 	contains "$T/out" "No space left on device"
 	# a pseudo-terminal: /dev/ptmx, its /dev/pts/N as the controlling tty, /dev/tty
