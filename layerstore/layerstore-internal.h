@@ -337,8 +337,18 @@ struct applier {
 	int retired_fd;		  /* a cached fd dropped while the current entry uses it */
 	struct applier_dir *dirs; /* directory metadata applied at the end */
 	size_t ndirs, adirs;
-	struct strset *created; /* names created by this layer (delete mode only) */
+	struct strset *created;	  /* names created by this layer (delete mode only) */
+	struct depth_map *depths; /* directories' depths below the root (tarapply-depth.c) */
 };
+
+/*
+ * tarapply-depth.c: an entry more than LAYER_DEPTH_MAX directories below
+ * the root, counted on the tree (a layer's symlinks can make it far deeper
+ * than its names), is refused.  dirfd is the entry's parent, `dir` its name.
+ */
+#define LAYER_DEPTH_MAX 2048
+int applier_check_depth(struct applier *ap, int dirfd, const char *dir, struct cb_error **err);
+void applier_depths_free(struct applier *ap);
 
 void applier_init(struct applier *ap, int rootfd, const struct layer_apply_opts *o);
 void applier_release(struct applier *ap);

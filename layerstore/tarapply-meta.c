@@ -183,6 +183,7 @@ void applier_release(struct applier *ap)
 	ap->ndirs = ap->adirs = 0;
 	strset_free(ap->created);
 	ap->created = NULL;
+	applier_depths_free(ap);
 }
 
 int applier_record(struct applier *ap, const char *name, struct cb_error **err)

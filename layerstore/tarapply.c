@@ -121,6 +121,10 @@ static int parent_of(struct applier *ap, const char *path, const char **base, bo
 		fd = layer_resolve_dir(ap->rootfd, dir, create, err);
 		if (fd < 0)
 			return -1;
+		if (applier_check_depth(ap, fd, dir, err) < 0) {
+			close(fd);
+			return -1;
+		}
 		applier_uncache(ap);
 		ap->cache_dir = steal_pointer(&dir);
 		ap->cache_fd = fd;
