@@ -71,6 +71,19 @@ static bool lookup_id(const char *file, const char *name, unsigned *id, unsigned
 	return false;
 }
 
+/* name's ids from the destination's file (/etc/passwd or /etc/group), when both are there. */
+static int lookup_in(struct copy_op *op, const char *path, const char *name, unsigned *id,
+		     unsigned *gid, struct cb_error **err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	int r = stackfs_read_file(&op->dest, path, PASSWD_MAX, &text, &len, err);
+
+	if (r > 0)
+		lookup_id(text, name, id, gid);
+	return r < 0 ? -1 : 0;
+}
+
 static bool all_digits(const char *s)
 {
 	return *s && strspn(s, "0123456789") == strlen(s);
@@ -87,27 +100,13 @@ static int resolve_chown(struct copy_op *op, const char *spec, struct cb_error *
 		*group++ = '\0';
 	if (all_digits(user)) {
 		uid = gid = (unsigned)strtoul(user, NULL, 10);
-	} else if (*user) {
-		cleanup_free char *passwd = NULL;
-		size_t len;
-		int r = stackfs_read_file(&op->dest, "/etc/passwd", PASSWD_MAX, &passwd, &len, err);
-
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			lookup_id(passwd, user, &uid, &gid);
+	} else if (*user && lookup_in(op, "/etc/passwd", user, &uid, &gid, err) < 0) {
+		return -1;
 	}
 	if (group && all_digits(group)) {
 		gid = (unsigned)strtoul(group, NULL, 10);
-	} else if (group && *group) {
-		cleanup_free char *groups = NULL;
-		size_t len;
-		int r = stackfs_read_file(&op->dest, "/etc/group", PASSWD_MAX, &groups, &len, err);
-
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			lookup_id(groups, group, &gid, NULL);
+	} else if (group && *group && lookup_in(op, "/etc/group", group, &gid, NULL, err) < 0) {
+		return -1;
 	}
 	op->chown = true;
 	op->uid = uid;
