@@ -165,19 +165,27 @@ int net_host_family(void)
 /*
  * What pasta can carry for a step of rt: the host's default route's
  * family, or AF_UNSPEC (no outbound access, *why says why) when there is
- * none, or when rootless cbuild may not open /dev/net/tun (pasta makes its
- * interface with it; some hosts keep it 0600 root's).
+ * none, or when cbuild cannot open /dev/net/tun, with which pasta makes
+ * its interface: some hosts keep it 0600 root's (rootless), a container
+ * may have no such node or a device cgroup that denies it (root too).
  */
 int net_outbound_family(const struct runtime *rt, const char **why)
 {
-	int family = net_host_family();
+	int family = net_host_family(), tun;
 
 	*why = NULL;
-	if (family == AF_UNSPEC)
+	if (family == AF_UNSPEC) {
 		*why = "the host has no default route";
-	else if (runtime_is_rootless(rt) && access("/dev/net/tun", R_OK | W_OK) < 0)
-		*why = "rootless, and /dev/net/tun is not open to this user";
-	return *why ? AF_UNSPEC : family;
+		return AF_UNSPEC;
+	}
+	tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (tun >= 0) {
+		close(tun);
+		return family;
+	}
+	*why = runtime_is_rootless(rt) ? "rootless, and /dev/net/tun is not open to this user"
+				       : "/dev/net/tun cannot be opened here";
+	return AF_UNSPEC;
 }
 
 const char *runtime_net_limit(const struct runtime *rt)

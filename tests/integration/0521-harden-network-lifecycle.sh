@@ -115,4 +115,24 @@ set -e
 BG=
 eq "cbuild run's status after SIGTERM" "$rc" 143
 no_pasta_left "after SIGTERM to cbuild run"
+
+# A host (or container) where /dev/net/tun cannot be opened, root or not:
+# the private network is lo only, with a warning, instead of every step
+# failing in pasta.  Here a tun node on a nodev mount, over /dev/net/tun in
+# a mount namespace of the test's own.
+cat >"$T/notun.sh" <<'SH'
+set -e
+mount -t tmpfs -o nodev tmpfs "$1"
+mknod "$1/tun" c 10 200
+mount --bind "$1/tun" /dev/net/tun
+shift
+exec "$@"
+SH
+mkdir "$T/nodev"
+unshare -m sh "$T/notun.sh" "$T/nodev" "$CBUILD" --root "$ROOT" run --rm busybox:test \
+	sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "' >"$T/out" 2>"$T/err" ||
+	fail "cbuild run without a usable /dev/net/tun failed: $(cat "$T/err")"
+contains "$T/err" "warning: no outbound network: /dev/net/tun cannot be opened here"
+[ "$(cat "$T/out")" = lo ] || fail "without /dev/net/tun: interfaces $(cat "$T/out"), want lo only"
+no_pasta_left "after a run without /dev/net/tun"
 finish
