@@ -483,9 +483,17 @@ static void watch_cancel(struct build *b)
 	for (;;) {
 		int n = poll(p, b->o->cancel_fd >= 0 ? 3 : 2, -1);
 
-		if (n < 0 && errno == EINTR)
+		/*
+		 * Never give up on a failed poll (ENOMEM): stage threads may be
+		 * waiting for a network only this thread makes.  The fds are
+		 * ours and valid, so nothing else can fail here for long.
+		 */
+		if (n < 0) {
+			if (errno != EINTR)
+				usleep(1000);
 			continue;
-		if (n < 0 || (p[0].revents & POLLIN))
+		}
+		if (p[0].revents & POLLIN)
 			return;
 		if (p[1].revents)
 			build_networks_serve(b);

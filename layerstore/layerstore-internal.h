@@ -348,6 +348,11 @@ struct applier {
  */
 #define LAYER_DEPTH_MAX 2048
 int applier_check_depth(struct applier *ap, int dirfd, const char *dir, struct cb_error **err);
+/*
+ * Forget the counted depths: apply removed directories, whose inode
+ * numbers the file system may give to new ones anywhere.
+ */
+void applier_depths_forget(struct applier *ap);
 void applier_depths_free(struct applier *ap);
 
 void applier_init(struct applier *ap, int rootfd, const struct layer_apply_opts *o);

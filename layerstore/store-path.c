@@ -306,20 +306,41 @@ static int root_make(const char *root, bool *made, struct cb_error **err)
 }
 
 /*
- * Only the caller may write to the root: its owner must be the caller
- * (euid), no group or other write bit.  A root that is a symlink is
- * followed (the user's choice), but only one the caller or root owns.
+ * Open the root.  A root that is a symlink is followed (the user's
+ * choice), but only one the caller or root owns; one that is not is
+ * opened without following anything and must still be what lstat saw, so
+ * a directory swapped for a symlink in between (in a shared /tmp) is
+ * refused, not followed.
+ */
+static int root_open(const char *root, struct cb_error **err)
+{
+	unsigned me = (unsigned)geteuid();
+	cleanup_close int fd = -1;
+	struct stat l, st;
+
+	if (lstat(root, &l) < 0)
+		return cb_error_set(err, errno, "open store `%s`", root);
+	if (S_ISLNK(l.st_mode) && l.st_uid != me && l.st_uid != 0)
+		return error_coded(err, EPERM,
+				   "store root `%s` is a symlink owned by uid %u, not by you "
+				   "(uid %u) or root",
+				   root, (unsigned)l.st_uid, me);
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (S_ISLNK(l.st_mode) ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return cb_error_set(err, errno, "open store `%s`", root);
+	if (!S_ISLNK(l.st_mode) &&
+	    (fstat(fd, &st) < 0 || st.st_dev != l.st_dev || st.st_ino != l.st_ino))
+		return error_coded(err, EXDEV, "store root `%s` changed while it was opened", root);
+	return steal_fd(&fd);
+}
+
+/* Only the caller may write to the root: owned by the caller (euid), no group or other write bit.
  */
 static int root_trusted(const char *root, int fd, struct cb_error **err)
 {
 	unsigned me = (unsigned)geteuid();
 	struct stat st;
 
-	if (lstat(root, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != me && st.st_uid != 0)
-		return error_coded(err, EPERM,
-				   "store root `%s` is a symlink owned by uid %u, not by you "
-				   "(uid %u) or root",
-				   root, (unsigned)st.st_uid, me);
 	if (fstat(fd, &st) < 0)
 		return cb_error_set(err, errno, "stat store root `%s`", root);
 	if (st.st_uid != me)
@@ -339,9 +360,9 @@ int store_root_open(const char *root, struct cb_error **err)
 
 	if (root_make(root, &made, err) < 0)
 		return cb_error_wrap(err, "create store `%s`", root);
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = root_open(root, err);
 	if (fd < 0)
-		return cb_error_set(err, errno, "open store `%s`", root);
+		return -1;
 	/* ours and new: 0700 whatever the umask left */
 	if (made && fchmod(fd, 0700) < 0)
 		return cb_error_set(err, errno, "chmod store `%s`", root);

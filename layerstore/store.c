@@ -367,11 +367,14 @@ int store_cleanup_dead(struct layer_store *s, struct cb_error **err)
 {
 	struct cb_strvec tmp = CB_STRVEC_INIT, leases = CB_STRVEC_INIT;
 	cleanup_close int tmpfd = store_openat(s, "tmp", O_RDONLY | O_DIRECTORY, 0);
-	cleanup_close int leasefd = store_openat(s, "leases", O_RDONLY | O_DIRECTORY, 0);
+	int tmp_errno = errno;
+	cleanup_close int leasefd =
+		tmpfd < 0 ? -1 : store_openat(s, "leases", O_RDONLY | O_DIRECTORY, 0);
 	int ret = -1;
 
 	if (tmpfd < 0 || leasefd < 0) {
-		store_path_error(s, err, errno, "open", tmpfd < 0 ? "tmp" : "leases");
+		store_path_error(s, err, tmpfd < 0 ? tmp_errno : errno, "open",
+				 tmpfd < 0 ? "tmp" : "leases");
 		goto out;
 	}
 	if (store_list_dir(s, "tmp", &tmp, err) < 0 ||

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +93,16 @@ static int depth_map_new(struct applier *ap, struct cb_error **err)
 	ap->depths->root_dev = st.st_dev;
 	ap->depths->root_ino = st.st_ino;
 	return 0;
+}
+
+void applier_depths_forget(struct applier *ap)
+{
+	struct depth_map *m = ap->depths;
+
+	if (m && m->n) {
+		memset(m->slots, 0, m->cap * sizeof(*m->slots));
+		m->n = 0;
+	}
 }
 
 void applier_depths_free(struct applier *ap)

@@ -381,6 +381,7 @@ int applier_clear_dir(struct applier *ap, int dfd, const char *dir, struct cb_er
 			continue;
 		if (cb_rm_rf(dirfd(d), de->d_name, err) < 0)
 			return cb_error_wrap(err, "opaque directory `%s`", dir);
+		applier_depths_forget(ap);
 	}
 	if (errno)
 		return cb_error_set(err, errno, "opaque directory `%s`: read", dir);

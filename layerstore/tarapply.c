@@ -171,6 +171,7 @@ static int clear_slot(struct applier *ap, int dirfd, const char *base, bool keep
 	if (S_ISDIR(st.st_mode)) {
 		if (cb_rm_rf(dirfd, base, err) < 0)
 			return cb_error_wrap(err, "entry `%s`: replace directory", name);
+		applier_depths_forget(ap); /* its inode numbers may come back elsewhere */
 	} else if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT) {
 		return cb_error_set(err, errno, "entry `%s`: replace", name);
 	}

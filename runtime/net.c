@@ -73,11 +73,18 @@ struct runtime_net {
 
 /* ---- pure parts (unit-tested) ---- */
 
+/* A route that carries packets: up, not the kernel's reject (unreachable) entry. */
+static bool route_usable(unsigned flags)
+{
+	return (flags & 0x1 /* RTF_UP */) && !(flags & 0x200 /* RTF_REJECT */);
+}
+
 bool net_route_has_default(const char *table, int family)
 {
 	for (const char *l = table ? table : ""; *l;) {
 		size_t n = strcspn(l, "\n");
-		char line[512], dst[40] = "", mask[16] = "", plen[4] = "";
+		char line[512], dst[40] = "", mask[16] = "", plen[4] = "", dev[32] = "";
+		unsigned flags = 0;
 
 		/* one line at a time: sscanf's blanks would run on into the next */
 		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
@@ -85,13 +92,23 @@ bool net_route_has_default(const char *table, int family)
 		l += n + (l[n] == '\n');
 		if (family == AF_INET) {
 			/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
-			if (sscanf(line, "%*s %15s %*s %*s %*s %*s %*s %15s", dst, mask) == 2 &&
-			    !strcmp(dst, "00000000") && !strcmp(mask, "00000000"))
+			if (sscanf(line, "%*s %15s %*s %x %*s %*s %*s %15s", dst, &flags, mask) ==
+				    3 &&
+			    !strcmp(dst, "00000000") && !strcmp(mask, "00000000") &&
+			    route_usable(flags))
 				return true;
-		} else if (sscanf(line, "%39s %3s", dst, plen) == 2 && strlen(dst) == 32 &&
-			   strspn(dst, "0") == 32 && !strcmp(plen, "00")) {
-			return true; /* destination ::, prefix length 0 */
+			continue;
 		}
+		/*
+		 * Destination, prefix length, source, its length, next hop,
+		 * metric, refcnt, use, flags, device.  Every table holds a `::/0`
+		 * reject entry on lo (the kernel's null entry): not a route.
+		 */
+		if (sscanf(line, "%39s %3s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
+			   dev) == 4 &&
+		    strlen(dst) == 32 && strspn(dst, "0") == 32 && !strcmp(plen, "00") &&
+		    route_usable(flags) && strcmp(dev, "lo"))
+			return true;
 	}
 	return false;
 }
@@ -196,7 +213,7 @@ const char *runtime_net_limit(const struct runtime *rt)
 	return why;
 }
 
-/* The absolute path of pasta on $PATH (the caller's), or NULL. */
+/* The absolute path of pasta on $PATH's absolute entries (the caller's), or NULL. */
 static char *find_pasta(void)
 {
 	const char *path = getenv("PATH");
@@ -204,8 +221,12 @@ static char *find_pasta(void)
 	char *save = NULL;
 
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = xasprintf("%s/pasta", *d ? d : ".");
+		char *p;
 
+		/* a relative entry names the current directory's: never run as root from there */
+		if (*d != '/')
+			continue;
+		p = xasprintf("%s/pasta", d);
 		if (access(p, X_OK) == 0)
 			return p;
 		free(p);
@@ -440,8 +461,8 @@ struct runtime_net *runtime_net_new(struct runtime *rt, enum runtime_network mod
 	}
 	if (family == AF_UNSPEC)
 		return net;
+	/* route_fd is the helper's now, closed by runtime_net_free() too on failure */
 	if (net_helper_start(family, net->netns_fd, NULL, NULL, route_fd, &net->helper, err) < 0) {
-		close(route_fd);
 		runtime_net_free(net);
 		return NULL;
 	}

@@ -135,4 +135,13 @@ unshare -m sh "$T/notun.sh" "$T/nodev" "$CBUILD" --root "$ROOT" run --rm busybox
 contains "$T/err" "warning: no outbound network: /dev/net/tun cannot be opened here"
 [ "$(cat "$T/out")" = lo ] || fail "without /dev/net/tun: interfaces $(cat "$T/out"), want lo only"
 no_pasta_left "after a run without /dev/net/tun"
+
+# pasta runs as root: a relative $PATH entry (the current directory's) is
+# never searched for it
+mkdir "$T/cwd"
+printf '#!/bin/sh\ntouch %s/fake-ran\nexit 1\n' "$T" >"$T/cwd/pasta"
+chmod 755 "$T/cwd/pasta"
+(cd "$T/cwd" && PATH=".:$PATH" "$CBUILD" --root "$ROOT" run --rm busybox:test true) 2>"$T/err" ||
+	fail "cbuild run with . first on PATH failed: $(cat "$T/err")"
+[ ! -e "$T/fake-ran" ] || fail "cbuild ran ./pasta from a relative PATH entry"
 finish

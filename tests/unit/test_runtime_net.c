@@ -34,7 +34,17 @@ static const char route6_default[] =
 	"fd000000000000000000000000000001 00000400 00000001 00000000 00000003     eth0\n";
 static const char route6_none[] =
 	"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 "
-	"00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n";
+	"00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
+	/* every table's null entry: ::/0, RTF_REJECT | RTF_NONEXTHOP, on lo */
+	"00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	"00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n";
+/* a default route that is down, and an `unreachable default` */
+static const char route6_down[] =
+	"00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	"fd000000000000000000000000000001 00000400 00000003 00000000 00000002     eth0\n";
+static const char route4_reject[] =
+	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	"*\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n";
 
 static void test_default_route(void **state)
 {
@@ -44,6 +54,8 @@ static void test_default_route(void **state)
 	assert_false(net_route_has_default("", AF_INET));
 	assert_true(net_route_has_default(route6_default, AF_INET6));
 	assert_false(net_route_has_default(route6_none, AF_INET6));
+	assert_false(net_route_has_default(route6_down, AF_INET6));
+	assert_false(net_route_has_default(route4_reject, AF_INET));
 	/* the header line alone, and a truncated line */
 	assert_false(net_route_has_default("Iface\tDestination\n", AF_INET));
 	assert_false(net_route_has_default("eth0\t00000000", AF_INET));
