@@ -224,6 +224,41 @@ static unsigned v2_available(const char *mount)
 	return controller_bits(buf, strlen(buf)) & (CG_MEMORY | CG_PIDS | CG_CPU);
 }
 
+/*
+ * Can a device program be attached below the parent?  Not when an
+ * ancestor holds one attached without BPF_F_ALLOW_MULTI (an older runtime's
+ * container, say): then every step's attach would fail with EPERM, so the
+ * sandbox falls back to nodev mounts instead, the ancestor's own policy
+ * still in force.  One attach to a probe cgroup, made and removed here;
+ * other failures are left to the steps, which report them.
+ */
+static bool v2_devices_attachable(const struct cgroup_manager *m)
+{
+	struct cb_error *lerr = NULL;
+	cleanup_free char *probe = NULL;
+	int fd, rc = 0;
+
+	if (cg_mkdir_p(m->hier[0].base, &lerr) < 0) {
+		cb_error_free(&lerr);
+		return true;
+	}
+	probe = xasprintf("%s/devices-probe.%d", m->hier[0].base, (int)getpid());
+	if (mkdir(probe, 0755) < 0)
+		return true;
+	fd = open(probe, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = dev_bpf_attach(m->dev_prog_fd, fd, probe, &lerr);
+		close(fd);
+	}
+	rmdir(probe);
+	if (rc < 0 && lerr->code == EPERM) {
+		cb_error_free(&lerr);
+		return false;
+	}
+	cb_error_free(&lerr);
+	return true;
+}
+
 static int detect_v2(const struct cg_mount *mounts, size_t n, const char *root, const char *parent,
 		     struct cgroup_manager *m, struct cb_error **err)
 {
@@ -251,6 +286,10 @@ static int detect_v2(const struct cg_mount *mounts, size_t n, const char *root, 
 
 		m->dev_prog_fd = dev_bpf_load(&lerr);
 		cb_error_free(&lerr);
+	}
+	if (m->dev_prog_fd >= 0 && !v2_devices_attachable(m)) {
+		close(m->dev_prog_fd);
+		m->dev_prog_fd = -1;
 	}
 	return 0;
 }

@@ -362,6 +362,73 @@ static void test_v2_bpf_program(void **state)
 	cgt_v2_on_private_mount("cbuild-unit-devices", v2_devices);
 }
 
+/*
+ * The child of test_v2_exclusive_ancestor, on its own cgroup2 mount: the
+ * manager's parent cgroup made first and given a device program attached
+ * without BPF_F_ALLOW_MULTI (as an older runtime's container has), so no
+ * step could attach one below it: the manager must not enforce (nodev
+ * instead), where every step used to fail with EPERM.  0 or what failed.
+ */
+static int exclusive_child(void)
+{
+	static const char dir[] = "cg2x";
+	char base[128];
+	struct cb_error *err = NULL;
+	struct cgroup_manager *m;
+	union bpf_attr attr;
+	int prog, fd, rc = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", dir, "cgroup2", 0, NULL) < 0)
+		return 9;
+	snprintf(base, sizeof(base), "%s/cbuild-unit-excl-%d", dir, (int)getpid());
+	prog = dev_bpf_load(&err);
+	if (prog < 0 || mkdir(base, 0755) < 0 || (fd = open(base, O_RDONLY | O_DIRECTORY)) < 0)
+		return 1;
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)fd;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_DEVICE; /* no flags: exclusive */
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0)
+		rc = 2;
+	close(fd);
+	close(prog);
+	m = rc ? NULL : cgt_real_manager(RUNTIME_CGROUP_V2, dir, "cbuild-unit-excl");
+	if (!rc && !m)
+		rc = 3;
+	if (m && cgroup_devices_enforced(m))
+		rc = 4;
+	if (m)
+		cgroup_manager_free(m);
+	if (rmdir(base) < 0 && !rc)
+		rc = 5;
+	umount(dir);
+	return rc;
+}
+
+static void test_v2_exclusive_ancestor(void **state)
+{
+	char why[256];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
+		cb_test_not_applicable_exit("an exclusive device program above: %s", why);
+	if (!kbpf_cgroup_device(why, sizeof(why)))
+		cb_test_not_applicable_exit("an exclusive device program above: %s", why);
+	assert_int_equal(mkdir("cg2x", 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(exclusive_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* When no cgroup enforces the policy, the sandbox must fall back to nodev mounts. */
 static bool enforced_v1(const char *mountinfo)
 {
@@ -404,4 +471,5 @@ static void test_enforced_or_nodev(void **state)
 
 CB_TEST_MAIN(cmocka_unit_test(test_docker_rule_list), cmocka_unit_test(test_effective_semantics),
 	     cmocka_unit_test(test_bpf_program), cmocka_unit_test(test_v1_devices_cgroup),
-	     cmocka_unit_test(test_v2_bpf_program), cmocka_unit_test(test_enforced_or_nodev))
+	     cmocka_unit_test(test_v2_bpf_program), cmocka_unit_test(test_v2_exclusive_ancestor),
+	     cmocka_unit_test(test_enforced_or_nodev))
