@@ -347,17 +347,23 @@ static int v2_devices(struct cgroup_manager *m, const char *dir)
 	return rc;
 }
 
-static void test_v2_bpf_program(void **state)
+/* Root, cgroup2 and a kernel that loads cgroup device programs, else skip or not applicable. */
+static void require_v2_bpf(const char *what)
 {
 	char why[256];
 
-	(void)state;
 	if (geteuid() != 0)
 		skip();
 	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
-		cb_test_not_applicable_exit("the cgroup v2 device program: %s", why);
+		cb_test_not_applicable_exit("%s: %s", what, why);
 	if (!kbpf_cgroup_device(why, sizeof(why)))
-		cb_test_not_applicable_exit("the cgroup v2 device program: %s", why);
+		cb_test_not_applicable_exit("%s: %s", what, why);
+}
+
+static void test_v2_bpf_program(void **state)
+{
+	(void)state;
+	require_v2_bpf("the cgroup v2 device program");
 	require_devices_here();
 	cgt_v2_on_private_mount("cbuild-unit-devices", v2_devices);
 }
@@ -408,25 +414,10 @@ static int exclusive_child(void)
 
 static void test_v2_exclusive_ancestor(void **state)
 {
-	char why[256];
-	int status;
-	pid_t pid;
-
 	(void)state;
-	if (geteuid() != 0)
-		skip();
-	if (!cb_test_kernel_fs("cgroup2", why, sizeof(why)))
-		cb_test_not_applicable_exit("an exclusive device program above: %s", why);
-	if (!kbpf_cgroup_device(why, sizeof(why)))
-		cb_test_not_applicable_exit("an exclusive device program above: %s", why);
+	require_v2_bpf("an exclusive device program above");
 	assert_int_equal(mkdir("cg2x", 0755), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(exclusive_child());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	cb_test_in_child(exclusive_child);
 }
 
 /* When no cgroup enforces the policy, the sandbox must fall back to nodev mounts. */
