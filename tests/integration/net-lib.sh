@@ -20,6 +20,10 @@ command -v pasta >/dev/null || skip "pasta (Debian package passt) is not install
 command -v python3 >/dev/null || skip "python3 is missing"
 command -v ip >/dev/null || skip "ip (iproute2) is missing"
 command -v pgrep >/dev/null || skip "pgrep (procps) is missing"
+# pasta makes its interface through /dev/net/tun: a kernel without TUN, or
+# a host (a container) without the node, has no private network to test
+python3 -c 'import os; os.close(os.open("/dev/net/tun", os.O_RDWR))' 2>"$T/tun.err" ||
+	not_applicable_exit "the private network needs /dev/net/tun, which does not open here: $(tail -n 1 "$T/tun.err")"
 
 net_setup() {
 	ip link set lo up
