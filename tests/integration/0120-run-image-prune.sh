@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/image-lib.sh"
-kernel_fs overlay || not_applicable_exit "image runs (overlay): $WHY"
-S=$T/store
-make_images "$T/images.tar"
+images_init
 expect_rc 0 "$CBUILD" load --root "$S" -i "$T/images.tar"
 expect_rc 0 "$CBUILD" rmi --root "$S" cfg
 mkdir "$T/sig"

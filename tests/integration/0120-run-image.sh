@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/image-lib.sh"
-kernel_fs overlay || not_applicable_exit "image runs (overlay): $WHY"
-S=$T/store
-make_images "$T/images.tar"
+images_init
 # nowd: cfg with a WorkingDir that no layer has.
 umoci config --image "$T/imgwork/oci:cfg" --tag nowd --config.workingdir /new/wd
 tar -C "$T/imgwork/oci" -cf "$T/images.tar" .

@@ -17,16 +17,6 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 export CBUILD_REGISTRY_RETRY_MS=20
 CHUNK=524288
 
-# proxy NAME ARGS...: a fault proxy in front of the registry, its log
-# $T/NAME.log; sets PPORT.  Stopped at exit.
-proxy() {
-	local name=$1
-	shift
-	start_helper "the proxy" "$T/$name.port" python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" \
-		"$T/$name.port" "$T/$name.log" "$PORT" "$@"
-	read -r PPORT <"$T/$name.port" || fail "the proxy did not start"
-}
-
 # one layer of 4 MiB that does not compress, imported
 mkdir -p "$T/data"
 head -c 4194304 /dev/urandom >"$T/data/data.bin"
@@ -36,18 +26,15 @@ LAYER=$(cb inspect big:1 | jq -r '.[0].RootFS.Layers | length')
 [ "$LAYER" = 1 ] || fail "the imported image has $LAYER layers"
 
 # the layer's blob in the store: its digest and size
-cb save -o "$T/big.tar" big:1 || fail "cbuild save failed"
-mkdir -p "$T/saved"
-tar -C "$T/saved" -xf "$T/big.tar"
-LDIG=$(jq -r '.manifests[0].digest' "$T/saved/index.json")
-jq -r '.layers[0].digest, .layers[0].size' "$T/saved/blobs/sha256/${LDIG#sha256:}" >"$T/ld"
+saved_manifest big:1
+jq -r '.layers[0].digest, .layers[0].size' "$MAN" >"$T/ld"
 { read -r LDIGEST && read -r LSIZE; } <"$T/ld"
 [ "$LSIZE" -gt $((7 * CHUNK)) ] || fail "the layer is only $LSIZE bytes"
 CUT=$((LSIZE / 2)) # ~50 %, inside a chunk
 WHOLE=$(((CUT / CHUNK) * CHUNK)) # what the registry holds when that chunk never reaches it
 
 # --- a dropped connection at ~50 %: resumed from the registry's offset ---
-proxy swallow --cut "$CUT"
+fault_proxy swallow --cut "$CUT"
 DEST=127.0.0.1:$PPORT/test/big:1
 expect_rc 0 cb push --chunk-size $CHUNK big:1 "$DEST"
 cp "$T/out" "$T/push1"
@@ -96,7 +83,7 @@ cmp "$T/back/blobs/sha256/${LDIGEST#sha256:}" "$T/saved/blobs/sha256/${LDIGEST#s
 
 # --- a chunk cut half-way: docker-registry drops the upload; it starts anew ---
 # (a new proxy is another host: nothing to mount from)
-proxy partial --cut "$CUT" --mode partial
+fault_proxy partial --cut "$CUT" --mode partial
 expect_rc 0 cb push --chunk-size $CHUNK big:1 "127.0.0.1:$PPORT/test/partial:1"
 contains "$T/out" "Restarting the upload"
 grep -q "^GET /v2/test/partial/blobs/uploads/.* status=404" "$T/partial.log" ||
@@ -107,7 +94,7 @@ skopeo inspect --tls-verify=false "docker://$REG/test/partial:1" >/dev/null ||
 	fail "skopeo inspect of the restarted push failed"
 
 # --- a 503 on a chunk: resumed ---
-proxy status5 --cut "$CUT" --mode status5
+fault_proxy status5 --cut "$CUT" --mode status5
 expect_rc 0 cb push --chunk-size $CHUNK big:1 "127.0.0.1:$PPORT/test/s503:1"
 contains "$T/out" "503 Service Unavailable"
 contains "$T/out" "Resuming the upload at byte $WHOLE"
@@ -115,7 +102,7 @@ contains "$T/out" "Resuming the upload at byte $WHOLE"
 	fail "the 503 started another upload: $(cat "$T/status5.log")"
 
 # --- a failed monolithic PUT: started over ---
-proxy mono --cut 1 --method PUT --mode swallow
+fault_proxy mono --cut 1 --method PUT --mode swallow
 expect_rc 0 cb push big:1 "127.0.0.1:$PPORT/test/mono:1"
 grep -Eq ": Retrying in [0-9]+ ms: " "$T/out" || fail "no retry line: $(cat "$T/out")"
 grep -q "^PUT /v2/test/mono/blobs/uploads/.* status=cut" "$T/mono.log" || fail "no PUT was cut"
@@ -125,7 +112,7 @@ skopeo inspect --tls-verify=false "docker://$REG/test/mono:1" >/dev/null ||
 	fail "skopeo inspect of the monolithic push failed"
 
 # --- a registry that keeps failing: 5 attempts, then an error ---
-proxy always --cut 0 --mode status5 --times 1000
+fault_proxy always --cut 0 --mode status5 --times 1000
 start=$(date +%s)
 expect_rc 1 cb push --chunk-size $CHUNK big:1 "127.0.0.1:$PPORT/test/always:1"
 contains "$T/err" "5 attempts failed, the last"
@@ -134,7 +121,7 @@ contains "$T/err" "503 Service Unavailable"
 [ $(($(date +%s) - start)) -lt 20 ] || fail "giving up took too long"
 
 # --- a registry claiming more than was sent: an error, not trusted ---
-proxy liar --cut "$CUT" --lie-range
+fault_proxy liar --cut "$CUT" --lie-range
 expect_rc 1 cb push --chunk-size $CHUNK big:1 "127.0.0.1:$PPORT/test/liar:1"
 contains "$T/err" "the registry claims 1000000000 bytes of blob $LDIGEST"
 echo ok

@@ -92,9 +92,7 @@ expect_rc 0 cb push "$REG/test/a:1" "$REG/test/f:1"
 ! grep -q "test/f/blobs/uploads/?mount" "$RLOG" || fail "a mount from another host was tried"
 
 # token auth: the mount's token asks for both repositories
-start_helper "the proxy" "$T/tok.port" \
-	python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" "$T/tok.port" "$T/tok.log" "$PORT" --token
-read -r PPORT <"$T/tok.port" || fail "the proxy did not start"
+fault_proxy tok --token
 ROOT=$T/root
 expect_rc 0 cb push app:1 "127.0.0.1:$PPORT/tok/a:1"
 grep -q '^TOKEN scope=repository:tok/a:pull,push$' "$T/tok.log" || fail "tokens: $(cat "$T/tok.log")"

@@ -18,16 +18,6 @@ now() { date +%s.%N; }
 # Did the time since $1 (a now()) pass the awk test $2 ("< 3")?
 elapsed() { awk -v a="$1" -v b="$(now)" "BEGIN { exit !((b - a) $2) }"; }
 
-# proxy NAME ARGS...: a fault proxy in front of the registry, its log
-# $T/NAME.log; sets PPORT.  Stopped at exit.
-proxy() {
-	local name=$1
-	shift
-	start_helper "the proxy" "$T/$name.port" python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" \
-		"$T/$name.port" "$T/$name.log" "$PORT" "$@"
-	read -r PPORT <"$T/$name.port" || fail "the proxy did not start"
-}
-
 # 7 layers: busybox, 1.5 MiB that does not compress (6 PATCH chunks), 4 of
 # 64 KiB, and the layer of s2.bin again (the same digest)
 ctx "$T/c"
@@ -43,11 +33,7 @@ COPY s5.bin /s5.bin
 COPY s2.bin /s2.bin
 DF
 build -t par:1 "$T/c"
-cb save -o "$T/par.tar" par:1 || fail "cbuild save failed"
-mkdir -p "$T/saved"
-tar -C "$T/saved" -xf "$T/par.tar"
-MDIG=$(jq -r '.manifests[0].digest' "$T/saved/index.json")
-MAN=$T/saved/blobs/sha256/${MDIG#sha256:}
+saved_manifest par:1
 mapfile -t L < <(jq -r '.layers[].digest' "$MAN")
 [ "${#L[@]}" = 7 ] || fail "the image has ${#L[@]} layers"
 [ "${L[6]}" = "${L[2]}" ] || fail "the same COPY twice made two layers"
@@ -56,7 +42,7 @@ BIGSIZE=$(jq -r '.layers[1].size' "$MAN")
 
 # --- 7 blobs, each upload request held 300 ms: 4 at once, lines in order,
 # the repeated layer pushed once ---
-proxy slow --slow 300
+fault_proxy slow --slow 300
 expect_rc 0 cb push --chunk-size $CHUNK par:1 "127.0.0.1:$PPORT/test/par:1"
 cp "$T/out" "$T/push1"
 log=$T/slow.log
@@ -86,7 +72,7 @@ DIGEST=$(echo "$last" | awk '{print $3}')
 	"$(wc -l <"$log")" ] || fail "the manifest was not the last request: $(cat "$log")"
 
 # --- a 400 on the PUT of layer 2: the others stopped, its error shown ---
-proxy fail --slow 3000 --refuse-put "${L[2]}"
+fault_proxy fail --slow 3000 --refuse-put "${L[2]}"
 t0=$(now)
 expect_rc 1 cb push --chunk-size $CHUNK par:1 "127.0.0.1:$PPORT/test/fail:1"
 elapsed "$t0" "< 2.5" || fail "the other uploads were not stopped at the first failure"
@@ -101,7 +87,7 @@ expect_rc 1 skopeo inspect --tls-verify=false "docker://$REG/test/fail:1"
 
 # --- the big layer's upload cut at ~50 %: resumed, the others go on ---
 CUT=$((BIGSIZE / 2))
-proxy cut --cut "$CUT" --slow 50
+fault_proxy cut --cut "$CUT" --slow 50
 expect_rc 0 cb push --chunk-size $CHUNK par:1 "127.0.0.1:$PPORT/test/resume:1"
 grep -q "^PATCH .* status=cut" "$T/cut.log" || fail "the proxy cut nothing: $(cat "$T/cut.log")"
 grep -Eq ": Resuming the upload at byte [0-9]+" "$T/out" || fail "no resume: $(cat "$T/out")"

@@ -1,15 +1,14 @@
 #!/bin/bash
 # Issue 11, finding 7: `cbuild run IMAGE` was super-linear in the config's
-# Env (25k entries: 3 s, 50k: 15-20 s), and so was a build FROM it.  An image with 60k Env entries (about
-# what fits in exec's limit) and 12k -e options runs in well under a second;
+# Env (25k entries: 3 s, 50k: 15-20 s), and so was a build FROM it.  An
+# image with 60k Env entries (about what fits in exec's limit) and 12k -e
+# options runs in well under a second;
 # the bound below leaves room for a loaded machine and is still under what
 # the quadratic merge takes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime-lib.sh"
 . "$(dirname "$0")/image-lib.sh"
-kernel_fs overlay || not_applicable_exit "image runs (overlay): $WHY"
-S=$T/store
-make_images "$T/images.tar"
+images_init
 # many: cfg with 60k more Env entries (the config and manifest rewritten
 # with their digests, as a registry or `docker save` would hand them over)
 python3 - "$T/imgwork/oci" <<'PY'

@@ -17,6 +17,14 @@ command -v umoci >/dev/null || skip "umoci is not installed"
 
 IMAGE_CMD='echo cmd-from-image; pwd; id -u; id -g; env'
 
+# images_init: what every image-run test starts with: overlay (else the
+# test is not applicable), S the store's path, $T/images.tar made.
+images_init() {
+	kernel_fs overlay || not_applicable_exit "image runs (overlay): $WHY"
+	S=$T/store
+	make_images "$T/images.tar"
+}
+
 make_images() {
 	local w=$T/imgwork
 	mkdir -p "$w"

@@ -102,6 +102,27 @@ start_registry() {
 	fail "docker-registry ($form) did not start: $(tail -5 "$RLOG")"
 }
 
+# fault_proxy NAME ARGS...: tests/helpers/fault-proxy.py with ARGS in front
+# of the registry, its log $T/NAME.log; sets PPORT.  Stopped at exit.
+fault_proxy() {
+	local name=$1
+	shift
+	start_helper "the proxy" "$T/$name.port" python3 "$CB_SOURCE_DIR/tests/helpers/fault-proxy.py" \
+		"$T/$name.port" "$T/$name.log" "$PORT" "$@"
+	read -r PPORT <"$T/$name.port" || fail "the proxy did not start"
+}
+
+# saved_manifest IMAGE: cbuild save IMAGE, unpacked in $T/saved; sets MDIG
+# to its manifest's digest and MAN to the manifest's path there.
+saved_manifest() {
+	cb save -o "$T/saved.tar" "$1" || fail "cbuild save $1 failed"
+	rm -rf "$T/saved"
+	mkdir -p "$T/saved"
+	tar -C "$T/saved" -xf "$T/saved.tar"
+	MDIG=$(jq -r '.manifests[0].digest' "$T/saved/index.json")
+	MAN=$T/saved/blobs/sha256/${MDIG#sha256:}
+}
+
 auth_file() {
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$2" "$(printf '%s:%s' "$3" "$4" | base64 -w0)" >"$1"
 }
