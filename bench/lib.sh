@@ -82,13 +82,19 @@ dockerd_stop() {
 	pid=$(cat "$dd/docker.pid" 2>/dev/null || true)
 	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
 		kill -CONT "$pid" 2>/dev/null || true
-		kill "$pid"
-		for _ in $(seq 1 150); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
+		stop_pid "$pid" 150 0.1
 	fi
+}
+
+# stop_pid PID TRIES DELAY: SIGTERM, up to TRIES waits of DELAY seconds for
+# PID to end, then SIGKILL.
+stop_pid() {
+	kill "$1" 2>/dev/null || true
+	for _ in $(seq 1 "$2"); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep "$3"
+	done
+	kill -9 "$1" 2>/dev/null || true
 }
 
 # dockerd_fresh: stop the benchmark's dockerd, start one on a new data root

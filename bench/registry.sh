@@ -93,12 +93,7 @@ registry_stop() {
 	[ -n "$pid" ] || return 0
 	if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = docker-registry ]; then
 		registry_cpu >>"$reg/cpu"
-		kill "$pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -9 "$pid" 2>/dev/null || true
+		stop_pid "$pid" 100 0.05
 	fi
 	rm -f "$reg/pid"
 }
